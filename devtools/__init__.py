@@ -1,0 +1,1 @@
+"""Developer tooling (never deployed): template translation, build checks, the local stack."""

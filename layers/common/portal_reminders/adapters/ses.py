@@ -1,0 +1,49 @@
+"""Mailer on Amazon SES v2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail
+
+# Errors about this one message or address. Everything else (throttling, a paused or suspended
+# account, an unverified sender, network trouble) is about the service: retry, then dead-letter.
+REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException"})
+
+
+class SesMailer(Mailer):
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def send(self, email: OutgoingEmail) -> str:
+        request: dict[str, Any] = {
+            "FromEmailAddress": email.sender,
+            "Destination": {"ToAddresses": [email.to]},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": email.text, "Charset": "UTF-8"},
+                        "Html": {"Data": email.html, "Charset": "UTF-8"},
+                    },
+                }
+            },
+        }
+        if email.reply_to:
+            request["ReplyToAddresses"] = [email.reply_to]
+        if email.tags:
+            request["EmailTags"] = [{"Name": k, "Value": v} for k, v in email.tags.items()]
+        try:
+            response = self._client.send_email(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            message = error.response.get("Error", {}).get("Message", "")
+            # "not verified" is the sender identity (or the sandbox): a deployment problem, not the address
+            if code in REJECTED_CODES and "not verified" not in message.lower():
+                raise MailRejected(f"{code}: {message}") from error
+            raise MailUnavailable(f"{code}: {message}") from error
+        except BotoCoreError as error:
+            raise MailUnavailable(str(error)) from error
+        return str(response.get("MessageId", ""))

@@ -1,0 +1,1 @@
+"""HTTP adapter: the Powertools resolver, its routes, request/response schemas and error mapping."""

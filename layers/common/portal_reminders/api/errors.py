@@ -1,0 +1,112 @@
+"""The one table from errors to HTTP responses (SPEC §5 error shape). Domain errors know nothing
+of HTTP; request validation errors are split into 400 (not a JSON object) and 422 (bad fields)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from portal_reminders.models.errors import InvalidInput, InvalidPageToken, NotFound, StateConflict, Unauthenticated
+from portal_reminders.observability import logger
+
+# pydantic error types at the body's root meaning "not a JSON object" rather than "a field is wrong"
+NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
+UNAUTHORIZED_MESSAGE = "this API needs a JWT with the claims 'sub' and 'custom:firm_id'"
+
+
+def error_body(code: str, message: str, details: Sequence[dict[str, Any]] = ()) -> str:
+    return json.dumps({"error": {"code": code, "message": message, "details": list(details)}})
+
+
+def error_response(status: int, code: str, message: str, details: Sequence[dict[str, Any]] = ()) -> Response[str]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=error_body(code, message, details)
+    )
+
+
+def unauthorized_event_response() -> dict[str, Any]:
+    """A 401 in the API Gateway v2 response format, for requests refused before routing."""
+    return {
+        "statusCode": 401,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": error_body("unauthorized", UNAUTHORIZED_MESSAGE),
+        "isBase64Encoded": False,
+    }
+
+
+def _field_name(location: Sequence[Any]) -> str | None:
+    parts = list(location[1:])  # drop "body" / "query" / "path"
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or None
+
+
+def _malformed_body(problem: dict[str, Any]) -> str | None:
+    """The 400 message when a validation problem means the body is not a JSON object at all."""
+    location, kind = tuple(problem.get("loc", ())), problem.get("type")
+    if location[:1] != ("body",):
+        return None
+    if kind == "json_invalid":
+        return "the request body is not valid JSON"
+    if len(location) == 1 and kind == "missing":
+        return "the request needs a JSON object body"
+    if len(location) == 1 and kind in NOT_AN_OBJECT:
+        return "the request body must be a JSON object"
+    return None
+
+
+def _validation_response(error: RequestValidationError) -> Response[str]:
+    problems = list(error.errors())
+    for problem in problems:
+        message = _malformed_body(problem)
+        if message:
+            return error_response(400, "bad_request", message)
+    details = [
+        {
+            "field": _field_name(p.get("loc", ())),
+            "message": str(p.get("msg", "is invalid")).removeprefix("Value error, "),
+        }
+        for p in problems
+    ]
+    return error_response(422, "validation_error", "some fields are invalid", details)
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        return _validation_response(error)
+
+    @app.exception_handler(InvalidInput)
+    def _invalid_input(error: InvalidInput) -> Response[str]:
+        return error_response(422, "validation_error", str(error), [{"field": error.field, "message": str(error)}])
+
+    @app.exception_handler(InvalidPageToken)
+    def _bad_token(error: InvalidPageToken) -> Response[str]:
+        return error_response(400, "bad_request", str(error), [{"field": "next_token", "message": str(error)}])
+
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(_: Unauthenticated) -> Response[str]:
+        return error_response(401, "unauthorized", UNAUTHORIZED_MESSAGE)
+
+    @app.exception_handler(NotFound)
+    def _not_found(error: NotFound) -> Response[str]:
+        return error_response(404, "not_found", str(error))
+
+    @app.exception_handler(StateConflict)
+    def _conflict(error: StateConflict) -> Response[str]:
+        return error_response(409, "conflict", str(error))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[str]:
+        event = app.current_event
+        return error_response(404, "not_found", f"no route {event.http_method} {event.path}")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "something went wrong on our side; it was logged")

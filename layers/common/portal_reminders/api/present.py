@@ -1,0 +1,90 @@
+"""Domain models -> response schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from portal_reminders.api.schemas import (
+    AccountOut,
+    ActionItemOut,
+    AuditEventOut,
+    ContactOut,
+    FirmOut,
+    InvoiceOut,
+    RemindersOut,
+    TaskOut,
+)
+from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Contact, Firm
+from portal_reminders.reminders import policy
+
+
+def firm_out(firm: Firm) -> FirmOut:
+    return FirmOut(id=firm.id, name=firm.name, reply_to=firm.reply_to, portal_url=firm.portal_url)
+
+
+def contact_out(contact: Contact) -> ContactOut:
+    return ContactOut(id=contact.id, name=contact.name, email=contact.email, notify=contact.notify)
+
+
+def account_out(account: Account) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        language=account.language,
+        contacts=[contact_out(c) for c in account.contacts],
+        created_at=account.created_at,
+    )
+
+
+def item_out(item: ActionItem, now: datetime) -> ActionItemOut:
+    settings = item.reminders
+    invoice = None
+    if item.invoice is not None:
+        invoice = InvoiceOut(
+            amount=item.invoice.amount,
+            currency=item.invoice.currency,
+            due_date=item.invoice.due_date,
+            paid=item.invoice.paid,
+            amount_paid=item.invoice.amount_paid,
+            balance_due=item.invoice.balance_due,
+        )
+    return ActionItemOut(
+        id=item.id,
+        account_id=item.account_id,
+        kind=item.kind,
+        title=item.title,
+        message=item.message,
+        status=item.status,
+        sent_at=item.sent_at,
+        last_emailed_at=item.last_emailed_at,
+        completed_at=item.completed_at,
+        completed_via=item.completed_via,
+        cancelled_at=item.cancelled_at,
+        reminders=RemindersOut(
+            enabled=settings.enabled,
+            days_between=settings.days_between,
+            max_reminders=settings.max_reminders,
+            sent=item.reminders_sent,
+            next_at=policy.next_at(item, now),
+        ),
+        manual_reminders_sent=item.manual_reminders_sent,
+        email_failed=item.failed_number is not None,
+        invoice=invoice,
+    )
+
+
+def task_out(item: ActionItem) -> TaskOut:
+    return TaskOut(item_id=item.id, kind=item.kind, title=item.title, last_emailed_at=item.last_emailed_at)
+
+
+def audit_out(event: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(
+        id=event.id,
+        item_id=event.item_id,
+        account_id=event.account_id,
+        type=event.type,
+        at=event.at,
+        actor=event.actor,
+        recipients=list(event.recipients),
+        details=dict(event.details),
+    )

@@ -1,0 +1,1 @@
+"""Routers, one per resource; `portal_reminders.api.app` includes them all."""

@@ -1,0 +1,49 @@
+"""Client accounts and their contacts."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from portal_reminders.api.present import account_out, contact_out
+from portal_reminders.api.routes.common import caller, responses
+from portal_reminders.api.schemas import AccountIn, AccountOut, ContactIn, ContactOut, ContactPatch
+from portal_reminders.wiring import get_services
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+
+@router.post("/accounts", summary="Create a client account", responses=responses(201, "the account", 400))
+def create_account(body: AccountIn) -> Response[AccountOut]:
+    account = get_services().accounts.create(
+        caller(router).firm_id, body.name, body.language, [(c.name, c.email, c.notify) for c in body.contacts]
+    )
+    return Response(201, content_types.APPLICATION_JSON, account_out(account))
+
+
+@router.get(
+    "/accounts/<account_id>", summary="An account with its contacts", responses=responses(200, "the account", 404)
+)
+def get_account(account_id: str) -> AccountOut:
+    return account_out(get_services().accounts.get(caller(router).firm_id, account_id))
+
+
+@router.post(
+    "/accounts/<account_id>/contacts", summary="Add a contact", responses=responses(201, "the contact", 400, 404)
+)
+def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
+    contact = get_services().accounts.add_contact(
+        caller(router).firm_id, account_id, body.name, body.email, body.notify
+    )
+    return Response(201, content_types.APPLICATION_JSON, contact_out(contact))
+
+
+@router.patch(
+    "/accounts/<account_id>/contacts/<contact_id>",
+    summary="Change a contact's notify flag, name or email",
+    responses=responses(200, "the contact", 400, 404),
+)
+def update_contact(account_id: str, contact_id: str, body: ContactPatch) -> ContactOut:
+    changes = body.model_dump(exclude_unset=True)
+    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes)
+    return contact_out(contact)

@@ -1,0 +1,43 @@
+"""What every route needs: the caller, the services, and the documented error responses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from portal_reminders.api.identity import Caller, caller_from_event
+from portal_reminders.api.schemas import ErrorOut
+from portal_reminders.models.errors import Unauthenticated
+
+Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
+NextToken = Annotated[str | None, Query(max_length=2048, description="next_token of the previous page")]
+DEFAULT_LIMIT = 50
+
+
+def caller(router: BaseRouter) -> Caller:
+    found = caller_from_event(router.current_event.raw_event)
+    if found is None:  # the resolver refuses such requests before routing; this is a safety net
+        raise Unauthenticated("no caller")
+    return found
+
+
+def _error(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": ErrorOut}}}
+
+
+def responses(success: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
+    documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
+    texts = {
+        400: "malformed body or query (bad_request)",
+        401: "missing or invalid JWT claims (unauthorized)",
+        404: "no such resource in the caller's firm (not_found)",
+        409: "the action does not apply in the item's state (conflict)",
+        422: "invalid fields; details name each one (validation_error)",
+    }
+    for status in (401, 422, *errors):
+        documented[status] = _error(texts[status])
+    return documented

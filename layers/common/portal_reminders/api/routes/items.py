@@ -1,0 +1,126 @@
+"""Action items: send, read, list, change reminders, resend, complete; the portal task list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from portal_reminders import clock
+from portal_reminders.api.present import item_out, task_out
+from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, NextToken, caller, responses
+from portal_reminders.api.schemas import (
+    ActionItemIn,
+    ActionItemOut,
+    CompleteIn,
+    ItemPage,
+    RemindersPatch,
+    ResendAccepted,
+    ResendIn,
+    TaskPage,
+)
+from portal_reminders.models.domain import Invoice, Status
+from portal_reminders.models.errors import InvalidInput
+from portal_reminders.wiring import get_services
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+
+@router.post(
+    "/accounts/<account_id>/action-items",
+    summary="Send an action item: emails the account's notify contacts and adds a portal task",
+    responses=responses(201, "the item", 400, 404),
+)
+def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
+    if body.template_id is not None:
+        raise InvalidInput(f"template {body.template_id} does not exist", field="template_id")
+    invoice = None
+    if body.invoice is not None:
+        invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency, due_date=body.invoice.due_date)
+    item = get_services().items.send(
+        firm_id=caller(router).firm_id,
+        account_id=account_id,
+        actor=caller(router).user_id,
+        kind=body.kind,
+        title=body.title,
+        message=body.message,
+        reminders=body.reminders.model_dump(exclude_none=True) if body.reminders else None,
+        invoice=invoice,
+    )
+    return Response(201, content_types.APPLICATION_JSON, item_out(item, clock.now()))
+
+
+@router.get(
+    "/accounts/<account_id>/action-items",
+    summary="The account's items, pending first",
+    responses=responses(200, "a page of items", 400, 404),
+)
+def list_items(
+    account_id: str,
+    status: Annotated[Status | None, Query(description="only items in this status")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: NextToken = None,
+) -> ItemPage:
+    services = get_services()
+    firm_id = caller(router).firm_id
+    services.accounts.get(firm_id, account_id)
+    page = services.repository.list_items(firm_id, account_id, status, limit, next_token)
+    now = clock.now()
+    return ItemPage(items=[item_out(i, now) for i in page.items], next_token=page.next_token)
+
+
+@router.get(
+    "/accounts/<account_id>/tasks",
+    summary="The client's portal task list, most recently emailed first",
+    responses=responses(200, "a page of tasks", 400, 404),
+)
+def list_tasks(account_id: str, limit: Limit = DEFAULT_LIMIT, next_token: NextToken = None) -> TaskPage:
+    services = get_services()
+    firm_id = caller(router).firm_id
+    services.accounts.get(firm_id, account_id)
+    page = services.repository.list_tasks(firm_id, account_id, limit, next_token)
+    return TaskPage(items=[task_out(i) for i in page.items], next_token=page.next_token)
+
+
+@router.get("/action-items/<item_id>", summary="One action item", responses=responses(200, "the item", 404))
+def get_item(item_id: str) -> ActionItemOut:
+    return item_out(get_services().items.get(caller(router).firm_id, item_id), clock.now())
+
+
+@router.patch(
+    "/action-items/<item_id>/reminders",
+    summary="Change automatic reminder settings (any status; nothing is sent for a closed item)",
+    responses=responses(200, "the item", 400, 404),
+)
+def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
+    who = caller(router)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if len(changes) != len(body.model_fields_set):
+        raise InvalidInput("reminder settings cannot be null", field=next(iter(body.model_fields_set - set(changes))))
+    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes)
+    return item_out(item, clock.now())
+
+
+@router.post(
+    "/action-items/<item_id>/resend",
+    summary="Manual reminder: email every notify contact again and move the task to the top",
+    responses=responses(202, "accepted", 400, 404, 409),
+)
+def resend(item_id: str, body: ResendIn | None = None) -> Response[ResendAccepted]:
+    who = caller(router)
+    result = get_services().items.resend(who.firm_id, item_id, who.user_id, body.message if body else None)
+    accepted = ResendAccepted(item_id=result.item.id, recipients=result.recipients, queued=result.queued)
+    return Response(202, content_types.APPLICATION_JSON, accepted)
+
+
+@router.post(
+    "/action-items/<item_id>/complete",
+    summary="The client completed the item (for invoices: paid in full; for chat: read or replied)",
+    responses=responses(200, "the item", 400, 404, 409),
+)
+def complete(item_id: str, body: CompleteIn | None = None) -> ActionItemOut:
+    who = caller(router)
+    item = get_services().items.complete(who.firm_id, item_id, who.user_id, body.via if body else None)
+    return item_out(item, clock.now())

@@ -1,0 +1,230 @@
+"""Request and response bodies of the HTTP API (SPEC §5). Requests reject unknown fields, so a
+typo ("days_betwen") is a 422 naming the field instead of a silently ignored setting."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from portal_reminders.api.types import (
+    AmountIn,
+    Currency,
+    DaysBetween,
+    EmailAddress,
+    MaxReminders,
+    Message,
+    MoneyOut,
+    Name,
+    Timestamp,
+    Title,
+    Url,
+)
+from portal_reminders.models.domain import AuditType, Kind, Language, Status
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _at_least_one_field(model: BaseModel) -> None:
+    if not model.model_fields_set:
+        raise ValueError("name at least one field to change")
+
+
+# firm ------------------------------------------------------------------------------------------
+
+
+class FirmIn(_Request):
+    name: Name
+    reply_to: EmailAddress | None = None
+    portal_url: Url | None = None
+
+
+class FirmOut(BaseModel):
+    id: str
+    name: str | None
+    reply_to: str | None
+    portal_url: str | None
+
+
+# accounts --------------------------------------------------------------------------------------
+
+
+class ContactIn(_Request):
+    name: Name
+    email: EmailAddress
+    notify: bool = True
+
+
+class ContactPatch(_Request):
+    name: Name | None = None
+    email: EmailAddress | None = None
+    notify: bool | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ContactPatch:
+        _at_least_one_field(self)
+        return self
+
+
+class AccountIn(_Request):
+    name: Name
+    language: Language = Language.EN
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+
+
+class ContactOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    notify: bool
+
+
+class AccountOut(BaseModel):
+    id: str
+    name: str
+    language: Language
+    contacts: list[ContactOut]
+    created_at: Timestamp
+
+
+# action items ----------------------------------------------------------------------------------
+
+
+class RemindersIn(_Request):
+    """Automatic reminder settings; omitted fields come from the template, else the defaults."""
+
+    enabled: bool | None = None
+    days_between: DaysBetween | None = None
+    max_reminders: MaxReminders | None = None
+
+
+class RemindersPatch(RemindersIn):
+    @model_validator(mode="after")
+    def _changes_something(self) -> RemindersPatch:
+        _at_least_one_field(self)
+        return self
+
+
+class InvoiceIn(_Request):
+    amount: AmountIn
+    currency: Currency
+    due_date: date
+
+
+class ActionItemIn(_Request):
+    kind: Kind
+    title: Title
+    template_id: str | None = Field(default=None, max_length=100)
+    reminders: RemindersIn | None = None
+    message: Message | None = None
+    invoice: InvoiceIn | None = None
+
+    @model_validator(mode="after")
+    def _invoice_only_for_invoices(self) -> ActionItemIn:
+        if self.invoice is not None and self.kind is not Kind.INVOICE:
+            raise ValueError("invoice details are only for kind 'invoice'")
+        return self
+
+
+class ResendIn(_Request):
+    message: Message | None = None
+
+
+class CompleteIn(_Request):
+    via: Literal["read", "reply"] | None = None
+
+
+class RemindersOut(BaseModel):
+    enabled: bool
+    days_between: int
+    max_reminders: int
+    sent: int
+    next_at: Timestamp | None
+
+
+class InvoiceOut(BaseModel):
+    amount: MoneyOut
+    currency: str
+    due_date: date
+    paid: bool
+    amount_paid: MoneyOut
+    balance_due: MoneyOut
+
+
+class ActionItemOut(BaseModel):
+    id: str
+    account_id: str
+    kind: Kind
+    title: str
+    message: str | None
+    status: Status
+    sent_at: Timestamp
+    last_emailed_at: Timestamp | None
+    completed_at: Timestamp | None
+    completed_via: str | None
+    cancelled_at: Timestamp | None
+    reminders: RemindersOut
+    manual_reminders_sent: int
+    email_failed: bool
+    invoice: InvoiceOut | None = None
+
+
+class ItemPage(BaseModel):
+    items: list[ActionItemOut]
+    next_token: str | None
+
+
+class ResendAccepted(BaseModel):
+    accepted: Literal[True] = True
+    item_id: str
+    recipients: int
+    queued: bool = Field(description="true when the mail service was busy and the email was queued for retry")
+
+
+class TaskOut(BaseModel):
+    item_id: str
+    kind: Kind
+    title: str
+    last_emailed_at: Timestamp | None
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    next_token: str | None
+
+
+class AuditEventOut(BaseModel):
+    id: str
+    item_id: str
+    account_id: str
+    type: AuditType
+    at: Timestamp
+    actor: str
+    recipients: list[str]
+    details: dict[str, object]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventOut]
+    next_token: str | None
+
+
+# errors ----------------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: Literal["bad_request", "validation_error", "unauthorized", "not_found", "conflict", "internal_error"]
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

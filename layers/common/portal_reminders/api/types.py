@@ -1,0 +1,46 @@
+"""Field types shared by request and response schemas (SPEC §5 formats and limits)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.headerregistry import Address
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+
+_HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
+
+
+def _email_address(value: str) -> str:
+    """An RFC 5322 addr-spec (parsed by the standard library's RFC 5322 parser) on a real domain."""
+    try:
+        address = Address(addr_spec=value)
+    except (ValueError, IndexError, TypeError) as error:  # the parser's errors are ValueError subclasses
+        raise ValueError("must be an email address like name@example.com") from error
+    if address.addr_spec != value or not _HOSTNAME.match(address.domain):
+        raise ValueError("must be an email address like name@example.com")
+    return value
+
+
+def _timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Title = Name
+Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=254),
+    AfterValidator(_email_address),
+]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+# Money in: a JSON string "1234.50" or a number; out: always a string with two places.
+AmountIn = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+MoneyOut = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+Timestamp = Annotated[datetime, PlainSerializer(_timestamp, return_type=str)]
+DaysBetween = Annotated[int, Field(ge=1, le=365, strict=True)]
+MaxReminders = Annotated[int, Field(ge=1, le=50, strict=True)]

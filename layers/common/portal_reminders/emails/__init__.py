@@ -1,0 +1,24 @@
+"""Client emails: what each action item's notification and reminders say, in text and HTML."""
+
+from portal_reminders.emails.model import (
+    EmailContent,
+    InvoiceSummary,
+    ItemEmail,
+    Kind,
+    Language,
+    PendingApprovalsEmail,
+    Purpose,
+)
+from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
+
+__all__ = [
+    "EmailContent",
+    "InvoiceSummary",
+    "ItemEmail",
+    "Kind",
+    "Language",
+    "PendingApprovalsEmail",
+    "Purpose",
+    "render_item_email",
+    "render_pending_approvals_email",
+]

@@ -1,0 +1,53 @@
+"""What an email to a client is about; the renderer turns these into subject, text and HTML."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Kind = Literal["organizer", "proposal", "invoice", "chat", "signature", "approval"]
+Language = Literal["en", "pt"]
+Purpose = Literal["notification", "reminder"]
+
+
+@dataclass(frozen=True, slots=True)
+class EmailContent:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceSummary:
+    amount: Decimal
+    currency: str
+    due_date: date
+    paid: bool
+    balance_due: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEmail:
+    kind: Kind
+    language: Language
+    # "notification" is the first email when the item is sent; "reminder" is any later one,
+    # automatic or a manual resend.
+    purpose: Purpose
+    firm_name: str
+    recipient_name: str
+    item_title: str
+    portal_link: str
+    message: str | None = None
+    invoice: InvoiceSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApprovalsEmail:
+    """One email per account listing every document it has pending approval (SPEC R6)."""
+
+    language: Language
+    firm_name: str
+    recipient_name: str
+    documents: tuple[str, ...]
+    portal_link: str
+    message: str | None = None

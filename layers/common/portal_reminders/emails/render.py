@@ -1,0 +1,394 @@
+"""Turn an email's facts into a subject, a plain-text part and an HTML part.
+
+Both parts are rendered from one list of blocks, so they always say the same thing: the text
+part with values as they are, the HTML part with every value escaped.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+from typing import assert_never
+
+from portal_reminders.emails.model import (
+    EmailContent,
+    InvoiceSummary,
+    ItemEmail,
+    Language,
+    PendingApprovalsEmail,
+)
+from portal_reminders.emails.texts import WORDING, KindWording, LanguageWording
+
+SUBJECT_TITLE_LIMIT = 120
+SUBJECT_FIRM_LIMIT = 80
+ELLIPSIS = "…"
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class _Paragraph:
+    template: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    rows: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Note:
+    heading: _Paragraph
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Button:
+    label: str
+    url: str
+    fallback: str
+
+
+_Block = _Paragraph | _Details | _Bullets | _Note | _Button
+
+
+def render_item_email(email: ItemEmail) -> EmailContent:
+    words = WORDING[email.language]
+    if email.kind == "invoice":
+        subject, blocks = _invoice_email(email, words)
+    else:
+        subject, blocks = _action_email(email, words, words.kinds[email.kind], {})
+    return _assemble(
+        language=email.language,
+        words=words,
+        firm_name=email.firm_name,
+        recipient_name=email.recipient_name,
+        subject=subject,
+        content=blocks,
+    )
+
+
+def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent:
+    if not email.documents:
+        raise ValueError("a pending approvals email needs at least one document")
+    words = WORDING[email.language]
+    approvals = words.approvals
+    count = len(email.documents)
+    one = count == 1
+    values = {"firm": email.firm_name, "count": str(count)}
+    subject = (approvals.subject_one if one else approvals.subject_many).format(
+        firm=_subject_part(email.firm_name, SUBJECT_FIRM_LIMIT), count=count
+    )
+    blocks: list[_Block] = [
+        _Paragraph(approvals.intro_one if one else approvals.intro_many, values),
+        _Bullets(tuple(_single_line(title) for title in email.documents)),
+        _Paragraph(approvals.call_to_action_one if one else approvals.call_to_action_many, values),
+        *_note(email.message, email.firm_name, words),
+        _Button(approvals.button, email.portal_link, words.link_fallback),
+    ]
+    return _assemble(
+        language=email.language,
+        words=words,
+        firm_name=email.firm_name,
+        recipient_name=email.recipient_name,
+        subject=subject,
+        content=blocks,
+    )
+
+
+def format_money(amount: Decimal, currency: str, language: Language) -> str:
+    words = WORDING[language]
+    english_style = f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    number = english_style.translate(str.maketrans(",.", words.thousands_separator + words.decimal_separator))
+    return words.money_format.format(currency=currency.strip().upper(), number=number)
+
+
+def format_date(day: date, language: Language) -> str:
+    words = WORDING[language]
+    return words.date_format.format(day=day.day, month=words.months[day.month - 1], year=day.year)
+
+
+def _invoice_email(email: ItemEmail, words: LanguageWording) -> tuple[str, list[_Block]]:
+    invoice = email.invoice
+    if invoice is None:
+        # R12: an invoice email always states the amount and the due date.
+        raise ValueError("an invoice email needs its invoice summary")
+    values = _invoice_values(invoice, email.language)
+    if invoice.paid:
+        return _paid_invoice_email(email, words, values)
+    return _action_email(email, words, words.kinds["invoice"], values)
+
+
+def _invoice_values(invoice: InvoiceSummary, language: Language) -> dict[str, str]:
+    amount_to_pay = invoice.balance_due if _is_partially_paid(invoice) else invoice.amount
+    return {
+        "amount": format_money(amount_to_pay, invoice.currency, language),
+        "total": format_money(invoice.amount, invoice.currency, language),
+        "balance": format_money(invoice.balance_due, invoice.currency, language),
+        "due_date": format_date(invoice.due_date, language),
+    }
+
+
+def _is_partially_paid(invoice: InvoiceSummary) -> bool:
+    return not invoice.paid and invoice.balance_due < invoice.amount
+
+
+def _action_email(
+    email: ItemEmail, words: LanguageWording, kind_words: KindWording, extra_values: Mapping[str, str]
+) -> tuple[str, list[_Block]]:
+    subject = _format_subject(kind_words.subject, email, extra_values)
+    values = {"firm": email.firm_name, "title": email.item_title, **extra_values}
+    is_reminder = email.purpose == "reminder"
+    if is_reminder:
+        subject = words.reminder_prefix + subject
+    blocks: list[_Block] = [
+        _Paragraph(kind_words.reminder_intro if is_reminder else kind_words.notification_intro, values),
+        *_invoice_blocks(email.invoice, words, values),
+        _Paragraph(kind_words.call_to_action, values),
+        *_note(email.message, email.firm_name, words),
+        _Button(kind_words.button, email.portal_link, words.link_fallback),
+    ]
+    return subject, blocks
+
+
+def _paid_invoice_email(
+    email: ItemEmail, words: LanguageWording, invoice_values: Mapping[str, str]
+) -> tuple[str, list[_Block]]:
+    # A paid invoice is re-emailed as a copy for the client's records, whatever the purpose:
+    # there is nothing left to remind them of, so no "Reminder:" and no call to pay.
+    invoice_words = words.invoice
+    values = {"firm": email.firm_name, "title": email.item_title, **invoice_values}
+    blocks: list[_Block] = [
+        _Paragraph(invoice_words.paid_intro, values),
+        *_invoice_blocks(email.invoice, words, values),
+        _Paragraph(invoice_words.paid_no_action, values),
+        *_note(email.message, email.firm_name, words),
+        _Button(invoice_words.paid_button, email.portal_link, words.link_fallback),
+    ]
+    return _format_subject(invoice_words.paid_subject, email, invoice_values), blocks
+
+
+def _invoice_blocks(invoice: InvoiceSummary | None, words: LanguageWording, values: Mapping[str, str]) -> list[_Block]:
+    if invoice is None:
+        return []
+    invoice_words = words.invoice
+    rows = [(invoice_words.amount_label, values["total"]), (invoice_words.due_date_label, values["due_date"])]
+    if invoice.paid:
+        return [_Details((*rows, (invoice_words.status_label, invoice_words.paid_status)))]
+    if _is_partially_paid(invoice):
+        return [
+            _Details((*rows, (invoice_words.balance_label, values["balance"]))),
+            _Paragraph(invoice_words.partially_paid, values),
+        ]
+    return [_Details(tuple(rows))]
+
+
+def _note(message: str | None, firm_name: str, words: LanguageWording) -> list[_Block]:
+    if message is None or not message.strip():
+        return []
+    return [_Note(_Paragraph(words.note_heading, {"firm": firm_name}), message.strip())]
+
+
+def _format_subject(template: str, email: ItemEmail, extra_values: Mapping[str, str]) -> str:
+    return template.format_map(
+        {
+            **extra_values,
+            "firm": _subject_part(email.firm_name, SUBJECT_FIRM_LIMIT),
+            "title": _subject_part(email.item_title, SUBJECT_TITLE_LIMIT),
+        }
+    )
+
+
+def _subject_part(value: str, limit: int) -> str:
+    """One line, bounded: a CR or LF in a subject would let a value inject mail headers."""
+    line = _single_line(value)
+    if len(line) <= limit:
+        return line
+    return line[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+def _single_line(value: str) -> str:
+    # str.split() already breaks on every Unicode line separator; the other control
+    # characters (NUL, ESC, ...) have no business in a subject or a list item either.
+    printable = "".join(" " if _is_control(character) else character for character in value)
+    return " ".join(printable.split())
+
+
+def _is_control(character: str) -> bool:
+    return character < " " or "\x7f" <= character <= "\x9f"
+
+
+def _assemble(
+    *,
+    language: Language,
+    words: LanguageWording,
+    firm_name: str,
+    recipient_name: str,
+    subject: str,
+    content: list[_Block],
+) -> EmailContent:
+    firm = {"firm": firm_name}
+    blocks: list[_Block] = [
+        _greeting(recipient_name, words),
+        *content,
+        _Paragraph(words.sign_off, firm),
+    ]
+    footer = _Paragraph(words.footer, firm)
+    subject = _single_line(subject)
+    return EmailContent(
+        subject=subject,
+        text=_text_document(blocks, footer),
+        html=_html_document(language, subject, firm_name, blocks, footer),
+    )
+
+
+def _greeting(recipient_name: str, words: LanguageWording) -> _Paragraph:
+    name = _single_line(recipient_name)
+    if not name:
+        return _Paragraph(words.generic_greeting, {})
+    return _Paragraph(words.greeting, {"name": name})
+
+
+# --- plain text ---------------------------------------------------------------------------
+
+
+def _text_document(blocks: list[_Block], footer: _Paragraph) -> str:
+    body = "\n\n".join(_block_text(block) for block in blocks)
+    return f"{body}\n\n-- \n{_paragraph_text(footer)}\n"
+
+
+def _block_text(block: _Block) -> str:
+    match block:
+        case _Paragraph():
+            return _paragraph_text(block)
+        case _Details():
+            return "\n".join(f"{label}: {value}" for label, value in block.rows)
+        case _Bullets():
+            return "\n".join(f"- {item}" for item in block.items)
+        case _Note():
+            return f"{_paragraph_text(block.heading)}\n{block.message}"
+        case _Button():
+            return f"{block.label}:\n{block.url}"
+        case _:
+            assert_never(block)
+
+
+def _paragraph_text(paragraph: _Paragraph) -> str:
+    return paragraph.template.format_map(paragraph.values)
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_FONT = "font-family:Arial,Helvetica,sans-serif;"
+_TEXT = f"{_FONT}font-size:15px;line-height:22px;"
+_TEXT_COLOR = "#1f2933"
+_MUTED_COLOR = "#616e7c"
+_BUTTON_COLOR = "#1a56db"
+_PARAGRAPH_STYLE = f"margin:0 0 16px 0;{_TEXT}color:{_TEXT_COLOR};"
+
+
+def _html_document(language: Language, subject: str, firm_name: str, blocks: list[_Block], footer: _Paragraph) -> str:
+    body = "\n".join(_block_html(block) for block in blocks)
+    return f"""<!DOCTYPE html>
+<html lang="{language}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(subject)}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f5f7;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
+style="background-color:#f4f5f7;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" \
+style="width:100%;max-width:600px;background-color:#ffffff;border:1px solid #e4e7eb;">
+<tr><td style="padding:20px 32px;border-bottom:1px solid #e4e7eb;{_FONT}font-size:20px;\
+font-weight:bold;color:{_TEXT_COLOR};">{_multiline_html(escape(firm_name))}</td></tr>
+<tr><td style="padding:24px 32px 8px 32px;">
+{body}
+</td></tr>
+<tr><td style="padding:16px 32px;border-top:1px solid #e4e7eb;{_FONT}font-size:12px;\
+line-height:18px;color:{_MUTED_COLOR};">{_paragraph_html(footer)}</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+"""
+
+
+def _block_html(block: _Block) -> str:
+    match block:
+        case _Paragraph():
+            return f'<p style="{_PARAGRAPH_STYLE}">{_paragraph_html(block)}</p>'
+        case _Details():
+            return _details_html(block)
+        case _Bullets():
+            return _bullets_html(block)
+        case _Note():
+            return _note_html(block)
+        case _Button():
+            return _button_html(block)
+        case _:
+            assert_never(block)
+
+
+def _paragraph_html(paragraph: _Paragraph) -> str:
+    escaped_values = {key: escape(value) for key, value in paragraph.values.items()}
+    return _multiline_html(escape(paragraph.template).format_map(escaped_values))
+
+
+def _multiline_html(escaped: str) -> str:
+    return "<br>\n".join(escaped.splitlines())
+
+
+def _details_html(details: _Details) -> str:
+    label_style = f"padding:4px 16px 4px 0;{_TEXT}color:{_MUTED_COLOR};"
+    value_style = f"padding:4px 0;{_TEXT}font-weight:bold;color:{_TEXT_COLOR};"
+    rows = "\n".join(
+        f'<tr><td style="{label_style}">{escape(label)}</td><td style="{value_style}">{escape(value)}</td></tr>'
+        for label, value in details.rows
+    )
+    return (
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" '
+        f'style="margin:0 0 16px 0;">\n{rows}\n</table>'
+    )
+
+
+def _bullets_html(bullets: _Bullets) -> str:
+    items = "\n".join(f'<li style="margin:0 0 4px 0;">{_multiline_html(escape(item))}</li>' for item in bullets.items)
+    return f'<ul style="margin:0 0 16px 0;padding-left:24px;{_TEXT}color:{_TEXT_COLOR};">\n{items}\n</ul>'
+
+
+def _note_html(note: _Note) -> str:
+    return (
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        'style="margin:0 0 16px 0;">\n'
+        '<tr><td style="padding:12px 16px;background-color:#f5f7fa;border-left:4px solid #cbd2d9;">\n'
+        f'<p style="margin:0 0 8px 0;{_TEXT}font-weight:bold;color:{_TEXT_COLOR};">'
+        f"{_paragraph_html(note.heading)}</p>\n"
+        f'<p style="margin:0;{_TEXT}color:{_TEXT_COLOR};">{_multiline_html(escape(note.message))}</p>\n'
+        "</td></tr>\n</table>"
+    )
+
+
+def _button_html(button: _Button) -> str:
+    href = escape(button.url, quote=True)
+    return (
+        '<table role="presentation" cellpadding="0" cellspacing="0" border="0" '
+        'style="margin:8px 0 24px 0;">\n'
+        f'<tr><td align="center" bgcolor="{_BUTTON_COLOR}" style="border-radius:4px;">'
+        f'<a href="{href}" target="_blank" style="display:inline-block;padding:12px 24px;{_FONT}'
+        f"font-size:16px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:4px;"
+        f'">{escape(button.label)}</a></td></tr>\n'
+        "</table>\n"
+        f'<p style="margin:0 0 16px 0;{_FONT}font-size:13px;line-height:20px;color:{_MUTED_COLOR};">'
+        f"{escape(button.fallback)}<br>\n"
+        f'<a href="{href}" style="color:{_BUTTON_COLOR};word-break:break-all;">{escape(button.url)}</a></p>'
+    )

@@ -1,0 +1,210 @@
+"""The product's nouns. Frozen dataclasses: every change is a new value made by a pure function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    ORGANIZER = "organizer"
+    PROPOSAL = "proposal"
+    INVOICE = "invoice"
+    CHAT = "chat"
+    SIGNATURE = "signature"
+    APPROVAL = "approval"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Language(StrEnum):
+    EN = "en"
+    PT = "pt"
+
+
+class AuditType(StrEnum):
+    ITEM_SENT = "item_sent"
+    REMINDER_SENT = "reminder_sent"
+    SETTINGS_CHANGED = "settings_changed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    PAYMENT_RECORDED = "payment_recorded"
+    APPROVAL_REQUESTED = "approval_requested"
+    EMAIL_FAILED = "email_failed"
+
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSettings:
+    enabled: bool = False
+    days_between: int = 3
+    max_reminders: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "days_between": self.days_between,
+            "max_reminders": self.max_reminders,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Firm:
+    id: str
+    name: str | None = None
+    reply_to: str | None = None
+    portal_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: str
+    name: str
+    email: str
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    firm_id: str
+    id: str
+    name: str
+    language: Language
+    contacts: tuple[Contact, ...]
+    created_at: datetime
+    version: int = 0
+
+    @property
+    def notify_contacts(self) -> tuple[Contact, ...]:
+        return tuple(c for c in self.contacts if c.notify)
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    amount: Decimal
+    currency: str
+    due_date: date
+    amount_paid: Decimal = Decimal("0")
+
+    @property
+    def balance_due(self) -> Decimal:
+        return max(self.amount - self.amount_paid, Decimal("0"))
+
+    @property
+    def paid(self) -> bool:
+        return self.amount_paid >= self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A lease on one reminder: the scan owns reminder `number` until `until`."""
+
+    number: int
+    until: datetime
+    attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One email round (notification or reminder) in progress: who already has it, and a short lease
+    so two workers never email the same round at once."""
+
+    until: datetime
+    delivered: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """Enough to find an item and everything its emails need."""
+
+    firm_id: str
+    item_id: str
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    firm_id: str
+    id: str
+    account_id: str
+    kind: Kind
+    title: str
+    sent_at: datetime
+    created_by: str
+    reminders: ReminderSettings = ReminderSettings()
+    message: str | None = None
+    status: Status = Status.PENDING
+    notified: bool = False
+    reminders_sent: int = 0
+    manual_reminders_sent: int = 0
+    last_emailed_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_via: str | None = None
+    cancelled_at: datetime | None = None
+    invoice: Invoice | None = None
+    claim: Claim | None = None
+    failed_number: int | None = None
+    deliveries: Mapping[str, Delivery] = field(default_factory=dict)
+    done_keys: tuple[str, ...] = ()
+    version: int = 0
+
+    @property
+    def ref(self) -> ItemRef:
+        return ItemRef(firm_id=self.firm_id, item_id=self.id, account_id=self.account_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: str
+    firm_id: str
+    item_id: str
+    account_id: str
+    type: AuditType
+    at: datetime
+    actor: str
+    recipients: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    sequence: int = 0
+
+
+class RoundMode(StrEnum):
+    SCHEDULED = "scheduled"  # number 0 = the first notification, 1..n = automatic reminders
+    MANUAL = "manual"  # a firm user's resend
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRound:
+    """One email to every notify contact about one item: the notification, an automatic reminder,
+    or a manual resend. `key` is the business idempotency key within the item."""
+
+    mode: RoundMode
+    number: int = 0
+    resend_id: str | None = None
+    actor: str = SYSTEM_ACTOR
+    message: str | None = None
+
+    @classmethod
+    def scheduled(cls, number: int, actor: str = SYSTEM_ACTOR) -> EmailRound:
+        return cls(mode=RoundMode.SCHEDULED, number=number, actor=actor)
+
+    @classmethod
+    def manual(cls, resend_id: str, actor: str, message: str | None) -> EmailRound:
+        return cls(mode=RoundMode.MANUAL, resend_id=resend_id, actor=actor, message=message)
+
+    @property
+    def key(self) -> str:
+        return f"manual:{self.resend_id}" if self.mode is RoundMode.MANUAL else f"scheduled:{self.number}"
+
+    @property
+    def is_notification(self) -> bool:
+        return self.mode is RoundMode.SCHEDULED and self.number == 0

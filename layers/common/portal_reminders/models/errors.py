@@ -1,0 +1,43 @@
+"""Domain errors. They carry no HTTP knowledge: the API maps them to status codes in one table."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base for errors a caller can act on."""
+
+
+class Unauthenticated(DomainError):
+    """The request carries no usable identity."""
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, identifier: str) -> None:
+        super().__init__(f"{what} {identifier} was not found")
+        self.what = what
+        self.identifier = identifier
+
+
+class StateConflict(DomainError):
+    """The action does not apply to the entity in its current state (SPEC §3 table)."""
+
+
+class InvalidInput(DomainError):
+    """Input that passed schema validation but breaks a domain rule; `field` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidPageToken(DomainError):
+    def __init__(self) -> None:
+        super().__init__("next_token is not a token this listing issued")
+
+
+class ConcurrentModification(Exception):
+    """An optimistic-lock condition failed: somebody else wrote first. Callers re-read and retry."""
+
+
+class DeliveryInProgress(Exception):
+    """Another worker holds the delivery lease for this email round; retry later."""

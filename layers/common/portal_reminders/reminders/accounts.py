@@ -1,0 +1,84 @@
+"""Use cases on the firm profile, client accounts and their contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from portal_reminders import ids
+from portal_reminders.clock import now as clock_now
+from portal_reminders.models.domain import Account, Contact, Firm, Language
+from portal_reminders.models.errors import InvalidInput, NotFound
+from portal_reminders.reminders.retry import with_retries
+from portal_reminders.repository.ports import AccountRepository, FirmRepository
+
+
+def _check_unique_emails(contacts: Sequence[Contact]) -> None:
+    seen: set[str] = set()
+    for contact in contacts:
+        address = contact.email.lower()
+        if address in seen:
+            raise InvalidInput(f"{contact.email} is already a contact of this account", field="email")
+        seen.add(address)
+
+
+class AccountService:
+    def __init__(
+        self, firms: FirmRepository, accounts: AccountRepository, now: Callable[[], datetime] = clock_now
+    ) -> None:
+        self._firms = firms
+        self._accounts = accounts
+        self._now = now
+
+    def get_firm(self, firm_id: str) -> Firm:
+        return self._firms.get_firm(firm_id) or Firm(id=firm_id)
+
+    def put_firm(self, firm: Firm) -> Firm:
+        return self._firms.put_firm(firm)
+
+    def get(self, firm_id: str, account_id: str) -> Account:
+        account = self._accounts.get_account(firm_id, account_id) if ids.is_id(account_id, ids.ACCOUNT) else None
+        if account is None:
+            raise NotFound("account", account_id)
+        return account
+
+    def create(self, firm_id: str, name: str, language: Language, contacts: Sequence[tuple[str, str, bool]]) -> Account:
+        people = tuple(Contact(id=ids.new_id(ids.CONTACT), name=n, email=e, notify=notify) for n, e, notify in contacts)
+        _check_unique_emails(people)
+        account = Account(
+            firm_id=firm_id,
+            id=ids.new_id(ids.ACCOUNT),
+            name=name,
+            language=language,
+            contacts=people,
+            created_at=self._now(),
+        )
+        return self._accounts.save_account(account)
+
+    def add_contact(self, firm_id: str, account_id: str, name: str, email: str, notify: bool) -> Contact:
+        contact = Contact(id=ids.new_id(ids.CONTACT), name=name, email=email, notify=notify)
+
+        def attempt() -> Contact:
+            account = self.get(firm_id, account_id)
+            contacts = (*account.contacts, contact)
+            _check_unique_emails(contacts)
+            self._accounts.save_account(replace(account, contacts=contacts))
+            return contact
+
+        return with_retries(attempt)
+
+    def update_contact(self, firm_id: str, account_id: str, contact_id: str, changes: Mapping[str, Any]) -> Contact:
+        def attempt() -> Contact:
+            account = self.get(firm_id, account_id)
+            current = next((c for c in account.contacts if c.id == contact_id), None)
+            if current is None:
+                raise NotFound("contact", contact_id)
+            updated = replace(current, **changes)
+            contacts = tuple(updated if c.id == contact_id else c for c in account.contacts)
+            _check_unique_emails(contacts)
+            self._accounts.save_account(replace(account, contacts=contacts))
+            return updated
+
+        return with_retries(attempt)

@@ -1,0 +1,67 @@
+"""Turn an email round into the email each contact receives (SPEC R12)."""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+
+from portal_reminders.emails import EmailContent, InvoiceSummary, ItemEmail, render_item_email
+from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, RoundMode
+from portal_reminders.ports import OutgoingEmail
+
+DEFAULT_FIRM_NAME = "Your accounting firm"
+
+
+def portal_link(item: ActionItem, firm: Firm | None, default_portal_url: str) -> str:
+    base = (firm.portal_url if firm and firm.portal_url else default_portal_url).rstrip("/")
+    return f"{base}/action-items/{item.id}"
+
+
+def render_round(
+    item: ActionItem,
+    account: Account,
+    firm: Firm | None,
+    contact: Contact,
+    email_round: EmailRound,
+    portal_url: str,
+) -> EmailContent:
+    message = email_round.message if email_round.mode is RoundMode.MANUAL and email_round.message else item.message
+    invoice = None
+    if item.invoice is not None:
+        invoice = InvoiceSummary(
+            amount=item.invoice.amount,
+            currency=item.invoice.currency,
+            due_date=item.invoice.due_date,
+            paid=item.invoice.paid,
+            balance_due=item.invoice.balance_due,
+        )
+    return render_item_email(
+        ItemEmail(
+            kind=item.kind.value,
+            language=account.language.value,
+            purpose="notification" if email_round.is_notification else "reminder",
+            firm_name=firm_name(firm),
+            recipient_name=contact.name,
+            item_title=item.title,
+            portal_link=portal_link(item, firm, portal_url),
+            message=message,
+            invoice=invoice,
+        )
+    )
+
+
+def firm_name(firm: Firm | None) -> str:
+    return firm.name if firm and firm.name else DEFAULT_FIRM_NAME
+
+
+def outgoing(
+    content: EmailContent, contact: Contact, firm: Firm | None, sender_address: str, tags: dict[str, str]
+) -> OutgoingEmail:
+    return OutgoingEmail(
+        to=contact.email,
+        sender=formataddr((firm_name(firm), sender_address)),
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        reply_to=firm.reply_to if firm else None,
+        tags=tags,
+    )

@@ -1,0 +1,157 @@
+"""Use cases on action items: send (R1), resend (R5), complete (R9, §3), change reminders (R4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from portal_reminders import ids
+from portal_reminders.clock import now as clock_now
+from portal_reminders.models.domain import ActionItem, Claim, EmailRound, Invoice, ItemRef, Kind
+from portal_reminders.models.errors import (
+    ConcurrentModification,
+    DeliveryInProgress,
+    InvalidInput,
+    NotFound,
+    StateConflict,
+)
+from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage
+from portal_reminders.observability import logger
+from portal_reminders.ports import MailUnavailable, SendQueue
+from portal_reminders.reminders import policy, transitions
+from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
+from portal_reminders.reminders.retry import with_retries
+from portal_reminders.repository.ports import AccountRepository, ItemRepository
+from portal_reminders.settings import Settings
+
+# The mail service being busy is not the caller's problem: the email is queued for the send
+# function (which retries, then dead-letters and records email_failed).
+HANDED_TO_QUEUE = (MailUnavailable, DeliveryInProgress, ConcurrentModification)
+
+
+@dataclass(frozen=True, slots=True)
+class ResendResult:
+    item: ActionItem
+    recipients: int
+    queued: bool
+
+
+class ItemService:
+    def __init__(
+        self,
+        items: ItemRepository,
+        accounts: AccountRepository,
+        deliverer: Deliverer,
+        queue: SendQueue,
+        settings: Settings,
+        now: Callable[[], datetime] = clock_now,
+    ) -> None:
+        self._items = items
+        self._accounts = accounts
+        self._deliverer = deliverer
+        self._queue = queue
+        self._settings = settings
+        self._now = now
+
+    def get(self, firm_id: str, item_id: str) -> ActionItem:
+        item = self._items.get_item(firm_id, item_id) if ids.is_id(item_id, ids.ITEM) else None
+        if item is None:
+            raise NotFound("action item", item_id)
+        return item
+
+    def send(
+        self,
+        *,
+        firm_id: str,
+        account_id: str,
+        actor: str,
+        kind: Kind,
+        title: str,
+        message: str | None,
+        reminders: Mapping[str, Any] | None,
+        invoice: Invoice | None,
+    ) -> ActionItem:
+        """Create the item and notify the account's notify contacts now (SPEC R1)."""
+        account = self._accounts.get_account(firm_id, account_id) if ids.is_id(account_id, ids.ACCOUNT) else None
+        if account is None:
+            raise NotFound("account", account_id)
+        if kind is Kind.INVOICE and invoice is None:
+            raise InvalidInput("an invoice needs its amount, currency and due date", field="invoice")
+        now = self._now()
+        item = transitions.new_item(
+            firm_id=firm_id,
+            account_id=account_id,
+            kind=kind,
+            title=title,
+            message=message,
+            reminders=transitions.merge_settings(reminders),
+            invoice=invoice,
+            actor=actor,
+            at=now,
+            claim=Claim(number=0, until=now + self._settings.claim_lease),
+        )
+        item = self._items.save_item(item)
+        outcome = self._deliver_or_queue(item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0))
+        return outcome.item if outcome and outcome.item else item
+
+    def resend(self, firm_id: str, item_id: str, actor: str, message: str | None) -> ResendResult:
+        """A manual reminder (SPEC R5): emails every notify contact again, now."""
+        item = self.get(firm_id, item_id)
+        refusal = policy.resend_refusal(item)
+        if refusal is not None:
+            raise StateConflict(refusal)
+        email_round = EmailRound.manual(ids.new_id(ids.RESEND), actor, message)
+        queued_message = ManualEmailMessage(
+            firm_id=firm_id,
+            item_id=item.id,
+            account_id=item.account_id,
+            resend_id=email_round.resend_id or "",
+            actor=actor,
+            message=message,
+        )
+        outcome = self._deliver_or_queue(item.ref, email_round, queued_message.model_dump_json())
+        if outcome is None:
+            return ResendResult(item=item, recipients=0, queued=True)
+        if outcome.status == "skipped":
+            # the item changed between the check above and the delivery (completed, cancelled)
+            raise StateConflict(outcome.reason or "the item can no longer be resent")
+        return ResendResult(item=outcome.item or item, recipients=len(outcome.recipients), queued=False)
+
+    def complete(self, firm_id: str, item_id: str, actor: str, via: str | None) -> ActionItem:
+        def attempt() -> ActionItem:
+            item = self.get(firm_id, item_id)
+            if via is not None and item.kind is not Kind.CHAT:
+                raise InvalidInput("'via' applies to chat items only", field="via")
+            updated, events = transitions.complete(item, self._now(), actor, via)
+            return self._items.save_item(updated, events) if events else item
+
+        return with_retries(attempt)
+
+    def change_reminders(self, firm_id: str, item_id: str, actor: str, changes: Mapping[str, Any]) -> ActionItem:
+        def attempt() -> ActionItem:
+            item = self.get(firm_id, item_id)
+            updated, events = transitions.change_settings(item, changes, self._now(), actor)
+            return self._items.save_item(updated, events) if events else item
+
+        return with_retries(attempt)
+
+    def _deliver_or_queue(self, ref: ItemRef, email_round: EmailRound, queued_body: str) -> DeliveryOutcome | None:
+        try:
+            return self._deliverer.deliver(ref, email_round)
+        except HANDED_TO_QUEUE as error:
+            logger.warning(
+                "email handed to the send queue",
+                extra={"item_id": ref.item_id, "round": email_round.key, "error": type(error).__name__},
+            )
+        if self._queue.enqueue([queued_body]):
+            # Not lost: a scheduled email stays claimed and the scan retries it when the claim expires.
+            logger.error("email could not be queued", extra={"item_id": ref.item_id, "round": email_round.key})
+        return None
+
+    @staticmethod
+    def _scheduled_message(item: ActionItem, number: int) -> str:
+        return ScheduledEmailMessage(
+            firm_id=item.firm_id, item_id=item.id, account_id=item.account_id, number=number
+        ).model_dump_json()

@@ -1,0 +1,262 @@
+"""State transitions of an action item. Each returns the new item and the audit events that
+describe the change; the caller persists both together (one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from portal_reminders import ids
+from portal_reminders.models.domain import (
+    ActionItem,
+    AuditEvent,
+    AuditType,
+    Claim,
+    Delivery,
+    EmailRound,
+    Invoice,
+    ItemRef,
+    Kind,
+    ReminderSettings,
+    RoundMode,
+    Status,
+)
+from portal_reminders.models.errors import StateConflict
+
+# Manual resend keys already recorded, kept so a redelivered queue message never re-sends one.
+DONE_KEYS_KEPT = 20
+
+Transition = tuple[ActionItem, list[AuditEvent]]
+
+
+def audit_event(
+    item: ActionItem,
+    type_: AuditType,
+    at: datetime,
+    actor: str,
+    recipients: Sequence[str] = (),
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    # item.version + 1 is the version the change is written at: it orders an item's events even
+    # when two of them share a timestamp.
+    return _event(item.ref, type_, at, actor, recipients, details, sequence=item.version + 1)
+
+
+def _event(
+    ref: ItemRef,
+    type_: AuditType,
+    at: datetime,
+    actor: str,
+    recipients: Sequence[str],
+    details: Mapping[str, Any] | None,
+    sequence: int,
+) -> AuditEvent:
+    return AuditEvent(
+        id=ids.new_id(ids.EVENT),
+        firm_id=ref.firm_id,
+        item_id=ref.item_id,
+        account_id=ref.account_id,
+        type=type_,
+        at=at,
+        actor=actor,
+        recipients=tuple(recipients),
+        details=dict(details or {}),
+        sequence=sequence,
+    )
+
+
+def _without_delivery(item: ActionItem, key: str) -> dict[str, Delivery]:
+    return {k: v for k, v in item.deliveries.items() if k != key}
+
+
+def start_delivery(item: ActionItem, email_round: EmailRound, until: datetime) -> ActionItem:
+    """Take the delivery lease for a round, keeping who already has this round's email."""
+    previous = item.deliveries.get(email_round.key)
+    delivered = previous.delivered if previous else frozenset()
+    deliveries = {**item.deliveries, email_round.key: Delivery(until=until, delivered=delivered)}
+    return replace(item, deliveries=deliveries)
+
+
+def pause_delivery(item: ActionItem, email_round: EmailRound, delivered: Sequence[str], at: datetime) -> ActionItem:
+    """Release the lease after a partial failure, remembering who already got the email."""
+    previous = item.deliveries.get(email_round.key)
+    already = previous.delivered if previous else frozenset()
+    deliveries = {**item.deliveries, email_round.key: Delivery(until=at, delivered=already | set(delivered))}
+    return replace(item, deliveries=deliveries)
+
+
+def record_delivery(
+    item: ActionItem,
+    email_round: EmailRound,
+    at: datetime,
+    recipients: Sequence[str],
+    failed: Mapping[str, str] | None = None,
+) -> Transition:
+    """The round's email went out to `recipients` (`failed`: address -> reason, rejected for good)."""
+    failed = dict(failed or {})
+    if failed and not recipients:
+        return record_failure(item, email_round, at, reason="every recipient was rejected", failed=failed)
+    deliveries = _without_delivery(item, email_round.key)
+    events: list[AuditEvent] = []
+    if email_round.mode is RoundMode.MANUAL:
+        item = replace(
+            item,
+            manual_reminders_sent=item.manual_reminders_sent + 1,
+            last_emailed_at=at,
+            deliveries=deliveries,
+            done_keys=(*item.done_keys, email_round.key)[-DONE_KEYS_KEPT:],
+        )
+        details: dict[str, Any] = {"mode": "manual", "number": item.manual_reminders_sent, "of": None}
+        if email_round.message:
+            details["message"] = email_round.message
+        events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details))
+    elif email_round.is_notification:
+        item = replace(item, notified=True, last_emailed_at=at, claim=None, failed_number=None, deliveries=deliveries)
+        details = {} if recipients else {"nobody_emailed": True, "reason": "no contact has notify on"}
+        events.append(audit_event(item, AuditType.ITEM_SENT, at, item.created_by, recipients, details))
+    else:
+        item = replace(
+            item,
+            reminders_sent=email_round.number,
+            last_emailed_at=at,
+            claim=None,
+            failed_number=None,
+            deliveries=deliveries,
+        )
+        details = {"mode": "auto", "number": email_round.number, "of": item.reminders.max_reminders}
+        if not recipients:
+            details["nobody_emailed"] = True
+        events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details))
+    if failed:
+        events.append(_email_failed_event(item, email_round, at, "rejected by the mail service", failed))
+    return item, events
+
+
+def record_failure(
+    item: ActionItem,
+    email_round: EmailRound,
+    at: datetime,
+    reason: str,
+    failed: Mapping[str, str] | None = None,
+) -> Transition:
+    """The round could not be delivered. A scheduled round stops automatic reminders (until the
+    firm changes the settings or resends) instead of being retried forever."""
+    deliveries = _without_delivery(item, email_round.key)
+    if email_round.mode is RoundMode.MANUAL:
+        item = replace(item, deliveries=deliveries, done_keys=(*item.done_keys, email_round.key)[-DONE_KEYS_KEPT:])
+    else:
+        item = replace(item, failed_number=email_round.number, claim=None, deliveries=deliveries)
+    return item, [_email_failed_event(item, email_round, at, reason, failed or {})]
+
+
+def _email_failed_event(
+    item: ActionItem, email_round: EmailRound, at: datetime, reason: str, failed: Mapping[str, str]
+) -> AuditEvent:
+    return record_failure_event(item.ref, email_round, at, reason, failed, sequence=item.version + 1)
+
+
+def record_failure_event(
+    ref: ItemRef,
+    email_round: EmailRound,
+    at: datetime,
+    reason: str,
+    failed: Mapping[str, str] | None = None,
+    sequence: int = 0,
+) -> AuditEvent:
+    """The `email_failed` audit event; `failed` maps rejected addresses to the service's reason."""
+    mode = "notification" if email_round.is_notification else email_round.mode.value
+    details: dict[str, Any] = {"mode": "auto" if mode == "scheduled" else mode}
+    if email_round.mode is RoundMode.SCHEDULED:
+        details["number"] = email_round.number
+    details["reason"] = reason
+    if failed:
+        details["errors"] = dict(failed)
+    return _event(ref, AuditType.EMAIL_FAILED, at, email_round.actor, tuple(failed or ()), details, sequence)
+
+
+def release(item: ActionItem, email_round: EmailRound) -> ActionItem:
+    """The sender decided not to send (item completed, reminders stopped or rescheduled)."""
+    claim = item.claim
+    if email_round.mode is RoundMode.SCHEDULED and claim is not None and claim.number == email_round.number:
+        claim = None
+    return replace(item, claim=claim, deliveries=_without_delivery(item, email_round.key))
+
+
+def change_settings(item: ActionItem, changes: Mapping[str, Any], at: datetime, actor: str) -> Transition:
+    """PATCH reminders (SPEC R4): only the named fields change; always accepted, whatever the status.
+
+    A change also clears an `email_failed` stop: the firm has looked at the item and wants reminders.
+    """
+    before = item.reminders
+    after = replace(before, **changes)
+    if after == before:
+        return item, []
+    item = replace(item, reminders=after, failed_number=None)
+    details = {"before": before.as_dict(), "after": after.as_dict()}
+    return item, [audit_event(item, AuditType.SETTINGS_CHANGED, at, actor, (), details)]
+
+
+def complete(item: ActionItem, at: datetime, actor: str, via: str | None = None) -> Transition:
+    """The client did what was asked (for invoices: paid in full). Completing twice changes nothing."""
+    if item.status is Status.COMPLETED:
+        return item, []
+    if item.status is Status.CANCELLED:
+        raise StateConflict("the item was cancelled; it cannot be completed")
+    invoice = item.invoice
+    if item.kind is Kind.INVOICE and invoice is not None:
+        invoice = replace(invoice, amount_paid=invoice.amount)
+    item = replace(
+        item,
+        status=Status.COMPLETED,
+        completed_at=at,
+        completed_via=via,
+        invoice=invoice,
+        claim=None,
+    )
+    details = {"via": via} if via else {}
+    return item, [audit_event(item, AuditType.COMPLETED, at, actor, (), details)]
+
+
+def merge_settings(*layers: Mapping[str, Any] | None) -> ReminderSettings:
+    """Per field, the first layer that names it wins (request, automation, template), else defaults.
+
+    No layer naming `enabled` means reminders are off (SPEC R2).
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for name, value in (layer or {}).items():
+            if value is not None:
+                merged.setdefault(name, value)
+    return ReminderSettings(**merged)
+
+
+def new_item(
+    *,
+    firm_id: str,
+    account_id: str,
+    kind: Kind,
+    title: str,
+    message: str | None,
+    reminders: ReminderSettings,
+    invoice: Invoice | None,
+    actor: str,
+    at: datetime,
+    claim: Claim,
+) -> ActionItem:
+    """A freshly sent item, already claiming its notification (number 0) so that no scan sends it
+    while the caller emails it; if that email fails, the claim's lease expiring makes it due again."""
+    return ActionItem(
+        firm_id=firm_id,
+        id=ids.new_id(ids.ITEM),
+        account_id=account_id,
+        kind=kind,
+        title=title,
+        message=message,
+        sent_at=at,
+        created_by=actor,
+        reminders=reminders,
+        invoice=invoice,
+        claim=claim,
+    )

@@ -1,0 +1,1 @@
+"""Persistence: abstract ports (what the domain needs) and their pynamodb implementation."""

@@ -1,0 +1,55 @@
+"""Key layout of the single table. Every key starts with the firm, so one firm can never address
+another firm's records: an id from another firm simply finds nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zlib import crc32
+
+# The sparse due index is write-sharded: items spread over this many partition keys so that one
+# hot key cannot cap throughput. Changing it strands items on shards no scan queries: it is a
+# constant of the data layout, not a setting.
+DUE_SHARDS = 8
+
+FIRM_SK = "FIRM"
+ACCOUNT_SK = "ACCOUNT"
+ITEM_SK = "ITEM"
+AUDIT_PREFIX = "AUDIT#"
+ITEM_PREFIX = "ITEM#"
+
+
+def stamp(at: datetime) -> str:
+    """Sortable UTC timestamp for keys (microseconds, fixed width)."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def firm_pk(firm_id: str) -> str:
+    return f"FIRM#{firm_id}"
+
+
+def account_pk(firm_id: str, account_id: str) -> str:
+    return f"FIRM#{firm_id}#ACCOUNT#{account_id}"
+
+
+def item_pk(firm_id: str, item_id: str) -> str:
+    return f"FIRM#{firm_id}#ITEM#{item_id}"
+
+
+def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:
+    return f"{ITEM_PREFIX}{status}#{stamp(sent_at)}#{item_id}"
+
+
+def audit_sk(at: datetime, sequence: int, event_id: str) -> str:
+    return f"{AUDIT_PREFIX}{stamp(at)}#{sequence:010d}#{event_id}"
+
+
+def task_sk(at: datetime, item_id: str) -> str:
+    return f"{stamp(at)}#{item_id}"
+
+
+def due_shard(item_id: str) -> str:
+    return f"DUE#{crc32(item_id.encode()) % DUE_SHARDS}"
+
+
+def all_due_shards() -> list[str]:
+    return [f"DUE#{n}" for n in range(DUE_SHARDS)]

@@ -1,0 +1,229 @@
+"""Records <-> domain models. Index attributes are derived here, from the domain state, on every
+write: an item is on the due index exactly when the policy says an email is due."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    AuditEvent,
+    AuditType,
+    Claim,
+    Contact,
+    Delivery,
+    Firm,
+    Invoice,
+    Kind,
+    Language,
+    ReminderSettings,
+    Status,
+)
+from portal_reminders.reminders import policy
+from portal_reminders.repository import keys
+from portal_reminders.repository.records import (
+    AccountRecord,
+    AuditRecord,
+    ContactMap,
+    FirmRecord,
+    InvoiceMap,
+    ItemRecord,
+)
+
+
+def epoch(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def from_epoch(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def firm_to_record(firm: Firm) -> FirmRecord:
+    return FirmRecord(
+        pk=keys.firm_pk(firm.id),
+        sk=keys.FIRM_SK,
+        firm_id=firm.id,
+        name=firm.name,
+        reply_to=firm.reply_to,
+        portal_url=firm.portal_url,
+    )
+
+
+def firm_from_record(record: FirmRecord) -> Firm:
+    return Firm(id=record.firm_id, name=record.name, reply_to=record.reply_to, portal_url=record.portal_url)
+
+
+def account_to_record(account: Account, version: int) -> AccountRecord:
+    return AccountRecord(
+        pk=keys.account_pk(account.firm_id, account.id),
+        sk=keys.ACCOUNT_SK,
+        firm_id=account.firm_id,
+        account_id=account.id,
+        name=account.name,
+        language=account.language.value,
+        contacts=[ContactMap(id=c.id, name=c.name, email=c.email, notify=c.notify) for c in account.contacts],
+        created_at=account.created_at,
+        version=version,
+    )
+
+
+def account_from_record(record: AccountRecord) -> Account:
+    return Account(
+        firm_id=record.firm_id,
+        id=record.account_id,
+        name=record.name,
+        language=Language(record.language),
+        contacts=tuple(Contact(id=c.id, name=c.name, email=c.email, notify=c.notify) for c in record.contacts),
+        created_at=record.created_at,
+        version=int(record.version),
+    )
+
+
+def _deliveries_to_json(deliveries: Mapping[str, Delivery]) -> dict[str, Any] | None:
+    if not deliveries:
+        return None
+    return {key: {"until": d.until.timestamp(), "delivered": sorted(d.delivered)} for key, d in deliveries.items()}
+
+
+def _deliveries_from_json(raw: Mapping[str, Any] | None) -> dict[str, Delivery]:
+    return {
+        key: Delivery(until=from_epoch(value["until"]), delivered=frozenset(value["delivered"]))
+        for key, value in (raw or {}).items()
+    }
+
+
+def item_to_record(item: ActionItem, version: int) -> ItemRecord:
+    record = ItemRecord(
+        pk=keys.item_pk(item.firm_id, item.id),
+        sk=keys.ITEM_SK,
+        firm_id=item.firm_id,
+        item_id=item.id,
+        account_id=item.account_id,
+        kind=item.kind.value,
+        title=item.title,
+        message=item.message,
+        status=item.status.value,
+        sent_at=item.sent_at,
+        created_by=item.created_by,
+        reminders_enabled=item.reminders.enabled,
+        days_between=item.reminders.days_between,
+        max_reminders=item.reminders.max_reminders,
+        notified=item.notified,
+        reminders_sent=item.reminders_sent,
+        manual_reminders_sent=item.manual_reminders_sent,
+        last_emailed_at=item.last_emailed_at,
+        completed_at=item.completed_at,
+        completed_via=item.completed_via,
+        cancelled_at=item.cancelled_at,
+        failed_number=item.failed_number,
+        deliveries=_deliveries_to_json(item.deliveries),
+        done_keys=list(item.done_keys) or None,
+        version=version,
+        gsi1pk=keys.account_pk(item.firm_id, item.account_id),
+        gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
+    )
+    if item.invoice is not None:
+        record.invoice = InvoiceMap(
+            amount=str(item.invoice.amount),
+            currency=item.invoice.currency,
+            due_date=item.invoice.due_date.isoformat(),
+            amount_paid=str(item.invoice.amount_paid),
+        )
+    if item.claim is not None:
+        record.claim_number = item.claim.number
+        record.claim_until = epoch(item.claim.until)
+        record.claim_attempts = item.claim.attempts
+    if policy.has_portal_task(item):
+        record.task_pk = keys.account_pk(item.firm_id, item.account_id)
+        record.task_sk = keys.task_sk(policy.portal_task_at(item), item.id)
+    index_time = policy.index_time(item)
+    if index_time is not None:
+        record.due_shard = keys.due_shard(item.id)
+        record.next_reminder_at = epoch(index_time)
+    return record
+
+
+def item_from_record(record: ItemRecord) -> ActionItem:
+    invoice = None
+    if record.invoice is not None:
+        invoice = Invoice(
+            amount=Decimal(record.invoice.amount),
+            currency=record.invoice.currency,
+            due_date=date.fromisoformat(record.invoice.due_date),
+            amount_paid=Decimal(record.invoice.amount_paid),
+        )
+    claim = None
+    if record.claim_number is not None and record.claim_until is not None:
+        claim = Claim(
+            number=int(record.claim_number),
+            until=from_epoch(record.claim_until),
+            attempts=int(record.claim_attempts or 1),
+        )
+    return ActionItem(
+        firm_id=record.firm_id,
+        id=record.item_id,
+        account_id=record.account_id,
+        kind=Kind(record.kind),
+        title=record.title,
+        message=record.message,
+        status=Status(record.status),
+        sent_at=record.sent_at,
+        created_by=record.created_by,
+        reminders=ReminderSettings(
+            enabled=record.reminders_enabled,
+            days_between=int(record.days_between),
+            max_reminders=int(record.max_reminders),
+        ),
+        notified=bool(record.notified),
+        reminders_sent=int(record.reminders_sent),
+        manual_reminders_sent=int(record.manual_reminders_sent),
+        last_emailed_at=record.last_emailed_at,
+        completed_at=record.completed_at,
+        completed_via=record.completed_via,
+        cancelled_at=record.cancelled_at,
+        invoice=invoice,
+        claim=claim,
+        failed_number=None if record.failed_number is None else int(record.failed_number),
+        deliveries=_deliveries_from_json(record.deliveries),
+        done_keys=tuple(record.done_keys or ()),
+        version=int(record.version),
+    )
+
+
+def audit_to_record(event: AuditEvent) -> AuditRecord:
+    return AuditRecord(
+        pk=keys.item_pk(event.firm_id, event.item_id),
+        sk=keys.audit_sk(event.at, event.sequence, event.id),
+        event_id=event.id,
+        firm_id=event.firm_id,
+        item_id=event.item_id,
+        account_id=event.account_id,
+        type=event.type.value,
+        at=event.at,
+        actor=event.actor,
+        recipients=list(event.recipients),
+        details=dict(event.details),
+        sequence=event.sequence,
+        gsi1pk=keys.account_pk(event.firm_id, event.account_id),
+        gsi1sk=keys.audit_sk(event.at, event.sequence, event.id),
+    )
+
+
+def audit_from_record(record: AuditRecord) -> AuditEvent:
+    return AuditEvent(
+        id=record.event_id,
+        firm_id=record.firm_id,
+        item_id=record.item_id,
+        account_id=record.account_id,
+        type=AuditType(record.type),
+        at=record.at,
+        actor=record.actor,
+        recipients=tuple(record.recipients or ()),
+        details=dict(record.details or {}),
+        sequence=int(record.sequence),
+    )

@@ -1,0 +1,105 @@
+"""What the domain needs from storage. The pynamodb implementation is in dynamo.py; tests may pass
+fakes. Every method takes the firm id: there is no way to ask for another firm's records."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Claim, Firm, ItemRef, Status
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySnapshot:
+    """Everything one email round needs, read in one request."""
+
+    item: ActionItem | None
+    account: Account | None
+    firm: Firm | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueEntry:
+    """A due item as the due index shows it (a projection: just enough to claim and enqueue it)."""
+
+    ref: ItemRef
+    next_reminder_at: int
+    notified: bool
+    reminders_sent: int
+    claim: Claim | None
+
+    @property
+    def number(self) -> int:
+        return self.reminders_sent + 1 if self.notified else 0
+
+
+class FirmRepository(ABC):
+    @abstractmethod
+    def get_firm(self, firm_id: str) -> Firm | None: ...
+
+    @abstractmethod
+    def put_firm(self, firm: Firm) -> Firm: ...
+
+
+class AccountRepository(ABC):
+    @abstractmethod
+    def get_account(self, firm_id: str, account_id: str) -> Account | None: ...
+
+    @abstractmethod
+    def save_account(self, account: Account) -> Account:
+        """Create (version 0) or replace the version read; ConcurrentModification if it moved on."""
+
+
+class ItemRepository(ABC):
+    @abstractmethod
+    def get_item(self, firm_id: str, item_id: str) -> ActionItem | None: ...
+
+    @abstractmethod
+    def load_for_delivery(self, ref: ItemRef) -> DeliverySnapshot: ...
+
+    @abstractmethod
+    def save_item(self, item: ActionItem, events: Sequence[AuditEvent] = ()) -> ActionItem:
+        """Write the item (and its audit events, atomically) if nobody wrote it since it was read.
+
+        Returns the item at its new version; raises ConcurrentModification otherwise.
+        """
+
+    @abstractmethod
+    def list_items(
+        self, firm_id: str, account_id: str, status: Status | None, limit: int, token: str | None
+    ) -> Page[ActionItem]: ...
+
+    @abstractmethod
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]: ...
+
+    @abstractmethod
+    def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]: ...
+
+    @abstractmethod
+    def account_audit(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[AuditEvent]: ...
+
+
+class DueItemsRepository(ABC):
+    """The scan's view: the sparse, sharded due index and conditional claims."""
+
+    @abstractmethod
+    def due_entries(self, shard: str, now: datetime) -> Iterator[DueEntry]: ...
+
+    @abstractmethod
+    def claim(self, entry: DueEntry, claim: Claim) -> bool:
+        """Claim the entry's next email if nobody changed the item since the index showed it."""
+
+    @abstractmethod
+    def give_up(self, entry: DueEntry, event: AuditEvent) -> bool:
+        """Record that the entry's email failed for good and take it off the due index."""

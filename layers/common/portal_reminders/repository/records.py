@@ -1,0 +1,178 @@
+"""pynamodb models of the table's records. Table name and region are bound at run time by
+`bind_records` (never at import), so tests and the local runner can point them anywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+ACCOUNT_INDEX = "account-index"
+TASK_INDEX = "task-index"
+DUE_INDEX = "due-index"
+# What the scan needs to claim and enqueue a due item without reading the item itself.
+DUE_INDEX_PROJECTION = [
+    "firm_id",
+    "item_id",
+    "account_id",
+    "notified",
+    "reminders_sent",
+    "claim_number",
+    "claim_attempts",
+]
+
+
+class _Record(Model):
+    class Meta:
+        table_name = "unbound"
+        region: str | None = None
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class FirmRecord(_Record):
+    firm_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    reply_to = UnicodeAttribute(null=True)
+    portal_url = UnicodeAttribute(null=True)
+
+
+class ContactMap(MapAttribute[str, Any]):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    notify = BooleanAttribute()
+
+
+class AccountRecord(_Record):
+    firm_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    language = UnicodeAttribute()
+    contacts = ListAttribute(of=ContactMap, default=list)
+    created_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class InvoiceMap(MapAttribute[str, Any]):
+    amount = UnicodeAttribute()  # decimal strings: money never goes through float
+    currency = UnicodeAttribute()
+    due_date = UnicodeAttribute()
+    amount_paid = UnicodeAttribute()
+
+
+class ItemAccountIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = ACCOUNT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class TaskIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = TASK_INDEX
+        projection = AllProjection()
+
+    task_pk = UnicodeAttribute(hash_key=True)
+    task_sk = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = DUE_INDEX
+        projection = IncludeProjection(DUE_INDEX_PROJECTION)
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    next_reminder_at = NumberAttribute(range_key=True)
+
+
+class ItemRecord(_Record):
+    firm_id = UnicodeAttribute()
+    item_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    message = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    sent_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    reminders_enabled = BooleanAttribute()
+    days_between = NumberAttribute()
+    max_reminders = NumberAttribute()
+    notified = BooleanAttribute(default=False)
+    reminders_sent = NumberAttribute(default=0)
+    manual_reminders_sent = NumberAttribute(default=0)
+    last_emailed_at = UTCDateTimeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    completed_via = UnicodeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    invoice = InvoiceMap(null=True)
+    claim_number = NumberAttribute(null=True)
+    claim_until = NumberAttribute(null=True)
+    claim_attempts = NumberAttribute(null=True)
+    failed_number = NumberAttribute(null=True)
+    deliveries = JSONAttribute(null=True)
+    done_keys: ListAttribute[str] = ListAttribute(null=True)
+    version = NumberAttribute(default=0)
+    # index keys, derived from the fields above on every write (absent = not in the sparse index)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    task_pk = UnicodeAttribute(null=True)
+    task_sk = UnicodeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    next_reminder_at = NumberAttribute(null=True)
+
+    account_index = ItemAccountIndex()
+    task_index = TaskIndex()
+    due_index = DueIndex()
+
+
+class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
+    class Meta:
+        index_name = ACCOUNT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class AuditRecord(_Record):
+    event_id = UnicodeAttribute()
+    firm_id = UnicodeAttribute()
+    item_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    recipients: ListAttribute[str] = ListAttribute(default=list)
+    details = JSONAttribute(default=dict)
+    sequence = NumberAttribute(default=0)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+
+    account_index = AuditAccountIndex()
+
+
+RECORDS: tuple[type[_Record], ...] = (FirmRecord, AccountRecord, ItemRecord, AuditRecord)
+
+
+def bind_records(table_name: str, region: str) -> None:
+    """Point every record class at the table. Drops cached connections so a rebind takes effect."""
+    _Record.Meta.table_name = table_name
+    _Record.Meta.region = region
+    records: tuple[type[Model], ...] = (_Record, *RECORDS)
+    for record in records:
+        record._connection = None

@@ -1,0 +1,1 @@
+"""Test support: AWS under moto built from template.yaml, AWS-shaped events, handler drivers."""

@@ -1,0 +1,82 @@
+"""The AWS side of a test: moto resources shaped exactly like template.yaml's."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from devtools.sam_template import load_template
+
+REGION = "us-east-1"
+TABLE_NAME = "client-reminders-test"
+SENDER = "reminders@portal.example.com"
+PORTAL_URL = "https://portal.example.com"
+
+TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+
+
+def template_resource(logical_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = load_template()["Resources"][logical_id]
+    return resource
+
+
+def template_limit(section: str, name: str) -> int:
+    return int(load_template()["Mappings"]["Limits"][section][name])
+
+
+def create_table_from_template(name: str = TABLE_NAME) -> None:
+    properties = template_resource("RemindersTable")["Properties"]
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name, **{key: properties[key] for key in TABLE_KEYS}
+    )
+
+
+@dataclass
+class Queues:
+    send_url: str
+    dead_letter_url: str
+
+
+def create_queues() -> Queues:
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead_letter_url = sqs.create_queue(QueueName="send-dlq")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = json.dumps(
+        {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(template_limit("Send", "MaxReceiveCount"))}
+    )
+    send_url = sqs.create_queue(
+        QueueName="send",
+        Attributes={
+            "VisibilityTimeout": str(template_limit("Send", "VisibilityTimeoutSeconds")),
+            "RedrivePolicy": redrive,
+        },
+    )["QueueUrl"]
+    return Queues(send_url=send_url, dead_letter_url=dead_letter_url)
+
+
+def verify_sender(address: str = SENDER) -> None:
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=address)
+
+
+@dataclass(frozen=True)
+class Mail:
+    source: str
+    to: list[str]
+    subject: str
+    html: str
+
+
+def sent_mail() -> list[Mail]:
+    """Every email moto's SES accepted, oldest first."""
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    return [
+        Mail(source=m.source, to=list(m.destinations.get("ToAddresses", [])), subject=m.subject, html=m.body)
+        for m in backend.sent_messages
+    ]

@@ -1,0 +1,599 @@
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from html import escape
+from typing import Any, get_args
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal_reminders.emails import (
+    InvoiceSummary,
+    ItemEmail,
+    Kind,
+    Language,
+    PendingApprovalsEmail,
+    render_item_email,
+    render_pending_approvals_email,
+)
+from portal_reminders.emails.render import format_date, format_money
+
+KINDS: tuple[Kind, ...] = get_args(Kind)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+FIRM = "Silva & Filhos"
+TITLE = "2025 Tax Organizer"
+LINK = "https://portal.example.com/items/it-1?tab=details&lang=en"
+
+CALL_TO_ACTION: dict[tuple[Kind, Language], str] = {
+    ("organizer", "en"): "complete",
+    ("proposal", "en"): "sign",
+    ("invoice", "en"): "pay",
+    ("chat", "en"): "reply",
+    ("signature", "en"): "sign",
+    ("approval", "en"): "approve",
+    ("organizer", "pt"): "preencha",
+    ("proposal", "pt"): "assine",
+    ("invoice", "pt"): "pague",
+    ("chat", "pt"): "responda",
+    ("signature", "pt"): "assine",
+    ("approval", "pt"): "aprove",
+}
+
+
+def an_invoice(
+    amount: str = "1234.5", balance_due: str | None = None, paid: bool = False, currency: str = "USD"
+) -> InvoiceSummary:
+    return InvoiceSummary(
+        amount=Decimal(amount),
+        currency=currency,
+        due_date=date(2026, 12, 15),
+        paid=paid,
+        balance_due=Decimal(amount if balance_due is None else balance_due),
+    )
+
+
+def an_item_email(kind: Kind = "organizer", language: Language = "en", **changes: Any) -> ItemEmail:
+    email = ItemEmail(
+        kind=kind,
+        language=language,
+        purpose="notification",
+        firm_name=FIRM,
+        recipient_name="Ana",
+        item_title=TITLE,
+        portal_link=LINK,
+        invoice=an_invoice() if kind == "invoice" else None,
+    )
+    return replace(email, **changes)
+
+
+def an_approvals_email(language: Language = "en", **changes: Any) -> PendingApprovalsEmail:
+    email = PendingApprovalsEmail(
+        language=language,
+        firm_name=FIRM,
+        recipient_name="Ana",
+        documents=("Balance sheet 2025", "Engagement letter"),
+        portal_link=LINK,
+    )
+    return replace(email, **changes)
+
+
+# --- every kind, every language -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_subject_names_firm_item_and_what_to_do(kind: Kind, language: Language) -> None:
+    # Given a notification for an item of this kind
+    email = an_item_email(kind, language)
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then the subject names the firm, the item and the kind's call to action
+    assert FIRM in content.subject
+    assert TITLE in content.subject
+    assert CALL_TO_ACTION[kind, language] in content.subject.lower()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_text_part_names_firm_item_action_and_link(kind: Kind, language: Language) -> None:
+    # Given a notification for an item of this kind
+    email = an_item_email(kind, language)
+
+    # When it is rendered
+    text = render_item_email(email).text
+
+    # Then the plain text names firm and item, says what to do, and has the link on its own line
+    assert FIRM in text
+    assert TITLE in text
+    assert CALL_TO_ACTION[kind, language] in text.lower()
+    assert LINK in text.splitlines()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_part_names_firm_item_action_and_links_the_portal(kind: Kind, language: Language) -> None:
+    # Given a notification for an item of this kind
+    email = an_item_email(kind, language)
+
+    # When it is rendered
+    html = render_item_email(email).html
+
+    # Then the HTML names firm and item (escaped), says what to do and links the portal
+    assert escape(FIRM) in html
+    assert TITLE in html
+    assert CALL_TO_ACTION[kind, language] in html.lower()
+    assert f'href="{escape(LINK)}"' in html
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_reminder_subject_differs_from_notification_subject(kind: Kind, language: Language) -> None:
+    # Given the same item as a notification and as a reminder
+    notification = an_item_email(kind, language, purpose="notification")
+    reminder = replace(notification, purpose="reminder")
+
+    # When both are rendered
+    notification_subject = render_item_email(notification).subject
+    reminder_subject = render_item_email(reminder).subject
+
+    # Then the reminder's subject is a different, visibly reminding one
+    assert reminder_subject != notification_subject
+    assert reminder_subject.startswith({"en": "Reminder: ", "pt": "Lembrete: "}[language])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_reminder_body_says_it_is_a_reminder(kind: Kind, language: Language) -> None:
+    # Given a reminder
+    email = an_item_email(kind, language, purpose="reminder")
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then both parts say it is a reminder
+    word = {"en": "this is a reminder", "pt": "este é um lembrete"}[language]
+    assert word in content.text.lower()
+    assert word in content.html.lower()
+
+
+def test_exact_subjects_for_organizer_notification_and_reminder() -> None:
+    # Given organizer emails in English and Portuguese
+    en = an_item_email("organizer", "en", firm_name="Acme Accounting")
+    pt = an_item_email("organizer", "pt", firm_name="Acme Accounting")
+
+    # When they are rendered as notification and reminder
+    subjects = [
+        render_item_email(replace(email, purpose=purpose)).subject
+        for email in (en, pt)
+        for purpose in ("notification", "reminder")
+    ]
+
+    # Then the subjects read naturally in each language
+    assert subjects == [
+        "Acme Accounting: please complete your questionnaire “2025 Tax Organizer”",
+        "Reminder: Acme Accounting: please complete your questionnaire “2025 Tax Organizer”",
+        "Acme Accounting: preencha o questionário «2025 Tax Organizer»",
+        "Lembrete: Acme Accounting: preencha o questionário «2025 Tax Organizer»",
+    ]
+
+
+# --- invoices -----------------------------------------------------------------------------
+
+
+def test_english_invoice_shows_amount_and_due_date() -> None:
+    # Given an unpaid invoice of 1234.5 USD due 15 December 2026
+    email = an_item_email("invoice", "en", item_title="INV-0042")
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then the subject and both parts show the amount and the due date, formatted in English
+    assert content.subject == "Silva & Filhos: please pay invoice “INV-0042” (USD 1,234.50, due 15 December 2026)"
+    assert "Amount: USD 1,234.50" in content.text.splitlines()
+    assert "Due date: 15 December 2026" in content.text.splitlines()
+    assert "USD 1,234.50" in content.html
+    assert "15 December 2026" in content.html
+
+
+def test_portuguese_invoice_shows_amount_and_due_date() -> None:
+    # Given an unpaid invoice of 1234.5 EUR due 15 December 2026, for a Portuguese account
+    email = an_item_email("invoice", "pt", item_title="FT 2026/42", invoice=an_invoice(currency="EUR"))
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then amount and due date are formatted the Portuguese way
+    assert content.subject == (
+        "Silva & Filhos: pague a fatura «FT 2026/42» (1.234,50 EUR, vence a 15 de dezembro de 2026)"
+    )
+    assert "Valor: 1.234,50 EUR" in content.text.splitlines()
+    assert "Data de vencimento: 15 de dezembro de 2026" in content.text.splitlines()
+    assert "1.234,50 EUR" in content.html
+    assert "15 de dezembro de 2026" in content.html
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "language", "expected"),
+    [
+        ("1234.5", "USD", "en", "USD 1,234.50"),
+        ("1234.5", "EUR", "pt", "1.234,50 EUR"),
+        ("1234567.005", "usd", "en", "USD 1,234,567.01"),
+        ("1234567.005", "BRL", "pt", "1.234.567,01 BRL"),
+        ("5", "USD", "en", "USD 5.00"),
+        ("0.1", "EUR", "pt", "0,10 EUR"),
+    ],
+)
+def test_money_has_two_decimals_and_thousands_separators(
+    amount: str, currency: str, language: Language, expected: str
+) -> None:
+    # Given an amount, a currency and a language
+    # When the amount is formatted
+    formatted = format_money(Decimal(amount), currency, language)
+
+    # Then it has two decimals, the language's separators and the currency code
+    assert formatted == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "1 March 2027"), ("pt", "1 de março de 2027")],
+)
+def test_dates_are_written_out_in_the_language(language: Language, expected: str) -> None:
+    # Given a date
+    # When it is formatted
+    formatted = format_date(date(2027, 3, 1), language)
+
+    # Then the month is written out in the recipient's language
+    assert formatted == expected
+
+
+@pytest.mark.parametrize("purpose", ["notification", "reminder"])
+def test_paid_invoice_in_english_says_paid_and_asks_nothing(purpose: str) -> None:
+    # Given a paid invoice emailed again for the client's records
+    email = an_item_email("invoice", "en", purpose=purpose, invoice=an_invoice(paid=True, balance_due="0"))
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then it says it is paid, a copy for their records, and never asks to pay
+    assert content.subject == "Silva & Filhos: invoice “2025 Tax Organizer” (paid)"
+    assert "Status: Paid" in content.text.splitlines()
+    assert "for your records" in content.text
+    for part in (content.subject, content.text, content.html):
+        assert "pay " not in part.lower()
+        assert "pay the invoice" not in part.lower()
+        assert "reminder" not in part.lower()
+
+
+def test_paid_invoice_in_portuguese_says_paga_and_asks_nothing() -> None:
+    # Given a paid invoice for a Portuguese account
+    email = an_item_email("invoice", "pt", invoice=an_invoice(paid=True, balance_due="0"))
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then it says it is paid and never asks to pay
+    assert content.subject.endswith("(paga)")
+    assert "Estado: Paga" in content.text.splitlines()
+    for part in (content.subject, content.text, content.html):
+        assert "pague" not in part.lower()
+        assert "pagar" not in part.lower()
+
+
+def test_partially_paid_invoice_shows_the_balance_due() -> None:
+    # Given an unpaid invoice of 1234.50 of which 1000 has been paid
+    email = an_item_email("invoice", "en", invoice=an_invoice(balance_due="234.5"))
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then the balance due is shown next to the full amount, and the subject asks for the balance
+    assert "Amount: USD 1,234.50" in content.text.splitlines()
+    assert "Balance due: USD 234.50" in content.text.splitlines()
+    assert "Balance due" in content.html
+    assert "USD 234.50" in content.html
+    assert "(USD 234.50, due 15 December 2026)" in content.subject
+
+
+def test_fully_unpaid_invoice_shows_no_separate_balance() -> None:
+    # Given an invoice nothing has been paid on
+    email = an_item_email("invoice", "en")
+
+    # When it is rendered
+    text = render_item_email(email).text
+
+    # Then there is no balance line repeating the amount
+    assert "Balance due" not in text
+
+
+def test_invoice_email_without_its_summary_is_refused() -> None:
+    # Given an invoice email missing the amount and due date
+    email = an_item_email("invoice", "en", invoice=None)
+
+    # When it is rendered
+    # Then it is refused instead of sending an invoice email without an amount
+    with pytest.raises(ValueError, match="invoice summary"):
+        render_item_email(email)
+
+
+# --- the firm's message -------------------------------------------------------------------
+
+
+def test_message_is_escaped_in_html_with_line_breaks() -> None:
+    # Given a message with markup characters and a newline
+    message = 'Please check <script>alert("x")</script> & reply\nThanks'
+    email = an_item_email(message=message)
+
+    # When it is rendered
+    html = render_item_email(email).html
+
+    # Then the HTML carries it escaped, line breaks as <br>, introduced as a note from the firm
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; reply<br>" in html
+    assert f"A note from {escape(FIRM)}:" in html
+
+
+def test_message_is_raw_in_text() -> None:
+    # Given a message with markup characters and a newline
+    message = 'Please check <b>this</b> & "that"\nThanks'
+    email = an_item_email("chat", "pt", message=message)
+
+    # When it is rendered
+    text = render_item_email(email).text
+
+    # Then the text part carries it unchanged, introduced as a note from the firm
+    assert f"Uma nota de {FIRM}:\n{message}" in text
+
+
+def test_no_message_means_no_note() -> None:
+    # Given an email without a message from the firm
+    email = an_item_email(message=None)
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then no note heading appears
+    assert "A note from" not in content.text
+    assert "A note from" not in content.html
+
+
+# --- subjects -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\r\n", "\u2028", "\x85"])
+def test_line_breaks_in_title_never_reach_the_subject(line_break: str) -> None:
+    # Given a title and firm name with line breaks that could inject mail headers
+    email = an_item_email(
+        item_title=f"Tax{line_break}Bcc: victim@example.com",
+        firm_name=f"Acme{line_break}X-Header: 1",
+        purpose="reminder",
+    )
+
+    # When it is rendered
+    subject = render_item_email(email).subject
+
+    # Then the subject is one line
+    assert len(subject.splitlines()) == 1
+    assert "Tax Bcc: victim@example.com" in subject
+
+
+def test_long_title_is_truncated_in_the_subject_only() -> None:
+    # Given a 300-character title
+    title = "x" * 300
+    email = an_item_email(item_title=title)
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then the subject carries 120 characters of it, ending with an ellipsis; the body keeps it whole
+    assert "x" * 119 + "…" in content.subject
+    assert "x" * 120 not in content.subject
+    assert title in content.text
+
+
+# --- greeting, document, footer -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "greeting"), [("en", "Hi Ana,"), ("pt", "Olá Ana,")])
+def test_recipient_is_greeted_by_name(language: Language, greeting: str) -> None:
+    # Given a recipient with a name
+    email = an_item_email(language=language, recipient_name="Ana")
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then both parts open with a greeting by name
+    assert content.text.startswith(greeting + "\n")
+    assert f">{greeting}</p>" in content.html
+
+
+@pytest.mark.parametrize(("language", "greeting"), [("en", "Hello,"), ("pt", "Olá,")])
+def test_recipient_without_name_gets_a_generic_greeting(language: Language, greeting: str) -> None:
+    # Given a recipient without a name
+    email = an_item_email(language=language, recipient_name="  ")
+
+    # When it is rendered
+    text = render_item_email(email).text
+
+    # Then the greeting is generic
+    assert text.startswith(greeting + "\n")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_html_is_a_complete_document_in_the_recipients_language(language: Language) -> None:
+    # Given an email in this language
+    email = an_item_email(language=language)
+
+    # When it is rendered
+    html = render_item_email(email).html
+
+    # Then it is a whole HTML document tagged with the language, ending properly
+    assert html.startswith("<!DOCTYPE html>\n")
+    assert f'<html lang="{language}">' in html
+    assert html.rstrip().endswith("</html>")
+
+
+@pytest.mark.parametrize(
+    ("language", "footer"),
+    [
+        ("en", f"You are receiving this email because {FIRM} uses a client portal"),
+        ("pt", f"Recebe este e-mail porque {FIRM} utiliza um portal do cliente"),
+    ],
+)
+def test_footer_explains_why_the_client_gets_the_email(language: Language, footer: str) -> None:
+    # Given an email in this language
+    email = an_item_email(language=language)
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then both parts end with the footer in the recipient's language
+    assert footer in content.text
+    assert escape(footer) in content.html
+
+
+def test_portal_link_is_escaped_inside_the_href() -> None:
+    # Given a portal link that tries to break out of the href attribute
+    email = an_item_email(portal_link='https://portal.example.com/"><script>x</script>')
+
+    # When it is rendered
+    html = render_item_email(email).html
+
+    # Then the attribute stays closed and no markup is injected
+    assert "<script>" not in html
+    assert 'href="https://portal.example.com/&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in html
+
+
+# --- pending approvals --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pending_approvals_email_lists_every_document(language: Language) -> None:
+    # Given an account with two documents pending approval, one with markup in its title
+    documents = ("Balance sheet 2025", "Letter <draft> & notes")
+    email = an_approvals_email(language, documents=documents)
+
+    # When the email is rendered
+    content = render_pending_approvals_email(email)
+
+    # Then the text lists them as "- title" lines and the HTML as escaped list items
+    lines = content.text.splitlines()
+    assert all(f"- {title}" in lines for title in documents)
+    assert all(f">{escape(title)}</li>" in content.html for title in documents)
+    assert "<ul" in content.html
+
+
+@pytest.mark.parametrize(
+    ("language", "documents", "subject"),
+    [
+        ("en", ("A",), "Silva & Filhos: 1 document waiting for your approval"),
+        ("en", ("A", "B", "C"), "Silva & Filhos: 3 documents waiting for your approval"),
+        ("pt", ("A",), "Silva & Filhos: 1 documento a aguardar a sua aprovação"),
+        ("pt", ("A", "B"), "Silva & Filhos: 2 documentos a aguardar a sua aprovação"),
+    ],
+)
+def test_pending_approvals_subject_counts_documents(
+    language: Language, documents: tuple[str, ...], subject: str
+) -> None:
+    # Given an account with this many documents pending approval
+    email = an_approvals_email(language, documents=documents)
+
+    # When the email is rendered
+    content = render_pending_approvals_email(email)
+
+    # Then the subject counts them, singular for one
+    assert content.subject == subject
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pending_approvals_email_carries_message_and_link(language: Language) -> None:
+    # Given a bulk approval request with a message the firm user edited
+    email = an_approvals_email(language, message="Please <approve> by Friday")
+
+    # When the email is rendered
+    content = render_pending_approvals_email(email)
+
+    # Then the message is in both parts (escaped in HTML) and the link is there
+    assert "Please <approve> by Friday" in content.text
+    assert "Please &lt;approve&gt; by Friday" in content.html
+    assert LINK in content.text.splitlines()
+    assert f'href="{escape(LINK)}"' in content.html
+    assert CALL_TO_ACTION["approval", language] in content.text.lower()
+
+
+def test_pending_approvals_email_without_documents_is_refused() -> None:
+    # Given a bulk approval request with nothing to approve
+    email = an_approvals_email(documents=())
+
+    # When it is rendered
+    # Then it is refused
+    with pytest.raises(ValueError, match="at least one document"):
+        render_pending_approvals_email(email)
+
+
+# --- properties ---------------------------------------------------------------------------
+
+# A "<probe" never occurs in the markup itself, so finding the raw value means it went unescaped.
+markup_value = st.builds(lambda before, after: f"{before}<probe{after}", st.text(), st.text())
+
+
+@given(
+    kind=st.sampled_from(KINDS),
+    language=st.sampled_from(LANGUAGES),
+    purpose=st.sampled_from(["notification", "reminder"]),
+    title=markup_value,
+    firm_name=markup_value,
+    message=markup_value,
+)
+def test_html_never_carries_an_interpolated_value_unescaped(
+    *, kind: Kind, language: Language, purpose: str, title: str, firm_name: str, message: str
+) -> None:
+    # Given arbitrary title, firm name and message, each holding a "<"
+    email = an_item_email(kind, language, purpose=purpose, item_title=title, firm_name=firm_name, message=message)
+
+    # When it is rendered
+    html = render_item_email(email).html
+
+    # Then none of them appears raw in the HTML
+    assert title not in html
+    assert firm_name not in html
+    assert message not in html
+
+
+@given(
+    kind=st.sampled_from(KINDS),
+    language=st.sampled_from(LANGUAGES),
+    purpose=st.sampled_from(["notification", "reminder"]),
+    title=st.text(),
+    firm_name=st.text(),
+)
+def test_subject_is_always_a_single_line(
+    *, kind: Kind, language: Language, purpose: str, title: str, firm_name: str
+) -> None:
+    # Given arbitrary title and firm name
+    email = an_item_email(kind, language, purpose=purpose, item_title=title, firm_name=firm_name)
+
+    # When it is rendered
+    subject = render_item_email(email).subject
+
+    # Then the subject has no line break
+    assert "\n" not in subject
+    assert "\r" not in subject
+
+
+@given(firm_name=markup_value, documents=st.lists(markup_value, min_size=1, max_size=5))
+def test_pending_approvals_html_never_carries_a_value_unescaped(firm_name: str, documents: list[str]) -> None:
+    # Given arbitrary firm name and document titles, each holding a "<"
+    email = an_approvals_email(firm_name=firm_name, documents=tuple(documents))
+
+    # When it is rendered
+    content = render_pending_approvals_email(email)
+
+    # Then none of them appears raw in the HTML, and the subject stays one line
+    assert firm_name not in content.html
+    assert all(title not in content.html for title in documents)
+    assert "\n" not in content.subject
+    assert "\r" not in content.subject
