@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
+# Powertools reads these when the handlers' logger, tracer and metrics are created, at import:
+# set them before any test module imports a handler, as Lambda does before importing it.
+os.environ.update(
+    POWERTOOLS_SERVICE_NAME="client-reminders",
+    POWERTOOLS_METRICS_NAMESPACE="ClientRemindersTest",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -37,10 +48,6 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
         "SENDER_ADDRESS": SENDER,
         "PORTAL_BASE_URL": PORTAL_URL,
-        "POWERTOOLS_SERVICE_NAME": "client-reminders",
-        "POWERTOOLS_METRICS_NAMESPACE": "ClientRemindersTest",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

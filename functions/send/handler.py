@@ -18,7 +18,9 @@ from portal_reminders.observability import logger, metrics, tracer
 from portal_reminders.reminders.sending import process_send_record
 from portal_reminders.wiring import get_services
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# An all-failed batch is reported record by record like any other (not raised), so SQS
+# retries exactly the failed messages and the response is the same shape every time.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> str:

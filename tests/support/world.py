@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -127,12 +127,14 @@ class World:
         return runs
 
     def queued_bodies(self) -> list[dict[str, Any]]:
-        """What is waiting in the send queue (received then made visible again)."""
+        """What is waiting in the send queue (received, then made visible again: the clock moves
+        one second, since SQS shows a message again only after its visibility time has passed)."""
         messages = self.receive()
         for message in messages:
             self.sqs.change_message_visibility(
                 QueueUrl=self.queues.send_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
+        self.time.shift(timedelta(seconds=1))
         return [json.loads(m["Body"]) for m in messages]
 
     # mail -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ claims for the send function in batches."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from portal_reminders.models.domain import EmailRound
@@ -65,7 +65,7 @@ def run_scan(
         flush()
     # A failed enqueue is not lost: the claim's lease expires and the item is due again.
     report.queued -= report.queue_failures
-    logger.info("scan finished", extra={"now": now.isoformat(), **report.__dict__})
+    logger.info("scan finished", extra={"now": now.isoformat(), **asdict(report)})
     return report
 
 

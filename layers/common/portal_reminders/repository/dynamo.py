@@ -145,8 +145,8 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
             if events:
                 with TransactWrite(connection=self._connection) as transaction:
                     transaction.save(record, condition=condition)
-                    for event in events:
-                        transaction.save(audit_to_record(event), condition=AuditRecord.pk.does_not_exist())
+                    for position, event in enumerate(events):
+                        transaction.save(audit_to_record(event, position), condition=AuditRecord.pk.does_not_exist())
             else:
                 record.save(condition=condition)
         except PutError as error:

@@ -39,8 +39,9 @@ def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:
     return f"{ITEM_PREFIX}{status}#{stamp(sent_at)}#{item_id}"
 
 
-def audit_sk(at: datetime, sequence: int, event_id: str) -> str:
-    return f"{AUDIT_PREFIX}{stamp(at)}#{sequence:010d}#{event_id}"
+def audit_sk(at: datetime, sequence: int, position: int, event_id: str) -> str:
+    """Oldest first; events of one write share `at` and `sequence` and keep their `position`."""
+    return f"{AUDIT_PREFIX}{stamp(at)}#{sequence:010d}.{position:02d}#{event_id}"
 
 
 def task_sk(at: datetime, item_id: str) -> str:

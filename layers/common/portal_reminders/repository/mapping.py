@@ -195,10 +195,11 @@ def item_from_record(record: ItemRecord) -> ActionItem:
     )
 
 
-def audit_to_record(event: AuditEvent) -> AuditRecord:
+def audit_to_record(event: AuditEvent, position: int = 0) -> AuditRecord:
+    sort_key = keys.audit_sk(event.at, event.sequence, position, event.id)
     return AuditRecord(
         pk=keys.item_pk(event.firm_id, event.item_id),
-        sk=keys.audit_sk(event.at, event.sequence, event.id),
+        sk=sort_key,
         event_id=event.id,
         firm_id=event.firm_id,
         item_id=event.item_id,
@@ -210,7 +211,7 @@ def audit_to_record(event: AuditEvent) -> AuditRecord:
         details=dict(event.details),
         sequence=event.sequence,
         gsi1pk=keys.account_pk(event.firm_id, event.account_id),
-        gsi1sk=keys.audit_sk(event.at, event.sequence, event.id),
+        gsi1sk=sort_key,
     )
 
 

@@ -1,0 +1,242 @@
+"""What the firm trusts the service for: never a duplicate email, never a lost reminder, never a
+reminder retried forever (SPEC §4: claims, leases, idempotent sends, DLQ, email_failed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import boto3
+
+from tests.conftest import START
+from tests.support.aws import REGION, template_limit
+from tests.support.faults import ses_errors
+from tests.support.world import World
+
+DAY = timedelta(days=1)
+# a received message shows again once its visibility timeout has passed (strictly)
+VISIBILITY = timedelta(seconds=template_limit("Send", "VisibilityTimeoutSeconds") + 1)
+CLAIM_LEASE = timedelta(seconds=template_limit("Send", "ClaimLeaseSeconds"))
+
+
+def _item_with_due_reminder(world: World, **reminders: object) -> dict:
+    account = world.create_account()
+    item = world.send_item(account["id"], reminders={"enabled": True, **reminders})
+    world.time.move_to(START + 3 * DAY)
+    return item
+
+
+def test_two_overlapping_scans_claim_a_due_item_once(world: World) -> None:
+    # Given a due reminder
+    _item_with_due_reminder(world)
+
+    # When two scans run for the same tick
+    first = world.scan(START + 3 * DAY)
+    second = world.scan(START + 3 * DAY)
+
+    # Then only the first claims it, and one message is queued
+    assert (first["claimed"], second["claimed"]) == (1, 0)
+    assert len(world.queued_bodies()) == 1
+
+
+def test_the_same_message_delivered_twice_sends_one_email_per_contact(world: World) -> None:
+    # Given a queued reminder
+    _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+    message = world.receive()[0]
+
+    # When SQS delivers the same message twice (at-least-once delivery)
+    world.send([message])
+    world.send([message])
+
+    # Then each contact got the reminder once
+    reminders = [m for m in world.mail if m.subject.startswith("Reminder: ")]
+    assert sorted(r for m in reminders for r in m.to) == ["ana@client.example.com", "bruno@client.example.com"]
+
+
+def test_a_contact_already_emailed_is_not_emailed_again_when_a_throttled_send_is_retried(world: World) -> None:
+    # Given a queued reminder for two contacts
+    item = _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+
+    # When SES throttles the email to the second contact
+    with ses_errors(lambda to, _: "TooManyRequestsException" if to.startswith("bruno") else None) as failed:
+        first = world.drain()
+    # Then the record is reported failed and retried after the visibility timeout
+    assert failed == ["bruno@client.example.com"]
+    assert len(first[0].failed_ids) == 1
+    world.time.shift(VISIBILITY)
+    world.drain()
+
+    # Then Ana got one reminder, Bruno got one, and the audit names both once
+    reminders = [m for m in world.mail if m.subject.startswith("Reminder: ")]
+    assert sorted(r for m in reminders for r in m.to) == ["ana@client.example.com", "bruno@client.example.com"]
+    audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+    sent = [e for e in audit if e["type"] == "reminder_sent"]
+    assert len(sent) == 1
+    assert sent[0]["recipients"] == ["ana@client.example.com", "bruno@client.example.com"]
+    assert sent[0]["details"] == {"mode": "auto", "number": 1, "of": 1}
+
+
+def test_a_malformed_record_fails_alone(world: World) -> None:
+    # Given a batch with one good message and one that is not a send message
+    _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+    good = world.receive()[0]
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=world.queues.send_url, MessageBody='{"type": "scheduled", "item_id": "nope"}')
+    bad = world.receive()[0]
+
+    # When send processes the batch
+    run = world.send([good, bad])
+
+    # Then only the malformed record is reported failed; the good one was sent
+    assert run.failed_ids == [bad["MessageId"]]
+    assert len([m for m in world.mail if m.subject.startswith("Reminder: ")]) == 2
+
+
+def test_a_claimed_reminder_whose_message_was_lost_is_due_again_when_the_lease_expires(world: World) -> None:
+    # Given a claimed reminder whose queue message never reaches send
+    item = _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+    lost = world.receive()[0]
+    boto3.client("sqs", region_name=REGION).delete_message(
+        QueueUrl=world.queues.send_url, ReceiptHandle=lost["ReceiptHandle"]
+    )
+
+    # When ticks run during the lease, then after it
+    during = world.scan(START + 3 * DAY + CLAIM_LEASE - timedelta(minutes=5))
+    after = world.scan(START + 3 * DAY + CLAIM_LEASE)
+    world.drain()
+
+    # Then nothing is due during the lease; afterwards it is claimed again and sent
+    assert during["due"] == 0
+    assert after["claimed"] == 1
+    current = world.api("GET", f"/action-items/{item['id']}").body
+    assert current["reminders"]["sent"] == 1
+
+
+def test_a_reminder_that_exhausts_its_retries_is_recorded_email_failed_and_not_requeued(world: World) -> None:
+    # Given a queued reminder and an SES that refuses every email
+    item = _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+    receives = template_limit("Send", "MaxReceiveCount")
+
+    # When SQS delivers it maxReceiveCount times, a visibility timeout apart
+    with ses_errors(lambda *_: "SendingPausedException"):
+        for _ in range(receives):
+            runs = world.drain()
+            assert len(runs[0].failed_ids) == 1
+            world.time.shift(VISIBILITY)
+
+    # Then the next poll finds nothing: SQS moved it to the dead-letter queue
+    assert world.receive() == []
+    # and the item records email_failed, and later scans skip it
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead = sqs.receive_message(QueueUrl=world.queues.dead_letter_url).get("Messages", [])
+    assert len(dead) == 1
+    current = world.api("GET", f"/action-items/{item['id']}").body
+    assert current["email_failed"] is True
+    assert current["reminders"]["next_at"] is None
+    audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+    failure = [e for e in audit if e["type"] == "email_failed"]
+    assert len(failure) == 1
+    assert failure[0]["details"]["number"] == 1
+    assert world.scan(START + 3 * DAY + 2 * CLAIM_LEASE)["due"] == 0
+    assert world.scan(START + 10 * DAY)["due"] == 0
+
+
+def test_a_reminder_no_worker_ever_records_is_given_up_after_repeated_leases(world: World) -> None:
+    # Given a reminder whose send never completes (its messages vanish every time)
+    item = _item_with_due_reminder(world)
+    sqs = boto3.client("sqs", region_name=REGION)
+    at = START + 3 * DAY
+
+    # When the scan claims it again after every expired lease
+    claims = 0
+    for _ in range(6):
+        claims += world.scan(at)["claimed"]
+        for message in world.receive():
+            sqs.delete_message(QueueUrl=world.queues.send_url, ReceiptHandle=message["ReceiptHandle"])
+        at += CLAIM_LEASE
+
+    # Then after three claims it records email_failed and stops claiming
+    assert claims == 3
+    audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+    assert [e["type"] for e in audit] == ["item_sent", "email_failed"]
+    assert audit[1]["actor"] == "system"
+    assert world.api("GET", f"/action-items/{item['id']}").body["email_failed"] is True
+
+
+def test_changing_settings_after_email_failed_resumes_reminders(world: World) -> None:
+    # Given an item whose reminder was given up as email_failed
+    item = _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+    with ses_errors(lambda *_: "SendingPausedException"):
+        for _ in range(template_limit("Send", "MaxReceiveCount")):
+            world.drain()
+            world.time.shift(VISIBILITY)
+
+    # When the firm changes the reminder settings
+    world.api("PATCH", f"/action-items/{item['id']}/reminders", {"days_between": 2})
+
+    # Then the reminder is scheduled again and sent
+    assert world.scan(START + 4 * DAY)["claimed"] == 1
+    world.drain()
+    current = world.api("GET", f"/action-items/{item['id']}").body
+    assert (current["reminders"]["sent"], current["email_failed"]) == (1, False)
+
+
+def test_a_rejected_address_does_not_block_the_other_contacts(world: World) -> None:
+    # Given a due reminder and an SES that rejects Bruno's address for good
+    item = _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+
+    # When send runs
+    with ses_errors(lambda to, _: "MessageRejected" if to.startswith("bruno") else None):
+        runs = world.drain()
+
+    # Then Ana got it, the record succeeded, and the audit records Bruno's failure
+    assert runs[0].failed_ids == []
+    audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+    assert [e["type"] for e in audit] == ["item_sent", "reminder_sent", "email_failed"]
+    assert audit[1]["recipients"] == ["ana@client.example.com"]
+    assert audit[2]["recipients"] == ["bruno@client.example.com"]
+
+
+def test_a_notification_the_mail_service_could_not_take_is_queued_and_sent_by_send(world: World) -> None:
+    # Given an SES that is throttling when the firm sends an item
+    account = world.create_account()
+    with ses_errors(lambda *_: "TooManyRequestsException"):
+        item = world.send_item(account["id"])
+
+    # Then the item exists, nobody was emailed yet, and the notification is queued
+    assert item["last_emailed_at"] is None
+    assert world.queued_bodies() == [
+        {"type": "scheduled", "firm_id": "firm-a", "item_id": item["id"], "account_id": account["id"], "number": 0}
+    ]
+
+    # When send runs later
+    world.drain()
+
+    # Then the notification went out once to each notify contact
+    assert sorted(r for m in world.mail for r in m.to) == ["ana@client.example.com", "bruno@client.example.com"]
+    assert world.api("GET", f"/action-items/{item['id']}").body["last_emailed_at"] is not None
+
+
+def test_a_resend_the_mail_service_could_not_take_is_queued(world: World) -> None:
+    # Given an item, and SES throttling at the moment of the resend
+    account = world.create_account()
+    item = world.send_item(account["id"])
+    world.time.move_to(START + DAY)
+    with ses_errors(lambda *_: "TooManyRequestsException"):
+        reply = world.api("POST", f"/action-items/{item['id']}/resend", {"message": "Reminder from Beatriz"})
+
+    # Then the resend is accepted and queued, and send delivers it once
+    assert reply.status == 202
+    assert reply.body["queued"] is True
+    world.drain()
+    world.drain()
+    resent = world.mail[2:]
+    assert sorted(r for m in resent for r in m.to) == ["ana@client.example.com", "bruno@client.example.com"]
+    audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+    assert [e["details"].get("message") for e in audit if e["type"] == "reminder_sent"] == ["Reminder from Beatriz"]
