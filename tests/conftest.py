@@ -14,6 +14,7 @@ os.environ.update(
 )
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -35,24 +36,31 @@ from tests.support.world import World
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+ENVIRONMENT = {
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": TABLE_NAME,
+    "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
+    "SENDER_ADDRESS": SENDER,
+    "PORTAL_BASE_URL": PORTAL_URL,
+}
+
+
+def _apply_environment(monkeypatch: pytest.MonkeyPatch, **overrides: str) -> None:
     """What the template sets on every function, plus fake credentials (moto needs some)."""
-    for name, value in {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "TABLE_NAME": TABLE_NAME,
-        "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
-        "SENDER_ADDRESS": SENDER,
-        "PORTAL_BASE_URL": PORTAL_URL,
-    }.items():
+    for name, value in {**ENVIRONMENT, **overrides}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     wiring.reset()
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    _apply_environment(monkeypatch)
     yield
     wiring.reset()
 
@@ -64,13 +72,36 @@ def traveller() -> Iterator[time_machine.Coordinates]:
         yield coordinates
 
 
-@pytest.fixture
-def world(traveller: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+@contextmanager
+def _moto_world(traveller: time_machine.Coordinates) -> Iterator[World]:
     """AWS under moto, with the table, queues and SES identity the template and a deploy create."""
     with mock_aws():
         create_table_from_template()
         queues = create_queues()
         verify_sender()
-        monkeypatch.setenv("SEND_QUEUE_URL", queues.send_url)
-        wiring.reset()
         yield World(queues, traveller)
+
+
+@pytest.fixture
+def world(traveller: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with _moto_world(traveller) as created:
+        _apply_environment(monkeypatch, SEND_QUEUE_URL=created.queues.send_url)
+        yield created
+
+
+@pytest.fixture(scope="module")
+def module_world() -> Iterator[World]:
+    """One world for a whole module, for tests that only read or are refused (they change nothing)."""
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        time_machine.travel(START, tick=False) as coordinates,
+        _moto_world(coordinates) as created,
+    ):
+        _apply_environment(monkeypatch, SEND_QUEUE_URL=created.queues.send_url)
+        yield created
+
+
+@pytest.fixture
+def shared_world(module_world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    _apply_environment(monkeypatch, SEND_QUEUE_URL=module_world.queues.send_url)
+    return module_world

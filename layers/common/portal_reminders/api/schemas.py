@@ -13,6 +13,7 @@ from portal_reminders.api.types import (
     Currency,
     DaysBetween,
     EmailAddress,
+    Flag,
     MaxReminders,
     Message,
     MoneyOut,
@@ -55,13 +56,13 @@ class FirmOut(BaseModel):
 class ContactIn(_Request):
     name: Name
     email: EmailAddress
-    notify: bool = True
+    notify: Flag = True
 
 
 class ContactPatch(_Request):
     name: Name | None = None
     email: EmailAddress | None = None
-    notify: bool | None = None
+    notify: Flag | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> ContactPatch:
@@ -96,7 +97,7 @@ class AccountOut(BaseModel):
 class RemindersIn(_Request):
     """Automatic reminder settings; omitted fields come from the template, else the defaults."""
 
-    enabled: bool | None = None
+    enabled: Flag | None = None
     days_between: DaysBetween | None = None
     max_reminders: MaxReminders | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.errors import MessageError
 from email.headerregistry import Address
 from typing import Annotated
 
@@ -17,7 +18,7 @@ def _email_address(value: str) -> str:
     """An RFC 5322 addr-spec (parsed by the standard library's RFC 5322 parser) on a real domain."""
     try:
         address = Address(addr_spec=value)
-    except (ValueError, IndexError, TypeError) as error:  # the parser's errors are ValueError subclasses
+    except (MessageError, ValueError, IndexError) as error:  # what the stdlib parser raises on bad input
         raise ValueError("must be an email address like name@example.com") from error
     if address.addr_spec != value or not _HOSTNAME.match(address.domain):
         raise ValueError("must be an email address like name@example.com")
@@ -42,5 +43,7 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 AmountIn = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
 Timestamp = Annotated[datetime, PlainSerializer(_timestamp, return_type=str)]
+# JSON true/false only: "yes" or 1 for a flag is a client bug worth a 422, not a guess.
+Flag = Annotated[bool, Field(strict=True)]
 DaysBetween = Annotated[int, Field(ge=1, le=365, strict=True)]
 MaxReminders = Annotated[int, Field(ge=1, le=50, strict=True)]

@@ -76,17 +76,30 @@ class Deliverer:
         raise ConcurrentModification(ref.item_id)
 
     def give_up(self, ref: ItemRef, email_round: EmailRound, reason: str) -> DeliveryOutcome:
-        """The round exhausted its retries: record email_failed instead of retrying forever."""
+        """The round exhausted its retries: record email_failed instead of retrying forever
+        (and, if it reached some contacts before failing, the email they got)."""
         for _ in range(WRITE_ATTEMPTS):
             item = self._items.get_item(ref.firm_id, ref.item_id)
             if item is None or not _still_recordable(item, email_round):
                 return DeliveryOutcome("skipped", item, reason=policy.SKIP_ALREADY_SENT)
-            item, events = transitions.record_failure(item, email_round, self._now(), reason)
+            reached = transitions.delivered_so_far(item, email_round)
+            if reached:
+                missing = self._missing_contacts(ref, reached)
+                item, events = transitions.record_delivery(
+                    item, email_round, self._now(), reached, dict.fromkeys(missing, reason)
+                )
+            else:
+                item, events = transitions.record_failure(item, email_round, self._now(), reason)
             try:
                 return DeliveryOutcome("failed", self._items.save_item(item, events), reason=reason)
             except ConcurrentModification:
                 continue
         raise ConcurrentModification(ref.item_id)
+
+    def _missing_contacts(self, ref: ItemRef, reached: tuple[str, ...]) -> list[str]:
+        account = self._items.load_for_delivery(ref).account
+        notify = [] if account is None else [c.email for c in account.notify_contacts]
+        return [address for address in notify if address not in reached]
 
     def _attempt(self, ref: ItemRef, email_round: EmailRound) -> DeliveryOutcome:
         now = self._now()
@@ -96,6 +109,10 @@ class Deliverer:
             return DeliveryOutcome("skipped", None, reason="item_not_found")
         reason = refusal(item, email_round, now)
         if reason is not None:
+            reached = transitions.delivered_so_far(item, email_round)
+            if reached and _still_recordable(item, email_round):
+                # It stopped halfway earlier; those contacts did get it, so it is recorded for them.
+                return self._record(item, email_round, now, reached, {})
             if _needs_release(item, email_round):
                 item = self._items.save_item(transitions.release(item, email_round))
             logger.info("email round skipped", extra={"item_id": item.id, "round": email_round.key, "reason": reason})

@@ -101,16 +101,23 @@ def record_delivery(
     deliveries = _without_delivery(item, email_round.key)
     events: list[AuditEvent] = []
     if email_round.mode is RoundMode.MANUAL:
+        # A resend reaches the client like the notification would, and clears an email_failed
+        # stop: the next automatic reminder is due days_between after it (SPEC R5).
         item = replace(
             item,
             manual_reminders_sent=item.manual_reminders_sent + 1,
             last_emailed_at=at,
+            notified=True,
+            failed_number=None,
+            claim=None if item.claim is not None and item.claim.number == 0 else item.claim,
             deliveries=deliveries,
             done_keys=(*item.done_keys, email_round.key)[-DONE_KEYS_KEPT:],
         )
         details: dict[str, Any] = {"mode": "manual", "number": item.manual_reminders_sent, "of": None}
         if email_round.message:
             details["message"] = email_round.message
+        if not recipients:
+            details["nobody_emailed"] = True
         events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details))
     elif email_round.is_notification:
         item = replace(item, notified=True, last_emailed_at=at, claim=None, failed_number=None, deliveries=deliveries)
@@ -176,8 +183,18 @@ def record_failure_event(
     return _event(ref, AuditType.EMAIL_FAILED, at, email_round.actor, tuple(failed or ()), details, sequence)
 
 
+def delivered_so_far(item: ActionItem, email_round: EmailRound) -> tuple[str, ...]:
+    """Who already has this round's email from an attempt that stopped halfway."""
+    delivery = item.deliveries.get(email_round.key)
+    return tuple(sorted(delivery.delivered)) if delivery else ()
+
+
 def release(item: ActionItem, email_round: EmailRound) -> ActionItem:
-    """The sender decided not to send (item completed, reminders stopped or rescheduled)."""
+    """The sender decided not to send (item completed, reminders stopped or rescheduled).
+
+    Callers first record any part of the round that already reached someone (see
+    delivered_so_far): everything that reaches a client is audited.
+    """
     claim = item.claim
     if email_round.mode is RoundMode.SCHEDULED and claim is not None and claim.number == email_round.number:
         claim = None

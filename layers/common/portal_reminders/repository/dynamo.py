@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pynamodb.connection import Connection, TableConnection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, QueryError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Claim, Firm, ItemRef, Status
-from portal_reminders.models.errors import ConcurrentModification
+from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken
 from portal_reminders.repository import keys, paging
 from portal_reminders.repository.mapping import (
     account_from_record,
@@ -176,6 +176,7 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
             limit,
             token,
             item_from_record,
+            sort=("gsi1sk", prefix),
         )
 
     def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
@@ -206,6 +207,7 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
             limit,
             token,
             audit_from_record,
+            sort=("sk", keys.AUDIT_PREFIX),
         )
 
     def account_audit(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[AuditEvent]:
@@ -222,6 +224,7 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
             limit,
             token,
             audit_from_record,
+            sort=("gsi1sk", keys.AUDIT_PREFIX),
         )
 
     # the due index (scan) -------------------------------------------------------------------
@@ -312,9 +315,16 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
         limit: int,
         token: str | None,
         convert: Callable[[Any], T],
+        sort: tuple[str, str] | None = None,
     ) -> Page[T]:
-        start = paging.decode(token, key_names, partition) if token else None
-        records = list(query(start))
+        start = paging.decode(token, key_names, partition, sort) if token else None
+        try:
+            records = list(query(start))
+        except QueryError as error:
+            # A start key DynamoDB finds unusable: the caller's token, not our fault.
+            if start is not None and error.cause_response_code == "ValidationException":
+                raise InvalidPageToken() from error
+            raise
         next_token = None
         if len(records) > limit:
             records = records[:limit]

@@ -18,8 +18,12 @@ def encode(key: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(token: str, key_names: tuple[str, ...], partition: tuple[str, str]) -> dict[str, dict[str, Any]]:
-    """The DynamoDB ExclusiveStartKey for `token`, checked to belong to `partition` (name, value)."""
+def decode(
+    token: str, key_names: tuple[str, ...], partition: tuple[str, str], sort: tuple[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The DynamoDB ExclusiveStartKey for `token`, checked to belong to `partition` (name, value)
+    and, for a query with a begins_with condition, to start with `sort`'s prefix (name, prefix):
+    a start key outside the query's range would make DynamoDB refuse the query."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidPageToken()
     try:
@@ -31,6 +35,7 @@ def decode(token: str, key_names: tuple[str, ...], partition: tuple[str, str]) -
         or set(decoded) != set(key_names)
         or not all(isinstance(v, str) and 0 < len(v) <= 1024 for v in decoded.values())
         or decoded.get(partition[0]) != partition[1]
+        or (sort is not None and not decoded.get(sort[0], "").startswith(sort[1]))
     ):
         raise InvalidPageToken()
     return {name: {"S": value} for name, value in decoded.items()}

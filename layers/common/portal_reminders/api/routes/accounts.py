@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.present import account_out, contact_out
-from portal_reminders.api.routes.common import caller, responses
+from portal_reminders.api.routes.common import caller, changes_of, responses
 from portal_reminders.api.schemas import AccountIn, AccountOut, ContactIn, ContactOut, ContactPatch
 from portal_reminders.wiring import get_services
 
@@ -44,6 +44,5 @@ def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
     responses=responses(200, "the contact", 400, 404),
 )
 def update_contact(account_id: str, contact_id: str, body: ContactPatch) -> ContactOut:
-    changes = body.model_dump(exclude_unset=True)
-    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes)
+    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes_of(body))
     return contact_out(contact)

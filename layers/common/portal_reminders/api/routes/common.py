@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
 from portal_reminders.api.identity import Caller, caller_from_event
 from portal_reminders.api.schemas import ErrorOut
-from portal_reminders.models.errors import Unauthenticated
+from portal_reminders.models.errors import InvalidInput, Unauthenticated
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
 NextToken = Annotated[str | None, Query(max_length=2048, description="next_token of the previous page")]
 DEFAULT_LIMIT = 50
+
+
+def changes_of(body: BaseModel) -> dict[str, Any]:
+    """The fields a PATCH names. Naming one as null is refused: there is nothing to unset."""
+    for name in sorted(body.model_fields_set):
+        if getattr(body, name) is None:
+            raise InvalidInput(f"{name} cannot be null", field=name)
+    return body.model_dump(include=body.model_fields_set)
 
 
 def caller(router: BaseRouter) -> Caller:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders import clock
 from portal_reminders.api.present import item_out, task_out
-from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, NextToken, caller, responses
+from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, NextToken, caller, changes_of, responses
 from portal_reminders.api.schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -96,10 +96,7 @@ def get_item(item_id: str) -> ActionItemOut:
 )
 def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
     who = caller(router)
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    if len(changes) != len(body.model_fields_set):
-        raise InvalidInput("reminder settings cannot be null", field=next(iter(body.model_fields_set - set(changes))))
-    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes)
+    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes_of(body))
     return item_out(item, clock.now())
 
 

@@ -1,0 +1,424 @@
+"""Bad input on every endpoint: a clear 4xx in the SPEC §5 error shape, nothing written, no mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.aws import REGION, TABLE_NAME
+from tests.support.world import World
+
+MISSING_ACCOUNT = "acc_00000000000000000000000000000000"
+MISSING_ITEM = "itm_00000000000000000000000000000000"
+
+
+def table_snapshot() -> list[dict[str, Any]]:
+    """Every record in the table (a test-only Scan: the code under test never scans)."""
+    items: list[dict[str, Any]] = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE_NAME)["Items"]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+@pytest.fixture(scope="module")
+def seeded_data(module_world: World) -> dict[str, Any]:
+    account = module_world.create_account()
+    item = module_world.send_item(account["id"], reminders={"enabled": True})
+    module_world.send_item(account["id"], kind="approval", title="Financial statements 2025")
+    return {"account": account["id"], "contact": account["contacts"][0]["id"], "item": item["id"]}
+
+
+@pytest.fixture
+def world(shared_world: World) -> World:
+    """Every test here is refused and changes nothing, so they share one seeded world."""
+    return shared_world
+
+
+@pytest.fixture
+def seeded(seeded_data: dict[str, Any], world: World) -> dict[str, Any]:
+    return seeded_data
+
+
+def _path(template: str, seeded: dict[str, Any]) -> str:
+    return template.format(**seeded)
+
+
+ITEM_PATHS = [
+    ("GET", "/action-items/{id}"),
+    ("PATCH", "/action-items/{id}/reminders"),
+    ("POST", "/action-items/{id}/resend"),
+    ("POST", "/action-items/{id}/complete"),
+    ("GET", "/action-items/{id}/audit"),
+]
+ACCOUNT_PATHS = [
+    ("GET", "/accounts/{id}"),
+    ("POST", "/accounts/{id}/contacts"),
+    ("POST", "/accounts/{id}/action-items"),
+    ("GET", "/accounts/{id}/action-items"),
+    ("GET", "/accounts/{id}/tasks"),
+    ("GET", "/accounts/{id}/audit"),
+]
+VALID_BODIES = {
+    "/reminders": {"enabled": False},
+    "/contacts": {"name": "Eva", "email": "eva@client.example.com"},
+    "/action-items": {"kind": "organizer", "title": "x"},
+}
+
+
+def _valid_body(method: str, path: str) -> dict[str, Any] | None:
+    if method in {"GET"}:
+        return None
+    return next((body for suffix, body in VALID_BODIES.items() if path.endswith(suffix)), {})
+
+
+@pytest.mark.parametrize(("method", "template"), ITEM_PATHS + ACCOUNT_PATHS)
+@pytest.mark.parametrize(
+    "identifier",
+    [MISSING_ITEM, MISSING_ACCOUNT, "not-an-id", "itm_" + "0" * 5000, "%00", "' OR 1=1 --"],
+)
+def test_unknown_or_malformed_ids_are_not_found(
+    world: World, seeded: dict[str, Any], method: str, template: str, identifier: str
+) -> None:
+    # Given a firm with data, and a path naming something that is not there
+    before, mail = table_snapshot(), len(world.mail)
+    path = template.format(id=identifier)
+
+    # When it is called with an otherwise valid request
+    reply = world.api(method, path, _valid_body(method, path))
+
+    # Then 404, in the error shape, and nothing changed
+    assert reply.status == 404, reply.body
+    assert reply.error_code == "not_found"
+    assert reply.body["error"]["message"]
+    assert table_snapshot() == before
+    assert len(world.mail) == mail
+
+
+@pytest.mark.parametrize(("method", "template"), ITEM_PATHS + ACCOUNT_PATHS)
+def test_another_firms_ids_are_not_found(world: World, seeded: dict[str, Any], method: str, template: str) -> None:
+    # Given firm A's account and item, and firm B calling with their ids
+    before, mail = table_snapshot(), len(world.mail)
+    identifier = seeded["item"] if template.startswith("/action-items") else seeded["account"]
+    path = template.format(id=identifier)
+
+    # When firm B calls
+    reply = world.api(method, path, _valid_body(method, path), firm="firm-b")
+
+    # Then it behaves exactly like an id that does not exist
+    assert reply.status == 404
+    assert reply.error_code == "not_found"
+    assert table_snapshot() == before
+    assert len(world.mail) == mail
+
+
+def test_another_firms_contact_cannot_be_changed(world: World, seeded: dict[str, Any]) -> None:
+    before = table_snapshot()
+    reply = world.api(
+        "PATCH", f"/accounts/{seeded['account']}/contacts/{seeded['contact']}", {"notify": False}, firm="firm-b"
+    )
+    assert reply.status == 404
+    assert table_snapshot() == before
+
+
+def test_unknown_contact_is_not_found(world: World, seeded: dict[str, Any]) -> None:
+    reply = world.api("PATCH", f"/accounts/{seeded['account']}/contacts/ct_{'0' * 32}", {"notify": False})
+    assert (reply.status, reply.error_code) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {},
+        {"sub": "user-1"},
+        {"custom:firm_id": "firm-a"},
+        {"sub": "", "custom:firm_id": "firm-a"},
+        {"sub": "user-1", "custom:firm_id": "firm a; DROP"},
+        {"sub": "user-1", "custom:firm_id": "x" * 500},
+    ],
+)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/firm"), ("POST", "/accounts"), ("GET", "/nowhere")])
+def test_requests_without_usable_claims_are_unauthorized(
+    world: World, claims: dict[str, str], method: str, path: str
+) -> None:
+    before = table_snapshot()
+    # a malformed body too: authentication is checked first
+    reply = world.api(method, path, "{not json", claims=claims)
+    assert reply.status == 401
+    assert reply.body["error"]["code"] == "unauthorized"
+    assert table_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("PUT", "/firm"),
+        ("POST", "/accounts"),
+        ("POST", "/accounts/{account}/contacts"),
+        ("PATCH", "/accounts/{account}/contacts/{contact}"),
+        ("POST", "/accounts/{account}/action-items"),
+        ("PATCH", "/action-items/{item}/reminders"),
+        ("POST", "/action-items/{item}/resend"),
+        ("POST", "/action-items/{item}/complete"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('"text"', "must be a JSON object"),
+        ("42", "must be a JSON object"),
+    ],
+)
+def test_malformed_bodies_are_bad_requests(
+    world: World, seeded: dict[str, Any], method: str, template: str, body: str, message: str
+) -> None:
+    before, mail = table_snapshot(), len(world.mail)
+    reply = world.api(method, _path(template, seeded), body)
+    assert reply.status == 400, reply.body
+    assert reply.error_code == "bad_request"
+    assert message in reply.body["error"]["message"]
+    assert table_snapshot() == before
+    assert len(world.mail) == mail
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("PUT", "/firm"),
+        ("POST", "/accounts"),
+        ("POST", "/accounts/{account}/contacts"),
+        ("PATCH", "/accounts/{account}/contacts/{contact}"),
+        ("POST", "/accounts/{account}/action-items"),
+        ("PATCH", "/action-items/{item}/reminders"),
+    ],
+)
+def test_a_missing_body_is_a_bad_request_where_one_is_needed(
+    world: World, seeded: dict[str, Any], method: str, template: str
+) -> None:
+    before = table_snapshot()
+    reply = world.api(method, _path(template, seeded), None)
+    assert (reply.status, reply.error_code) == (400, "bad_request")
+    assert table_snapshot() == before
+
+
+LONG = "x" * 501
+LONG_MESSAGE = "m" * 5001
+
+INVALID_FIELDS = [
+    ("PUT", "/firm", {"name": ""}, ["name"]),
+    ("PUT", "/firm", {"name": LONG}, ["name"]),
+    ("PUT", "/firm", {"name": "F", "reply_to": "not-an-email"}, ["reply_to"]),
+    ("PUT", "/firm", {"name": "F", "portal_url": "javascript:alert(1)"}, ["portal_url"]),
+    ("PUT", "/firm", {"name": "F", "colour": "blue"}, ["colour"]),
+    ("POST", "/accounts", {"name": "A", "language": "fr"}, ["language"]),
+    ("POST", "/accounts", {"language": "en"}, ["name"]),
+    ("POST", "/accounts", {"name": "A", "contacts": [{"name": "B", "email": "b@@x.com"}]}, ["contacts[0].email"]),
+    ("POST", "/accounts", {"name": "A", "contacts": [{"name": "B", "email": "Bob <b@x.com>"}]}, ["contacts[0].email"]),
+    ("POST", "/accounts", {"name": "A", "contacts": [{"name": "B", "email": "b@localhost"}]}, ["contacts[0].email"]),
+    (
+        "POST",
+        "/accounts",
+        {"name": "A", "contacts": [{"name": "B", "email": "b@x.com", "notify": "yes"}]},
+        ["contacts[0].notify"],
+    ),
+    (
+        "POST",
+        "/accounts",
+        {"name": "A", "contacts": [{"name": "B", "email": "b@x.com"}, {"name": "C", "email": "B@X.com"}]},
+        ["email"],
+    ),
+    ("POST", "/accounts/{account}/contacts", {"name": "Ana again", "email": "ana@client.example.com"}, ["email"]),
+    ("POST", "/accounts/{account}/contacts", {"name": LONG, "email": "z@x.com"}, ["name"]),
+    ("PATCH", "/accounts/{account}/contacts/{contact}", {}, [None]),
+    ("PATCH", "/accounts/{account}/contacts/{contact}", {"email": "bruno@client.example.com"}, ["email"]),
+    ("PATCH", "/accounts/{account}/contacts/{contact}", {"notify": None}, ["notify"]),
+    ("PATCH", "/accounts/{account}/contacts/{contact}", {"name": None}, ["name"]),
+    ("POST", "/accounts/{account}/action-items", {"kind": "tax", "title": "t"}, ["kind"]),
+    ("POST", "/accounts/{account}/action-items", {"kind": "organizer"}, ["title"]),
+    ("POST", "/accounts/{account}/action-items", {"kind": "organizer", "title": LONG}, ["title"]),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "message": LONG_MESSAGE},
+        ["message"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "reminders": {"days_between": 0}},
+        ["reminders.days_between"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "reminders": {"days_between": 366}},
+        ["reminders.days_between"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "reminders": {"max_reminders": 51}},
+        ["reminders.max_reminders"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "reminders": {"max_reminders": "2"}},
+        ["reminders.max_reminders"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "reminders": {"days_betwen": 2}},
+        ["reminders.days_betwen"],
+    ),
+    ("POST", "/accounts/{account}/action-items", {"kind": "invoice", "title": "t"}, ["invoice"]),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "invoice": {"amount": "1", "currency": "USD", "due_date": "2026-12-01"}},
+        None,
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "-1", "currency": "USD", "due_date": "2026-12-01"}},
+        ["invoice.amount"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "0", "currency": "USD", "due_date": "2026-12-01"}},
+        ["invoice.amount"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "1.005", "currency": "USD", "due_date": "2026-12-01"}},
+        ["invoice.amount"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "NaN", "currency": "USD", "due_date": "2026-12-01"}},
+        ["invoice.amount"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "1e30", "currency": "USD", "due_date": "2026-12-01"}},
+        ["invoice.amount"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "1", "currency": "usd", "due_date": "2026-12-01"}},
+        ["invoice.currency"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "invoice", "title": "t", "invoice": {"amount": "1", "currency": "USD", "due_date": "2026-13-01"}},
+        ["invoice.due_date"],
+    ),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "template_id": "tpl_unknown"},
+        ["template_id"],
+    ),
+    ("PATCH", "/action-items/{item}/reminders", {}, [None]),
+    ("PATCH", "/action-items/{item}/reminders", {"enabled": "true"}, ["enabled"]),
+    ("PATCH", "/action-items/{item}/reminders", {"enabled": None}, ["enabled"]),
+    ("PATCH", "/action-items/{item}/reminders", {"days_between": 2.5}, ["days_between"]),
+    ("PATCH", "/action-items/{item}/reminders", {"max_reminders": 0}, ["max_reminders"]),
+    ("PATCH", "/action-items/{item}/reminders", {"sent": 3}, ["sent"]),
+    ("POST", "/action-items/{item}/resend", {"message": LONG_MESSAGE}, ["message"]),
+    ("POST", "/action-items/{item}/resend", {"msg": "hi"}, ["msg"]),
+    ("POST", "/action-items/{item}/complete", {"via": "telepathy"}, ["via"]),
+    ("POST", "/action-items/{item}/complete", {"via": "read"}, ["via"]),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "body", "fields"), INVALID_FIELDS)
+def test_invalid_fields_are_validation_errors_naming_each_field(
+    world: World,
+    seeded: dict[str, Any],
+    method: str,
+    template: str,
+    body: dict[str, Any],
+    fields: list[str | None] | None,
+) -> None:
+    # Given a firm with data
+    before, mail = table_snapshot(), len(world.mail)
+
+    # When a request carries invalid fields
+    reply = world.api(method, _path(template, seeded), body)
+
+    # Then 422 names each field, and nothing changed
+    assert reply.status == 422, reply.body
+    assert reply.error_code == "validation_error"
+    details = reply.body["error"]["details"]
+    assert details
+    assert all(d["message"] for d in details)
+    if fields is not None:
+        assert [d["field"] for d in details] == fields
+    assert table_snapshot() == before
+    assert len(world.mail) == mail
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ({"status": "archived"}, 422, "status"),
+        ({"limit": "0"}, 422, "limit"),
+        ({"limit": "101"}, 422, "limit"),
+        ({"limit": "ten"}, 422, "limit"),
+        ({"next_token": "garbage!"}, 400, "next_token"),
+        ({"next_token": "eyJwayI6IkZJUk0jZmlybS1iIn0"}, 400, "next_token"),
+        ({"next_token": "x" * 3000}, 422, "next_token"),
+    ],
+)
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "/accounts/{account}/action-items",
+        "/accounts/{account}/tasks",
+        "/accounts/{account}/audit",
+        "/action-items/{item}/audit",
+    ],
+)
+def test_bad_query_parameters_are_rejected_clearly(
+    world: World, seeded: dict[str, Any], query: dict[str, str], status: int, field: str, listing: str
+) -> None:
+    if "status" in query and not listing.endswith("action-items"):
+        pytest.skip("only the item listing filters by status")
+    reply = world.api("GET", _path(listing, seeded), query=query)
+    assert reply.status == status, reply.body
+    assert [d["field"] for d in reply.body["error"]["details"]] == [field]
+
+
+def test_a_token_from_another_listing_is_rejected(world: World, seeded: dict[str, Any]) -> None:
+    # Given a next_token from one account's audit listing
+    token = world.api("GET", f"/accounts/{seeded['account']}/audit", query={"limit": "1"}).body["next_token"]
+    assert token is not None
+
+    # When it is used on the item listing of that account
+    reply = world.api("GET", f"/accounts/{seeded['account']}/action-items", query={"limit": "1", "next_token": token})
+
+    # Then it is refused
+    assert (reply.status, reply.error_code) == (400, "bad_request")
+
+
+def test_a_token_for_another_status_is_rejected(world: World, seeded: dict[str, Any]) -> None:
+    path = f"/accounts/{seeded['account']}/action-items"
+    token = world.api("GET", path, query={"limit": "1", "status": "pending"}).body["next_token"]
+    assert token is not None
+    reply = world.api("GET", path, query={"limit": "1", "status": "completed", "next_token": token})
+    assert (reply.status, reply.error_code) == (400, "bad_request")
+
+
+def test_unknown_routes_are_not_found(world: World) -> None:
+    reply = world.api("DELETE", "/firm")
+    assert (reply.status, reply.error_code) == (404, "not_found")

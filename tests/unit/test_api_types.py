@@ -1,0 +1,83 @@
+"""Field types of the API: whatever a caller sends, validation answers with a ValidationError
+(a 422), never another exception (a 500)."""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from portal_reminders.api.types import AmountIn, EmailAddress, Url
+
+EMAIL = TypeAdapter(EmailAddress)
+AMOUNT = TypeAdapter(AmountIn)
+URL = TypeAdapter(Url)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["ana@example.com", "ana.souza+tax@sub.example.co.uk", "o'brien@example.ie", '"ana souza"@example.com'],
+)
+def test_valid_addresses_are_accepted(address: str) -> None:
+    assert EMAIL.validate_python(address) == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "ana",
+        "@example.com",
+        "ana@",
+        "ana@@example.com",
+        "ana@localhost",
+        "ana@[127.0.0.1]",
+        "Ana <ana@example.com>",
+        "ana@example.com>",
+        "ana.@example.com",
+        "ana@-example.com",
+        "ana@exa mple.com",
+        "ana@example.com\r\nBcc: x@y.com",
+        "a" * 250 + "@example.com",
+    ],
+)
+def test_invalid_addresses_are_refused(address: str) -> None:
+    with pytest.raises(ValidationError):
+        EMAIL.validate_python(address)
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=500, deadline=None)
+def test_any_text_is_either_an_address_or_a_validation_error(text: str) -> None:
+    with contextlib.suppress(ValidationError):
+        EMAIL.validate_python(text)
+
+
+@given(st.from_regex(r"[a-z0-9._%+-]{1,20}@[a-z0-9-]{1,20}(\.[a-z0-9-]{1,10}){0,2}\.[a-z]{2,6}", fullmatch=True))
+@settings(max_examples=200, deadline=None)
+def test_plain_addresses_either_pass_unchanged_or_are_refused(text: str) -> None:
+    with contextlib.suppress(ValidationError):
+        assert EMAIL.validate_python(text) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1234.50", Decimal("1234.50")), (10, Decimal(10)), (0.1, Decimal("0.1"))]
+)
+def test_amounts_take_strings_and_numbers(raw: object, expected: Decimal) -> None:
+    assert AMOUNT.validate_python(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "1.001", "NaN", "Infinity", "1e20", "abc", True])
+def test_bad_amounts_are_refused(raw: object) -> None:
+    with pytest.raises(ValidationError):
+        AMOUNT.validate_python(raw)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://x.com", "https://", "https://a b.com", "x" * 2001])
+def test_bad_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError):
+        URL.validate_python(url)
