@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 import time_machine
 
 from functions.api import handler as api_handler
 from functions.scan import handler as scan_handler
 from functions.send import handler as send_handler
-from portal_reminders import clock
+from portal_reminders import clock, wiring
 from tests.support.aws import REGION, Mail, Queues, sent_mail
 from tests.support.events import FakeLambdaContext, api_event, scheduled_event, sqs_event
 
@@ -45,10 +46,30 @@ class SendRun:
 
 
 class World:
-    def __init__(self, queues: Queues, traveller: time_machine.Coordinates) -> None:
+    """`environments` (function logical id -> env vars, e.g. from a deployed stack) makes each
+    invocation run with its own function's environment, set through `monkeypatch`."""
+
+    def __init__(
+        self,
+        queues: Queues,
+        traveller: time_machine.Coordinates,
+        environments: dict[str, dict[str, str]] | None = None,
+        monkeypatch: pytest.MonkeyPatch | None = None,
+    ) -> None:
         self.queues = queues
         self.time = traveller
         self.sqs = boto3.client("sqs", region_name=REGION)
+        self._environments = environments or {}
+        self._monkeypatch = monkeypatch
+        self._current: str | None = None
+
+    def _as(self, function: str) -> None:
+        if function not in self._environments or self._current == function or self._monkeypatch is None:
+            return
+        for name, value in self._environments[function].items():
+            self._monkeypatch.setenv(name, value)
+        wiring.reset()
+        self._current = function
 
     # api --------------------------------------------------------------------------------------
 
@@ -66,6 +87,7 @@ class World:
         if claims is None:
             claims = {"sub": user, "custom:firm_id": firm}
         event = api_event(method, path, body, query=query, claims=claims)
+        self._as("ApiFunction")
         response = api_handler.lambda_handler(event, FakeLambdaContext())
         raw = response.get("body") or ""
         return Reply(response["statusCode"], json.loads(raw) if raw else None, response.get("headers", {}))
@@ -95,6 +117,7 @@ class World:
         """One scheduled tick at `at` (default: now). The clock moves there first."""
         if at is not None:
             self.time.move_to(at)
+        self._as("ScanFunction")
         result: dict[str, Any] = scan_handler.lambda_handler(scheduled_event(at or clock.now()), FakeLambdaContext())
         return result
 
@@ -108,6 +131,7 @@ class World:
 
     def send(self, messages: list[dict[str, Any]]) -> SendRun:
         """Invoke send with these messages as one batch; delete the ones it did not report failed."""
+        self._as("SendFunction")
         response = send_handler.lambda_handler(sqs_event(messages), FakeLambdaContext())
         run = SendRun(response=response, message_ids=[m["MessageId"] for m in messages])
         failed = set(run.failed_ids)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 
 class InvalidEvent(ValueError):
     """The function was invoked with an event it cannot act on; nothing was changed."""
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 timestamp string, as EventBridge sends it")
+    return value
 
 
 class ScheduledEvent(BaseModel):
@@ -20,7 +26,7 @@ class ScheduledEvent(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    time: AwareDatetime
+    time: Annotated[AwareDatetime, BeforeValidator(_iso_text)]
     detail_type: str = Field(default="Scheduled Event", alias="detail-type")
     source: str = "aws.events"
 

@@ -1,0 +1,96 @@
+"""Deploy template.yaml into a CloudFormation endpoint offline: package each function and layer
+folder as a zip in S3 (what `sam package` does), translate the SAM template (samtranslator, no
+AWS account), and create the stack. Used against moto (in process for the tests, as a server for
+the local stack), so the tables, queues, rules and function environments are exactly what the
+template creates."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devtools.sam_template import code_folders, load_template, translate
+
+ARTIFACT_BUCKET = "client-reminders-artifacts"
+SKIPPED = {"__pycache__", ".mypy_cache"}
+
+
+def zip_folder(folder: Path, prefix: str = "") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not SKIPPED.intersection(path.parts):
+                archive.write(path, prefix + str(path.relative_to(folder)))
+    return buffer.getvalue()
+
+
+def package(s3: Any, template: dict[str, Any], bucket: str = ARTIFACT_BUCKET) -> dict[str, str]:
+    """Upload each code folder as a zip; returns logical id -> s3:// URI."""
+    s3.create_bucket(Bucket=bucket)
+    uris = {}
+    for logical_id, folder in code_folders(template).items():
+        is_layer = template["Resources"][logical_id]["Type"] == "AWS::Serverless::LayerVersion"
+        # a built layer holds its packages under python/ (sam build's BuildMethod puts them there)
+        body = zip_folder(folder, prefix="python/" if is_layer else "")
+        key = f"{logical_id}.zip"
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        uris[logical_id] = f"s3://{bucket}/{key}"
+    return uris
+
+
+@dataclass
+class DeployedStack:
+    name: str
+    outputs: dict[str, str]
+    resources: dict[str, str]  # logical id -> physical id
+    environments: dict[str, dict[str, str]] = field(default_factory=dict)  # function logical id -> env
+
+    def environment(self, function: str) -> dict[str, str]:
+        return self.environments[function]
+
+
+def deploy(
+    cloudformation: Any,
+    s3: Any,
+    lambda_client: Any,
+    parameters: dict[str, str],
+    stack_name: str = "client-reminders",
+) -> DeployedStack:
+    template = load_template()
+    cfn = translate(template, package(s3, template))
+    cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=json.dumps(cfn),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    # resources moto's CloudFormation does not model (the HTTP API, the alarm) come back without ids
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+        if "LogicalResourceId" in r and "PhysicalResourceId" in r
+    }
+    environments = {}
+    for logical_id, resource in cfn["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            configuration = lambda_client.get_function_configuration(FunctionName=resources[logical_id])
+            variables = configuration.get("Environment", {}).get("Variables", {})
+            environments[logical_id] = {name: str(value) for name, value in variables.items()}
+            _take_over_event_sources(lambda_client, resources[logical_id])
+    return DeployedStack(name=stack_name, outputs=outputs, resources=resources, environments=environments)
+
+
+def _take_over_event_sources(lambda_client: Any, function_name: str) -> None:
+    """moto would run a mapped function in Docker when a message arrives (and lose the message
+    without Docker); the caller polls the queue into the function in process instead."""
+    mappings = lambda_client.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+    for mapping in mappings:
+        lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)

@@ -1,0 +1,117 @@
+"""template.yaml itself, deployed into moto's CloudFormation (translated offline by samtranslator),
+then driven end to end with AWS-shaped events and each function's own environment as the stack
+resolved it: the template and the code cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import boto3
+import pytest
+import time_machine
+from moto import mock_aws
+
+from devtools.deploy import DeployedStack, deploy
+from tests.conftest import START
+from tests.support.aws import REGION, verify_sender
+from tests.support.world import Queues, World
+
+DAY = timedelta(days=1)
+PARAMETERS = {
+    "SenderAddress": "no-reply@reminders.example.org",
+    "PortalBaseUrl": "https://clients.example.org",
+    "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+    "JwtAudience": "client-app-1",
+}
+
+
+@pytest.fixture
+def stack(traveller: time_machine.Coordinates) -> Iterator[DeployedStack]:
+    with mock_aws():
+        deployed = deploy(
+            boto3.client("cloudformation", region_name=REGION),
+            boto3.client("s3", region_name=REGION),
+            boto3.client("lambda", region_name=REGION),
+            PARAMETERS,
+        )
+        verify_sender(PARAMETERS["SenderAddress"])
+        yield deployed
+
+
+@pytest.fixture
+def deployed_world(stack: DeployedStack, traveller: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch) -> World:
+    queues = Queues(send_url=stack.outputs["SendQueueUrl"], dead_letter_url=stack.outputs["SendDeadLetterQueueUrl"])
+    return World(queues, traveller, environments=stack.environments, monkeypatch=monkeypatch)
+
+
+def test_the_stack_wires_schedule_queue_and_dead_letter_queue(stack: DeployedStack) -> None:
+    # Given the deployed stack
+    events = boto3.client("events", region_name=REGION)
+    awslambda = boto3.client("lambda", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+
+    # Then the scan runs on the schedule, every 5 minutes by default
+    rule = events.describe_rule(Name=stack.resources["ScanFunctionTick"])
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert [t["Arn"].rsplit(":", 1)[-1] for t in targets] == [stack.outputs["ScanFunctionName"]]
+
+    # And send consumes the queue in batches, reporting partial failures
+    [mapping] = awslambda.list_event_source_mappings(FunctionName=stack.outputs["SendFunctionName"])[
+        "EventSourceMappings"
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 10
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 5}
+
+    # And failures end in the dead-letter queue after 5 receives, 6 x the send timeout apart
+    attributes = sqs.get_queue_attributes(QueueUrl=stack.outputs["SendQueueUrl"], AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert int(redrive["maxReceiveCount"]) >= 5
+    assert redrive["deadLetterTargetArn"].endswith(stack.resources["SendDeadLetterQueue"].rsplit("/", 1)[-1])
+    send_timeout = awslambda.get_function_configuration(FunctionName=stack.outputs["SendFunctionName"])["Timeout"]
+    assert int(attributes["VisibilityTimeout"]) >= 6 * send_timeout
+
+    # And a claim outlives the whole retry time but not a day
+    lease = int(stack.environment("ScanFunction")["CLAIM_LEASE_SECONDS"])
+    assert int(redrive["maxReceiveCount"]) * int(attributes["VisibilityTimeout"]) < lease < 86400
+
+
+def test_the_table_has_the_sparse_sharded_due_index(stack: DeployedStack) -> None:
+    table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=stack.outputs["TableName"])["Table"]
+    indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
+    assert [k["AttributeName"] for k in indexes["due-index"]["KeySchema"]] == ["due_shard", "next_reminder_at"]
+    assert indexes["due-index"]["Projection"]["ProjectionType"] == "INCLUDE"
+
+
+def test_send_remind_and_complete_against_the_deployed_stack(deployed_world: World) -> None:
+    world = deployed_world
+
+    # Given a firm, an account and an organizer with two reminders, three days apart
+    world.api("PUT", "/firm", {"name": "Silva Contabilidade"})
+    account = world.create_account()
+    item = world.send_item(account["id"], reminders={"enabled": True, "days_between": 3, "max_reminders": 2})
+    assert len(world.mail) == 2
+    assert world.mail[0].source == "Silva Contabilidade <no-reply@reminders.example.org>"
+    assert f"https://clients.example.org/action-items/{item['id']}" in world.mail[0].html
+
+    # When the schedule ticks three days later and send drains the queue
+    assert world.scan(START + 3 * DAY)["claimed"] == 1
+    world.drain()
+
+    # Then the first reminder went out
+    assert [m.subject.startswith("Reminder: ") for m in world.mail] == [False, False, True, True]
+
+    # When the client completes the item before the second reminder
+    world.time.move_to(START + 4 * DAY)
+    completed = world.api("POST", f"/action-items/{item['id']}/complete")
+
+    # Then no further reminder is due, ever
+    assert completed.body["status"] == "completed"
+    assert world.scan(START + 6 * DAY)["due"] == 0
+    assert world.scan(START + 30 * DAY)["due"] == 0
+    assert len(world.mail) == 4
+    audit = world.api("GET", f"/accounts/{account['id']}/audit").body["items"]
+    assert [e["type"] for e in audit] == ["item_sent", "reminder_sent", "completed"]

@@ -1,0 +1,144 @@
+"""template.yaml's promises: retry arithmetic, least privilege, the data layout the code relies on,
+and the same routes as the API's resolver."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from devtools.sam_template import load_template, translate
+from portal_reminders.api.app import app
+from portal_reminders.repository.records import DUE_INDEX, DUE_INDEX_PROJECTION
+
+TEMPLATE = load_template()
+LIMITS = TEMPLATE["Mappings"]["Limits"]
+RESOURCES = TEMPLATE["Resources"]
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict[str, Any]:
+    return translate(TEMPLATE)
+
+
+def test_retry_arithmetic_holds() -> None:
+    send = LIMITS["Send"]
+    # AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout
+    assert send["VisibilityTimeoutSeconds"] >= 6 * send["TimeoutSeconds"]
+    assert send["MaxReceiveCount"] >= 5
+    # a claim outlives the queue's whole retry time, and is shorter than a day
+    assert send["MaxReceiveCount"] * send["VisibilityTimeoutSeconds"] < send["ClaimLeaseSeconds"] < 86400
+    # a delivery lease outlives one send invocation, so a live worker never loses it
+    assert send["DeliveryLeaseSeconds"] > send["TimeoutSeconds"]
+
+
+def test_the_table_is_on_demand_recoverable_and_encrypted() -> None:
+    table = RESOURCES["RemindersTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert RESOURCES["RemindersTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_due_index_projects_what_the_scan_reads() -> None:
+    indexes = {i["IndexName"]: i for i in RESOURCES["RemindersTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    due = indexes[DUE_INDEX]
+    assert [k["AttributeName"] for k in due["KeySchema"]] == ["due_shard", "next_reminder_at"]
+    assert due["Projection"]["NonKeyAttributes"] == DUE_INDEX_PROJECTION
+
+
+def test_the_send_queue_dead_letters_and_send_reports_partial_failures() -> None:
+    queue = RESOURCES["SendQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
+    mapping = RESOURCES["SendFunction"]["Properties"]["Events"]["Queue"]["Properties"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_schedule_rate_is_a_parameter_defaulting_to_five_minutes() -> None:
+    tick = RESOURCES["ScanFunction"]["Properties"]["Events"]["Tick"]
+    assert tick["Type"] == "Schedule"
+    assert tick["Properties"]["Schedule"] == {"Ref": "ScheduleRate"}
+    assert TEMPLATE["Parameters"]["ScheduleRate"]["Default"] == "rate(5 minutes)"
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "accepted"),
+    [
+        ("ScheduleRate", "rate(5 minutes)", True),
+        ("ScheduleRate", "rate(1 minute)", True),
+        ("ScheduleRate", "cron(0/10 * * * ? *)", True),
+        ("ScheduleRate", "every 5 minutes", False),
+        ("ScheduleRate", "rate(5 minute)", False),
+        ("SenderAddress", "reminders@example.com", True),
+        ("SenderAddress", "reminders@localhost", False),
+        ("SenderAddress", "Firm <reminders@example.com>", False),
+        ("PortalBaseUrl", "https://portal.example.com", True),
+        ("PortalBaseUrl", "portal.example.com", False),
+        ("JwtIssuer", "http://insecure.example.com", False),
+    ],
+)
+def test_parameters_refuse_bad_values_with_a_clear_constraint(parameter: str, value: str, accepted: bool) -> None:
+    definition = TEMPLATE["Parameters"][parameter]
+    assert bool(re.fullmatch(definition["AllowedPattern"], value)) is accepted
+    assert definition["ConstraintDescription"]
+
+
+def _statements(translated: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    policies = translated["Resources"][role]["Properties"].get("Policies", [])
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_each_function_has_its_own_least_privilege_role(translated: dict[str, Any]) -> None:
+    functions = {k: v for k, v in translated["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+    roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
+    assert len(roles) == len(functions) == 3
+    for role in roles:
+        for statement in _statements(translated, role):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(a.endswith(":*") or a == "*" for a in actions), (role, actions)
+            assert "dynamodb:Scan" not in actions
+            assert statement["Resource"] != "*"
+
+
+def test_only_the_api_and_send_may_email_and_only_from_the_sender(translated: dict[str, Any]) -> None:
+    emailers = set()
+    for role in ("ApiFunctionRole", "ScanFunctionRole", "SendFunctionRole"):
+        for statement in _statements(translated, role):
+            if "ses:SendEmail" in statement["Action"]:
+                emailers.add(role)
+                assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
+    assert emailers == {"ApiFunctionRole", "SendFunctionRole"}
+
+
+def test_the_scan_may_only_query_the_due_index(translated: dict[str, Any]) -> None:
+    queries = [s for s in _statements(translated, "ScanFunctionRole") if "dynamodb:Query" in s["Action"]]
+    assert [q["Resource"] for q in queries] == [{"Fn::Sub": "${RemindersTable.Arn}/index/due-index"}]
+
+
+def test_the_api_is_behind_a_jwt_authorizer() -> None:
+    auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "JwtAuthorizer"
+    assert auth["Authorizers"]["JwtAuthorizer"]["JwtConfiguration"] == {
+        "issuer": {"Ref": "JwtIssuer"},
+        "audience": {"Ref": "JwtAudience"},
+    }
+
+
+def test_the_template_routes_are_exactly_the_resolvers_routes() -> None:
+    # Given the HttpApi events of the api function and the routes the Powertools resolver serves
+    events = RESOURCES["ApiFunction"]["Properties"]["Events"].values()
+    declared = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events if e["Type"] == "HttpApi"}
+    served = {
+        (method.upper(), path)
+        for path, operations in app.get_openapi_schema().paths.items()
+        for method in ("get", "put", "post", "patch", "delete")
+        if getattr(operations, method) is not None
+    }
+
+    # Then they are the same set: no route without a handler, no handler without a route
+    assert declared == served
+
+
+def test_outputs_name_the_api_table_and_queues() -> None:
+    assert {"ApiUrl", "TableName", "SendQueueUrl", "SendDeadLetterQueueUrl"} <= set(TEMPLATE["Outputs"])
