@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "template.cfn.json")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out = args.out.resolve()
     args.out.write_text(json.dumps(translate(), indent=2, sort_keys=True))
     print(f"wrote {args.out.relative_to(ROOT)}")
 
