@@ -20,7 +20,7 @@ URL = TypeAdapter(Url)
 
 @pytest.mark.parametrize(
     "address",
-    ["ana@example.com", "ana.souza+tax@sub.example.co.uk", "o'brien@example.ie", '"ana souza"@example.com'],
+    ["ana@example.com", "ana.souza+tax@sub.example.co.uk", "o'brien@example.ie", "ANA_1@Example.COM"],
 )
 def test_valid_addresses_are_accepted(address: str) -> None:
     assert EMAIL.validate_python(address) == address
@@ -50,8 +50,8 @@ def test_invalid_addresses_are_refused(address: str) -> None:
         EMAIL.validate_python(address)
 
 
-@given(st.text(max_size=80))
-@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=80) | st.from_regex(r"[!-~]{1,10}@[!-~]{0,12}", fullmatch=True))
+@settings(max_examples=1000, deadline=None)
 def test_any_text_is_either_an_address_or_a_validation_error(text: str) -> None:
     with contextlib.suppress(ValidationError):
         EMAIL.validate_python(text)

@@ -1,45 +1,67 @@
 """Builds the services once per process, on first use (never at import): settings from the
-environment, the pynamodb repository, SES and SQS adapters, and the use cases over them."""
+environment, the pynamodb repository, SES and SQS adapters, and the use cases over them.
+
+Each part is built (and its modules imported) only when a function first asks for it: the scan
+never loads the email, delivery or API code, which keeps its cold start short.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from portal_reminders.adapters import clients
-from portal_reminders.adapters.ses import SesMailer
-from portal_reminders.adapters.sqs import SqsSendQueue
-from portal_reminders.reminders.accounts import AccountService
-from portal_reminders.reminders.delivery import Deliverer
-from portal_reminders.reminders.items import ItemService
-from portal_reminders.repository.dynamo import DynamoRepository
 from portal_reminders.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from portal_reminders.adapters.sqs import SqsSendQueue
+    from portal_reminders.reminders.accounts import AccountService
+    from portal_reminders.reminders.delivery import Deliverer
+    from portal_reminders.reminders.items import ItemService
+    from portal_reminders.repository.dynamo import DynamoRepository
 
-@dataclass(frozen=True, slots=True)
+# ruff: noqa: PLC0415 - the imports below are deferred on purpose (see the module docstring)
+
+
 class Services:
-    settings: Settings
-    repository: DynamoRepository
-    queue: SqsSendQueue
-    deliverer: Deliverer
-    items: ItemService
-    accounts: AccountService
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def repository(self) -> DynamoRepository:
+        from portal_reminders.repository.dynamo import DynamoRepository
+
+        return DynamoRepository(self.settings.table_name, self.settings.region)
+
+    @cached_property
+    def queue(self) -> SqsSendQueue:
+        from portal_reminders.adapters.sqs import SqsSendQueue
+
+        return SqsSendQueue(clients.client("sqs"), self.settings.send_queue_url)
+
+    @cached_property
+    def deliverer(self) -> Deliverer:
+        from portal_reminders.adapters.ses import SesMailer
+        from portal_reminders.reminders.delivery import Deliverer
+
+        return Deliverer(self.repository, SesMailer(clients.client("sesv2")), self.settings)
+
+    @cached_property
+    def items(self) -> ItemService:
+        from portal_reminders.reminders.items import ItemService
+
+        return ItemService(self.repository, self.repository, self.deliverer, self.queue, self.settings)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from portal_reminders.reminders.accounts import AccountService
+
+        return AccountService(self.repository, self.repository)
 
 
 @cache
 def get_services() -> Services:
-    settings = get_settings()
-    repository = DynamoRepository(settings.table_name, settings.region)
-    queue = SqsSendQueue(clients.client("sqs"), settings.send_queue_url)
-    deliverer = Deliverer(repository, SesMailer(clients.client("sesv2")), settings)
-    return Services(
-        settings=settings,
-        repository=repository,
-        queue=queue,
-        deliverer=deliverer,
-        items=ItemService(repository, repository, deliverer, queue, settings),
-        accounts=AccountService(repository, repository),
-    )
+    return Services(get_settings())
 
 
 def reset() -> None:

@@ -25,8 +25,14 @@ from portal_reminders.api.types import (
 from portal_reminders.models.domain import AuditType, Kind, Language, Status
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Schema(BaseModel):
+    # Validators are built on first use, not at import: a request needs two or three of these
+    # models, and building all of them would cost every cold start tens of milliseconds.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Schema):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _at_least_one_field(model: BaseModel) -> None:
@@ -43,7 +49,7 @@ class FirmIn(_Request):
     portal_url: Url | None = None
 
 
-class FirmOut(BaseModel):
+class FirmOut(_Schema):
     id: str
     name: str | None
     reply_to: str | None
@@ -76,14 +82,14 @@ class AccountIn(_Request):
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
 
 
-class ContactOut(BaseModel):
+class ContactOut(_Schema):
     id: str
     name: str
     email: str
     notify: bool
 
 
-class AccountOut(BaseModel):
+class AccountOut(_Schema):
     id: str
     name: str
     language: Language
@@ -138,7 +144,7 @@ class CompleteIn(_Request):
     via: Literal["read", "reply"] | None = None
 
 
-class RemindersOut(BaseModel):
+class RemindersOut(_Schema):
     enabled: bool
     days_between: int
     max_reminders: int
@@ -146,7 +152,7 @@ class RemindersOut(BaseModel):
     next_at: Timestamp | None
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(_Schema):
     amount: MoneyOut
     currency: str
     due_date: date
@@ -155,7 +161,7 @@ class InvoiceOut(BaseModel):
     balance_due: MoneyOut
 
 
-class ActionItemOut(BaseModel):
+class ActionItemOut(_Schema):
     id: str
     account_id: str
     kind: Kind
@@ -173,31 +179,31 @@ class ActionItemOut(BaseModel):
     invoice: InvoiceOut | None = None
 
 
-class ItemPage(BaseModel):
+class ItemPage(_Schema):
     items: list[ActionItemOut]
     next_token: str | None
 
 
-class ResendAccepted(BaseModel):
+class ResendAccepted(_Schema):
     accepted: Literal[True] = True
     item_id: str
     recipients: int
     queued: bool = Field(description="true when the mail service was busy and the email was queued for retry")
 
 
-class TaskOut(BaseModel):
+class TaskOut(_Schema):
     item_id: str
     kind: Kind
     title: str
     last_emailed_at: Timestamp | None
 
 
-class TaskPage(BaseModel):
+class TaskPage(_Schema):
     items: list[TaskOut]
     next_token: str | None
 
 
-class AuditEventOut(BaseModel):
+class AuditEventOut(_Schema):
     id: str
     item_id: str
     account_id: str
@@ -208,7 +214,7 @@ class AuditEventOut(BaseModel):
     details: dict[str, object]
 
 
-class AuditPage(BaseModel):
+class AuditPage(_Schema):
     items: list[AuditEventOut]
     next_token: str | None
 
@@ -216,16 +222,16 @@ class AuditPage(BaseModel):
 # errors ----------------------------------------------------------------------------------------
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(_Schema):
     field: str | None = None
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Schema):
     code: Literal["bad_request", "validation_error", "unauthorized", "not_found", "conflict", "internal_error"]
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(_Schema):
     error: ErrorBody

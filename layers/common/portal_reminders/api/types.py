@@ -14,14 +14,22 @@ from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
 _HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
 
 
+# A first cheap shape check: printable, no spaces, one "@" before a domain.
+_SHAPE = re.compile(r"^[!-~]+@[A-Za-z0-9.-]+$")
+_INVALID = "must be an email address like name@example.com"
+
+
 def _email_address(value: str) -> str:
     """An RFC 5322 addr-spec (parsed by the standard library's RFC 5322 parser) on a real domain."""
+    if not _SHAPE.match(value):
+        raise ValueError(_INVALID)
     try:
         address = Address(addr_spec=value)
-    except (MessageError, ValueError, IndexError) as error:  # what the stdlib parser raises on bad input
-        raise ValueError("must be an email address like name@example.com") from error
+    # the stdlib parser signals bad input with all of these (AttributeError on e.g. "0@[")
+    except (MessageError, ValueError, IndexError, AttributeError) as error:
+        raise ValueError(_INVALID) from error
     if address.addr_spec != value or not _HOSTNAME.match(address.domain):
-        raise ValueError("must be an email address like name@example.com")
+        raise ValueError(_INVALID)
     return value
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from email.utils import formataddr
+from typing import TYPE_CHECKING
 
-from portal_reminders.emails import EmailContent, InvoiceSummary, ItemEmail, render_item_email
 from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, RoundMode
 from portal_reminders.ports import OutgoingEmail
+
+if TYPE_CHECKING:
+    from portal_reminders.emails import EmailContent
 
 DEFAULT_FIRM_NAME = "Your accounting firm"
 
@@ -24,6 +27,9 @@ def render_round(
     email_round: EmailRound,
     portal_url: str,
 ) -> EmailContent:
+    # Imported when the first email is rendered: reads and scans never pay for the templates.
+    from portal_reminders.emails import InvoiceSummary, ItemEmail, render_item_email  # noqa: PLC0415
+
     message = email_round.message if email_round.mode is RoundMode.MANUAL and email_round.message else item.message
     invoice = None
     if item.invoice is not None:

@@ -1,0 +1,46 @@
+"""What each handler loads on a cold start: only what its requests need (see README, Cold starts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NEVER = {"boto3", "s3transfer", "aws_lambda_powertools.utilities.parser"}
+ALSO_NEVER = {
+    "api": {"portal_reminders.emails"},
+    "scan": {"portal_reminders.emails", "portal_reminders.api", "portal_reminders.reminders.delivery"},
+    "send": {"portal_reminders.api"},
+}
+
+
+def _loaded_after_import(function: str, trace_disabled: str) -> set[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "common")]),
+        "POWERTOOLS_SERVICE_NAME": "client-reminders",
+        "POWERTOOLS_METRICS_NAMESPACE": "ClientReminders",
+        "POWERTOOLS_TRACE_DISABLED": trace_disabled,
+    }
+    code = "import sys, json, handler; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("function", ["api", "scan", "send"])
+def test_a_handler_loads_no_module_its_requests_do_not_need(function: str) -> None:
+    loaded = _loaded_after_import(function, trace_disabled="true")
+    unwanted = {
+        m for m in loaded for prefix in NEVER | ALSO_NEVER[function] if m == prefix or m.startswith(prefix + ".")
+    }
+    assert unwanted == set()
+    assert "aws_xray_sdk.core" not in loaded  # the SDK recorder: over 100 ms
+
+
+def test_detailed_tracing_loads_the_xray_sdk() -> None:
+    assert "aws_xray_sdk.core" in _loaded_after_import("scan", trace_disabled="false")
