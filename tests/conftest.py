@@ -23,10 +23,12 @@ from moto import mock_aws
 
 from portal_reminders import wiring
 from tests.support.aws import (
+    BUS_NAME,
     PORTAL_URL,
     REGION,
     SENDER,
     TABLE_NAME,
+    create_bus,
     create_queues,
     create_table_from_template,
     verify_sender,
@@ -44,6 +46,7 @@ ENVIRONMENT = {
     "AWS_SESSION_TOKEN": "testing",
     "TABLE_NAME": TABLE_NAME,
     "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
+    "EVENT_BUS_NAME": BUS_NAME,
     "SENDER_ADDRESS": SENDER,
     "PORTAL_BASE_URL": PORTAL_URL,
 }
@@ -79,6 +82,7 @@ def _moto_world(traveller: time_machine.Coordinates) -> Iterator[World]:
         create_table_from_template()
         queues = create_queues()
         verify_sender()
+        create_bus()
         yield World(queues, traveller)
 
 

@@ -24,9 +24,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> str:
-    services = get_services()
-    receive_count = int(record.attributes.approximate_receive_count or 1)
-    return process_send_record(record.body, receive_count, services.deliverer, services.settings.send_max_receive_count)
+    return process_send_record(record.body, int(record.attributes.approximate_receive_count or 1), get_services())
 
 
 @logger.inject_lambda_context

@@ -49,6 +49,17 @@ ITEM_PATHS = [
     ("POST", "/action-items/{id}/resend"),
     ("POST", "/action-items/{id}/complete"),
     ("GET", "/action-items/{id}/audit"),
+    ("POST", "/action-items/{id}/cancel"),
+    ("POST", "/action-items/{id}/payments"),
+]
+OTHER_PATHS = [
+    ("GET", "/templates/{id}"),
+    ("PATCH", "/templates/{id}"),
+    ("GET", "/pipelines/{id}"),
+    ("POST", "/pipelines/{id}/jobs"),
+    ("GET", "/jobs/{id}"),
+    ("POST", "/jobs/{id}/move"),
+    ("POST", "/jobs/{id}/archive"),
 ]
 ACCOUNT_PATHS = [
     ("GET", "/accounts/{id}"),
@@ -59,19 +70,23 @@ ACCOUNT_PATHS = [
     ("GET", "/accounts/{id}/audit"),
 ]
 VALID_BODIES = {
+    "/payments": {"amount": "1"},
+    "/templates/{id}": {"name": "n"},
+    "/jobs": {"account_id": "acc_" + "1" * 32, "stage_id": "stg_" + "1" * 32},
+    "/move": {"stage_id": "stg_" + "1" * 32},
     "/reminders": {"enabled": False},
     "/contacts": {"name": "Eva", "email": "eva@client.example.com"},
     "/action-items": {"kind": "organizer", "title": "x"},
 }
 
 
-def _valid_body(method: str, path: str) -> dict[str, Any] | None:
+def _valid_body(method: str, template: str) -> dict[str, Any] | None:
     if method in {"GET"}:
         return None
-    return next((body for suffix, body in VALID_BODIES.items() if path.endswith(suffix)), {})
+    return next((body for suffix, body in VALID_BODIES.items() if template.endswith(suffix)), {})
 
 
-@pytest.mark.parametrize(("method", "template"), ITEM_PATHS + ACCOUNT_PATHS)
+@pytest.mark.parametrize(("method", "template"), ITEM_PATHS + ACCOUNT_PATHS + OTHER_PATHS)
 @pytest.mark.parametrize(
     "identifier",
     [MISSING_ITEM, MISSING_ACCOUNT, "not-an-id", "itm_" + "0" * 5000, "%00", "' OR 1=1 --"],
@@ -84,7 +99,7 @@ def test_unknown_or_malformed_ids_are_not_found(
     path = template.format(id=identifier)
 
     # When it is called with an otherwise valid request
-    reply = world.api(method, path, _valid_body(method, path))
+    reply = world.api(method, path, _valid_body(method, template))
 
     # Then 404, in the error shape, and nothing changed
     assert reply.status == 404, reply.body
@@ -102,7 +117,7 @@ def test_another_firms_ids_are_not_found(world: World, seeded: dict[str, Any], m
     path = template.format(id=identifier)
 
     # When firm B calls
-    reply = world.api(method, path, _valid_body(method, path), firm="firm-b")
+    reply = world.api(method, path, _valid_body(method, template), firm="firm-b")
 
     # Then it behaves exactly like an id that does not exist
     assert reply.status == 404
@@ -159,6 +174,10 @@ def test_requests_without_usable_claims_are_unauthorized(
         ("PATCH", "/action-items/{item}/reminders"),
         ("POST", "/action-items/{item}/resend"),
         ("POST", "/action-items/{item}/complete"),
+        ("POST", "/action-items/{item}/payments"),
+        ("POST", "/templates"),
+        ("POST", "/pipelines"),
+        ("POST", "/approvals/request-pending"),
     ],
 )
 @pytest.mark.parametrize(

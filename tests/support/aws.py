@@ -16,8 +16,13 @@ REGION = "us-east-1"
 TABLE_NAME = "client-reminders-test"
 SENDER = "reminders@portal.example.com"
 PORTAL_URL = "https://portal.example.com"
+BUS_NAME = "client-reminders-test"
 
 TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+
+
+def create_bus(name: str = BUS_NAME) -> None:
+    boto3.client("events", region_name=REGION).create_event_bus(Name=name)
 
 
 def template_resource(logical_id: str) -> dict[str, Any]:

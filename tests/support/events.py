@@ -60,6 +60,16 @@ def scheduled_event(at: datetime | str) -> dict[str, Any]:
     return event
 
 
+def bus_event(entry: dict[str, Any]) -> dict[str, Any]:
+    """The event EventBridge delivers to a rule's target for one PutEvents entry."""
+    event = load_event("job_entered_stage.json")
+    event["id"] = str(uuid.uuid4())
+    event["detail-type"] = entry["DetailType"]
+    event["source"] = entry["Source"]
+    event["detail"] = json.loads(entry["Detail"])
+    return event
+
+
 def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """An SQS event source mapping batch of real received messages (receive_message output)."""
     template = load_event("send_batch.json")["Records"][0]

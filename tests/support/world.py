@@ -14,11 +14,13 @@ import pytest
 import time_machine
 
 from functions.api import handler as api_handler
+from functions.automations import handler as automations_handler
 from functions.scan import handler as scan_handler
 from functions.send import handler as send_handler
 from portal_reminders import clock, wiring
+from portal_reminders.adapters import clients
 from tests.support.aws import REGION, Mail, Queues, sent_mail
-from tests.support.events import FakeLambdaContext, api_event, scheduled_event, sqs_event
+from tests.support.events import FakeLambdaContext, api_event, bus_event, scheduled_event, sqs_event
 
 FIRM = "firm-a"
 USER = "user-1"
@@ -62,6 +64,7 @@ class World:
         self._environments = environments or {}
         self._monkeypatch = monkeypatch
         self._current: str | None = None
+        self.published: list[dict[str, Any]] = []
 
     def _as(self, function: str) -> None:
         if function not in self._environments or self._current == function or self._monkeypatch is None:
@@ -88,6 +91,7 @@ class World:
             claims = {"sub": user, "custom:firm_id": firm}
         event = api_event(method, path, body, query=query, claims=claims)
         self._as("ApiFunction")
+        self._record_published_events()
         response = api_handler.lambda_handler(event, FakeLambdaContext())
         raw = response.get("body") or ""
         return Reply(response["statusCode"], json.loads(raw) if raw else None, response.get("headers", {}))
@@ -107,6 +111,7 @@ class World:
 
     def send_item(self, account_id: str, **fields: Any) -> Any:
         body = {"kind": "organizer", "title": "2026 Tax Organizer", **fields}
+        body = {k: v for k, v in body.items() if v is not None}
         reply = self.api("POST", f"/accounts/{account_id}/action-items", body)
         assert reply.status == 201, reply.body
         return reply.body
@@ -160,6 +165,30 @@ class World:
             )
         self.time.shift(timedelta(seconds=1))
         return [json.loads(m["Body"]) for m in messages]
+
+    # the event bus ------------------------------------------------------------------------------
+
+    def _record_published_events(self) -> None:
+        """Keep what the functions put on the bus (the calls still reach moto's EventBridge)."""
+        events = clients.client("events")
+
+        def keep(params: dict[str, Any], **_: Any) -> None:
+            self.published.extend(params["Entries"])
+
+        events.meta.events.register("provide-client-params.events.PutEvents", keep, unique_id="world-published")
+
+    def deliver_events(self) -> list[dict[str, Any]]:
+        """Deliver every published JobEnteredStage to the automations function, as its rule would."""
+        results = []
+        while self.published:
+            entry = self.published.pop(0)
+            results.append(self.invoke_automations(bus_event(entry)))
+        return results
+
+    def invoke_automations(self, event: dict[str, Any]) -> dict[str, Any]:
+        self._as("AutomationsFunction")
+        result: dict[str, Any] = automations_handler.lambda_handler(event, FakeLambdaContext())
+        return result
 
     # mail -------------------------------------------------------------------------------------
 

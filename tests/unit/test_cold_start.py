@@ -16,6 +16,7 @@ ALSO_NEVER = {
     "api": {"portal_reminders.emails"},
     "scan": {"portal_reminders.emails", "portal_reminders.api", "portal_reminders.reminders.delivery"},
     "send": {"portal_reminders.api"},
+    "automations": {"portal_reminders.api"},
 }
 
 
@@ -32,7 +33,7 @@ def _loaded_after_import(function: str, trace_disabled: str) -> set[str]:
     return set(json.loads(result.stdout))
 
 
-@pytest.mark.parametrize("function", ["api", "scan", "send"])
+@pytest.mark.parametrize("function", ["api", "scan", "send", "automations"])
 def test_a_handler_loads_no_module_its_requests_do_not_need(function: str) -> None:
     loaded = _loaded_after_import(function, trace_disabled="true")
     unwanted = {

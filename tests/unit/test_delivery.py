@@ -100,6 +100,9 @@ class FakeItemRepository(ItemRepository):
         item = self.items.get(item_id)
         return item if item is not None and item.firm_id == firm_id else None
 
+    def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:
+        return [i for i in (self.get_item(firm_id, item_id) for item_id in item_ids) if i is not None]
+
     def load_for_delivery(self, ref: ItemRef) -> DeliverySnapshot:
         account = self.account if self.account is not None and self.account.id == ref.account_id else None
         return DeliverySnapshot(item=self.get_item(ref.firm_id, ref.item_id), account=account, firm=self.firm)

@@ -92,7 +92,7 @@ def _statements(translated: dict[str, Any], role: str) -> list[dict[str, Any]]:
 def test_each_function_has_its_own_least_privilege_role(translated: dict[str, Any]) -> None:
     functions = {k: v for k, v in translated["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert len(roles) == len(functions) == 3
+    assert len(roles) == len(functions) == 4
     for role in roles:
         for statement in _statements(translated, role):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -101,14 +101,15 @@ def test_each_function_has_its_own_least_privilege_role(translated: dict[str, An
             assert statement["Resource"] != "*"
 
 
-def test_only_the_api_and_send_may_email_and_only_from_the_sender(translated: dict[str, Any]) -> None:
+def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: dict[str, Any]) -> None:
     emailers = set()
-    for role in ("ApiFunctionRole", "ScanFunctionRole", "SendFunctionRole"):
+    roles = [k for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
+    for role in roles:
         for statement in _statements(translated, role):
             if "ses:SendEmail" in statement["Action"]:
                 emailers.add(role)
                 assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
-    assert emailers == {"ApiFunctionRole", "SendFunctionRole"}
+    assert emailers == {"ApiFunctionRole", "SendFunctionRole", "AutomationsFunctionRole"}
 
 
 def test_the_scan_may_only_query_the_due_index(translated: dict[str, Any]) -> None:
@@ -142,3 +143,12 @@ def test_the_template_routes_are_exactly_the_resolvers_routes() -> None:
 
 def test_outputs_name_the_api_table_and_queues() -> None:
     assert {"ApiUrl", "TableName", "SendQueueUrl", "SendDeadLetterQueueUrl"} <= set(TEMPLATE["Outputs"])
+
+
+def test_only_the_api_publishes_on_the_bus_and_the_automations_function_consumes_it() -> None:
+    api = RESOURCES["ApiFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert {"Effect": "Allow", "Action": "events:PutEvents", "Resource": {"Fn::GetAtt": ["RemindersBus", "Arn"]}} in api
+    rule = RESOURCES["AutomationsFunction"]["Properties"]["Events"]["JobEnteredStage"]
+    assert rule["Type"] == "EventBridgeRule"
+    assert rule["Properties"]["Pattern"] == {"detail-type": ["JobEnteredStage"]}
+    assert rule["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}

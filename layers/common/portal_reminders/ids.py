@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
@@ -10,12 +11,23 @@ CONTACT = "ct"
 ITEM = "itm"
 EVENT = "evt"
 RESEND = "rs"
+TEMPLATE = "tpl"
+PIPELINE = "pl"
+STAGE = "stg"
+JOB = "job"
+ENTRY = "ent"
+REQUEST = "req"
 
 _SHAPE = re.compile(r"^(?P<prefix>[a-z]{2,4})_[0-9a-f]{32}$")
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """The same id for the same parts: makes re-running a step create nothing twice."""
+    return f"{prefix}_{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:32]}"
 
 
 def is_id(value: str, prefix: str) -> bool:

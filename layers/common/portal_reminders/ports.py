@@ -36,3 +36,13 @@ class SendQueue(ABC):
     @abstractmethod
     def enqueue(self, bodies: Sequence[str]) -> int:
         """Queue message bodies for the send function, in batches; returns how many failed."""
+
+
+class PublishFailed(Exception):
+    """The event bus did not take the event."""
+
+
+class EventPublisher(ABC):
+    @abstractmethod
+    def publish(self, detail_type: str, detail: dict[str, str]) -> None:
+        """Put one event on the service's bus; raises PublishFailed if it was not accepted."""

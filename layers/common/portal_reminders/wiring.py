@@ -14,10 +14,16 @@ from portal_reminders.adapters import clients
 from portal_reminders.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+
     from portal_reminders.adapters.sqs import SqsSendQueue
+    from portal_reminders.ports import Mailer
     from portal_reminders.reminders.accounts import AccountService
+    from portal_reminders.reminders.approvals import ApprovalService
     from portal_reminders.reminders.delivery import Deliverer
     from portal_reminders.reminders.items import ItemService
+    from portal_reminders.reminders.pipelines import PipelineService
+    from portal_reminders.reminders.templates import TemplateService
     from portal_reminders.repository.dynamo import DynamoRepository
 
 # ruff: noqa: PLC0415 - the imports below are deferred on purpose (see the module docstring)
@@ -40,23 +46,69 @@ class Services:
         return SqsSendQueue(clients.client("sqs"), self.settings.send_queue_url)
 
     @cached_property
-    def deliverer(self) -> Deliverer:
+    def mailer(self) -> Mailer:
         from portal_reminders.adapters.ses import SesMailer
+
+        return SesMailer(clients.client("sesv2"))
+
+    @cached_property
+    def deliverer(self) -> Deliverer:
         from portal_reminders.reminders.delivery import Deliverer
 
-        return Deliverer(self.repository, SesMailer(clients.client("sesv2")), self.settings)
+        return Deliverer(self.repository, self.mailer, self.settings)
+
+    @cached_property
+    def templates(self) -> TemplateService:
+        from portal_reminders.reminders.templates import TemplateService
+
+        return TemplateService(self.repository)
 
     @cached_property
     def items(self) -> ItemService:
         from portal_reminders.reminders.items import ItemService
 
-        return ItemService(self.repository, self.repository, self.deliverer, self.queue, self.settings)
+        return ItemService(self.repository, self.repository, self.templates, self.deliverer, self.queue, self.settings)
+
+    @cached_property
+    def pipelines(self) -> PipelineService:
+        from portal_reminders.adapters.eventbridge import EventBridgePublisher
+        from portal_reminders.reminders.pipelines import PipelineService
+
+        publisher = EventBridgePublisher(clients.client("events"), self.settings.event_bus_name)
+        return PipelineService(self.repository, self.repository, self.templates, self.items, publisher)
+
+    @cached_property
+    def approvals(self) -> ApprovalService:
+        from portal_reminders.reminders.approvals import ApprovalService
+
+        return ApprovalService(
+            self.repository, self.repository, self.repository, self.mailer, self.queue, self.settings
+        )
 
     @cached_property
     def accounts(self) -> AccountService:
         from portal_reminders.reminders.accounts import AccountService
 
         return AccountService(self.repository, self.repository)
+
+    @cached_property
+    def idempotency(self) -> DynamoDBPersistenceLayer:
+        """Powertools idempotency records, in the service's table under their own partition."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.table_name,
+            key_attr="pk",
+            sort_key_attr="sk",
+            static_pk_value="IDEMPOTENCY#automations",
+        )
+
+    @cached_property
+    def idempotency_config(self) -> IdempotencyConfig:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+        # a week: EventBridge retries an event for at most a day
+        return IdempotencyConfig(event_key_jmespath="entry_id", expires_after_seconds=7 * 24 * 3600)
 
 
 @cache

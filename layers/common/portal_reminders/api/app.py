@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portal_reminders.api.errors import register_error_handlers, unauthorized_event_response
 from portal_reminders.api.identity import caller_from_event
-from portal_reminders.api.routes import accounts, audit, firm, items
+from portal_reminders.api.routes import accounts, approvals, audit, firm, items, pipelines, templates
 
 API_TITLE = "Client reminders API"
 API_VERSION = "1.0.0"
@@ -28,7 +28,7 @@ class PortalResolver(APIGatewayHttpResolver):
 
 def build_app() -> PortalResolver:
     resolver = PortalResolver(enable_validation=True)
-    for module in (firm, accounts, items, audit):
+    for module in (firm, accounts, items, audit, templates, pipelines, approvals):
         resolver.include_router(module.router)
     register_error_handlers(resolver)
     return resolver

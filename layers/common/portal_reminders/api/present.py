@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from portal_reminders.api.schemas import (
     AccountOut,
     ActionItemOut,
     AuditEventOut,
+    AutomationOut,
     ContactOut,
     FirmOut,
     InvoiceOut,
+    InvoiceTermsOut,
+    JobOut,
+    PipelineOut,
     RemindersOut,
+    StageOut,
     TaskOut,
+    TemplateOut,
+    TemplateRemindersOut,
 )
-from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Contact, Firm
+from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Contact, Firm, Job, Pipeline, Template
 from portal_reminders.reminders import policy
 
 
@@ -70,6 +79,8 @@ def item_out(item: ActionItem, now: datetime) -> ActionItemOut:
         manual_reminders_sent=item.manual_reminders_sent,
         email_failed=item.failed_number is not None,
         invoice=invoice,
+        template_id=item.template_id,
+        job_id=item.origin.job_id if item.origin else None,
     )
 
 
@@ -87,4 +98,62 @@ def audit_out(event: AuditEvent) -> AuditEventOut:
         actor=event.actor,
         recipients=list(event.recipients),
         details=dict(event.details),
+    )
+
+
+def _reminder_fields(reminders: Mapping[str, Any]) -> TemplateRemindersOut:
+    return TemplateRemindersOut(**{k: v for k, v in reminders.items() if k in TemplateRemindersOut.model_fields})
+
+
+def template_out(template: Template) -> TemplateOut:
+    invoice = None
+    if template.invoice is not None:
+        invoice = InvoiceTermsOut(
+            amount=template.invoice.amount,
+            currency=template.invoice.currency,
+            due_in_days=template.invoice.due_in_days,
+        )
+    return TemplateOut(
+        id=template.id,
+        kind=template.kind,
+        name=template.name,
+        title=template.title,
+        body=template.body,
+        invoice=invoice,
+        reminders=_reminder_fields(template.reminders),
+        created_at=template.created_at,
+        updated_at=template.updated_at,
+    )
+
+
+def pipeline_out(pipeline: Pipeline) -> PipelineOut:
+    return PipelineOut(
+        id=pipeline.id,
+        name=pipeline.name,
+        created_at=pipeline.created_at,
+        stages=[
+            StageOut(
+                id=stage.id,
+                name=stage.name,
+                automations=[
+                    AutomationOut(action=a.action, template_id=a.template_id, reminders=_reminder_fields(a.reminders))
+                    for a in stage.automations
+                ],
+            )
+            for stage in pipeline.stages
+        ],
+    )
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        pipeline_id=job.pipeline_id,
+        account_id=job.account_id,
+        stage_id=job.stage_id,
+        status=job.status,
+        created_at=job.created_at,
+        entered_at=job.entered_at,
+        archived_at=job.archived_at,
+        item_ids=list(job.item_ids),
     )

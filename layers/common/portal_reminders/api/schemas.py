@@ -4,7 +4,7 @@ typo ("days_betwen") is a 422 naming the field instead of a silently ignored set
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,7 +22,7 @@ from portal_reminders.api.types import (
     Title,
     Url,
 )
-from portal_reminders.models.domain import AuditType, Kind, Language, Status
+from portal_reminders.models.domain import AuditType, AutomationAction, JobStatus, Kind, Language, Status
 
 
 class _Schema(BaseModel):
@@ -123,7 +123,7 @@ class InvoiceIn(_Request):
 
 class ActionItemIn(_Request):
     kind: Kind
-    title: Title
+    title: Title | None = Field(default=None, description="required unless the template has one")
     template_id: str | None = Field(default=None, max_length=100)
     reminders: RemindersIn | None = None
     message: Message | None = None
@@ -177,6 +177,8 @@ class ActionItemOut(_Schema):
     manual_reminders_sent: int
     email_failed: bool
     invoice: InvoiceOut | None = None
+    template_id: str | None = None
+    job_id: str | None = Field(default=None, description="the job whose stage automation created the item")
 
 
 class ItemPage(_Schema):
@@ -217,6 +219,145 @@ class AuditEventOut(_Schema):
 class AuditPage(_Schema):
     items: list[AuditEventOut]
     next_token: str | None
+
+
+class PaymentIn(_Request):
+    amount: AmountIn
+
+
+# templates -------------------------------------------------------------------------------------
+
+
+class InvoiceTermsIn(_Request):
+    amount: AmountIn
+    currency: Currency
+    due_in_days: int = Field(ge=0, le=365, strict=True, description="the due date is this many days after sending")
+
+
+class TemplateIn(_Request):
+    kind: Kind = Field(description="invoice, proposal, organizer or chat")
+    name: Name
+    title: Title | None = None
+    body: Message | None = None
+    invoice: InvoiceTermsIn | None = None
+    reminders: RemindersIn | None = Field(default=None, description='"Send reminders to clients"')
+
+
+class TemplatePatch(_Request):
+    """Only the named fields change; `invoice` and `reminders` are replaced as a whole."""
+
+    name: Name | None = None
+    title: Title | None = None
+    body: Message | None = None
+    invoice: InvoiceTermsIn | None = None
+    reminders: RemindersIn | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> TemplatePatch:
+        _at_least_one_field(self)
+        return self
+
+
+class InvoiceTermsOut(_Schema):
+    amount: MoneyOut
+    currency: str
+    due_in_days: int
+
+
+class TemplateRemindersOut(_Schema):
+    enabled: bool | None = None
+    days_between: int | None = None
+    max_reminders: int | None = None
+
+
+class TemplateOut(_Schema):
+    id: str
+    kind: Kind
+    name: str
+    title: str | None
+    body: str | None
+    invoice: InvoiceTermsOut | None
+    reminders: TemplateRemindersOut
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TemplatePage(_Schema):
+    items: list[TemplateOut]
+    next_token: str | None
+
+
+# pipelines and jobs ----------------------------------------------------------------------------
+
+
+class AutomationIn(_Request):
+    action: AutomationAction
+    template_id: str = Field(max_length=100)
+    reminders: RemindersIn | None = Field(default=None, description="toggled on without numbers: 3 days, 1 reminder")
+
+
+class StageIn(_Request):
+    name: Name
+    automations: list[AutomationIn] = Field(default_factory=list, max_length=20)
+
+
+class PipelineIn(_Request):
+    name: Name
+    stages: list[StageIn] = Field(min_length=1, max_length=50)
+
+
+class AutomationOut(_Schema):
+    action: AutomationAction
+    template_id: str
+    reminders: TemplateRemindersOut
+
+
+class StageOut(_Schema):
+    id: str
+    name: str
+    automations: list[AutomationOut]
+
+
+class PipelineOut(_Schema):
+    id: str
+    name: str
+    stages: list[StageOut]
+    created_at: Timestamp
+
+
+class JobIn(_Request):
+    account_id: str = Field(max_length=100)
+    stage_id: str = Field(max_length=100)
+
+
+class MoveIn(_Request):
+    stage_id: str = Field(max_length=100)
+
+
+class JobOut(_Schema):
+    id: str
+    pipeline_id: str
+    account_id: str
+    stage_id: str
+    status: JobStatus
+    created_at: Timestamp
+    entered_at: Timestamp
+    archived_at: Timestamp | None
+    item_ids: list[str] = Field(description="items the job's stage automations created")
+
+
+# approvals -------------------------------------------------------------------------------------
+
+
+class ApprovalRequestIn(_Request):
+    message: Message | None = None
+    account_ids: list[Annotated[str, Field(max_length=100)]] | None = Field(default=None, max_length=1000)
+
+
+class ApprovalRequestAccepted(_Schema):
+    accepted: Literal[True] = True
+    accounts: int
+    documents: int
 
 
 # errors ----------------------------------------------------------------------------------------

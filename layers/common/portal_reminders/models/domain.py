@@ -59,6 +59,24 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A lease on one reminder: the scan owns reminder `number` until `until`."""
+
+    number: int
+    until: datetime
+    attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One email round (notification or reminder) in progress: who already has it, and a short lease
+    so two workers never email the same round at once."""
+
+    until: datetime
+    delivered: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Firm:
     id: str
     name: str | None = None
@@ -82,6 +100,9 @@ class Account:
     language: Language
     contacts: tuple[Contact, ...]
     created_at: datetime
+    # account-wide email rounds (the bulk approval request), like an item's deliveries
+    deliveries: Mapping[str, Delivery] = field(default_factory=dict)
+    done_keys: tuple[str, ...] = ()
     version: int = 0
 
     @property
@@ -106,30 +127,34 @@ class Invoice:
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
-    """A lease on one reminder: the scan owns reminder `number` until `until`."""
-
-    number: int
-    until: datetime
-    attempts: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One email round (notification or reminder) in progress: who already has it, and a short lease
-    so two workers never email the same round at once."""
-
-    until: datetime
-    delivered: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
 class ItemRef:
     """Enough to find an item and everything its emails need."""
 
     firm_id: str
     item_id: str
     account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The pipeline automation that created an item (R8), for the audit trail and job archiving."""
+
+    pipeline_id: str
+    stage_id: str
+    job_id: str
+    entry_id: str
+    automation: int
+    action: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline_id": self.pipeline_id,
+            "stage_id": self.stage_id,
+            "job_id": self.job_id,
+            "entry_id": self.entry_id,
+            "automation": self.automation,
+            "action": self.action,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +181,8 @@ class ActionItem:
     failed_number: int | None = None
     deliveries: Mapping[str, Delivery] = field(default_factory=dict)
     done_keys: tuple[str, ...] = ()
+    template_id: str | None = None
+    origin: Origin | None = None
     version: int = 0
 
     @property
@@ -208,3 +235,98 @@ class EmailRound:
     @property
     def is_notification(self) -> bool:
         return self.mode is RoundMode.SCHEDULED and self.number == 0
+
+
+TEMPLATE_KINDS = (Kind.INVOICE, Kind.PROPOSAL, Kind.ORGANIZER, Kind.CHAT)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceTerms:
+    amount: Decimal
+    currency: str
+    due_in_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """Content and reminder settings an item can be created from (R7). `reminders` holds only the
+    fields the template sets; items merge them under their own (SPEC R2)."""
+
+    firm_id: str
+    id: str
+    kind: Kind
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    title: str | None = None
+    body: str | None = None
+    invoice: InvoiceTerms | None = None
+    reminders: Mapping[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+
+class AutomationAction(StrEnum):
+    CREATE_INVOICE = "create_invoice"
+    CREATE_ORGANIZER = "create_organizer"
+    SEND_PROPOSAL = "send_proposal"
+    SEND_MESSAGE = "send_message"
+
+    @property
+    def kind(self) -> Kind:
+        return _ACTION_KINDS[self]
+
+
+_ACTION_KINDS = {
+    AutomationAction.CREATE_INVOICE: Kind.INVOICE,
+    AutomationAction.CREATE_ORGANIZER: Kind.ORGANIZER,
+    AutomationAction.SEND_PROPOSAL: Kind.PROPOSAL,
+    AutomationAction.SEND_MESSAGE: Kind.CHAT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Automation:
+    action: AutomationAction
+    template_id: str
+    reminders: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: str
+    name: str
+    automations: tuple[Automation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    firm_id: str
+    id: str
+    name: str
+    stages: tuple[Stage, ...]
+    created_at: datetime
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+
+class JobStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One account's way through a pipeline. `item_ids` are the items its automations created."""
+
+    firm_id: str
+    id: str
+    pipeline_id: str
+    account_id: str
+    stage_id: str
+    created_at: datetime
+    entered_at: datetime
+    status: JobStatus = JobStatus.ACTIVE
+    archived_at: datetime | None = None
+    item_ids: tuple[str, ...] = ()
+    version: int = 0

@@ -48,5 +48,71 @@ class ManualEmailMessage(_Message):
         return EmailRound.manual(self.resend_id, self.actor, self.message)
 
 
-SendQueueMessage = Annotated[ScheduledEmailMessage | ManualEmailMessage, Field(discriminator="type")]
-SEND_QUEUE_MESSAGE: TypeAdapter[ScheduledEmailMessage | ManualEmailMessage] = TypeAdapter(SendQueueMessage)
+REQUEST_ID = r"^req_[0-9a-f]{32}$"
+# Documents one account's approval message (and so one email) lists: ~80 KB of ids, well inside
+# SQS's 256 KB. An account with more pending documents gets one email per such part.
+APPROVALS_PER_MESSAGE = 2000
+
+
+class ApprovalsRequestMessage(BaseModel):
+    """A firm's "request approval for pending" (R6), fanned out by the send function per account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["approvals_request"] = "approvals_request"
+    firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
+    request_id: str = Field(pattern=REQUEST_ID)
+    actor: str = Field(pattern=EXTERNAL_ID_PATTERN)
+    message: str | None = Field(default=None, max_length=5000)
+    account_ids: list[str] | None = Field(default=None, max_length=1000)
+
+
+class AccountApprovalsMessage(BaseModel):
+    """One account's share of an approval request: one email listing these documents."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["account_approvals"] = "account_approvals"
+    firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
+    account_id: str = Field(pattern=ACCOUNT_ID)
+    item_ids: list[Annotated[str, Field(pattern=ITEM_ID)]] = Field(min_length=1, max_length=APPROVALS_PER_MESSAGE)
+    part: int = Field(default=0, ge=0, le=1000)
+    request_id: str = Field(pattern=REQUEST_ID)
+    actor: str = Field(pattern=EXTERNAL_ID_PATTERN)
+    message: str | None = Field(default=None, max_length=5000)
+
+    @property
+    def round_key(self) -> str:
+        return f"approvals:{self.request_id}" + (f":{self.part}" if self.part else "")
+
+
+AnySendMessage = ScheduledEmailMessage | ManualEmailMessage | ApprovalsRequestMessage | AccountApprovalsMessage
+SendQueueMessage = Annotated[AnySendMessage, Field(discriminator="type")]
+SEND_QUEUE_MESSAGE: TypeAdapter[AnySendMessage] = TypeAdapter(SendQueueMessage)
+
+
+JOB_ENTERED_STAGE = "JobEnteredStage"
+
+
+class JobEnteredStage(BaseModel):
+    """The detail of the JobEnteredStage event (SPEC §4): a job entered a stage; `entry_id` is
+    unique per entry, and the stage's automations run once per entry."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
+    pipeline_id: str = Field(pattern=r"^pl_[0-9a-f]{32}$")
+    stage_id: str = Field(pattern=r"^stg_[0-9a-f]{32}$")
+    job_id: str = Field(pattern=r"^job_[0-9a-f]{32}$")
+    account_id: str = Field(pattern=ACCOUNT_ID)
+    entry_id: str = Field(pattern=r"^ent_[0-9a-f]{32}$")
+
+
+class JobEnteredStageEvent(BaseModel):
+    """The EventBridge envelope. Any source may publish it; the rule matches the detail-type."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    detail_type: Literal["JobEnteredStage"] = Field(alias="detail-type")
+    source: str = Field(min_length=1)
+    detail: JobEnteredStage

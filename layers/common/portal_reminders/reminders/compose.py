@@ -71,3 +71,27 @@ def outgoing(
         reply_to=firm.reply_to if firm else None,
         tags=tags,
     )
+
+
+def render_approvals(
+    account: Account,
+    firm: Firm | None,
+    contact: Contact,
+    documents: list[str],
+    message: str | None,
+    portal_url: str,
+) -> EmailContent:
+    """The bulk approval request email: every document of the account pending approval (R6)."""
+    from portal_reminders.emails import PendingApprovalsEmail, render_pending_approvals_email  # noqa: PLC0415
+
+    base = (firm.portal_url if firm and firm.portal_url else portal_url).rstrip("/")
+    return render_pending_approvals_email(
+        PendingApprovalsEmail(
+            language=account.language.value,
+            firm_name=firm_name(firm),
+            recipient_name=contact.name,
+            documents=tuple(documents),
+            portal_link=f"{base}/approvals",
+            message=message,
+        )
+    )

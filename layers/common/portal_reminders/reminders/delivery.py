@@ -120,7 +120,9 @@ class Deliverer:
         delivery = item.deliveries.get(email_round.key)
         if delivery is not None and delivery.until > now:
             raise DeliveryInProgress(f"{item.id} {email_round.key}")
-        item = self._items.save_item(transitions.start_delivery(item, email_round, now + self._settings.delivery_lease))
+        item = self._items.save_item(
+            transitions.start_delivery(item, email_round.key, now + self._settings.delivery_lease)
+        )
         return self._send_and_record(item, snapshot, email_round, now)
 
     def _send_and_record(
@@ -154,7 +156,7 @@ class Deliverer:
         """Remember who already has the email, and free the round for an immediate retry."""
         for _ in range(WRITE_ATTEMPTS):
             try:
-                self._items.save_item(transitions.pause_delivery(item, email_round, sent, now))
+                self._items.save_item(transitions.pause_delivery(item, email_round.key, sent, now))
                 return
             except ConcurrentModification:
                 fresh = self._items.get_item(item.firm_id, item.id)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import ActionItem, Claim, EmailRound, Invoice, ItemRef, Kind
+from portal_reminders.models.domain import ActionItem, Automation, Claim, EmailRound, Invoice, ItemRef, Kind, Origin
 from portal_reminders.models.errors import (
     ConcurrentModification,
     DeliveryInProgress,
@@ -23,6 +24,7 @@ from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders import policy, transitions
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
 from portal_reminders.reminders.retry import with_retries
+from portal_reminders.reminders.templates import TemplateService, invoice_from_terms
 from portal_reminders.repository.ports import AccountRepository, ItemRepository
 from portal_reminders.settings import Settings
 
@@ -43,6 +45,7 @@ class ItemService:
         self,
         items: ItemRepository,
         accounts: AccountRepository,
+        templates: TemplateService,
         deliverer: Deliverer,
         queue: SendQueue,
         settings: Settings,
@@ -50,6 +53,7 @@ class ItemService:
     ) -> None:
         self._items = items
         self._accounts = accounts
+        self._templates = templates
         self._deliverer = deliverer
         self._queue = queue
         self._settings = settings
@@ -68,33 +72,76 @@ class ItemService:
         account_id: str,
         actor: str,
         kind: Kind,
-        title: str,
+        title: str | None,
         message: str | None,
         reminders: Mapping[str, Any] | None,
         invoice: Invoice | None,
+        template_id: str | None = None,
+        automation: Automation | None = None,
+        origin: Origin | None = None,
     ) -> ActionItem:
-        """Create the item and notify the account's notify contacts now (SPEC R1)."""
+        """Create the item and notify the account's notify contacts now (SPEC R1).
+
+        Content and settings come from the request, else the automation (R8), else the template
+        (R7), else the defaults. An item an automation creates has an id derived from the stage
+        entry and the automation, so running the same entry again creates nothing twice.
+        """
         account = self._accounts.get_account(firm_id, account_id) if ids.is_id(account_id, ids.ACCOUNT) else None
         if account is None:
             raise NotFound("account", account_id)
+        template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
+        now = self._now()
+        title = title or (template.title if template else None)
+        if not title:
+            raise InvalidInput("a title is needed (the template has none)", field="title")
+        if invoice is None and template is not None and template.invoice is not None:
+            invoice = invoice_from_terms(template.invoice, now)
         if kind is Kind.INVOICE and invoice is None:
             raise InvalidInput("an invoice needs its amount, currency and due date", field="invoice")
-        now = self._now()
         item = transitions.new_item(
             firm_id=firm_id,
             account_id=account_id,
             kind=kind,
             title=title,
-            message=message,
-            reminders=transitions.merge_settings(reminders),
+            message=message or (template.body if template else None),
+            reminders=transitions.merge_settings(
+                reminders, automation.reminders if automation else None, template.reminders if template else None
+            ),
             invoice=invoice,
             actor=actor,
             at=now,
             claim=Claim(number=0, until=now + self._settings.claim_lease),
+            template_id=template.id if template else None,
+            origin=origin,
         )
-        item = self._items.save_item(item)
+        try:
+            item = self._items.save_item(item)
+        except ConcurrentModification:
+            if origin is None:
+                raise
+            # this automation already created it on an earlier run of the same stage entry
+            existing = self._items.get_item(firm_id, item.id)
+            if existing is None:
+                raise
+            return existing
         outcome = self._deliver_or_queue(item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0))
         return outcome.item if outcome and outcome.item else item
+
+    def cancel(self, firm_id: str, item_id: str, actor: str) -> ActionItem:
+        def attempt() -> ActionItem:
+            item = self.get(firm_id, item_id)
+            updated, events = transitions.cancel(item, self._now(), actor)
+            return self._items.save_item(updated, events) if events else item
+
+        return with_retries(attempt)
+
+    def record_payment(self, firm_id: str, item_id: str, actor: str, amount: Decimal) -> ActionItem:
+        def attempt() -> ActionItem:
+            item = self.get(firm_id, item_id)
+            updated, events = transitions.record_payment(item, amount, self._now(), actor)
+            return self._items.save_item(updated, events)
+
+        return with_retries(attempt)
 
     def resend(self, firm_id: str, item_id: str, actor: str, message: str | None) -> ResendResult:
         """A manual reminder (SPEC R5): emails every notify contact again, now."""
@@ -129,10 +176,12 @@ class ItemService:
 
         return with_retries(attempt)
 
-    def change_reminders(self, firm_id: str, item_id: str, actor: str, changes: Mapping[str, Any]) -> ActionItem:
+    def change_reminders(
+        self, firm_id: str, item_id: str, actor: str, changes: Mapping[str, Any], reason: str | None = None
+    ) -> ActionItem:
         def attempt() -> ActionItem:
             item = self.get(firm_id, item_id)
-            updated, events = transitions.change_settings(item, changes, self._now(), actor)
+            updated, events = transitions.change_settings(item, changes, self._now(), actor, reason)
             return self._items.save_item(updated, events) if events else item
 
         return with_retries(attempt)

@@ -91,6 +91,11 @@ def resend_refusal(item: ActionItem) -> str | None:
     return None
 
 
+def pending_approval(item: ActionItem) -> bool:
+    """A document waiting for the client's approval: what "request approval for pending" lists."""
+    return item.kind is Kind.APPROVAL and item.status is Status.PENDING
+
+
 def has_portal_task(item: ActionItem) -> bool:
     return item.status is Status.PENDING
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from portal_reminders import ids
 from portal_reminders.models.domain import (
+    Account,
     ActionItem,
     AuditEvent,
     AuditType,
@@ -19,16 +21,19 @@ from portal_reminders.models.domain import (
     Invoice,
     ItemRef,
     Kind,
+    Origin,
     ReminderSettings,
     RoundMode,
     Status,
 )
-from portal_reminders.models.errors import StateConflict
+from portal_reminders.models.errors import InvalidInput, StateConflict
 
 # Manual resend keys already recorded, kept so a redelivered queue message never re-sends one.
 DONE_KEYS_KEPT = 20
 
 Transition = tuple[ActionItem, list[AuditEvent]]
+# items and accounts both carry email rounds in progress (an account: the bulk approval request)
+Delivering = TypeVar("Delivering", ActionItem, Account)
 
 
 def audit_event(
@@ -71,20 +76,24 @@ def _without_delivery(item: ActionItem, key: str) -> dict[str, Delivery]:
     return {k: v for k, v in item.deliveries.items() if k != key}
 
 
-def start_delivery(item: ActionItem, email_round: EmailRound, until: datetime) -> ActionItem:
-    """Take the delivery lease for a round, keeping who already has this round's email."""
-    previous = item.deliveries.get(email_round.key)
+def start_delivery(item: Delivering, key: str, until: datetime) -> Delivering:
+    """Take the delivery lease for an email round, keeping who already has this round's email."""
+    previous = item.deliveries.get(key)
     delivered = previous.delivered if previous else frozenset()
-    deliveries = {**item.deliveries, email_round.key: Delivery(until=until, delivered=delivered)}
-    return replace(item, deliveries=deliveries)
+    return replace(item, deliveries={**item.deliveries, key: Delivery(until=until, delivered=delivered)})
 
 
-def pause_delivery(item: ActionItem, email_round: EmailRound, delivered: Sequence[str], at: datetime) -> ActionItem:
+def pause_delivery(item: Delivering, key: str, delivered: Sequence[str], at: datetime) -> Delivering:
     """Release the lease after a partial failure, remembering who already got the email."""
-    previous = item.deliveries.get(email_round.key)
+    previous = item.deliveries.get(key)
     already = previous.delivered if previous else frozenset()
-    deliveries = {**item.deliveries, email_round.key: Delivery(until=at, delivered=already | set(delivered))}
-    return replace(item, deliveries=deliveries)
+    return replace(item, deliveries={**item.deliveries, key: Delivery(until=at, delivered=already | set(delivered))})
+
+
+def finish_delivery(item: Delivering, key: str) -> Delivering:
+    """The round is recorded: forget its progress, remember its key (a redelivery sends nothing)."""
+    deliveries = {k: v for k, v in item.deliveries.items() if k != key}
+    return replace(item, deliveries=deliveries, done_keys=(*item.done_keys, key)[-DONE_KEYS_KEPT:])
 
 
 def record_delivery(
@@ -122,6 +131,10 @@ def record_delivery(
     elif email_round.is_notification:
         item = replace(item, notified=True, last_emailed_at=at, claim=None, failed_number=None, deliveries=deliveries)
         details = {} if recipients else {"nobody_emailed": True, "reason": "no contact has notify on"}
+        if item.template_id:
+            details["template_id"] = item.template_id
+        if item.origin:
+            details["automation"] = item.origin.as_dict()
         events.append(audit_event(item, AuditType.ITEM_SENT, at, item.created_by, recipients, details))
     else:
         item = replace(
@@ -201,7 +214,9 @@ def release(item: ActionItem, email_round: EmailRound) -> ActionItem:
     return replace(item, claim=claim, deliveries=_without_delivery(item, email_round.key))
 
 
-def change_settings(item: ActionItem, changes: Mapping[str, Any], at: datetime, actor: str) -> Transition:
+def change_settings(
+    item: ActionItem, changes: Mapping[str, Any], at: datetime, actor: str, reason: str | None = None
+) -> Transition:
     """PATCH reminders (SPEC R4): only the named fields change; always accepted, whatever the status.
 
     A change also clears an `email_failed` stop: the firm has looked at the item and wants reminders.
@@ -211,7 +226,9 @@ def change_settings(item: ActionItem, changes: Mapping[str, Any], at: datetime, 
     if after == before:
         return item, []
     item = replace(item, reminders=after, failed_number=None)
-    details = {"before": before.as_dict(), "after": after.as_dict()}
+    details: dict[str, Any] = {"before": before.as_dict(), "after": after.as_dict()}
+    if reason:
+        details["reason"] = reason
     return item, [audit_event(item, AuditType.SETTINGS_CHANGED, at, actor, (), details)]
 
 
@@ -261,12 +278,15 @@ def new_item(
     actor: str,
     at: datetime,
     claim: Claim,
+    template_id: str | None = None,
+    origin: Origin | None = None,
 ) -> ActionItem:
     """A freshly sent item, already claiming its notification (number 0) so that no scan sends it
     while the caller emails it; if that email fails, the claim's lease expiring makes it due again."""
+    item_id = ids.derived_id(ids.ITEM, origin.entry_id, str(origin.automation)) if origin else ids.new_id(ids.ITEM)
     return ActionItem(
         firm_id=firm_id,
-        id=ids.new_id(ids.ITEM),
+        id=item_id,
         account_id=account_id,
         kind=kind,
         title=title,
@@ -276,4 +296,60 @@ def new_item(
         reminders=reminders,
         invoice=invoice,
         claim=claim,
+        template_id=template_id,
+        origin=origin,
     )
+
+
+def cancel(item: ActionItem, at: datetime, actor: str) -> Transition:
+    """The firm withdraws the item (R13): reminders stop and its portal task disappears."""
+    if item.status is Status.CANCELLED:
+        return item, []
+    if item.status is Status.COMPLETED:
+        raise StateConflict("the item is already completed; it cannot be cancelled")
+    item = replace(item, status=Status.CANCELLED, cancelled_at=at, claim=None)
+    return item, [audit_event(item, AuditType.CANCELLED, at, actor)]
+
+
+def record_payment(item: ActionItem, amount: Decimal, at: datetime, actor: str) -> Transition:
+    """A payment on an invoice (R13): a partial one keeps its reminders; the full balance completes it."""
+    if item.kind is not Kind.INVOICE or item.invoice is None:
+        raise InvalidInput("payments apply to invoices only", field="amount")
+    if item.status is not Status.PENDING:
+        raise StateConflict(f"the invoice is {item.status.value}; it takes no more payments")
+    balance = item.invoice.balance_due
+    if amount > balance:
+        raise StateConflict(f"the payment of {amount:.2f} is more than the balance due of {balance:.2f}")
+    invoice = replace(item.invoice, amount_paid=item.invoice.amount_paid + amount)
+    item = replace(item, invoice=invoice)
+    details = {
+        "amount": f"{amount:.2f}",
+        "amount_paid": f"{invoice.amount_paid:.2f}",
+        "balance_due": f"{invoice.balance_due:.2f}",
+    }
+    events = [audit_event(item, AuditType.PAYMENT_RECORDED, at, actor, (), details)]
+    if invoice.paid:
+        item = replace(item, status=Status.COMPLETED, completed_at=at, completed_via="payment", claim=None)
+        events.append(audit_event(item, AuditType.COMPLETED, at, actor, (), {"via": "payment"}))
+    return item, events
+
+
+def record_approval_request(
+    item: ActionItem, request_key: str, at: datetime, actor: str, recipients: Sequence[str], message: str | None
+) -> Transition:
+    """The account's bulk "request approval for pending" email listed this document (R6). It counts
+    as a manual reminder: the next automatic one is due days_between after it, and the task moves up."""
+    item = replace(
+        item,
+        manual_reminders_sent=item.manual_reminders_sent + 1,
+        last_emailed_at=at,
+        notified=True,
+        failed_number=None,
+        done_keys=(*item.done_keys, request_key)[-DONE_KEYS_KEPT:],
+    )
+    details: dict[str, Any] = {"request_id": request_key.split(":")[1]}
+    if message:
+        details["message"] = message
+    if not recipients:
+        details["nobody_emailed"] = True
+    return item, [audit_event(item, AuditType.APPROVAL_REQUESTED, at, actor, recipients, details)]

@@ -12,7 +12,18 @@ from pynamodb.exceptions import PutError, QueryError, TransactWriteError, Update
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Claim, Firm, ItemRef, Status
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    AuditEvent,
+    Claim,
+    Firm,
+    ItemRef,
+    Job,
+    Pipeline,
+    Status,
+    Template,
+)
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken
 from portal_reminders.repository import keys, paging
 from portal_reminders.repository.mapping import (
@@ -26,21 +37,34 @@ from portal_reminders.repository.mapping import (
     from_epoch,
     item_from_record,
     item_to_record,
+    job_from_record,
+    job_to_record,
+    pipeline_from_record,
+    pipeline_to_record,
+    template_from_record,
+    template_to_record,
 )
 from portal_reminders.repository.ports import (
     AccountRepository,
+    AccountRoundSnapshot,
+    ApprovalRepository,
     DeliverySnapshot,
     DueEntry,
     DueItemsRepository,
     FirmRepository,
     ItemRepository,
     Page,
+    PipelineRepository,
+    TemplateRepository,
 )
 from portal_reminders.repository.records import (
     AccountRecord,
     AuditRecord,
     FirmRecord,
     ItemRecord,
+    JobRecord,
+    PipelineRecord,
+    TemplateRecord,
     bind_records,
 )
 
@@ -50,6 +74,7 @@ T = TypeVar("T")
 CONDITION_FAILED = "ConditionalCheckFailedException"
 # BatchGetItem may return some keys unprocessed under load; retry those this many times.
 BATCH_GET_ATTEMPTS = 5
+BATCH_GET_LIMIT = 100
 
 
 def _condition_failed(error: PutError | UpdateError) -> bool:
@@ -60,7 +85,15 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
     return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons)
 
 
-class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueItemsRepository):
+class DynamoRepository(
+    FirmRepository,
+    AccountRepository,
+    ItemRepository,
+    DueItemsRepository,
+    TemplateRepository,
+    PipelineRepository,
+    ApprovalRepository,
+):
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
         self._table_name = table_name
@@ -92,15 +125,7 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
 
     def save_account(self, account: Account) -> Account:
         record = account_to_record(account, version=account.version + 1)
-        condition = (
-            AccountRecord.pk.does_not_exist() if account.version == 0 else AccountRecord.version == account.version
-        )
-        try:
-            record.save(condition=condition)
-        except PutError as error:
-            if _condition_failed(error):
-                raise ConcurrentModification(account.id) from error
-            raise
+        self._save_versioned(record, AccountRecord, account.version, account.id)
         return replace(account, version=account.version + 1)
 
     # items ---------------------------------------------------------------------------------
@@ -110,33 +135,20 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
         return None if record is None else item_from_record(record)
 
     def load_for_delivery(self, ref: ItemRef) -> DeliverySnapshot:
-        wanted = {
-            (keys.item_pk(ref.firm_id, ref.item_id), keys.ITEM_SK),
-            (keys.account_pk(ref.firm_id, ref.account_id), keys.ACCOUNT_SK),
-            (keys.firm_pk(ref.firm_id), keys.FIRM_SK),
-        }
-        found: dict[str, dict[str, Any]] = {}
-        pending = [{"pk": pk, "sk": sk} for pk, sk in wanted]
-        for _ in range(BATCH_GET_ATTEMPTS):
-            # pynamodb types `keys` as strings, but its key map builder takes {attribute: value} dicts
-            response = self._table.batch_get_item(
-                pending,  # type: ignore[arg-type]
-                consistent_read=True,
-            )
-            for raw in response.get("Responses", {}).get(self._table_name, []):
-                found[raw["sk"]["S"]] = raw
-            unprocessed = response.get("UnprocessedKeys", {}).get(self._table_name, {}).get("Keys", [])
-            pending = [{"pk": key["pk"]["S"], "sk": key["sk"]["S"]} for key in unprocessed]
-            if not pending:
-                break
-        item = found.get(keys.ITEM_SK)
-        account = found.get(keys.ACCOUNT_SK)
-        firm = found.get(keys.FIRM_SK)
-        return DeliverySnapshot(
-            item=None if item is None else item_from_record(ItemRecord.from_raw_data(item)),
-            account=None if account is None else account_from_record(AccountRecord.from_raw_data(account)),
-            firm=None if firm is None else firm_from_record(FirmRecord.from_raw_data(firm)),
+        found = self._batch_get(
+            [
+                (keys.item_pk(ref.firm_id, ref.item_id), keys.ITEM_SK),
+                (keys.account_pk(ref.firm_id, ref.account_id), keys.ACCOUNT_SK),
+                (keys.firm_pk(ref.firm_id), keys.FIRM_SK),
+            ]
         )
+        items = [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
+        account, firm = self._account_and_firm(found)
+        return DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+
+    def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:
+        found = self._batch_get([(keys.item_pk(firm_id, item_id), keys.ITEM_SK) for item_id in item_ids])
+        return [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
 
     def save_item(self, item: ActionItem, events: Sequence[AuditEvent] = ()) -> ActionItem:
         record = item_to_record(item, version=item.version + 1)
@@ -298,7 +310,101 @@ class DynamoRepository(FirmRepository, AccountRepository, ItemRepository, DueIte
             & (ItemRecord.reminders_sent == entry.reminders_sent)
         )
 
+    # templates, pipelines and jobs ---------------------------------------------------------
+
+    def get_template(self, firm_id: str, template_id: str) -> Template | None:
+        record = self._get(TemplateRecord, keys.template_pk(firm_id, template_id), keys.TEMPLATE_SK)
+        return None if record is None else template_from_record(record)
+
+    def save_template(self, template: Template) -> Template:
+        record = template_to_record(template, version=template.version + 1)
+        self._save_versioned(record, TemplateRecord, template.version, template.id)
+        return replace(template, version=template.version + 1)
+
+    def list_templates(self, firm_id: str, limit: int, token: str | None) -> Page[Template]:
+        partition = keys.templates_partition(firm_id)
+        return self._page(
+            lambda start: TemplateRecord.account_index.query(
+                partition,
+                TemplateRecord.gsi1sk.startswith(keys.TEMPLATE_PREFIX),
+                limit=limit + 1,
+                last_evaluated_key=start,
+            ),
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            ("gsi1pk", partition),
+            limit,
+            token,
+            template_from_record,
+            sort=("gsi1sk", keys.TEMPLATE_PREFIX),
+        )
+
+    def get_pipeline(self, firm_id: str, pipeline_id: str) -> Pipeline | None:
+        record = self._get(PipelineRecord, keys.pipeline_pk(firm_id, pipeline_id), keys.PIPELINE_SK)
+        return None if record is None else pipeline_from_record(record)
+
+    def create_pipeline(self, pipeline: Pipeline) -> Pipeline:
+        pipeline_to_record(pipeline).save(condition=PipelineRecord.pk.does_not_exist())
+        return pipeline
+
+    def get_job(self, firm_id: str, job_id: str) -> Job | None:
+        record = self._get(JobRecord, keys.job_pk(firm_id, job_id), keys.JOB_SK)
+        return None if record is None else job_from_record(record)
+
+    def save_job(self, job: Job) -> Job:
+        self._save_versioned(job_to_record(job, version=job.version + 1), JobRecord, job.version, job.id)
+        return replace(job, version=job.version + 1)
+
+    # pending approvals ----------------------------------------------------------------------
+
+    def pending_approvals(self, firm_id: str, account_id: str | None = None) -> Iterator[tuple[str, str]]:
+        condition = ItemRecord.approval_sk.startswith(f"{account_id}#") if account_id else None
+        for record in ItemRecord.approval_index.query(keys.approvals_partition(firm_id), condition):
+            yield record.account_id, record.item_id
+
+    def load_account_round(self, firm_id: str, account_id: str, item_ids: Sequence[str]) -> AccountRoundSnapshot:
+        wanted = [(keys.account_pk(firm_id, account_id), keys.ACCOUNT_SK), (keys.firm_pk(firm_id), keys.FIRM_SK)]
+        found = self._batch_get(wanted + [(keys.item_pk(firm_id, item_id), keys.ITEM_SK) for item_id in item_ids])
+        account, firm = self._account_and_firm(found)
+        items = [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
+        return AccountRoundSnapshot(account=account, firm=firm, items=items)
+
     # helpers -------------------------------------------------------------------------------
+
+    def _batch_get(self, wanted: Sequence[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+        """Consistent BatchGetItem of (pk, sk) keys, 100 a request; raw records grouped by sk."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            pending = [{"pk": pk, "sk": sk} for pk, sk in dict.fromkeys(wanted[start : start + BATCH_GET_LIMIT])]
+            for _ in range(BATCH_GET_ATTEMPTS):
+                # pynamodb types `keys` as strings, but its key map builder takes {attribute: value} dicts
+                response = self._table.batch_get_item(
+                    pending,  # type: ignore[arg-type]
+                    consistent_read=True,
+                )
+                for raw in response.get("Responses", {}).get(self._table_name, []):
+                    found.setdefault(raw["sk"]["S"], []).append(raw)
+                unprocessed = response.get("UnprocessedKeys", {}).get(self._table_name, {}).get("Keys", [])
+                pending = [{"pk": key["pk"]["S"], "sk": key["sk"]["S"]} for key in unprocessed]
+                if not pending:
+                    break
+        return found
+
+    @staticmethod
+    def _account_and_firm(found: dict[str, list[dict[str, Any]]]) -> tuple[Account | None, Firm | None]:
+        accounts, firms = found.get(keys.ACCOUNT_SK), found.get(keys.FIRM_SK)
+        account = account_from_record(AccountRecord.from_raw_data(accounts[0])) if accounts else None
+        firm = firm_from_record(FirmRecord.from_raw_data(firms[0])) if firms else None
+        return account, firm
+
+    @staticmethod
+    def _save_versioned(record: Any, model: Any, version: int, identifier: str) -> None:
+        condition = model.pk.does_not_exist() if version == 0 else model.version == version
+        try:
+            record.save(condition=condition)
+        except PutError as error:
+            if _condition_failed(error):
+                raise ConcurrentModification(identifier) from error
+            raise
 
     @staticmethod
     def _get(model: type[R], pk: str, sk: str) -> R | None:

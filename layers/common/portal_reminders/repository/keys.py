@@ -14,6 +14,10 @@ DUE_SHARDS = 8
 FIRM_SK = "FIRM"
 ACCOUNT_SK = "ACCOUNT"
 ITEM_SK = "ITEM"
+TEMPLATE_SK = "TEMPLATE"
+PIPELINE_SK = "PIPELINE"
+JOB_SK = "JOB"
+TEMPLATE_PREFIX = "TEMPLATE#"
 AUDIT_PREFIX = "AUDIT#"
 ITEM_PREFIX = "ITEM#"
 
@@ -33,6 +37,36 @@ def account_pk(firm_id: str, account_id: str) -> str:
 
 def item_pk(firm_id: str, item_id: str) -> str:
     return f"FIRM#{firm_id}#ITEM#{item_id}"
+
+
+def template_pk(firm_id: str, template_id: str) -> str:
+    return f"FIRM#{firm_id}#TEMPLATE#{template_id}"
+
+
+def templates_partition(firm_id: str) -> str:
+    """The account-index partition that lists a firm's templates."""
+    return f"FIRM#{firm_id}#TEMPLATES"
+
+
+def template_in_firm_sk(created_at: datetime, template_id: str) -> str:
+    return f"{TEMPLATE_PREFIX}{stamp(created_at)}#{template_id}"
+
+
+def pipeline_pk(firm_id: str, pipeline_id: str) -> str:
+    return f"FIRM#{firm_id}#PIPELINE#{pipeline_id}"
+
+
+def job_pk(firm_id: str, job_id: str) -> str:
+    return f"FIRM#{firm_id}#JOB#{job_id}"
+
+
+def approvals_partition(firm_id: str) -> str:
+    """The sparse approval-index partition holding a firm's documents pending approval."""
+    return f"FIRM#{firm_id}#APPROVALS"
+
+
+def approval_sk(account_id: str, item_id: str) -> str:
+    return f"{account_id}#{item_id}"
 
 
 def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:

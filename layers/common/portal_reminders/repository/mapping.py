@@ -13,15 +13,24 @@ from portal_reminders.models.domain import (
     ActionItem,
     AuditEvent,
     AuditType,
+    Automation,
+    AutomationAction,
     Claim,
     Contact,
     Delivery,
     Firm,
     Invoice,
+    InvoiceTerms,
+    Job,
+    JobStatus,
     Kind,
     Language,
+    Origin,
+    Pipeline,
     ReminderSettings,
+    Stage,
     Status,
+    Template,
 )
 from portal_reminders.reminders import policy
 from portal_reminders.repository import keys
@@ -32,6 +41,9 @@ from portal_reminders.repository.records import (
     FirmRecord,
     InvoiceMap,
     ItemRecord,
+    JobRecord,
+    PipelineRecord,
+    TemplateRecord,
 )
 
 
@@ -68,6 +80,8 @@ def account_to_record(account: Account, version: int) -> AccountRecord:
         language=account.language.value,
         contacts=[ContactMap(id=c.id, name=c.name, email=c.email, notify=c.notify) for c in account.contacts],
         created_at=account.created_at,
+        deliveries=_deliveries_to_json(account.deliveries),
+        done_keys=list(account.done_keys) or None,
         version=version,
     )
 
@@ -80,6 +94,8 @@ def account_from_record(record: AccountRecord) -> Account:
         language=Language(record.language),
         contacts=tuple(Contact(id=c.id, name=c.name, email=c.email, notify=c.notify) for c in record.contacts),
         created_at=record.created_at,
+        deliveries=_deliveries_from_json(record.deliveries),
+        done_keys=tuple(record.done_keys or ()),
         version=int(record.version),
     )
 
@@ -123,6 +139,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         failed_number=item.failed_number,
         deliveries=_deliveries_to_json(item.deliveries),
         done_keys=list(item.done_keys) or None,
+        template_id=item.template_id,
+        origin=item.origin.as_dict() if item.origin else None,
         version=version,
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
         gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
@@ -145,6 +163,9 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
     if index_time is not None:
         record.due_shard = keys.due_shard(item.id)
         record.next_reminder_at = epoch(index_time)
+    if policy.pending_approval(item):
+        record.approval_pk = keys.approvals_partition(item.firm_id)
+        record.approval_sk = keys.approval_sk(item.account_id, item.id)
     return record
 
 
@@ -191,6 +212,8 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         failed_number=None if record.failed_number is None else int(record.failed_number),
         deliveries=_deliveries_from_json(record.deliveries),
         done_keys=tuple(record.done_keys or ()),
+        template_id=record.template_id,
+        origin=Origin(**record.origin) if record.origin else None,
         version=int(record.version),
     )
 
@@ -227,4 +250,128 @@ def audit_from_record(record: AuditRecord) -> AuditEvent:
         recipients=tuple(record.recipients or ()),
         details=dict(record.details or {}),
         sequence=int(record.sequence),
+    )
+
+
+def template_to_record(template: Template, version: int) -> TemplateRecord:
+    invoice = None
+    if template.invoice is not None:
+        invoice = {
+            "amount": str(template.invoice.amount),
+            "currency": template.invoice.currency,
+            "due_in_days": template.invoice.due_in_days,
+        }
+    return TemplateRecord(
+        pk=keys.template_pk(template.firm_id, template.id),
+        sk=keys.TEMPLATE_SK,
+        firm_id=template.firm_id,
+        template_id=template.id,
+        kind=template.kind.value,
+        name=template.name,
+        title=template.title,
+        body=template.body,
+        invoice=invoice,
+        reminders=dict(template.reminders),
+        created_at=template.created_at,
+        updated_at=template.updated_at,
+        version=version,
+        gsi1pk=keys.templates_partition(template.firm_id),
+        gsi1sk=keys.template_in_firm_sk(template.created_at, template.id),
+    )
+
+
+def template_from_record(record: TemplateRecord) -> Template:
+    invoice = None
+    if record.invoice:
+        invoice = InvoiceTerms(
+            amount=Decimal(record.invoice["amount"]),
+            currency=record.invoice["currency"],
+            due_in_days=int(record.invoice["due_in_days"]),
+        )
+    return Template(
+        firm_id=record.firm_id,
+        id=record.template_id,
+        kind=Kind(record.kind),
+        name=record.name,
+        title=record.title,
+        body=record.body,
+        invoice=invoice,
+        reminders=dict(record.reminders or {}),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        version=int(record.version),
+    )
+
+
+def pipeline_to_record(pipeline: Pipeline) -> PipelineRecord:
+    stages = [
+        {
+            "id": stage.id,
+            "name": stage.name,
+            "automations": [
+                {"action": a.action.value, "template_id": a.template_id, "reminders": dict(a.reminders)}
+                for a in stage.automations
+            ],
+        }
+        for stage in pipeline.stages
+    ]
+    return PipelineRecord(
+        pk=keys.pipeline_pk(pipeline.firm_id, pipeline.id),
+        sk=keys.PIPELINE_SK,
+        firm_id=pipeline.firm_id,
+        pipeline_id=pipeline.id,
+        name=pipeline.name,
+        stages=stages,
+        created_at=pipeline.created_at,
+    )
+
+
+def pipeline_from_record(record: PipelineRecord) -> Pipeline:
+    stages = tuple(
+        Stage(
+            id=stage["id"],
+            name=stage["name"],
+            automations=tuple(
+                Automation(action=AutomationAction(a["action"]), template_id=a["template_id"], reminders=a["reminders"])
+                for a in stage["automations"]
+            ),
+        )
+        for stage in record.stages
+    )
+    return Pipeline(
+        firm_id=record.firm_id, id=record.pipeline_id, name=record.name, stages=stages, created_at=record.created_at
+    )
+
+
+def job_to_record(job: Job, version: int) -> JobRecord:
+    return JobRecord(
+        pk=keys.job_pk(job.firm_id, job.id),
+        sk=keys.JOB_SK,
+        firm_id=job.firm_id,
+        job_id=job.id,
+        pipeline_id=job.pipeline_id,
+        account_id=job.account_id,
+        stage_id=job.stage_id,
+        status=job.status.value,
+        created_at=job.created_at,
+        entered_at=job.entered_at,
+        archived_at=job.archived_at,
+        item_ids=list(job.item_ids) or None,
+        version=version,
+    )
+
+
+def job_from_record(record: JobRecord) -> Job:
+    return Job(
+        firm_id=record.firm_id,
+        id=record.job_id,
+        pipeline_id=record.pipeline_id,
+        account_id=record.account_id,
+        stage_id=record.stage_id,
+        status=JobStatus(record.status),
+        created_at=record.created_at,
+        entered_at=record.entered_at,
+        archived_at=record.archived_at,
+        item_ids=tuple(record.item_ids or ()),
+        version=int(record.version),
     )

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Claim, Firm, ItemRef, Status
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    AuditEvent,
+    Claim,
+    Firm,
+    ItemRef,
+    Job,
+    Pipeline,
+    Status,
+    Template,
+)
 
 T = TypeVar("T")
 
@@ -27,6 +38,15 @@ class DeliverySnapshot:
     item: ActionItem | None
     account: Account | None
     firm: Firm | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRoundSnapshot:
+    """An account-wide email round (the bulk approval request): the account, its firm, the items."""
+
+    account: Account | None
+    firm: Firm | None
+    items: list[ActionItem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +96,10 @@ class ItemRepository(ABC):
         """
 
     @abstractmethod
+    def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:
+        """The items that exist among `item_ids` (batched reads), in no particular order."""
+
+    @abstractmethod
     def list_items(
         self, firm_id: str, account_id: str, status: Status | None, limit: int, token: str | None
     ) -> Page[ActionItem]: ...
@@ -103,3 +127,41 @@ class DueItemsRepository(ABC):
     @abstractmethod
     def give_up(self, entry: DueEntry, event: AuditEvent) -> bool:
         """Record that the entry's email failed for good and take it off the due index."""
+
+
+class TemplateRepository(ABC):
+    @abstractmethod
+    def get_template(self, firm_id: str, template_id: str) -> Template | None: ...
+
+    @abstractmethod
+    def save_template(self, template: Template) -> Template:
+        """Create (version 0) or replace the version read; ConcurrentModification if it moved on."""
+
+    @abstractmethod
+    def list_templates(self, firm_id: str, limit: int, token: str | None) -> Page[Template]: ...
+
+
+class PipelineRepository(ABC):
+    @abstractmethod
+    def get_pipeline(self, firm_id: str, pipeline_id: str) -> Pipeline | None: ...
+
+    @abstractmethod
+    def create_pipeline(self, pipeline: Pipeline) -> Pipeline: ...
+
+    @abstractmethod
+    def get_job(self, firm_id: str, job_id: str) -> Job | None: ...
+
+    @abstractmethod
+    def save_job(self, job: Job) -> Job:
+        """Create (version 0) or replace the version read; ConcurrentModification if it moved on."""
+
+
+class ApprovalRepository(ABC):
+    """The sparse index of documents pending approval, and account-wide email rounds."""
+
+    @abstractmethod
+    def pending_approvals(self, firm_id: str, account_id: str | None = None) -> Iterator[tuple[str, str]]:
+        """(account id, item id) of every document pending approval, by account."""
+
+    @abstractmethod
+    def load_account_round(self, firm_id: str, account_id: str, item_ids: Sequence[str]) -> AccountRoundSnapshot: ...

@@ -20,6 +20,8 @@ from pynamodb.models import Model
 ACCOUNT_INDEX = "account-index"
 TASK_INDEX = "task-index"
 DUE_INDEX = "due-index"
+APPROVAL_INDEX = "approval-index"
+APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
 # What the scan needs to claim and enqueue a due item without reading the item itself.
 DUE_INDEX_PROJECTION = [
     "firm_id",
@@ -62,6 +64,8 @@ class AccountRecord(_Record):
     language = UnicodeAttribute()
     contacts = ListAttribute(of=ContactMap, default=list)
     created_at = UTCDateTimeAttribute()
+    deliveries = JSONAttribute(null=True)
+    done_keys: ListAttribute[str] = ListAttribute(null=True)
     version = NumberAttribute(default=0)
 
 
@@ -99,6 +103,15 @@ class DueIndex(GlobalSecondaryIndex["ItemRecord"]):
     next_reminder_at = NumberAttribute(range_key=True)
 
 
+class ApprovalIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = APPROVAL_INDEX
+        projection = IncludeProjection(APPROVAL_INDEX_PROJECTION)
+
+    approval_pk = UnicodeAttribute(hash_key=True)
+    approval_sk = UnicodeAttribute(range_key=True)
+
+
 class ItemRecord(_Record):
     firm_id = UnicodeAttribute()
     item_id = UnicodeAttribute()
@@ -126,6 +139,8 @@ class ItemRecord(_Record):
     failed_number = NumberAttribute(null=True)
     deliveries = JSONAttribute(null=True)
     done_keys: ListAttribute[str] = ListAttribute(null=True)
+    template_id = UnicodeAttribute(null=True)
+    origin = JSONAttribute(null=True)
     version = NumberAttribute(default=0)
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
@@ -134,10 +149,13 @@ class ItemRecord(_Record):
     task_sk = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     next_reminder_at = NumberAttribute(null=True)
+    approval_pk = UnicodeAttribute(null=True)
+    approval_sk = UnicodeAttribute(null=True)
 
     account_index = ItemAccountIndex()
     task_index = TaskIndex()
     due_index = DueIndex()
+    approval_index = ApprovalIndex()
 
 
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
@@ -166,7 +184,64 @@ class AuditRecord(_Record):
     account_index = AuditAccountIndex()
 
 
-RECORDS: tuple[type[_Record], ...] = (FirmRecord, AccountRecord, ItemRecord, AuditRecord)
+class TemplateAccountIndex(GlobalSecondaryIndex["TemplateRecord"]):
+    class Meta:
+        index_name = ACCOUNT_INDEX
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class TemplateRecord(_Record):
+    firm_id = UnicodeAttribute()
+    template_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    name = UnicodeAttribute()
+    title = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    invoice = JSONAttribute(null=True)
+    reminders = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=0)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+
+    account_index = TemplateAccountIndex()
+
+
+class PipelineRecord(_Record):
+    firm_id = UnicodeAttribute()
+    pipeline_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    stages = JSONAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class JobRecord(_Record):
+    firm_id = UnicodeAttribute()
+    job_id = UnicodeAttribute()
+    pipeline_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    stage_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    entered_at = UTCDateTimeAttribute()
+    archived_at = UTCDateTimeAttribute(null=True)
+    item_ids: ListAttribute[str] = ListAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+RECORDS: tuple[type[_Record], ...] = (
+    FirmRecord,
+    AccountRecord,
+    ItemRecord,
+    AuditRecord,
+    TemplateRecord,
+    PipelineRecord,
+    JobRecord,
+)
 
 
 def bind_records(table_name: str, region: str) -> None:

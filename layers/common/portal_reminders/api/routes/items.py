@@ -16,13 +16,13 @@ from portal_reminders.api.schemas import (
     ActionItemOut,
     CompleteIn,
     ItemPage,
+    PaymentIn,
     RemindersPatch,
     ResendAccepted,
     ResendIn,
     TaskPage,
 )
 from portal_reminders.models.domain import Invoice, Status
-from portal_reminders.models.errors import InvalidInput
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -34,8 +34,6 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
     responses=responses(201, "the item", 400, 404),
 )
 def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
-    if body.template_id is not None:
-        raise InvalidInput(f"template {body.template_id} does not exist", field="template_id")
     invoice = None
     if body.invoice is not None:
         invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency, due_date=body.invoice.due_date)
@@ -48,6 +46,7 @@ def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
         message=body.message,
         reminders=body.reminders.model_dump(exclude_none=True) if body.reminders else None,
         invoice=invoice,
+        template_id=body.template_id,
     )
     return Response(201, content_types.APPLICATION_JSON, item_out(item, clock.now()))
 
@@ -120,4 +119,25 @@ def resend(item_id: str, body: ResendIn | None = None) -> Response[ResendAccepte
 def complete(item_id: str, body: CompleteIn | None = None) -> ActionItemOut:
     who = caller(router)
     item = get_services().items.complete(who.firm_id, item_id, who.user_id, body.via if body else None)
+    return item_out(item, clock.now())
+
+
+@router.post(
+    "/action-items/<item_id>/cancel",
+    summary="The firm withdraws the item: reminders stop and its portal task disappears",
+    responses=responses(200, "the item", 404, 409),
+)
+def cancel(item_id: str) -> ActionItemOut:
+    who = caller(router)
+    return item_out(get_services().items.cancel(who.firm_id, item_id, who.user_id), clock.now())
+
+
+@router.post(
+    "/action-items/<item_id>/payments",
+    summary="Record a payment on an invoice; the full balance completes it",
+    responses=responses(200, "the invoice", 400, 404, 409),
+)
+def record_payment(item_id: str, body: PaymentIn) -> ActionItemOut:
+    who = caller(router)
+    item = get_services().items.record_payment(who.firm_id, item_id, who.user_id, body.amount)
     return item_out(item, clock.now())

@@ -1,0 +1,72 @@
+"""Templates (R7): invoice, proposal, organizer and chat content with reminder settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from portal_reminders.api.present import template_out
+from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, NextToken, caller, changes_of, responses
+from portal_reminders.api.schemas import (
+    InvoiceTermsIn,
+    RemindersIn,
+    TemplateIn,
+    TemplateOut,
+    TemplatePage,
+    TemplatePatch,
+)
+from portal_reminders.models.domain import InvoiceTerms
+from portal_reminders.wiring import get_services
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+
+def _terms(invoice: InvoiceTermsIn | None) -> InvoiceTerms | None:
+    if invoice is None:
+        return None
+    return InvoiceTerms(amount=invoice.amount, currency=invoice.currency, due_in_days=invoice.due_in_days)
+
+
+def _settings(reminders: RemindersIn | None) -> dict[str, Any]:
+    return reminders.model_dump(exclude_none=True) if reminders else {}
+
+
+@router.post("/templates", summary="Create a template", responses=responses(201, "the template", 400))
+def create_template(body: TemplateIn) -> Response[TemplateOut]:
+    template = get_services().templates.create(
+        caller(router).firm_id,
+        kind=body.kind,
+        name=body.name,
+        title=body.title,
+        body=body.body,
+        invoice=_terms(body.invoice),
+        reminders=_settings(body.reminders),
+    )
+    return Response(201, content_types.APPLICATION_JSON, template_out(template))
+
+
+@router.get("/templates", summary="The firm's templates, oldest first", responses=responses(200, "a page", 400))
+def list_templates(limit: Limit = DEFAULT_LIMIT, next_token: NextToken = None) -> TemplatePage:
+    page = get_services().templates.list(caller(router).firm_id, limit, next_token)
+    return TemplatePage(items=[template_out(t) for t in page.items], next_token=page.next_token)
+
+
+@router.get("/templates/<template_id>", summary="One template", responses=responses(200, "the template", 404))
+def get_template(template_id: str) -> TemplateOut:
+    return template_out(get_services().templates.get(caller(router).firm_id, template_id))
+
+
+@router.patch(
+    "/templates/<template_id>",
+    summary="Change a template (items already sent keep what they were sent with)",
+    responses=responses(200, "the template", 400, 404),
+)
+def update_template(template_id: str, body: TemplatePatch) -> TemplateOut:
+    changes = changes_of(body)
+    if "invoice" in changes:
+        changes["invoice"] = _terms(body.invoice)
+    if "reminders" in changes:
+        changes["reminders"] = _settings(body.reminders)
+    return template_out(get_services().templates.update(caller(router).firm_id, template_id, changes))

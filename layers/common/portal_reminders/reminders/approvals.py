@@ -1,0 +1,184 @@
+"""Request approval for pending (R6): one email per account listing all its documents pending
+approval, an audit event per document, and each counts as a manual reminder.
+
+Large firms have thousands of pending documents, so the api only counts them and queues one
+request; the send function fans it out into one message per account and emails each account.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from portal_reminders import ids
+from portal_reminders.clock import now as clock_now
+from portal_reminders.models.domain import Account, ActionItem, Firm
+from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
+from portal_reminders.models.messages import (
+    APPROVALS_PER_MESSAGE,
+    AccountApprovalsMessage,
+    ApprovalsRequestMessage,
+)
+from portal_reminders.observability import logger
+from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, SendQueue
+from portal_reminders.reminders import compose, policy, transitions
+from portal_reminders.reminders.retry import with_retries
+from portal_reminders.repository.ports import AccountRepository, ApprovalRepository, ItemRepository
+from portal_reminders.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalCounts:
+    accounts: int
+    documents: int
+
+
+class QueueingFailed(Exception):
+    """Some per-account messages could not be queued; the whole fan-out is retried."""
+
+
+class ApprovalService:
+    def __init__(
+        self,
+        approvals: ApprovalRepository,
+        accounts: AccountRepository,
+        items: ItemRepository,
+        mailer: Mailer,
+        queue: SendQueue,
+        settings: Settings,
+        now: Callable[[], datetime] = clock_now,
+    ) -> None:
+        self._approvals = approvals
+        self._accounts = accounts
+        self._items = items
+        self._mailer = mailer
+        self._queue = queue
+        self._settings = settings
+        self._now = now
+
+    def request_pending(
+        self, firm_id: str, actor: str, message: str | None, account_ids: Sequence[str] | None
+    ) -> ApprovalCounts:
+        """Count what will be emailed and queue the request (the api answers 202 with the counts).
+        Unknown or other firms' account ids simply match nothing."""
+        wanted = None if account_ids is None else [a for a in dict.fromkeys(account_ids) if ids.is_id(a, ids.ACCOUNT)]
+        groups = self._pending_by_account(firm_id, wanted)
+        counts = ApprovalCounts(accounts=len(groups), documents=sum(len(v) for v in groups.values()))
+        if counts.documents:
+            request = ApprovalsRequestMessage(
+                firm_id=firm_id, request_id=ids.new_id(ids.REQUEST), actor=actor, message=message, account_ids=wanted
+            )
+            if self._queue.enqueue([request.model_dump_json()]):
+                raise QueueingFailed("the approval request could not be queued")
+        return counts
+
+    def fan_out(self, request: ApprovalsRequestMessage) -> int:
+        """One message per account (and per APPROVALS_PER_MESSAGE documents). Running it twice
+        queues duplicates, which the per-account round ignores (keyed on the request)."""
+        groups = self._pending_by_account(request.firm_id, request.account_ids)
+        bodies = [
+            AccountApprovalsMessage(
+                firm_id=request.firm_id,
+                account_id=account_id,
+                item_ids=item_ids[start : start + APPROVALS_PER_MESSAGE],
+                part=start // APPROVALS_PER_MESSAGE,
+                request_id=request.request_id,
+                actor=request.actor,
+                message=request.message,
+            ).model_dump_json()
+            for account_id, item_ids in groups.items()
+            for start in range(0, len(item_ids), APPROVALS_PER_MESSAGE)
+        ]
+        if self._queue.enqueue(bodies):
+            raise QueueingFailed(f"some of {len(bodies)} account messages could not be queued")
+        logger.info("approval request fanned out", extra={"request_id": request.request_id, "messages": len(bodies)})
+        return len(bodies)
+
+    def deliver_account(self, request: AccountApprovalsMessage) -> str:
+        """Email the account once about its documents, then record each document."""
+        key = request.round_key
+        snapshot = self._approvals.load_account_round(request.firm_id, request.account_id, request.item_ids)
+        account = snapshot.account
+        documents = sorted(
+            (d for d in snapshot.items if policy.pending_approval(d) and key not in d.done_keys),
+            key=lambda d: (d.sent_at, d.id),
+        )
+        if account is None or key in account.done_keys or not documents:
+            return "skipped"
+        now = self._now()
+        delivery = account.deliveries.get(key)
+        if delivery is not None and delivery.until > now:
+            raise DeliveryInProgress(f"{account.id} {key}")
+        account = self._accounts.save_account(
+            transitions.start_delivery(account, key, now + self._settings.delivery_lease)
+        )
+        recipients = self._email(account, snapshot.firm, documents, request, key, now)
+        for document in documents:
+            self._record(document, key, now, request, recipients)
+        with_retries(lambda: self._finish(request, key))
+        return "sent"
+
+    def _email(
+        self,
+        account: Account,
+        firm: Firm | None,
+        documents: list[ActionItem],
+        request: AccountApprovalsMessage,
+        key: str,
+        now: datetime,
+    ) -> tuple[str, ...]:
+        delivered = account.deliveries[key].delivered
+        sent: list[str] = []
+        for contact in account.notify_contacts:
+            if contact.email in delivered:
+                continue
+            content = compose.render_approvals(
+                account, firm, contact, [d.title for d in documents], request.message, self._settings.portal_base_url
+            )
+            email = compose.outgoing(content, contact, firm, self._settings.sender_address, {"round": "approvals"})
+            try:
+                self._mailer.send(email)
+            except MailRejected as error:
+                logger.warning("approval request rejected", extra={"account_id": account.id, "error": str(error)})
+            except MailUnavailable:
+                self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
+                raise
+            else:
+                sent.append(contact.email)
+        return tuple(sorted(delivered | set(sent)))
+
+    def _record(
+        self,
+        document: ActionItem,
+        key: str,
+        at: datetime,
+        request: AccountApprovalsMessage,
+        recipients: tuple[str, ...],
+    ) -> None:
+        for _ in range(5):
+            updated, events = transitions.record_approval_request(
+                document, key, at, request.actor, recipients, request.message
+            )
+            try:
+                self._items.save_item(updated, events)
+                return
+            except ConcurrentModification:
+                fresh = self._items.get_item(document.firm_id, document.id)
+                if fresh is None or key in fresh.done_keys:
+                    return
+                document = fresh
+        raise ConcurrentModification(document.id)
+
+    def _finish(self, request: AccountApprovalsMessage, key: str) -> None:
+        account = self._accounts.get_account(request.firm_id, request.account_id)
+        if account is not None and key not in account.done_keys:
+            self._accounts.save_account(transitions.finish_delivery(account, key))
+
+    def _pending_by_account(self, firm_id: str, account_ids: Sequence[str] | None) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for account_id in account_ids if account_ids is not None else [None]:
+            for found_account, item_id in self._approvals.pending_approvals(firm_id, account_id):
+                groups[found_account].append(item_id)
+        return dict(groups)

@@ -1,0 +1,101 @@
+"""Templates (R7): content and reminder settings that items and automations are created from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from portal_reminders import ids
+from portal_reminders.clock import now as clock_now
+from portal_reminders.models.domain import TEMPLATE_KINDS, Invoice, InvoiceTerms, Kind, Template
+from portal_reminders.models.errors import InvalidInput, NotFound
+from portal_reminders.reminders.retry import with_retries
+from portal_reminders.repository.ports import Page, TemplateRepository
+
+_ARTICLE = {Kind.INVOICE: "an", Kind.ORGANIZER: "an"}
+
+
+def describe(kind: Kind) -> str:
+    return f"{_ARTICLE.get(kind, 'a')} {kind.value}"
+
+
+def check_invoice_terms(kind: Kind, invoice: InvoiceTerms | None) -> None:
+    if invoice is not None and kind is not Kind.INVOICE:
+        raise InvalidInput("invoice terms are only for invoice templates", field="invoice")
+
+
+class TemplateService:
+    def __init__(self, templates: TemplateRepository, now: Callable[[], datetime] = clock_now) -> None:
+        self._templates = templates
+        self._now = now
+
+    def create(
+        self,
+        firm_id: str,
+        *,
+        kind: Kind,
+        name: str,
+        title: str | None,
+        body: str | None,
+        invoice: InvoiceTerms | None,
+        reminders: Mapping[str, Any],
+    ) -> Template:
+        if kind not in TEMPLATE_KINDS:
+            kinds = ", ".join(k.value for k in TEMPLATE_KINDS)
+            raise InvalidInput(f"templates are for {kinds}", field="kind")
+        check_invoice_terms(kind, invoice)
+        now = self._now()
+        template = Template(
+            firm_id=firm_id,
+            id=ids.new_id(ids.TEMPLATE),
+            kind=kind,
+            name=name,
+            title=title,
+            body=body,
+            invoice=invoice,
+            reminders=dict(reminders),
+            created_at=now,
+            updated_at=now,
+        )
+        return self._templates.save_template(template)
+
+    def get(self, firm_id: str, template_id: str) -> Template:
+        template = self._templates.get_template(firm_id, template_id) if ids.is_id(template_id, ids.TEMPLATE) else None
+        if template is None:
+            raise NotFound("template", template_id)
+        return template
+
+    def list(self, firm_id: str, limit: int, token: str | None) -> Page[Template]:
+        return self._templates.list_templates(firm_id, limit, token)
+
+    def update(self, firm_id: str, template_id: str, changes: Mapping[str, Any]) -> Template:
+        """PATCH: only the named fields change. Items already sent keep what they were sent with."""
+
+        def attempt() -> Template:
+            template = self.get(firm_id, template_id)
+            updated = replace(template, **changes, updated_at=self._now())
+            check_invoice_terms(updated.kind, updated.invoice)
+            return self._templates.save_template(updated)
+
+        return with_retries(attempt)
+
+    def for_item(self, firm_id: str, template_id: str, kind: Kind, field: str = "template_id") -> Template:
+        """The template an item of `kind` is created from; a missing one, another firm's, or one of
+        another kind is the caller's mistake in `field` (422), not a missing resource."""
+        template = self._templates.get_template(firm_id, template_id) if ids.is_id(template_id, ids.TEMPLATE) else None
+        if template is None:
+            raise InvalidInput(f"template {template_id} does not exist", field=field)
+        if template.kind is not kind:
+            raise InvalidInput(
+                f"template {template_id} is {describe(template.kind)} template; this needs {describe(kind)} template",
+                field=field,
+            )
+        return template
+
+
+def invoice_from_terms(terms: InvoiceTerms, today: datetime) -> Invoice:
+    return Invoice(
+        amount=terms.amount, currency=terms.currency, due_date=(today + timedelta(days=terms.due_in_days)).date()
+    )
