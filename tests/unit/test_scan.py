@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from portal_reminders.models.domain import AuditEvent, AuditType, Claim, ItemRef
-from portal_reminders.models.messages import SEND_QUEUE_MESSAGE, ScheduledEmailMessage
+from portal_reminders.models.messages import ScheduledEmailMessage, parse_send_message
 from portal_reminders.ports import SendQueue
 from portal_reminders.reminders.scan import QUEUE_BATCH, run_scan
 from portal_reminders.repository import keys
@@ -77,7 +77,7 @@ class FakeSendQueue(SendQueue):
 
     @property
     def messages(self) -> list[ScheduledEmailMessage]:
-        parsed = [SEND_QUEUE_MESSAGE.validate_json(body) for batch in self.batches for body in batch]
+        parsed = [parse_send_message(body) for batch in self.batches for body in batch]
         assert all(isinstance(m, ScheduledEmailMessage) for m in parsed)
         return [m for m in parsed if isinstance(m, ScheduledEmailMessage)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -15,7 +16,7 @@ RESEND_ID = r"^rs_[0-9a-f]{32}$"
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
     item_id: str = Field(pattern=ITEM_ID)
@@ -57,7 +58,7 @@ APPROVALS_PER_MESSAGE = 2000
 class ApprovalsRequestMessage(BaseModel):
     """A firm's "request approval for pending" (R6), fanned out by the send function per account."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     type: Literal["approvals_request"] = "approvals_request"
     firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
@@ -70,7 +71,7 @@ class ApprovalsRequestMessage(BaseModel):
 class AccountApprovalsMessage(BaseModel):
     """One account's share of an approval request: one email listing these documents."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     type: Literal["account_approvals"] = "account_approvals"
     firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
@@ -88,7 +89,19 @@ class AccountApprovalsMessage(BaseModel):
 
 AnySendMessage = ScheduledEmailMessage | ManualEmailMessage | ApprovalsRequestMessage | AccountApprovalsMessage
 SendQueueMessage = Annotated[AnySendMessage, Field(discriminator="type")]
-SEND_QUEUE_MESSAGE: TypeAdapter[AnySendMessage] = TypeAdapter(SendQueueMessage)
+
+
+@cache
+def _send_queue_messages() -> TypeAdapter[AnySendMessage]:
+    return TypeAdapter(SendQueueMessage)
+
+
+def parse_send_message(body: str) -> AnySendMessage:
+    """A send-queue message body, validated (pydantic ValidationError otherwise).
+
+    Validators are built on first use, not at import: the scan and the api only ever write these.
+    """
+    return _send_queue_messages().validate_json(body)
 
 
 JOB_ENTERED_STAGE = "JobEnteredStage"
@@ -98,7 +111,7 @@ class JobEnteredStage(BaseModel):
     """The detail of the JobEnteredStage event (SPEC §4): a job entered a stage; `entry_id` is
     unique per entry, and the stage's automations run once per entry."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
     pipeline_id: str = Field(pattern=r"^pl_[0-9a-f]{32}$")
@@ -111,7 +124,7 @@ class JobEnteredStage(BaseModel):
 class JobEnteredStageEvent(BaseModel):
     """The EventBridge envelope. Any source may publish it; the rule matches the detail-type."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
 
     detail_type: Literal["JobEnteredStage"] = Field(alias="detail-type")
     source: str = Field(min_length=1)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from portal_reminders.models.events import InvalidEvent
-from portal_reminders.models.messages import SEND_QUEUE_MESSAGE, AccountApprovalsMessage, ApprovalsRequestMessage
+from portal_reminders.models.messages import AccountApprovalsMessage, ApprovalsRequestMessage, parse_send_message
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable
 
@@ -22,7 +22,7 @@ def process_send_record(body: str, receive_count: int, services: Services) -> st
     service keeps refusing is recorded as email_failed before the message dead-letters.
     """
     try:
-        message = SEND_QUEUE_MESSAGE.validate_json(body)
+        message = parse_send_message(body)
     except ValidationError as error:
         logger.error("malformed send message", extra={"errors": error.errors(include_url=False, include_input=False)})
         raise InvalidEvent(f"not a send-queue message: {error.error_count()} problem(s)") from error

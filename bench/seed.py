@@ -1,0 +1,201 @@
+"""The data the benchmark runs against: one firm, its accounts, 100,000 items no scan should touch
+and 1,000 due ones. Items are domain objects written as the records the product's own mapping
+makes (item_to_record), so every index attribute is derived exactly as the product derives it.
+Written with the benchmark's own boto3 client: seeding is not measured."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    Contact,
+    Firm,
+    Invoice,
+    Kind,
+    Language,
+    ReminderSettings,
+    Status,
+)
+from portal_reminders.reminders import policy
+from portal_reminders.repository.mapping import account_to_record, firm_to_record, item_to_record
+
+FIRM_ID = "firm-bench-contabilidade"
+CREATED_BY = "user-bench"
+BATCH_WRITE = 25
+UNPROCESSED_ATTEMPTS = 10
+KINDS = (Kind.ORGANIZER, Kind.PROPOSAL, Kind.INVOICE, Kind.SIGNATURE, Kind.APPROVAL, Kind.CHAT)
+NON_DUE_SHAPES = ("completed", "disabled", "due_later")
+
+
+@dataclass
+class Seeded:
+    firm: Firm
+    accounts: list[Account]
+    # item id -> the reminders_sent it must have once its due reminder is recorded
+    due: dict[str, int] = field(default_factory=dict)
+    shapes: Counter[str] = field(default_factory=Counter)
+    on_due_index: int = 0
+    records: int = 0
+    seconds: float = 0.0
+
+
+def _hex_id(rng: random.Random, prefix: str) -> str:
+    return f"{prefix}_{uuid.UUID(int=rng.getrandbits(128)).hex}"
+
+
+def _accounts(rng: random.Random, count: int, now: datetime) -> list[Account]:
+    accounts = []
+    for n in range(count):
+        account_id = _hex_id(rng, "acc")
+        contacts = (
+            Contact(id=_hex_id(rng, "ct"), name=f"Ana {n}", email=f"ana.{n}@client{n}.example.com", notify=True),
+            Contact(id=_hex_id(rng, "ct"), name=f"Bruno {n}", email=f"bruno.{n}@client{n}.example.com", notify=True),
+            Contact(id=_hex_id(rng, "ct"), name=f"Carla {n}", email=f"carla.{n}@client{n}.example.com", notify=False),
+        )
+        accounts.append(
+            Account(
+                firm_id=FIRM_ID,
+                id=account_id,
+                name=f"Client {n} Ltda",
+                language=Language.PT if n % 2 else Language.EN,
+                contacts=contacts,
+                created_at=now - timedelta(days=400),
+            )
+        )
+    return accounts
+
+
+def _base_item(rng: random.Random, n: int, account: Account, now: datetime) -> ActionItem:
+    kind = KINDS[n % len(KINDS)]
+    sent_at = now - timedelta(days=rng.randint(20, 90), seconds=rng.randint(0, 86_399))
+    invoice = None
+    if kind is Kind.INVOICE:
+        invoice = Invoice(amount=Decimal("1250.00"), currency="BRL", due_date=date(2026, 12, 15))
+    return ActionItem(
+        firm_id=FIRM_ID,
+        id=_hex_id(rng, "itm"),
+        account_id=account.id,
+        kind=kind,
+        title=f"{kind.value.title()} #{n}",
+        sent_at=sent_at,
+        created_by=CREATED_BY,
+        message="Please take a look at your portal." if n % 4 == 0 else None,
+        invoice=invoice,
+        notified=True,
+        last_emailed_at=sent_at,
+        reminders=ReminderSettings(enabled=True, days_between=rng.randint(3, 14), max_reminders=3),
+    )
+
+
+def non_due_item(rng: random.Random, n: int, account: Account, now: datetime) -> tuple[str, ActionItem]:
+    """Completed (off the index), reminders disabled (off the index) or due later (on it)."""
+    item = _base_item(rng, n, account, now)
+    shape = NON_DUE_SHAPES[n % len(NON_DUE_SHAPES)]
+    if shape == "completed":
+        item = replace(item, status=Status.COMPLETED, completed_at=now - timedelta(days=2))
+    elif shape == "disabled":
+        item = replace(item, reminders=ReminderSettings(enabled=False))
+    else:
+        last = now - timedelta(hours=rng.randint(1, 47))
+        item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
+    at = policy.index_time(item)
+    if (at is not None) != (shape == "due_later") or (at is not None and at <= now):
+        raise RuntimeError(f"a {shape} item would be indexed at {at}")
+    return shape, item
+
+
+def due_item(rng: random.Random, n: int, account: Account, now: datetime) -> ActionItem:
+    """Notified, reminders on and left, due between a minute and two days ago, unclaimed."""
+    item = _base_item(rng, n, account, now)
+    days = item.reminders.days_between
+    last = now - timedelta(days=days, minutes=rng.randint(1, 2 * 24 * 60))
+    item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
+    at = policy.index_time(item)
+    if at is None or at > now:
+        raise RuntimeError(f"a due item would be indexed at {at}")
+    return item
+
+
+def seed(
+    dynamodb: Any,
+    table_name: str,
+    now: datetime,
+    non_due: int,
+    due: int,
+    accounts: int,
+    progress: Callable[[str], None],
+    seed_value: int = 20261130,
+) -> Seeded:
+    started = time.perf_counter()
+    rng = random.Random(seed_value)
+    firm = Firm(id=FIRM_ID, name="Silva Contabilidade", reply_to="office@silva.example.com")
+    seeded = Seeded(firm=firm, accounts=_accounts(rng, accounts, now))
+    writer = _BatchWriter(dynamodb, table_name)
+    writer.put_all([firm_to_record(firm).serialize()])
+    writer.put_all(account_to_record(account, version=1).serialize() for account in seeded.accounts)
+
+    total = non_due + due
+    # due items are spread among the others, as they would be in a real table
+    due_positions = set(rng.sample(range(total), due))
+    report_every = max(total // 20, 1)
+
+    def items() -> Iterator[dict[str, Any]]:
+        for n in range(total):
+            account = seeded.accounts[n % len(seeded.accounts)]
+            if n in due_positions:
+                item = due_item(rng, n, account, now)
+                seeded.due[item.id] = item.reminders_sent + 1
+                seeded.shapes["due"] += 1
+                seeded.on_due_index += 1
+            else:
+                shape, item = non_due_item(rng, n, account, now)
+                seeded.shapes[shape] += 1
+                seeded.on_due_index += shape == "due_later"
+            yield item_to_record(item, version=1).serialize()
+            if (n + 1) % report_every == 0 or n + 1 == total:
+                elapsed = time.perf_counter() - started
+                progress(f"  seeded {n + 1:>7,} / {total:,} items  ({elapsed:6.1f} s)")
+
+    writer.put_all(items())
+    seeded.records = writer.written
+    seeded.seconds = time.perf_counter() - started
+    return seeded
+
+
+class _BatchWriter:
+    """BatchWriteItem in batches of 25, retrying unprocessed items."""
+
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table_name = table_name
+        self.written = 0
+
+    def put_all(self, items: Iterable[dict[str, Any]]) -> None:
+        batch: list[dict[str, Any]] = []
+        for item in items:
+            batch.append({"PutRequest": {"Item": item}})
+            if len(batch) == BATCH_WRITE:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending = {self._table_name: requests}
+        for _ in range(UNPROCESSED_ATTEMPTS):
+            response = self._dynamodb.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                self.written += len(requests)
+                return
+        raise RuntimeError(f"batch write left {sum(len(r) for r in pending.values())} items unprocessed")
