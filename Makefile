@@ -5,7 +5,7 @@
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help venv sam-venv requirements lint build test versions clean distclean
+.PHONY: help venv sam-venv requirements lint build test versions clean distclean run demo tick openapi browsers
 
 PIP_VERSION := 26.3
 VENV := .venv
@@ -89,12 +89,48 @@ else
 	@LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m devtools.build_check --install-runtime $(PIP_FILTER)
 endif
 
-test: venv sam-venv ## lint, build, then the whole test suite; fails if any of them fails
+test: venv sam-venv ## lint, build, browsers, then the whole test suite; fails if any of them fails
 	@$(STEP); \
 	step $(MAKE) --no-print-directory lint; \
 	step $(MAKE) --no-print-directory build; \
+	step $(MAKE) --no-print-directory browsers; \
 	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest; \
 	$(STEP_SUMMARY)
+
+# The local stack (docs/local-stack.md): template.yaml deployed into an in-process moto server,
+# with a local API Gateway, schedule, SQS poller and EventBridge delivery. No Docker, no AWS.
+PORT ?= 3000
+SCHEDULE_SECONDS ?= 10
+LOCAL_URL := http://127.0.0.1:$(PORT)
+
+run: venv ## start the local stack in the foreground (PORT=3000, SCHEDULE_SECONDS=10); Ctrl-C stops it
+	@$(VENV_PY) -m devtools.local --port $(PORT) --schedule-seconds $(SCHEDULE_SECONDS) $(RUN_ARGS)
+
+demo: venv ## seed the running local stack with a demo firm, accounts and one item of each kind
+	@$(VENV_PY) -m devtools.local.demo --url $(LOCAL_URL)
+
+tick: venv ## move the running local stack's clock and scan at once: make tick AT=2026-12-01T09:00:00Z
+	@test -n "$(AT)" || { echo "usage: make tick AT=2026-12-01T09:00:00Z [PORT=3000]" >&2; exit 2; }
+	@$(VENV_PY) -m devtools.local.tick --url $(LOCAL_URL) "$(AT)"
+
+openapi: venv ## write openapi.json from the code (tests/unit/test_openapi.py fails when it is stale)
+	@$(VENV_PY) -m devtools.local.openapi --out openapi.json
+
+# The browser tests (tests/local) drive headless Chromium through chromedriver, from Debian's
+# packages. Installed here when running as root (CI does); otherwise those tests skip and say why.
+BROWSER_PACKAGES := chromium chromium-driver
+browsers: ## install Chromium and chromedriver for the browser tests (apt-get, as root; else skipped)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "browsers: $$(chromium --version 2>/dev/null | head -1), chromedriver already installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "browsers: installing $(BROWSER_PACKAGES) with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null \
+			&& echo "browsers: $$(chromium --version 2>/dev/null | head -1) installed"; \
+	else \
+		echo "browsers: SKIPPED, chromium or chromedriver missing and not root; the browser tests" \
+			"will skip (as root, make test installs: apt-get install $(BROWSER_PACKAGES))"; \
+	fi
 
 versions: venv sam-venv ## print the version of every tool the build uses
 	@echo "make $(MAKE_VERSION); venvs: $(PYTHON) ($$("$(PYTHON)" --version 2>&1))"

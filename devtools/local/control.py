@@ -1,0 +1,122 @@
+"""The /_local/* endpoints of the local gateway (none of them exists in the deployed stack):
+dev tokens, the clock tick, the outbox, the stack's status, and a stand-in for portal links."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from devtools.local.eventbus import EventBus
+from devtools.local.outbox import Outbox
+from devtools.local.poller import SqsPoller
+from devtools.local.schedule import Schedule
+from devtools.local.tokens import DevTokens
+from devtools.local.web import Reply, Request, error_reply, html_reply, json_reply
+from portal_reminders import clock
+from portal_reminders.ids import is_external_id
+
+PREFIX = "/_local"
+SETTLE_ROUNDS = 5  # send -> event -> send ... chains a tick waits for
+
+
+@dataclass
+class Control:
+    tokens: DevTokens
+    schedule: Schedule
+    pollers: list[SqsPoller]
+    eventbus: EventBus
+    outbox: Outbox
+    status: Callable[[], dict[str, Any]]
+
+    def handle(self, request: Request) -> Reply | None:
+        """The reply for a /_local path, or None when there is no such endpoint."""
+        name = request.path.removeprefix(PREFIX)
+        routes: dict[tuple[str, str], Callable[[Request], Reply]] = {
+            ("POST", "/token"): self._token,
+            ("POST", "/tick"): self._tick,
+            ("GET", "/outbox"): lambda _: json_reply(200, self.outbox.as_json()),
+            ("GET", "/outbox.html"): lambda _: html_reply(200, self.outbox.page()),
+            ("GET", "/status"): lambda _: json_reply(200, self.status()),
+            ("GET", ""): self._index,
+            ("GET", "/"): self._index,
+        }
+        endpoint = routes.get((request.method, name))
+        if endpoint is not None:
+            return endpoint(request)
+        if request.method == "GET" and name.startswith("/portal/"):
+            return self._portal(name.removeprefix("/portal"))
+        return None
+
+    def settle(self) -> int:
+        """Deliver what is queued (SQS batches, then EventBridge events, which may queue more)
+        until nothing is left; the number of SQS messages handled."""
+        handled = 0
+        for _ in range(SETTLE_ROUNDS):
+            count = sum(poller.drain() for poller in self.pollers)
+            self.eventbus.drain()
+            handled += count
+            if count == 0:
+                break
+        return handled
+
+    def _token(self, request: Request) -> Reply:
+        try:
+            body = request.json()
+        except ValueError:
+            return error_reply(400, "bad_request", "the request body is not valid JSON")
+        firm_id, sub = (body.get("firm_id"), body.get("sub")) if isinstance(body, dict) else (None, None)
+        for field, value in (("firm_id", firm_id), ("sub", sub)):
+            if not isinstance(value, str) or not is_external_id(value):
+                return error_reply(
+                    422, "validation_error", f"'{field}' must be an id like demo-firm (letters, digits, _.:@|+-)"
+                )
+        token = self.tokens.issue(str(firm_id), str(sub))
+        claims = self.tokens.verify(token)
+        return json_reply(201, {"token": token, "claims": claims, "note": "dev-only token for this local run"})
+
+    def _tick(self, request: Request) -> Reply:
+        try:
+            body = request.json()
+            at = datetime.fromisoformat(str(body["at"])) if isinstance(body, dict) and "at" in body else clock.now()
+        except (ValueError, KeyError):
+            return error_reply(
+                400, "bad_request", 'send {"at": "<ISO 8601 time with zone, e.g. 2026-12-01T09:00:00Z>"}'
+            )
+        if at.tzinfo is None:
+            return error_reply(422, "validation_error", "'at' needs a time zone, e.g. 2026-12-01T09:00:00Z")
+        before, emails_before = clock.now(), len(self.outbox.mails())
+        if at < before.replace(microsecond=0):
+            return error_reply(409, "conflict", f"the clock only moves forward; it reads {before:%Y-%m-%dT%H:%M:%SZ}")
+        scans = self.schedule.tick(at)
+        self.settle()
+        return json_reply(
+            200,
+            {
+                "clock": {"from": f"{before:%Y-%m-%dT%H:%M:%SZ}", "to": f"{at:%Y-%m-%dT%H:%M:%SZ}"},
+                "scans": scans,
+                "emails_sent": len(self.outbox.mails()) - emails_before,
+            },
+        )
+
+    def _index(self, _: Request) -> Reply:
+        links = [
+            ("/_local/outbox.html", "Outbox: every email sent, as the client sees it"),
+            ("/_local/outbox", "Outbox as JSON"),
+            ("/_local/status", "Stack status: clock, functions, queues"),
+            ("/swagger", "Swagger UI of the API"),
+        ]
+        items = "".join(f'<li><a href="{href}">{href}</a> {html.escape(text)}</li>' for href, text in links)
+        return html_reply(
+            200, f"<!DOCTYPE html><html lang='en'><title>Local stack</title><h1>Local stack</h1><ul>{items}</ul>"
+        )
+
+    def _portal(self, path: str) -> Reply:
+        return html_reply(
+            200,
+            "<!DOCTYPE html><html lang='en'><title>Client portal (stand-in)</title><h1>Client portal</h1>"
+            f"<p>In production this link opens <code>{html.escape(path)}</code> in the firm's client portal, "
+            "which is not part of this service.</p><p><a href='/_local/outbox.html'>Back to the outbox</a></p>",
+        )

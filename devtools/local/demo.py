@@ -1,0 +1,122 @@
+"""make demo: seed a running local stack with a demo firm, two accounts (en, pt) whose contacts
+have notify on and off, and one action item of each kind with reminders on; then print what to
+look at next. Everything goes through the HTTP API, as a firm user would do it.
+
+    python -m devtools.local.demo [--url http://127.0.0.1:3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+from devtools.local.client import DEFAULT_URL, StackClient, StackUnreachable
+
+DEMO_FIRM = "demo-firm"
+DEMO_USER = "demo-user"
+REMINDERS = {"enabled": True, "days_between": 3, "max_reminders": 2}
+
+FIRM = {"name": "Silva & Harper Accounting", "reply_to": "office@example.com"}
+ACCOUNTS: list[dict[str, Any]] = [
+    {
+        "name": "Harper Family",
+        "language": "en",
+        "contacts": [
+            {"name": "Olivia Harper", "email": "olivia.harper@example.com", "notify": True},
+            {"name": "Noah Harper", "email": "noah.harper@example.com", "notify": False},
+        ],
+    },
+    {
+        "name": "Oliveira Comércio Ltda.",
+        "language": "pt",
+        "contacts": [
+            {"name": "Beatriz Oliveira", "email": "beatriz@oliveira.example.com", "notify": True},
+            {"name": "Carlos Oliveira", "email": "carlos@oliveira.example.com", "notify": False},
+        ],
+    },
+]
+
+
+def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
+    """(account index, item) pairs: one item of each kind, three per account."""
+    due = (today + timedelta(days=14)).date().isoformat()
+    return [
+        (0, {"kind": "organizer", "title": "2026 Tax Organizer", "message": "Please fill in your 2026 organizer."}),
+        (0, {"kind": "proposal", "title": "2027 Engagement Letter"}),
+        (
+            0,
+            {
+                "kind": "invoice",
+                "title": "Invoice 1042: 2026 tax return",
+                "invoice": {"amount": "1250.00", "currency": "USD", "due_date": due},
+            },
+        ),
+        (
+            1,
+            {
+                "kind": "chat",
+                "title": "Dúvida sobre as notas fiscais de outubro",
+                "message": "Pode nos enviar as notas?",
+            },
+        ),
+        (1, {"kind": "signature", "title": "Procuração eletrônica para a Receita Federal"}),
+        (1, {"kind": "approval", "title": "Balanço patrimonial 2026"}),
+    ]
+
+
+def seed(client: StackClient) -> None:
+    status = client.expect(200, "GET", "/_local/status")
+    now = datetime.fromisoformat(status["clock"])
+    emails_before = len(client.expect(200, "GET", "/_local/outbox")["items"])
+    token = client.login(DEMO_FIRM, DEMO_USER)
+    client.expect(200, "PUT", "/firm", FIRM)
+    print(f"firm {DEMO_FIRM}: {FIRM['name']}")
+    accounts = [client.expect(201, "POST", "/accounts", account) for account in ACCOUNTS]
+    for account in accounts:
+        notify = ", ".join(f"{c['email']} (notify {'on' if c['notify'] else 'off'})" for c in account["contacts"])
+        print(f"account {account['id']}  {account['name']} [{account['language']}]: {notify}")
+    for index, item in items(now):
+        account = accounts[index]
+        created = client.expect(
+            201, "POST", f"/accounts/{account['id']}/action-items", {**item, "reminders": REMINDERS}
+        )
+        print(
+            f"  {created['kind']:<9} {created['id']}  {created['title']}  "
+            f"(next reminder {created['reminders']['next_at']})"
+        )
+    emails = len(client.expect(200, "GET", "/_local/outbox")["items"]) - emails_before
+    later = (now + timedelta(days=3, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = client.url
+    print(
+        f"""
+{emails} emails sent (one per item to each contact with notify on). Next:
+
+  Outbox (what the clients got)   {url}/_local/outbox.html
+  Three days later, the reminders go out:
+    make tick AT={later}
+    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"at": "{later}"}}'
+  then reload the outbox: each item got a "Reminder: ..." email.
+  Swagger UI                      {url}/swagger   (Authorize with the token below)
+  The API as the demo firm user:
+    export TOKEN={token}
+    curl -s -H "Authorization: Bearer $TOKEN" {url}/accounts/{accounts[0]["id"]}/action-items
+"""
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    args = parser.parse_args(argv)
+    try:
+        seed(StackClient(args.url))
+    except (StackUnreachable, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

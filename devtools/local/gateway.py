@@ -1,0 +1,156 @@
+"""The local HTTP gateway: the template's HttpApi routes into their function as API Gateway v2
+events (after the JWT check the route's authorizer would make), /_local/* and /swagger beside
+them. What API Gateway itself answers is copied: 404 {"message": "Not Found"} for no route,
+401 {"message": "Unauthorized"} for a missing or invalid token, 500 when the function fails."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from devtools.local.apigw import http_api_event, http_reply
+from devtools.local.console import say
+from devtools.local.control import PREFIX, Control
+from devtools.local.routes import RouteTable
+from devtools.local.swagger import SWAGGER_PATH, SwaggerUi, openapi_document
+from devtools.local.tokens import DevTokens, bearer_token
+from devtools.local.web import INTERNAL_ERROR, NOT_FOUND, UNAUTHORIZED, Reply, Request, json_reply
+from portal_reminders import clock
+
+log = logging.getLogger(__name__)
+
+Invoke = Callable[[str, dict[str, Any]], Any]
+T = TypeVar("T")
+RunAs = Callable[[str, Callable[[], Any]], Any]
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+class ApiProxy:
+    def __init__(self, routes: RouteTable, tokens: DevTokens, invoke: Invoke, run_as: RunAs) -> None:
+        self.routes = routes
+        self.tokens = tokens
+        self._invoke = invoke
+        self._run_as = run_as
+
+    def run_as_function(self, work: Callable[[], T]) -> T:
+        """Run `work` in the environment of the function that serves the routes."""
+        functions = sorted({route.function for route in self.routes.routes})
+        if not functions:
+            raise RuntimeError("the template has no HttpApi route")
+        return self._run_as(functions[0], work)
+
+    def handle(self, request: Request, host: str) -> Reply:
+        matched = self.routes.match(request.method, request.path)
+        if matched is None:
+            return json_reply(404, NOT_FOUND, indent=None)
+        claims = None
+        if matched.route.authorized:
+            token = bearer_token(request.header("Authorization"))
+            claims = self.tokens.verify(token) if token else None
+            if claims is None:
+                return json_reply(401, UNAUTHORIZED, indent=None)
+        event = http_api_event(request, matched, claims, clock.now(), host)
+        try:
+            return http_reply(self._invoke(matched.route.function, event))
+        except Exception:
+            log.exception("%s failed on %s", matched.route.function, matched.route.route_key)
+            return json_reply(500, INTERNAL_ERROR, indent=None)
+
+
+class Gateway:
+    """Binds at construction (so a taken port fails at once, before anything else starts)."""
+
+    def __init__(
+        self, host: str, port: int, api: ApiProxy, control: Control | None = None, quiet: bool = False
+    ) -> None:
+        self.api = api
+        self.control = control
+        self.swagger = SwaggerUi(lambda: api.run_as_function(openapi_document))
+        self.quiet = quiet
+        try:
+            self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                message = f"port {port} on {host} is already in use (another `make run`?)"
+                raise PortInUse(f"{message}; pick another: make run PORT={port + 1}") from error
+            raise
+        self._server.daemon_threads = True
+        self._thread: Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def host(self) -> str:
+        return self.url.removeprefix("http://")
+
+    def start(self) -> None:
+        self._thread = Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=30)
+        self._server.server_close()
+
+    def dispatch(self, request: Request) -> Reply:
+        if self.control is not None and (request.path == PREFIX or request.path.startswith(f"{PREFIX}/")):
+            return self.control.handle(request) or json_reply(404, NOT_FOUND)
+        if request.path == SWAGGER_PATH or request.path.startswith(f"{SWAGGER_PATH}/"):
+            return self.swagger.handle(request.path, request.query_params) or json_reply(404, NOT_FOUND)
+        return self.api.handle(request, self.host)
+
+
+def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "local-gateway"
+
+        def _serve(self) -> None:
+            started = time.monotonic()
+            target = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Request(
+                method=self.command,
+                path=target.path,
+                query=target.query,
+                headers=list(self.headers.items()),
+                body=self.rfile.read(length) if length else b"",
+                client_ip=self.client_address[0],
+            )
+            try:
+                reply = gateway.dispatch(request)
+            except Exception:
+                log.exception("gateway error on %s %s", request.method, request.path)
+                reply = json_reply(500, INTERNAL_ERROR)
+            self.send_response(reply.status)
+            names = {name.lower() for name, _ in reply.headers}
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            if "content-length" not in names:
+                self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+            if not gateway.quiet:
+                elapsed = (time.monotonic() - started) * 1000
+                say(f"{request.method} {self.path} -> {reply.status} ({elapsed:.0f} ms)")
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None  # one line per request comes from _serve
+
+    return Handler

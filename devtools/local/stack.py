@@ -1,0 +1,242 @@
+"""The whole local stack, started in order and stopped in reverse: gateway port, moto server,
+template.yaml deployed into it, the functions' runtime, the AWS calls it observes (SES for the
+outbox, EventBridge for delivery), the SQS pollers, the schedule, and the gateway."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from devtools.deploy import DeployedStack, deploy
+from devtools.local import endpoint
+from devtools.local.cfn import Resolver
+from devtools.local.console import say
+from devtools.local.control import Control
+from devtools.local.eventbus import EventBus, rules_from_stack
+from devtools.local.gateway import ApiProxy, Gateway
+from devtools.local.observe import CallObserver
+from devtools.local.outbox import Outbox
+from devtools.local.poller import SqsPoller, queue_mappings
+from devtools.local.routes import RouteTable, jwt_authorizer, routes_from_template
+from devtools.local.rules import FunctionTarget, function_targets, take_over_targets
+from devtools.local.runtime import FunctionSpec, LocalRuntime, add_layers_to_path, function_specs
+from devtools.local.schedule import Schedule, scheduled_functions
+from devtools.local.tokens import DevTokens
+from devtools.sam_template import load_template, translate
+from portal_reminders import clock
+
+STACK_NAME = "client-reminders"
+DEMO_FIRM = "demo-firm"
+DEMO_USER = "demo-user"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    moto_port: int = 0  # 0: any free port
+    schedule_seconds: float = 10.0  # 0: no periodic scan (ticks only)
+    log_level: str = "INFO"  # the template's LogLevel parameter
+    sender: str = "reminders@example.com"
+    issuer: str = "https://dev-tokens.local-stack.invalid/"  # a dummy: the gateway checks local tokens
+    audience: str = "local-dev"
+    quiet: bool = False  # no line per request
+
+
+@dataclass
+class LocalStack:
+    options: StackOptions = field(default_factory=StackOptions)
+    started_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._stoppers: list[tuple[str, Callable[[], None]]] = []
+
+    # lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        started = time.monotonic()
+        sam_template = load_template()
+        add_layers_to_path(sam_template)
+        self.tokens = DevTokens(self.options.issuer, [self.options.audience])
+        self.outbox = Outbox()
+        # the gateway binds first: a taken port fails before anything else starts
+        self.api = ApiProxy(RouteTable([]), self.tokens, self._invoke, self._run_as)
+        self.gateway = Gateway(self.options.host, self.options.port, self.api, quiet=self.options.quiet)
+        self._on_stop("gateway", self.gateway.stop)
+
+        self._start_aws(sam_template)
+        specs = self._start_functions(sam_template)
+        self._route_api()
+        targets = function_targets(
+            endpoint.client("events"), {spec.name: logical_id for logical_id, spec in specs.items()}
+        )
+        take_over_targets(endpoint.client("events"), targets)
+        self._start_event_bus(targets)
+        self._start_pollers(specs)
+        self._start_schedule(targets)
+
+        self.gateway.control = Control(
+            self.tokens, self.schedule, self.pollers, self.eventbus, self.outbox, self.status
+        )
+        self.gateway.start()
+        self.started_seconds = time.monotonic() - started
+        say(f"gateway on {self.gateway.url}; ready in {self.started_seconds:.1f} s")
+
+    def stop(self) -> None:
+        while self._stoppers:
+            name, stop = self._stoppers.pop()
+            try:
+                stop()
+            except Exception as error:  # keep stopping the rest
+                say(f"stopping {name} failed: {error}")
+
+    def _on_stop(self, name: str, stop: Callable[[], None]) -> None:
+        self._stoppers.append((name, stop))
+
+    # steps ------------------------------------------------------------------------------------
+
+    def _start_aws(self, sam_template: dict[str, Any]) -> None:
+        self.moto = endpoint.MotoEndpoint(self.options.host, self.options.moto_port)
+        moto_url = self.moto.start()
+        self._on_stop("moto server", self.moto.stop)
+        self.base_environment = endpoint.point_process_at(moto_url)
+        say(f"moto server (AWS endpoint) on {moto_url}")
+        self.parameters = {
+            "SenderAddress": self.options.sender,
+            "PortalBaseUrl": f"{self.gateway.url}/_local/portal",
+            "JwtIssuer": self.options.issuer,
+            "JwtAudience": self.options.audience,
+            "LogLevel": self.options.log_level,
+        }
+        self.deployed = self._deploy(sam_template)
+        self.translated = translate(sam_template)
+
+    def _start_functions(self, sam_template: dict[str, Any]) -> dict[str, FunctionSpec]:
+        awslambda = endpoint.client("lambda")
+        configurations = {
+            logical_id: awslambda.get_function_configuration(FunctionName=self.deployed.resources[logical_id])
+            for logical_id in self.deployed.environments
+        }
+        specs = function_specs(sam_template, configurations, self.deployed.environments)
+        self.runtime = LocalRuntime(specs, self.base_environment)
+        self._on_stop("functions", self.runtime.close)
+        return specs
+
+    def _route_api(self) -> None:
+        routes = routes_from_template(self.translated)
+        self.api.routes = RouteTable(routes)
+        resolver = Resolver({**self.parameters, "AWS::StackName": STACK_NAME}, self.deployed.resources)
+        self._check_authorizer(resolver, routes[0].api if routes else "")
+        functions = sorted({r.function for r in routes})
+        say(f"gateway: {len(routes)} HttpApi routes from template.yaml -> {', '.join(functions)}")
+
+    def _start_event_bus(self, targets: list[FunctionTarget]) -> None:
+        rules = rules_from_stack(targets)
+        self.eventbus = EventBus(rules, self._invoke, clock.now, dead_letters=endpoint.client("sqs"))
+        self.eventbus.start()
+        self._on_stop("event bus", self.eventbus.stop)
+        self.observer = CallObserver()
+        self.observer.subscribe("sesv2", "SendEmail", self.outbox.record_send_email)
+        self.observer.subscribe("eventbridge", "PutEvents", self.eventbus.on_put_events)
+        self.observer.install()
+        self._on_stop("observers", self.observer.uninstall)
+        delivered = ", ".join(f"{r.bus}/{r.name} -> {r.function}" for r in rules) or "no rule targets a function"
+        say(f"eventbridge: delivered in process: {delivered}")
+
+    def _start_pollers(self, specs: dict[str, FunctionSpec]) -> None:
+        functions = {logical_id: spec.name for logical_id, spec in specs.items()}
+        mappings = queue_mappings(endpoint.client("lambda"), endpoint.client("sqs"), functions)
+        self.pollers = [SqsPoller(m, self._invoke, endpoint.client("sqs")) for m in mappings]
+        for poller in self.pollers:
+            poller.start()
+            self._on_stop(f"poller {poller.mapping.function}", poller.stop)
+            mapping = poller.mapping
+            failures = "on" if mapping.report_failures else "off"
+            say(
+                f"sqs: {mapping.queue_arn.rsplit(':', 1)[-1]} -> {mapping.function} (batch {mapping.batch_size}, "
+                f"window {mapping.batching_window_seconds} s, partial batch failures {failures})"
+            )
+
+    def _start_schedule(self, targets: list[FunctionTarget]) -> None:
+        seconds = self.options.schedule_seconds
+        self.schedule = Schedule(scheduled_functions(targets), self._invoke, seconds)
+        self.schedule.start()
+        self._on_stop("schedule", self.schedule.stop)
+        for target in self.schedule.targets:
+            every = f"every {seconds:g} s" if seconds > 0 else "on tick only"
+            say(f"schedule: {target.function} {every} (deployed as {target.expression})")
+
+    def _deploy(self, sam_template: dict[str, Any]) -> DeployedStack:
+        started = time.monotonic()
+        deployed = deploy(
+            endpoint.client("cloudformation"),
+            endpoint.client("s3"),
+            endpoint.client("lambda"),
+            self.parameters,
+            STACK_NAME,
+        )
+        endpoint.client("sesv2").create_email_identity(EmailIdentity=self.options.sender)
+        types = {logical_id: r["Type"] for logical_id, r in sam_template["Resources"].items()}
+        missing = sorted(
+            f"{logical_id} ({kind})"
+            for logical_id, kind in types.items()
+            if logical_id not in deployed.resources and kind != "AWS::Serverless::LayerVersion"  # on sys.path
+        )
+        say(
+            f"deployed template.yaml as stack {STACK_NAME} in {time.monotonic() - started:.1f} s: "
+            f"{len(deployed.resources)} resources; sender {self.options.sender} verified in SES"
+        )
+        if missing:
+            say(f"  moto's stack lists no id for {', '.join(missing)}; the local gateway serves the HTTP API")
+        return deployed
+
+    def _check_authorizer(self, resolver: Resolver, api_id: str) -> None:
+        """The dev tokens carry the issuer and audience the template's authorizer is deployed with."""
+        config = resolver.value(jwt_authorizer(self.translated, api_id)) if api_id else {}
+        if config:
+            self.tokens.issuer = str(config.get("issuer", self.tokens.issuer))
+            audience = config.get("audience", self.tokens.audiences)
+            audiences = audience if isinstance(audience, list) else str(audience).split(",")
+            self.tokens.audiences = [str(a).strip() for a in audiences]
+
+    def _invoke(self, function: str, event: dict[str, Any]) -> Any:
+        return self.runtime.invoke(function, event)
+
+    def _run_as(self, function: str, work: Callable[[], Any]) -> Any:
+        return self.runtime.run_as(function, work)
+
+    # what the banner and /_local/status show --------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def moto_url(self) -> str:
+        return self.moto.url
+
+    def demo_token(self) -> str:
+        return self.tokens.issue(DEMO_FIRM, DEMO_USER)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "clock": f"{clock.now():%Y-%m-%dT%H:%M:%SZ}",
+            "api_url": self.url,
+            "aws_endpoint": self.moto_url,
+            "stack": {"name": self.deployed.name, "outputs": self.deployed.outputs},
+            "invocations": dict(self.runtime.invocations),
+            "schedule": {"interval_seconds": self.options.schedule_seconds, "runs": self.schedule.runs},
+            "queues": [
+                {
+                    "function": p.mapping.function,
+                    "queue": p.mapping.queue_url,
+                    "succeeded": p.succeeded,
+                    "failed": p.failed,
+                }
+                for p in self.pollers
+            ],
+            "events_delivered": len(self.eventbus.delivered),
+            "emails_sent": len(self.outbox.mails()),
+        }

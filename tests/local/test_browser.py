@@ -1,0 +1,140 @@
+"""Real browser tests: headless Chromium (Debian's chromium and chromium-driver, which `make test`
+installs when it runs as root) against the running local stack. The outbox page shows the sent
+reminder as the client sees it, a screenshot of it is kept as an artifact, and Swagger UI loads
+the API's OpenAPI document with no internet."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.local.conftest import ARTIFACTS, LOOPBACK, RunningStack
+
+pytestmark = pytest.mark.allow_hosts(LOOPBACK)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# The closed network makes a default Chromium hang on updates, sync and QUIC probes.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,2000",
+]
+
+
+def _browser_missing() -> str | None:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return None
+    return (
+        f"{' and '.join(missing)} not installed: the browser tests need Debian's chromium and chromium-driver, "
+        "which `make test` installs with apt-get when it runs as root"
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"in CI the browser tests must run: {missing}")
+        pytest.skip(missing)
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_the_outbox_page_shows_the_reminder_as_the_client_sees_it(
+    local_stack: RunningStack, browser: WebDriver
+) -> None:
+    # Given an invoice sent to a notify contact, and a tick three days later
+    client = local_stack.new_firm()
+    client.expect(200, "PUT", "/firm", {"name": "Silva & Harper Accounting"})
+    contacts = [{"name": "Olivia Harper", "email": "olivia.browser@example.com", "notify": True}]
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": contacts})
+    title = "Invoice 1042: 2026 tax return"
+    client.expect(
+        201,
+        "POST",
+        f"/accounts/{account['id']}/action-items",
+        {
+            "kind": "invoice",
+            "title": title,
+            "invoice": {"amount": "1250.00", "currency": "USD", "due_date": "2027-01-15"},
+            "reminders": {"enabled": True, "days_between": 3},
+        },
+    )
+    local_stack.tick(timedelta(days=3, minutes=1))
+
+    # When the outbox page is opened
+    browser.get(f"{local_stack.url}/_local/outbox.html")
+    mails = WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_all_elements_located((By.CSS_SELECTOR, "article.mail"))
+    )
+
+    # Then the newest mail is the reminder, to the contact, in English
+    newest = mails[0]
+    subject = newest.find_element(By.CSS_SELECTOR, "h2.subject").text
+    assert subject.startswith("Reminder: ")
+    assert title in subject
+    assert newest.get_attribute("data-to") == "olivia.browser@example.com"
+    assert "olivia.browser@example.com" in newest.text
+    assert newest.get_attribute("data-language") == "en"
+
+    # And its HTML part renders the invoice as the client would read it
+    frame = newest.find_element(By.CSS_SELECTOR, "iframe.body")
+    browser.execute_script("arguments[0].scrollIntoView()", frame)
+    browser.switch_to.frame(frame)
+    body = WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.TAG_NAME, "body")))
+    assert title in body.text
+    assert "1,250.00" in body.text
+    browser.switch_to.default_content()
+    browser.execute_script("arguments[0].scrollIntoView()", newest)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    email_png, page_png = ARTIFACTS / "outbox.png", ARTIFACTS / "outbox-page.png"
+    assert newest.screenshot(str(email_png))
+    assert browser.save_screenshot(str(page_png))
+    assert email_png.stat().st_size > 5_000
+    print(f"\nscreenshots: {email_png} (the reminder email), {page_png} (the outbox page)")  # noqa: T201 - where the artifact is
+
+
+def test_swagger_ui_loads_the_openapi_document_offline(local_stack: RunningStack, browser: WebDriver) -> None:
+    browser.get(f"{local_stack.url}/swagger")
+
+    title = WebDriverWait(browser, 60).until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, ".information-container .title"))
+    )
+    operations = browser.find_elements(By.CSS_SELECTOR, ".opblock")
+
+    assert "Client reminders API" in title.text
+    assert len(operations) >= 10
+    paths = {element.text for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert "/accounts/{account_id}/action-items" in {p.replace("\u200b", "") for p in paths}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "swagger.png"))

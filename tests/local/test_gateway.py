@@ -1,0 +1,133 @@
+"""The local gateway over HTTP against a running local stack: API Gateway's answers for no route
+and no token, routing with path parameters, the clock tick that sends reminders, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from devtools.local.routes import routes_from_template
+from devtools.sam_template import translate
+from tests.local.conftest import LOOPBACK, RunningStack
+
+pytestmark = pytest.mark.allow_hosts(LOOPBACK)
+
+REMINDERS = {"enabled": True, "days_between": 3, "max_reminders": 2}
+CONTACTS = [
+    {"name": "Olivia Harper", "email": "olivia@example.com", "notify": True},
+    {"name": "Noah Harper", "email": "noah@example.com", "notify": False},
+]
+
+
+def test_a_request_without_a_valid_token_gets_401_like_the_jwt_authorizer(local_stack: RunningStack) -> None:
+    # Given a token whose signature was tampered with
+    token = local_stack.new_firm().token or ""
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+
+    # When the API is called with no token, a forged one, and a valid one
+    anonymous = local_stack.client().call("GET", "/firm")
+    tampered = local_stack.client(forged).call("GET", "/firm")
+    valid = local_stack.client(token).call("GET", "/firm")
+
+    # Then only the valid token reaches the function
+    assert (anonymous.status, anonymous.body) == (401, {"message": "Unauthorized"})
+    assert (tampered.status, tampered.body) == (401, {"message": "Unauthorized"})
+    assert valid.status == 200
+
+
+def test_an_unknown_route_gets_404_like_api_gateway(local_stack: RunningStack) -> None:
+    client = local_stack.new_firm()
+
+    assert client.call("GET", "/no-such-route").body == {"message": "Not Found"}
+    assert client.call("DELETE", "/firm").status == 404  # a known path, but not that method
+    assert local_stack.client().call("GET", "/no-such-route").status == 404  # no route: no authorizer either
+
+
+def test_path_parameters_are_routed_to_the_function(local_stack: RunningStack) -> None:
+    # Given an account
+    client = local_stack.new_firm()
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": CONTACTS})
+
+    # When it is read by id, and an id that does not exist is read
+    found = client.call("GET", f"/accounts/{account['id']}")
+    missing = client.call("GET", "/accounts/acc_00000000000000000000000000000000")
+
+    # Then the function got the path parameter each time (its own 404 shape, not the gateway's)
+    assert (found.status, found.body["id"]) == (200, account["id"])
+    assert missing.status == 404
+    assert missing.body["error"]["code"] == "not_found"
+
+
+def test_a_tick_three_days_later_moves_the_clock_and_sends_the_reminder(local_stack: RunningStack) -> None:
+    # Given an organizer with reminders every 3 days, emailed to the account's notify contact
+    client = local_stack.new_firm()
+    client.expect(200, "PUT", "/firm", {"name": "Silva Contabilidade"})
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": CONTACTS})
+    item = client.expect(
+        201,
+        "POST",
+        f"/accounts/{account['id']}/action-items",
+        {"kind": "organizer", "title": "2026 Tax Organizer", "reminders": REMINDERS},
+    )
+
+    # When the clock is ticked three days (and a minute) later
+    tick = local_stack.tick(timedelta(days=3, minutes=1))
+
+    # Then the scan claimed it, the send function emailed it, and the item records it at the new time
+    assert tick["scans"][0]["result"]["claimed"] >= 1
+    assert tick["emails_sent"] >= 1
+    reminded = client.expect(200, "GET", f"/action-items/{item['id']}")
+    assert reminded["reminders"]["sent"] == 1
+    ticked_to = datetime.fromisoformat(tick["clock"]["to"])
+    emailed = datetime.fromisoformat(reminded["last_emailed_at"])
+    assert timedelta(0) <= emailed - ticked_to < timedelta(seconds=30)  # on the moved clock
+    mails = [
+        m for m in local_stack.client().expect(200, "GET", "/_local/outbox")["items"] if item["title"] in m["subject"]
+    ]
+    assert [m["subject"].startswith("Reminder: ") for m in mails] == [True, False]  # newest first
+    assert mails[0]["to"] == ["olivia@example.com"]
+    assert mails[0]["sent_at"] == reminded["last_emailed_at"]
+    assert mails[0]["language"] == "en"
+    assert "Silva Contabilidade" in mails[0]["html"]
+
+
+def test_the_outbox_json_lists_every_mail_newest_first(local_stack: RunningStack) -> None:
+    client = local_stack.new_firm()
+    account = client.expect(
+        201, "POST", "/accounts", {"name": "Oliveira Ltda.", "language": "pt", "contacts": CONTACTS}
+    )
+    client.expect(201, "POST", f"/accounts/{account['id']}/action-items", {"kind": "signature", "title": "Procuração"})
+
+    outbox = local_stack.client().expect(200, "GET", "/_local/outbox")
+
+    assert outbox["count"] == len(outbox["items"]) >= 1
+    newest = outbox["items"][0]
+    assert set(newest) >= {"message_id", "sent_at", "sender", "to", "subject", "language", "html", "text"}
+    assert (newest["to"], newest["language"]) == (["olivia@example.com"], "pt")
+    times = [m["sent_at"] for m in outbox["items"]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_the_clock_only_moves_forward(local_stack: RunningStack) -> None:
+    earlier = (local_stack.clock() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    refused = local_stack.client().call("POST", "/_local/tick", {"at": earlier})
+    malformed = local_stack.client().call("POST", "/_local/tick", {"at": "next tuesday"})
+
+    assert (refused.status, refused.body["error"]["code"]) == (409, "conflict")
+    assert malformed.status == 400
+
+
+def test_tokens_are_issued_only_for_sane_ids(local_stack: RunningStack) -> None:
+    refused = local_stack.client().call("POST", "/_local/token", {"firm_id": "", "sub": "user-1"})
+
+    assert (refused.status, refused.body["error"]["code"]) == (422, "validation_error")
+
+
+def test_the_served_openapi_document_has_every_route_of_the_template(local_stack: RunningStack) -> None:
+    document = local_stack.client().expect(200, "GET", "/swagger/openapi.json")
+
+    documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    routes = {(route.method, route.path) for route in routes_from_template(translate())}
+    assert routes <= documented

@@ -1,0 +1,117 @@
+"""Every sample event in events/ is a valid event for `sam local invoke`: the shape AWS sends
+for its trigger, and a function in template.yaml that has that trigger."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.local.eventbus import matches
+from devtools.local.routes import RouteTable, routes_from_template
+from devtools.sam_template import load_template, translate
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SAMPLES = sorted(EVENTS.glob("*.json"))
+TEMPLATE = load_template()
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def functions_with_trigger(kind: str) -> set[str]:
+    return {
+        logical_id
+        for logical_id, resource in TEMPLATE["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and any(event["Type"] == kind for event in resource["Properties"].get("Events", {}).values())
+    }
+
+
+def kind_of(event: dict[str, Any]) -> str:
+    if event.get("version") == "2.0" and "routeKey" in event:
+        return "HttpApi"
+    if event.get("detail-type") == "Scheduled Event":
+        return "Schedule"
+    if (
+        isinstance(event.get("Records"), list)
+        and event["Records"]
+        and event["Records"][0].get("eventSource") == "aws:sqs"
+    ):
+        return "SQS"
+    if "detail-type" in event and "source" in event:
+        return "EventBridgeRule"
+    return "unknown"
+
+
+def check_http_api(event: dict[str, Any]) -> None:
+    http = event["requestContext"]["http"]
+    assert {"method", "path", "protocol", "sourceIp", "userAgent"} <= set(http)
+    assert event["routeKey"] == event["requestContext"]["routeKey"]
+    assert event["rawPath"] == http["path"]
+    assert isinstance(event["headers"], dict)
+    assert all(name == name.lower() for name in event["headers"])
+    assert isinstance(event["isBase64Encoded"], bool)
+    assert isinstance(event.get("body", ""), str)
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    assert {"sub", "custom:firm_id"} <= set(claims)
+    # the route exists in the template, and routing the raw path there gives the same parameters
+    method, path = event["routeKey"].split(" ", 1)
+    matched = RouteTable(routes_from_template(translate(TEMPLATE))).match(method, event["rawPath"])
+    assert matched is not None, f"no route {event['routeKey']} in template.yaml"
+    assert matched.route.path == path
+    assert matched.path_parameters == event.get("pathParameters", {})
+
+
+def check_schedule(event: dict[str, Any]) -> None:
+    assert event["source"] == "aws.events"
+    assert event["version"] == "0"
+    assert ISO_UTC.match(event["time"]), "time must be ISO 8601 UTC, as EventBridge sends it"
+    assert isinstance(event["detail"], dict)
+    assert all(r.startswith("arn:aws:events:") for r in event["resources"])
+    assert {"id", "account", "region"} <= set(event)
+
+
+def check_sqs(event: dict[str, Any]) -> None:
+    for record in event["Records"]:
+        assert {"messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody"} <= set(record)
+        assert isinstance(record["body"], str)
+        assert record["eventSourceARN"].startswith("arn:aws:sqs:")
+        assert {"ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"} <= set(
+            record["attributes"]
+        )
+        assert re.match(r"^[0-9a-f]{32}$", record["md5OfBody"])
+        assert record["awsRegion"]
+
+
+def check_event_rule(event: dict[str, Any]) -> None:
+    assert event["version"] == "0"
+    assert ISO_UTC.match(event["time"])
+    assert isinstance(event["detail"], dict)
+    assert {"id", "account", "region", "resources"} <= set(event)
+    patterns = [
+        event_source["Properties"]["Pattern"]
+        for logical_id in functions_with_trigger("EventBridgeRule")
+        for event_source in TEMPLATE["Resources"][logical_id]["Properties"]["Events"].values()
+        if event_source["Type"] == "EventBridgeRule"
+    ]
+    assert any(matches(pattern, event) for pattern in patterns), "no EventBridgeRule of the template matches it"
+
+
+CHECKS = {"HttpApi": check_http_api, "Schedule": check_schedule, "SQS": check_sqs, "EventBridgeRule": check_event_rule}
+
+
+def test_there_are_sample_events() -> None:
+    assert SAMPLES, "events/ holds the sample events for sam local invoke"
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[p.name for p in SAMPLES])
+def test_each_sample_event_is_valid_for_sam_local_invoke(path: Path) -> None:
+    event = json.loads(path.read_text())
+
+    kind = kind_of(event)
+
+    assert kind != "unknown", f"{path.name} is not an event of any trigger the template uses"
+    assert functions_with_trigger(kind), f"{path.name} is a {kind} event, but no function has a {kind} trigger"
+    CHECKS.get(kind, lambda _: None)(event)
