@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from portal_reminders.budget import within_budget
 from portal_reminders.models.events import parse_scheduled_event
 from portal_reminders.observability import logger, metrics, tracer
 from portal_reminders.reminders.scan import run_scan
@@ -18,6 +19,7 @@ SAFETY_MARGIN_MS = 20_000
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
+@within_budget
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tick = parse_scheduled_event(event)
     services = get_services()

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from portal_reminders.budget import within_budget
 from portal_reminders.models.events import require_sqs_records
 from portal_reminders.observability import logger, metrics, tracer
 from portal_reminders.reminders.sending import process_send_record
@@ -30,6 +31,7 @@ def record_handler(record: SQSRecord) -> str:
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
+@within_budget
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     require_sqs_records(event)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 import pytest
 
+from functions.api import handler as api_handler
 from tests.support.aws import REGION, TABLE_NAME
+from tests.support.events import FakeLambdaContext, api_event
 from tests.support.world import World
 
 MISSING_ACCOUNT = "acc_00000000000000000000000000000000"
@@ -441,3 +444,40 @@ def test_a_token_for_another_status_is_rejected(world: World, seeded: dict[str, 
 def test_unknown_routes_are_not_found(world: World) -> None:
     reply = world.api("DELETE", "/firm")
     assert (reply.status, reply.error_code) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "base64", "message"),
+    [
+        ("[" * 20_000 + "]" * 20_000, {}, False, "nested too deeply"),
+        ("//79", {}, True, "not UTF-8"),
+        ('{"name": "x"}', {"content-type": "text/plain"}, False, "must be JSON"),
+        ("name=x", {"content-type": "application/x-www-form-urlencoded"}, False, "must be JSON"),
+    ],
+)
+def test_bodies_that_are_not_json_text_are_bad_requests(
+    world: World, seeded: dict[str, Any], body: str, headers: dict[str, str], base64: bool, message: str
+) -> None:
+    event = api_event("POST", "/accounts", body, claims={"sub": "user-1", "custom:firm_id": "firm-a"}, headers=headers)
+    event["isBase64Encoded"] = base64
+    before = table_snapshot()
+    response = api_handler.lambda_handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 400
+    assert message in json.loads(response["body"])["error"]["message"]
+    assert table_snapshot() == before
+
+
+def test_an_account_holds_at_most_fifty_contacts(world: World, seeded: dict[str, Any]) -> None:
+    account = world.create_account(contacts=[{"name": f"P{n}", "email": f"p{n}@x.example.com"} for n in range(50)])
+    reply = world.api(
+        "POST", f"/accounts/{account['id']}/contacts", {"name": "One more", "email": "more@x.example.com"}
+    )
+    assert reply.status == 422
+    assert "at most 50" in reply.body["error"]["message"]
+
+
+@pytest.mark.parametrize("name", ["Silva\r\nBcc: victim@example.org", "Tab\tinside", "null\x00byte"])
+def test_names_with_control_characters_are_refused(world: World, seeded: dict[str, Any], name: str) -> None:
+    reply = world.api("PUT", "/firm", {"name": name})
+    assert reply.status == 422
+    assert reply.body["error"]["details"][0]["field"] == "name"

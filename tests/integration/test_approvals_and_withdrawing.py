@@ -3,15 +3,19 @@ the api, the send queue and the scan."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.conftest import START
+from tests.support.aws import template_limit
+from tests.support.faults import ses_errors
 from tests.support.world import World
 
 DAY = timedelta(days=1)
+VISIBILITY = timedelta(seconds=template_limit("Send", "VisibilityTimeoutSeconds") + 1)
 
 
 @pytest.fixture
@@ -267,3 +271,111 @@ def test_payments_apply_to_pending_invoices_only(world: World) -> None:
     assert world.api("POST", f"/action-items/{organizer['id']}/payments", {"amount": "1"}).status == 422
     assert world.api("POST", f"/action-items/{paid['id']}/payments", {"amount": "1"}).status == 409
     assert world.api("POST", f"/action-items/{cancelled['id']}/payments", {"amount": "1"}).status == 409
+
+
+# failures, volume and odd input in approval requests ----------------------------------------------
+
+
+def _request_and_drain(world: World, body: dict[str, Any] | None = None) -> None:
+    world.api("POST", "/approvals/request-pending", body)
+    world.drain()
+    world.drain()
+
+
+def test_addresses_rejected_in_an_approval_request_are_audited_as_email_failed(
+    world: World, approvals: dict[str, Any]
+) -> None:
+    # Given SES rejecting Bruno's address for good
+    world.time.move_to(START + DAY)
+    with ses_errors(lambda to, _: "MessageRejected" if to.startswith("bruno") else None):
+        _request_and_drain(world)
+
+    # Then Ana's document records the request to Ana, and an email_failed for Bruno
+    audit = world.api("GET", f"/action-items/{approvals['docs']['first'][0]}/audit").body["items"]
+    assert [e["type"] for e in audit[-2:]] == ["approval_requested", "email_failed"]
+    assert audit[-2]["recipients"] == ["ana@client.example.com"]
+    assert audit[-1]["recipients"] == ["bruno@client.example.com"]
+
+
+def test_an_approval_request_that_reached_nobody_does_not_count_as_a_reminder(
+    world: World, approvals: dict[str, Any]
+) -> None:
+    # Given every address rejected
+    doc = approvals["docs"]["first"][0]
+    before = world.api("GET", f"/action-items/{doc}").body
+    world.time.move_to(START + DAY)
+    with ses_errors(lambda *_: "MessageRejected"):
+        _request_and_drain(world)
+
+    # Then the document's schedule and task position did not move, and the audit says why
+    after = world.api("GET", f"/action-items/{doc}").body
+    assert (after["last_emailed_at"], after["reminders"]["next_at"]) == (
+        before["last_emailed_at"],
+        before["reminders"]["next_at"],
+    )
+    audit = world.api("GET", f"/action-items/{doc}/audit").body["items"]
+    assert [e["type"] for e in audit[-2:]] == ["approval_requested", "email_failed"]
+    assert audit[-2]["details"]["nobody_emailed"] is True
+
+
+def test_an_approval_request_the_mail_service_never_takes_ends_as_email_failed(
+    world: World, approvals: dict[str, Any]
+) -> None:
+    # Given an SES that refuses everything, through every receive of the account's message
+    world.api("POST", "/approvals/request-pending")
+    world.send(world.receive())  # the fan-out itself, which emails nobody
+    with ses_errors(lambda *_: "SendingPausedException"):
+        for _ in range(template_limit("Send", "MaxReceiveCount")):
+            world.drain()
+            world.time.shift(VISIBILITY)
+
+    # Then every document records the failure instead of the request vanishing in the DLQ
+    for doc in approvals["docs"]["first"] + approvals["docs"]["second"]:
+        audit = world.api("GET", f"/action-items/{doc}/audit").body["items"]
+        assert audit[-1]["type"] == "email_failed"
+        assert audit[-1]["details"]["mode"] == "approvals"
+
+
+def test_a_contact_emailed_before_ses_throttled_is_not_emailed_again(world: World, approvals: dict[str, Any]) -> None:
+    world.api("POST", "/approvals/request-pending", {"account_ids": [approvals["accounts"][0]["id"]]})
+    world.send(world.receive())  # the fan-out
+    before = len(world.mail)
+    with ses_errors(lambda to, _: "TooManyRequestsException" if to.startswith("bruno") else None):
+        world.drain()
+    world.time.shift(VISIBILITY)
+    world.drain()
+
+    requests = world.mail[before:]
+    assert sorted(r for m in requests for r in m.to) == ["ana@client.example.com", "bruno@client.example.com"]
+
+
+def test_many_accounts_and_many_documents_are_fanned_out_in_parts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 12 accounts with one document each, and one with five (more than a part holds here)
+    monkeypatch.setattr("portal_reminders.reminders.approvals.APPROVALS_PER_MESSAGE", 2)
+    contact = [{"name": "C", "email": "c@client.example.com", "notify": True}]
+    for n in range(12):
+        world.send_item(world.create_account(contacts=contact)["id"], kind="approval", title=f"Doc {n}")
+    big = world.create_account(contacts=[{"name": "B", "email": "b@client.example.com", "notify": True}])
+    for n in range(5):
+        world.send_item(big["id"], kind="approval", title=f"Big {n}")
+    before = len(world.mail)
+
+    # When approval is requested for everything
+    reply = world.api("POST", "/approvals/request-pending")
+    world.drain()
+    world.drain()
+
+    # Then each small account got one email, and the big one three (2 + 2 + 1 documents)
+    assert reply.body == {"accepted": True, "accounts": 13, "documents": 17}
+    new = world.mail[before:]
+    assert len([m for m in new if m.to == ["c@client.example.com"]]) == 12
+    assert len([m for m in new if m.to == ["b@client.example.com"]]) == 3
+
+
+def test_a_message_with_characters_sqs_refuses_is_queued_escaped(world: World, approvals: dict[str, Any]) -> None:
+    world.api("POST", "/approvals/request-pending", {"message": "Obrigado \ufffe\uffff ✓"})
+    [raw] = [m["Body"] for m in world.receive()]
+    assert raw.isascii()
+    assert json.loads(raw)["message"] == "Obrigado \ufffe\uffff ✓"

@@ -3,12 +3,19 @@ reminder retried forever (SPEC §4: claims, leases, idempotent sends, DLQ, email
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 
+from functions.send import handler as send_handler
+from portal_reminders.repository.records import ItemRecord
 from tests.conftest import START
 from tests.support.aws import REGION, template_limit
+from tests.support.events import FakeLambdaContext, sqs_event
 from tests.support.faults import ses_errors
 from tests.support.world import World
 
@@ -240,3 +247,77 @@ def test_a_resend_the_mail_service_could_not_take_is_queued(world: World) -> Non
     assert sorted(r for m in resent for r in m.to) == ["ana@client.example.com", "bruno@client.example.com"]
     audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
     assert [e["details"].get("message") for e in audit if e["type"] == "reminder_sent"] == ["Reminder from Beatriz"]
+
+
+@contextmanager
+def dynamodb_errors(operation: str, code: str, times: int, reasons: list[str] | None = None) -> Iterator[list[str]]:
+    """The next `times` calls of `operation` on the functions' DynamoDB client fail with `code`
+    (and transaction cancellation `reasons`): what real DynamoDB answers when writes to one item
+    overlap, which moto never does."""
+    client = ItemRecord._get_connection().connection.client
+    seen: list[str] = []
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if len(seen) >= times:
+            return None
+        seen.append(code)
+        parsed: dict[str, Any] = {
+            "Error": {"Code": code, "Message": f"simulated {code}"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        if reasons:
+            parsed["CancellationReasons"] = [{"Code": reason} for reason in reasons]
+        return AWSResponse("https://dynamodb.us-east-1.amazonaws.com", 400, {}, None), parsed
+
+    client.meta.events.register_first(f"before-call.dynamodb.{operation}", answer, unique_id="test-dynamodb-errors")
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister(f"before-call.dynamodb.{operation}", unique_id="test-dynamodb-errors")
+
+
+def test_a_write_that_collides_with_a_transaction_is_retried_not_a_500(world: World) -> None:
+    # Given an item, and DynamoDB refusing the next write because a transaction holds the item
+    account = world.create_account()
+    item = world.send_item(account["id"], reminders={"enabled": True})
+
+    # When the firm changes its settings
+    with dynamodb_errors(
+        "TransactWriteItems", "TransactionCanceledException", times=1, reasons=["TransactionConflict", "None"]
+    ) as refused:
+        reply = world.api("PATCH", f"/action-items/{item['id']}/reminders", {"days_between": 5})
+
+    # Then the change was retried and made
+    assert refused == ["TransactionCanceledException"]
+    assert reply.status == 200
+    assert reply.body["reminders"]["days_between"] == 5
+
+
+def test_a_scan_survives_an_item_it_cannot_claim(world: World) -> None:
+    # Given three due reminders, and the first claim failing with a DynamoDB error
+    account = world.create_account(contacts=[])
+    for n in range(3):
+        world.send_item(account["id"], title=f"Item {n}", reminders={"enabled": True})
+
+    with dynamodb_errors("UpdateItem", "InternalServerError", times=1):
+        report = world.scan(START + 3 * DAY)
+
+    # Then the other two were claimed and queued, and the third is claimed by the next tick
+    assert (report["claimed"], report["errors"], report["queued"]) == (2, 1, 2)
+    assert world.scan(START + 3 * DAY + timedelta(minutes=5))["claimed"] == 1
+
+
+def test_a_send_without_time_left_stops_before_emailing_and_is_retried(world: World) -> None:
+    # Given a queued reminder, and a send invocation that starts with almost no time left
+    _item_with_due_reminder(world)
+    world.scan(START + 3 * DAY)
+    messages = world.receive()
+
+    response = send_handler.lambda_handler(sqs_event(messages), FakeLambdaContext(remaining_ms=1_000))
+
+    # Then the record is reported failed before any email, and a later delivery sends it once
+    assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+    assert len(world.mail) == 2
+    world.time.shift(VISIBILITY)
+    world.drain()
+    assert len(world.mail) == 4

@@ -14,11 +14,13 @@ import time_machine
 from moto import mock_aws
 
 from devtools.deploy import DeployedStack, deploy
+from devtools.local.rules import FunctionTarget, function_targets, take_over_targets
 from tests.conftest import START
 from tests.support.aws import REGION, verify_sender
 from tests.support.world import Queues, World
 
 DAY = timedelta(days=1)
+FUNCTIONS = ("ApiFunction", "ScanFunction", "SendFunction", "AutomationsFunction")
 PARAMETERS = {
     "SenderAddress": "no-reply@reminders.example.org",
     "PortalBaseUrl": "https://clients.example.org",
@@ -28,7 +30,7 @@ PARAMETERS = {
 
 
 @pytest.fixture
-def stack(traveller: time_machine.Coordinates) -> Iterator[DeployedStack]:
+def deployment(traveller: time_machine.Coordinates) -> Iterator[tuple[DeployedStack, list[FunctionTarget]]]:
     with mock_aws():
         deployed = deploy(
             boto3.client("cloudformation", region_name=REGION),
@@ -37,7 +39,18 @@ def stack(traveller: time_machine.Coordinates) -> Iterator[DeployedStack]:
             PARAMETERS,
         )
         verify_sender(PARAMETERS["SenderAddress"])
-        yield deployed
+        # moto's EventBridge cannot invoke functions (its PutEvents fails on a rule with one): the
+        # test delivers the events to the functions itself, as the local stack does
+        events = boto3.client("events", region_name=REGION)
+        functions = {deployed.outputs[f"{name}Name"]: name for name in FUNCTIONS}
+        targets = function_targets(events, functions)
+        take_over_targets(events, targets)
+        yield deployed, targets
+
+
+@pytest.fixture
+def stack(deployment: tuple[DeployedStack, list[FunctionTarget]]) -> DeployedStack:
+    return deployment[0]
 
 
 @pytest.fixture
@@ -46,17 +59,21 @@ def deployed_world(stack: DeployedStack, traveller: time_machine.Coordinates, mo
     return World(queues, traveller, environments=stack.environments, monkeypatch=monkeypatch)
 
 
-def test_the_stack_wires_schedule_queue_and_dead_letter_queue(stack: DeployedStack) -> None:
-    # Given the deployed stack
-    events = boto3.client("events", region_name=REGION)
+def test_the_stack_wires_schedule_bus_queue_and_dead_letter_queues(
+    deployment: tuple[DeployedStack, list[FunctionTarget]],
+) -> None:
+    # Given the deployed stack and the functions its rules target
+    stack, targets = deployment
+    by_function = {t.function: t for t in targets}
     awslambda = boto3.client("lambda", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
 
     # Then the scan runs on the schedule, every 5 minutes by default
-    rule = events.describe_rule(Name=stack.resources["ScanFunctionTick"])
-    assert rule["ScheduleExpression"] == "rate(5 minutes)"
-    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-    assert [t["Arn"].rsplit(":", 1)[-1] for t in targets] == [stack.outputs["ScanFunctionName"]]
+    assert by_function["ScanFunction"].rule["ScheduleExpression"] == "rate(5 minutes)"
+
+    # And JobEnteredStage on the stack's bus reaches the automations function
+    assert by_function["AutomationsFunction"].bus == stack.outputs["EventBusName"]
+    assert json.loads(by_function["AutomationsFunction"].rule["EventPattern"]) == {"detail-type": ["JobEnteredStage"]}
 
     # And send consumes the queue in batches, reporting partial failures
     [mapping] = awslambda.list_event_source_mappings(FunctionName=stack.outputs["SendFunctionName"])[
@@ -115,3 +132,50 @@ def test_send_remind_and_complete_against_the_deployed_stack(deployed_world: Wor
     assert len(world.mail) == 4
     audit = world.api("GET", f"/accounts/{account['id']}/audit").body["items"]
     assert [e["type"] for e in audit] == ["item_sent", "reminder_sent", "completed"]
+
+
+def test_a_stage_automation_and_an_approval_request_against_the_deployed_stack(deployed_world: World) -> None:
+    world = deployed_world
+    account = world.create_account()
+
+    # Given a pipeline whose first stage sends a proposal with reminders
+    template = world.api("POST", "/templates", {"kind": "proposal", "name": "EL", "title": "Engagement letter"})
+    pipeline = world.api(
+        "POST",
+        "/pipelines",
+        {
+            "name": "Onboarding",
+            "stages": [
+                {
+                    "name": "Start",
+                    "automations": [
+                        {"action": "send_proposal", "template_id": template.body["id"], "reminders": {"enabled": True}}
+                    ],
+                }
+            ],
+        },
+    ).body
+
+    # When a job enters the stage, and the bus delivers the event to the automations function
+    job = world.api(
+        "POST",
+        f"/pipelines/{pipeline['id']}/jobs",
+        {"account_id": account["id"], "stage_id": pipeline["stages"][0]["id"]},
+    )
+    [ran] = world.deliver_events()
+
+    # Then the proposal was created and sent, and is reminded three days later
+    assert job.status == 201
+    assert ran["status"] == "ran"
+    assert world.mail[-1].subject.endswith("“Engagement letter”") or "Engagement letter" in world.mail[-1].subject
+    assert world.scan(START + 3 * DAY)["claimed"] == 1
+    world.drain()
+    assert world.mail[-1].subject.startswith("Reminder: ")
+
+    # And a request for approvals is fanned out through the stack's queue
+    world.send_item(account["id"], kind="approval", title="Statements 2025")
+    reply = world.api("POST", "/approvals/request-pending")
+    world.drain()
+    world.drain()
+    assert reply.body == {"accepted": True, "accounts": 1, "documents": 1}
+    assert "Statements 2025" in world.mail[-1].html

@@ -20,6 +20,7 @@ def test_the_sample_scheduled_event_runs_a_scan(world: World) -> None:
         "claimed": 0,
         "lost_race": 0,
         "gave_up": 0,
+        "errors": 0,
         "queued": 0,
         "queue_failures": 0,
         "stopped_early": False,

@@ -370,3 +370,20 @@ def test_another_firms_pipeline_and_job_are_not_found(world: World, setup: dict[
         == 404
     )
     assert world.api("POST", f"/jobs/{job['id']}/archive", firm="firm-b").status == 404
+
+
+@pytest.mark.parametrize(
+    ("template", "action"),
+    [
+        ({"kind": "organizer", "name": "No title"}, "create_organizer"),
+        ({"kind": "invoice", "name": "No terms", "title": "Fee"}, "create_invoice"),
+    ],
+)
+def test_a_pipeline_refuses_a_template_an_automation_could_never_use(
+    world: World, template: dict[str, Any], action: str
+) -> None:
+    template_id = world.api("POST", "/templates", template).body["id"]
+    body = {"name": "p", "stages": [{"name": "s", "automations": [{"action": action, "template_id": template_id}]}]}
+    reply = world.api("POST", "/pipelines", body)
+    assert reply.status == 422
+    assert reply.body["error"]["details"][0]["field"] == "stages[0].automations[0].template_id"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from portal_reminders.api.errors import register_error_handlers, unauthorized_event_response
+from portal_reminders.api.errors import bad_request_event_response, register_error_handlers, unauthorized_event_response
 from portal_reminders.api.identity import caller_from_event
 from portal_reminders.api.routes import accounts, approvals, audit, firm, items, pipelines, templates
 
@@ -18,12 +21,40 @@ API_VERSION = "1.0.0"
 
 class PortalResolver(APIGatewayHttpResolver):
     """Refuses requests without the JWT claims before routing, so an anonymous request gets 401
-    whatever its body (request validation would otherwise answer first)."""
+    whatever its body (request validation would otherwise answer first); then refuses bodies
+    that are not JSON text with a 400 before the framework trips over them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if caller_from_event(event) is None:
             return unauthorized_event_response()
+        problem = unreadable_body(event)
+        if problem:
+            return bad_request_event_response(problem)
         return super().resolve(event, context)
+
+
+def unreadable_body(event: Mapping[str, Any]) -> str | None:
+    """Why the body cannot be read as JSON text (None when it can, or when there is none)."""
+    body = event.get("body")
+    if not body:
+        return None
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type", "application/json")).lower()
+    if not content_type.startswith("application/json"):
+        return "the request body must be JSON (Content-Type: application/json)"
+    text = body
+    if event.get("isBase64Encoded"):
+        try:
+            text = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return "the request body is not UTF-8 text"
+    try:
+        json.loads(text)
+    except RecursionError:
+        return "the request body is nested too deeply"
+    except ValueError:
+        return None  # reported by request validation, like any malformed JSON
+    return None
 
 
 def build_app() -> PortalResolver:

@@ -28,14 +28,22 @@ def error_response(status: int, code: str, message: str, details: Sequence[dict[
     )
 
 
-def unauthorized_event_response() -> dict[str, Any]:
-    """A 401 in the API Gateway v2 response format, for requests refused before routing."""
+def _event_response(status: int, body: str) -> dict[str, Any]:
+    """A response in the API Gateway v2 format, for requests refused before routing."""
     return {
-        "statusCode": 401,
+        "statusCode": status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": error_body("unauthorized", UNAUTHORIZED_MESSAGE),
+        "body": body,
         "isBase64Encoded": False,
     }
+
+
+def unauthorized_event_response() -> dict[str, Any]:
+    return _event_response(401, error_body("unauthorized", UNAUTHORIZED_MESSAGE))
+
+
+def bad_request_event_response(message: str) -> dict[str, Any]:
+    return _event_response(400, error_body("bad_request", message))
 
 
 def _field_name(location: Sequence[Any]) -> str | None:

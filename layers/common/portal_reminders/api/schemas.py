@@ -22,7 +22,15 @@ from portal_reminders.api.types import (
     Title,
     Url,
 )
-from portal_reminders.models.domain import AuditType, AutomationAction, JobStatus, Kind, Language, Status
+from portal_reminders.models.domain import (
+    MAX_CONTACTS,
+    AuditType,
+    AutomationAction,
+    JobStatus,
+    Kind,
+    Language,
+    Status,
+)
 
 
 class _Schema(BaseModel):
@@ -79,7 +87,7 @@ class ContactPatch(_Request):
 class AccountIn(_Request):
     name: Name
     language: Language = Language.EN
-    contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
 
 
 class ContactOut(_Schema):

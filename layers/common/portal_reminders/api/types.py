@@ -37,7 +37,10 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# one line of printable text: names and titles end up in email headers (From, Subject)
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 Title = Name
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 EmailAddress = Annotated[

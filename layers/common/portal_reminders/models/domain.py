@@ -42,6 +42,8 @@ class AuditType(StrEnum):
 
 
 SYSTEM_ACTOR = "system"
+# Contacts live inside the account record (DynamoDB items stop at 400 KB), and nobody needs more.
+MAX_CONTACTS = 50
 
 
 @dataclass(frozen=True, slots=True)

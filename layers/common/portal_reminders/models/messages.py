@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Annotated, Literal
 
@@ -13,6 +14,12 @@ from portal_reminders.models.domain import EmailRound, ItemRef
 ITEM_ID = r"^itm_[0-9a-f]{32}$"
 ACCOUNT_ID = r"^acc_[0-9a-f]{32}$"
 RESEND_ID = r"^rs_[0-9a-f]{32}$"
+
+
+def to_body(message: BaseModel) -> str:
+    """A queue message body: JSON with every non-ASCII character escaped, since SQS refuses some
+    code points (U+FFFE, U+FFFF...) that a firm's free-text message may contain."""
+    return json.dumps(message.model_dump(mode="json"), separators=(",", ":"))
 
 
 class _Message(BaseModel):
@@ -50,9 +57,9 @@ class ManualEmailMessage(_Message):
 
 
 REQUEST_ID = r"^req_[0-9a-f]{32}$"
-# Documents one account's approval message (and so one email) lists: ~80 KB of ids, well inside
-# SQS's 256 KB. An account with more pending documents gets one email per such part.
-APPROVALS_PER_MESSAGE = 2000
+# Documents one account's approval message (and so one email) lists: ~20 KB of ids, and few
+# enough to record within one invocation. An account with more gets one email per part.
+APPROVALS_PER_MESSAGE = 500
 
 
 class ApprovalsRequestMessage(BaseModel):

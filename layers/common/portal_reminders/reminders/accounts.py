@@ -9,7 +9,7 @@ from typing import Any
 
 from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import Account, Contact, Firm, Language
+from portal_reminders.models.domain import MAX_CONTACTS, Account, Contact, Firm, Language
 from portal_reminders.models.errors import InvalidInput, NotFound
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, FirmRepository
@@ -62,6 +62,8 @@ class AccountService:
 
         def attempt() -> Contact:
             account = self.get(firm_id, account_id)
+            if len(account.contacts) >= MAX_CONTACTS:
+                raise InvalidInput(f"an account has at most {MAX_CONTACTS} contacts", field="email")
             contacts = (*account.contacts, contact)
             _check_unique_emails(contacts)
             self._accounts.save_account(replace(account, contacts=contacts))

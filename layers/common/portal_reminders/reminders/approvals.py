@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from portal_reminders import ids
+from portal_reminders import budget, ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import Account, ActionItem, Firm
 from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
@@ -20,6 +20,7 @@ from portal_reminders.models.messages import (
     APPROVALS_PER_MESSAGE,
     AccountApprovalsMessage,
     ApprovalsRequestMessage,
+    to_body,
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, SendQueue
@@ -70,7 +71,7 @@ class ApprovalService:
             request = ApprovalsRequestMessage(
                 firm_id=firm_id, request_id=ids.new_id(ids.REQUEST), actor=actor, message=message, account_ids=wanted
             )
-            if self._queue.enqueue([request.model_dump_json()]):
+            if self._queue.enqueue([to_body(request)]):
                 raise QueueingFailed("the approval request could not be queued")
         return counts
 
@@ -79,15 +80,17 @@ class ApprovalService:
         queues duplicates, which the per-account round ignores (keyed on the request)."""
         groups = self._pending_by_account(request.firm_id, request.account_ids)
         bodies = [
-            AccountApprovalsMessage(
-                firm_id=request.firm_id,
-                account_id=account_id,
-                item_ids=item_ids[start : start + APPROVALS_PER_MESSAGE],
-                part=start // APPROVALS_PER_MESSAGE,
-                request_id=request.request_id,
-                actor=request.actor,
-                message=request.message,
-            ).model_dump_json()
+            to_body(
+                AccountApprovalsMessage(
+                    firm_id=request.firm_id,
+                    account_id=account_id,
+                    item_ids=item_ids[start : start + APPROVALS_PER_MESSAGE],
+                    part=start // APPROVALS_PER_MESSAGE,
+                    request_id=request.request_id,
+                    actor=request.actor,
+                    message=request.message,
+                )
+            )
             for account_id, item_ids in groups.items()
             for start in range(0, len(item_ids), APPROVALS_PER_MESSAGE)
         ]
@@ -101,10 +104,7 @@ class ApprovalService:
         key = request.round_key
         snapshot = self._approvals.load_account_round(request.firm_id, request.account_id, request.item_ids)
         account = snapshot.account
-        documents = sorted(
-            (d for d in snapshot.items if policy.pending_approval(d) and key not in d.done_keys),
-            key=lambda d: (d.sent_at, d.id),
-        )
+        documents = self._open_documents(snapshot.items, key)
         if account is None or key in account.done_keys or not documents:
             return "skipped"
         now = self._now()
@@ -114,11 +114,36 @@ class ApprovalService:
         account = self._accounts.save_account(
             transitions.start_delivery(account, key, now + self._settings.delivery_lease)
         )
-        recipients = self._email(account, snapshot.firm, documents, request, key, now)
+        recipients, rejected = self._email(account, snapshot.firm, documents, request, key, now)
+        # everyone emailed is remembered before the documents are recorded (a retry emails no one)
+        self._accounts.save_account(transitions.pause_delivery(account, key, recipients, now))
         for document in documents:
-            self._record(document, key, now, request, recipients)
+            budget.check()
+            self._record(document, key, now, request, recipients, rejected)
         with_retries(lambda: self._finish(request, key))
         return "sent"
+
+    def give_up(self, request: AccountApprovalsMessage, reason: str) -> None:
+        """The round exhausted its retries: each document records who got the email (if anyone)
+        and an email_failed event for the rest, instead of the request vanishing in the DLQ."""
+        key = request.round_key
+        snapshot = self._approvals.load_account_round(request.firm_id, request.account_id, request.item_ids)
+        account = snapshot.account
+        if account is None or key in account.done_keys:
+            return
+        delivery = account.deliveries.get(key)
+        reached = tuple(sorted(delivery.delivered)) if delivery else ()
+        missing = {c.email: reason for c in account.notify_contacts if c.email not in reached}
+        now = self._now()
+        for document in self._open_documents(snapshot.items, key):
+            self._record(document, key, now, request, reached, missing)
+        with_retries(lambda: self._finish(request, key))
+
+    @staticmethod
+    def _open_documents(items: list[ActionItem], key: str) -> list[ActionItem]:
+        return sorted(
+            (d for d in items if policy.pending_approval(d) and key not in d.done_keys), key=lambda d: (d.sent_at, d.id)
+        )
 
     def _email(
         self,
@@ -128,12 +153,15 @@ class ApprovalService:
         request: AccountApprovalsMessage,
         key: str,
         now: datetime,
-    ) -> tuple[str, ...]:
+    ) -> tuple[tuple[str, ...], dict[str, str]]:
         delivered = account.deliveries[key].delivered
         sent: list[str] = []
-        for contact in account.notify_contacts:
-            if contact.email in delivered:
-                continue
+        rejected: dict[str, str] = {}
+        contacts = [c for c in account.notify_contacts if c.email not in delivered]
+        for contact in contacts:
+            if budget.exhausted():
+                self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
+                raise budget.OutOfTime(f"{account.id} {key}: {len(sent)} of {len(contacts)} emailed")
             content = compose.render_approvals(
                 account, firm, contact, [d.title for d in documents], request.message, self._settings.portal_base_url
             )
@@ -141,13 +169,13 @@ class ApprovalService:
             try:
                 self._mailer.send(email)
             except MailRejected as error:
-                logger.warning("approval request rejected", extra={"account_id": account.id, "error": str(error)})
+                rejected[contact.email] = str(error)
             except MailUnavailable:
                 self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
                 raise
             else:
                 sent.append(contact.email)
-        return tuple(sorted(delivered | set(sent)))
+        return tuple(sorted(delivered | set(sent))), rejected
 
     def _record(
         self,
@@ -156,10 +184,11 @@ class ApprovalService:
         at: datetime,
         request: AccountApprovalsMessage,
         recipients: tuple[str, ...],
+        rejected: dict[str, str],
     ) -> None:
         for _ in range(5):
             updated, events = transitions.record_approval_request(
-                document, key, at, request.actor, recipients, request.message
+                document, key, at, request.actor, recipients, request.message, rejected
             )
             try:
                 self._items.save_item(updated, events)

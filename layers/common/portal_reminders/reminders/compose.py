@@ -56,7 +56,10 @@ def render_round(
 
 
 def firm_name(firm: Firm | None) -> str:
-    return firm.name if firm and firm.name else DEFAULT_FIRM_NAME
+    """The firm's name as a single line (it is the From display name): control characters, which
+    the api refuses anyway, are never passed on to a header."""
+    name = firm.name if firm and firm.name else DEFAULT_FIRM_NAME
+    return " ".join("".join(c if c.isprintable() else " " for c in name).split())[:200] or DEFAULT_FIRM_NAME
 
 
 def outgoing(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from portal_reminders import budget
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import ActionItem, EmailRound, ItemRef, RoundMode
 from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
@@ -135,6 +136,9 @@ class Deliverer:
         rejected: dict[str, str] = {}
         for contact in contacts:
             assert account is not None
+            if budget.exhausted():
+                self._pause(item, email_round, sent, now)
+                raise budget.OutOfTime(f"{item.id} {email_round.key}: {len(sent)} of {len(contacts)} emailed")
             content = compose.render_round(
                 item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url
             )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal_reminders import ids
+from portal_reminders.budget import OutOfTime
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import ActionItem, Automation, Claim, EmailRound, Invoice, ItemRef, Kind, Origin
 from portal_reminders.models.errors import (
@@ -18,7 +19,7 @@ from portal_reminders.models.errors import (
     NotFound,
     StateConflict,
 )
-from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage
+from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders import policy, transitions
@@ -30,7 +31,7 @@ from portal_reminders.settings import Settings
 
 # The mail service being busy is not the caller's problem: the email is queued for the send
 # function (which retries, then dead-letters and records email_failed).
-HANDED_TO_QUEUE = (MailUnavailable, DeliveryInProgress, ConcurrentModification)
+HANDED_TO_QUEUE = (MailUnavailable, DeliveryInProgress, ConcurrentModification, OutOfTime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,7 @@ class ItemService:
             actor=actor,
             message=message,
         )
-        outcome = self._deliver_or_queue(item.ref, email_round, queued_message.model_dump_json())
+        outcome = self._deliver_or_queue(item.ref, email_round, to_body(queued_message))
         if outcome is None:
             return ResendResult(item=item, recipients=0, queued=True)
         if outcome.status == "skipped":
@@ -201,6 +202,6 @@ class ItemService:
 
     @staticmethod
     def _scheduled_message(item: ActionItem, number: int) -> str:
-        return ScheduledEmailMessage(
-            firm_id=item.firm_id, item_id=item.id, account_id=item.account_id, number=number
-        ).model_dump_json()
+        return to_body(
+            ScheduledEmailMessage(firm_id=item.firm_id, item_id=item.id, account_id=item.account_id, number=number)
+        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from portal_reminders import ids
+from portal_reminders import budget, ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import (
     SYSTEM_ACTOR,
@@ -76,7 +76,12 @@ class PipelineService:
             automations = []
             for a, (action, template_id, reminders) in enumerate(spec.automations):
                 where = f"stages[{s}].automations[{a}].template_id"
-                self._templates.for_item(firm_id, template_id, action.kind, field=where)
+                template = self._templates.for_item(firm_id, template_id, action.kind, field=where)
+                # an automation has no request to fill gaps from: the template must hold everything
+                if not template.title:
+                    raise InvalidInput(f"template {template_id} has no title; an automation needs one", field=where)
+                if action is AutomationAction.CREATE_INVOICE and template.invoice is None:
+                    raise InvalidInput(f"template {template_id} has no invoice terms", field=where)
                 automations.append(Automation(action=action, template_id=template_id, reminders=dict(reminders)))
             built.append(Stage(id=ids.new_id(ids.STAGE), name=spec.name, automations=tuple(automations)))
         pipeline = Pipeline(
@@ -165,6 +170,8 @@ class PipelineService:
             return EntryOutcome(status="dropped", reason=problem)
         outcome = EntryOutcome(status="ran")
         for index, automation in enumerate(stage.automations):
+            # out of time: fail, and the retry creates the rest (each item once, by its derived id)
+            budget.check()
             origin = Origin(
                 pipeline_id=entry.pipeline_id,
                 stage_id=entry.stage_id,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from portal_reminders.models.domain import EmailRound
-from portal_reminders.models.messages import ScheduledEmailMessage
+from portal_reminders.models.messages import ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import SendQueue
 from portal_reminders.reminders import policy
@@ -27,6 +27,7 @@ class ScanReport:
     claimed: int = 0
     lost_race: int = 0
     gave_up: int = 0
+    errors: int = 0
     queued: int = 0
     queue_failures: int = 0
     stopped_early: bool = False
@@ -47,22 +48,31 @@ def run_scan(
         report.queued += len(pending)
         pending.clear()
 
-    for shard in keys.all_due_shards():
-        for entry in due_items.due_entries(shard, now):
-            if out_of_time():
-                # Unclaimed items stay due: the next tick takes them.
-                report.stopped_early = True
+    try:
+        for shard in keys.all_due_shards():
+            for entry in due_items.due_entries(shard, now):
+                if out_of_time():
+                    # Unclaimed items stay due: the next tick takes them.
+                    report.stopped_early = True
+                    break
+                report.due += 1
+                try:
+                    body = _claim(entry, now, due_items, settings, report)
+                except Exception:
+                    # one item's trouble must not strand the others; it stays due for the next tick
+                    logger.exception("due item not claimed", extra={"item_id": entry.ref.item_id})
+                    report.errors += 1
+                    continue
+                if body is not None:
+                    pending.append(body)
+                    if len(pending) == QUEUE_BATCH:
+                        flush()
+            if report.stopped_early:
                 break
-            report.due += 1
-            body = _claim(entry, now, due_items, settings, report)
-            if body is not None:
-                pending.append(body)
-                if len(pending) == QUEUE_BATCH:
-                    flush()
-        if report.stopped_early:
-            break
-    if pending:
-        flush()
+    finally:
+        # claims already made are queued even if a shard's query failed
+        if pending:
+            flush()
     # A failed enqueue is not lost: the claim's lease expires and the item is due again.
     report.queued -= report.queue_failures
     logger.info("scan finished", extra={"now": now.isoformat(), **asdict(report)})
@@ -90,4 +100,4 @@ def _claim(
         account_id=entry.ref.account_id,
         number=entry.number,
     )
-    return message.model_dump_json()
+    return to_body(message)

@@ -335,21 +335,37 @@ def record_payment(item: ActionItem, amount: Decimal, at: datetime, actor: str) 
 
 
 def record_approval_request(
-    item: ActionItem, request_key: str, at: datetime, actor: str, recipients: Sequence[str], message: str | None
+    item: ActionItem,
+    request_key: str,
+    at: datetime,
+    actor: str,
+    recipients: Sequence[str],
+    message: str | None,
+    failed: Mapping[str, str] | None = None,
 ) -> Transition:
-    """The account's bulk "request approval for pending" email listed this document (R6). It counts
-    as a manual reminder: the next automatic one is due days_between after it, and the task moves up."""
-    item = replace(
-        item,
-        manual_reminders_sent=item.manual_reminders_sent + 1,
-        last_emailed_at=at,
-        notified=True,
-        failed_number=None,
-        done_keys=(*item.done_keys, request_key)[-DONE_KEYS_KEPT:],
-    )
-    details: dict[str, Any] = {"request_id": request_key.split(":")[1]}
+    """The account's bulk "request approval for pending" email listed this document (R6). When it
+    reached someone it counts as a manual reminder: the next automatic one is due days_between
+    after it, and the task moves up. Addresses that failed get an email_failed event."""
+    done_keys = (*item.done_keys, request_key)[-DONE_KEYS_KEPT:]
+    if recipients:
+        item = replace(
+            item,
+            manual_reminders_sent=item.manual_reminders_sent + 1,
+            last_emailed_at=at,
+            notified=True,
+            failed_number=None,
+            done_keys=done_keys,
+        )
+    else:
+        item = replace(item, done_keys=done_keys)
+    request_id = request_key.split(":")[1]
+    details: dict[str, Any] = {"request_id": request_id}
     if message:
         details["message"] = message
     if not recipients:
         details["nobody_emailed"] = True
-    return item, [audit_event(item, AuditType.APPROVAL_REQUESTED, at, actor, recipients, details)]
+    events = [audit_event(item, AuditType.APPROVAL_REQUESTED, at, actor, recipients, details)]
+    if failed:
+        failure = {"mode": "approvals", "request_id": request_id, "reason": "not delivered", "errors": dict(failed)}
+        events.append(audit_event(item, AuditType.EMAIL_FAILED, at, actor, tuple(failed), failure))
+    return item, events

@@ -71,18 +71,23 @@ from portal_reminders.repository.records import (
 R = TypeVar("R", bound=Model)
 T = TypeVar("T")
 
-CONDITION_FAILED = "ConditionalCheckFailedException"
+# Another writer got there first (a failed condition) or at the same moment (DynamoDB refuses a
+# write that overlaps a transaction on the same item): either way, re-read and try again.
+WRITE_RACES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
+TRANSACTION_RACES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 # BatchGetItem may return some keys unprocessed under load; retry those this many times.
 BATCH_GET_ATTEMPTS = 5
 BATCH_GET_LIMIT = 100
 
 
 def _condition_failed(error: PutError | UpdateError) -> bool:
-    return error.cause_response_code == CONDITION_FAILED
+    return error.cause_response_code in WRITE_RACES
 
 
 def _transaction_condition_failed(error: TransactWriteError) -> bool:
-    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons)
+    if error.cause_response_code == "TransactionConflictException":
+        return True
+    return any(reason is not None and reason.code in TRANSACTION_RACES for reason in error.cancellation_reasons)
 
 
 class DynamoRepository(
