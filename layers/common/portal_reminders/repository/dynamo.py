@@ -179,22 +179,9 @@ class DynamoRepository(
     def list_items(
         self, firm_id: str, account_id: str, status: Status | None, limit: int, token: str | None
     ) -> Page[ActionItem]:
-        partition = keys.account_pk(firm_id, account_id)
         prefix = f"{keys.ITEM_PREFIX}{status.value}#" if status else keys.ITEM_PREFIX
-        return self._page(
-            lambda start: ItemRecord.account_index.query(
-                partition,
-                ItemRecord.gsi1sk.startswith(prefix),
-                limit=limit + 1,
-                last_evaluated_key=start,
-            ),
-            ("pk", "sk", "gsi1pk", "gsi1sk"),
-            ("gsi1pk", partition),
-            limit,
-            token,
-            item_from_record,
-            sort=("gsi1sk", prefix),
-        )
+        partition = keys.account_pk(firm_id, account_id)
+        return self._account_index_page(ItemRecord, partition, prefix, limit, token, item_from_record)
 
     def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
         partition = keys.account_pk(firm_id, account_id)
@@ -229,20 +216,7 @@ class DynamoRepository(
 
     def account_audit(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[AuditEvent]:
         partition = keys.account_pk(firm_id, account_id)
-        return self._page(
-            lambda start: AuditRecord.account_index.query(
-                partition,
-                AuditRecord.gsi1sk.startswith(keys.AUDIT_PREFIX),
-                limit=limit + 1,
-                last_evaluated_key=start,
-            ),
-            ("pk", "sk", "gsi1pk", "gsi1sk"),
-            ("gsi1pk", partition),
-            limit,
-            token,
-            audit_from_record,
-            sort=("gsi1sk", keys.AUDIT_PREFIX),
-        )
+        return self._account_index_page(AuditRecord, partition, keys.AUDIT_PREFIX, limit, token, audit_from_record)
 
     # the due index (scan) -------------------------------------------------------------------
 
@@ -328,19 +302,8 @@ class DynamoRepository(
 
     def list_templates(self, firm_id: str, limit: int, token: str | None) -> Page[Template]:
         partition = keys.templates_partition(firm_id)
-        return self._page(
-            lambda start: TemplateRecord.account_index.query(
-                partition,
-                TemplateRecord.gsi1sk.startswith(keys.TEMPLATE_PREFIX),
-                limit=limit + 1,
-                last_evaluated_key=start,
-            ),
-            ("pk", "sk", "gsi1pk", "gsi1sk"),
-            ("gsi1pk", partition),
-            limit,
-            token,
-            template_from_record,
-            sort=("gsi1sk", keys.TEMPLATE_PREFIX),
+        return self._account_index_page(
+            TemplateRecord, partition, keys.TEMPLATE_PREFIX, limit, token, template_from_record
         )
 
     def get_pipeline(self, firm_id: str, pipeline_id: str) -> Pipeline | None:
@@ -417,6 +380,22 @@ class DynamoRepository(
             return model.get(pk, sk, consistent_read=True)
         except model.DoesNotExist:
             return None
+
+    def _account_index_page(
+        self, model: Any, partition: str, prefix: str, limit: int, token: str | None, convert: Callable[[Any], T]
+    ) -> Page[T]:
+        """A page of the records of one kind (`prefix`) in an account-index partition."""
+        return self._page(
+            lambda start: model.account_index.query(
+                partition, model.gsi1sk.startswith(prefix), limit=limit + 1, last_evaluated_key=start
+            ),
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            ("gsi1pk", partition),
+            limit,
+            token,
+            convert,
+            sort=("gsi1sk", prefix),
+        )
 
     @staticmethod
     def _page(
