@@ -225,6 +225,17 @@ def test_a_missing_body_is_a_bad_request_where_one_is_needed(
 
 
 LONG = "x" * 501
+
+
+def invoice_item(**invoice: str) -> dict[str, Any]:
+    """An invoice item whose invoice fields are valid but for `invoice`."""
+    return {
+        "kind": "invoice",
+        "title": "t",
+        "invoice": {"amount": "1", "currency": "USD", "due_date": "2026-12-01", **invoice},
+    }
+
+
 LONG_MESSAGE = "m" * 5001
 
 INVALID_FIELDS = [
@@ -305,43 +316,43 @@ INVALID_FIELDS = [
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "-1", "currency": "USD", "due_date": "2026-12-01"}},
+        invoice_item(amount="-1"),
         ["invoice.amount"],
     ),
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "0", "currency": "USD", "due_date": "2026-12-01"}},
+        invoice_item(amount="0"),
         ["invoice.amount"],
     ),
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "1.005", "currency": "USD", "due_date": "2026-12-01"}},
+        invoice_item(amount="1.005"),
         ["invoice.amount"],
     ),
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "NaN", "currency": "USD", "due_date": "2026-12-01"}},
+        invoice_item(amount="NaN"),
         ["invoice.amount"],
     ),
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "1e30", "currency": "USD", "due_date": "2026-12-01"}},
+        invoice_item(amount="1e30"),
         ["invoice.amount"],
     ),
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "1", "currency": "usd", "due_date": "2026-12-01"}},
+        invoice_item(currency="usd"),
         ["invoice.currency"],
     ),
     (
         "POST",
         "/accounts/{account}/action-items",
-        {"kind": "invoice", "title": "t", "invoice": {"amount": "1", "currency": "USD", "due_date": "2026-13-01"}},
+        invoice_item(due_date="2026-13-01"),
         ["invoice.due_date"],
     ),
     (

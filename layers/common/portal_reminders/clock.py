@@ -16,8 +16,3 @@ def move_to(at: datetime) -> None:
     """Make now() read `at` from this moment on (time keeps flowing from there)."""
     global _shift  # noqa: PLW0603 - a process-wide clock is the point of this module
     _shift = at - datetime.now(UTC)
-
-
-def reset() -> None:
-    global _shift  # noqa: PLW0603
-    _shift = timedelta(0)

@@ -11,6 +11,7 @@ from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import MAX_CONTACTS, Account, Contact, Firm, Language
 from portal_reminders.models.errors import InvalidInput, NotFound
+from portal_reminders.reminders.lookup import existing
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, FirmRepository
 
@@ -39,10 +40,7 @@ class AccountService:
         return self._firms.put_firm(firm)
 
     def get(self, firm_id: str, account_id: str) -> Account:
-        account = self._accounts.get_account(firm_id, account_id) if ids.is_id(account_id, ids.ACCOUNT) else None
-        if account is None:
-            raise NotFound("account", account_id)
-        return account
+        return existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
 
     def create(self, firm_id: str, name: str, language: Language, contacts: Sequence[tuple[str, str, bool]]) -> Account:
         people = tuple(Contact(id=ids.new_id(ids.CONTACT), name=n, email=e, notify=notify) for n, e, notify in contacts)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from portal_reminders import budget, ids
 from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import Account, ActionItem, Firm
+from portal_reminders.models.domain import Account, ActionItem, Contact, Firm
 from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
 from portal_reminders.models.messages import (
     APPROVALS_PER_MESSAGE,
@@ -23,8 +23,9 @@ from portal_reminders.models.messages import (
     to_body,
 )
 from portal_reminders.observability import logger
-from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, SendQueue
+from portal_reminders.ports import Mailer, OutgoingEmail, SendQueue
 from portal_reminders.reminders import compose, policy, transitions
+from portal_reminders.reminders.mailing import email_each
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, ApprovalRepository, ItemRepository
 from portal_reminders.settings import Settings
@@ -155,26 +156,19 @@ class ApprovalService:
         now: datetime,
     ) -> tuple[tuple[str, ...], dict[str, str]]:
         delivered = account.deliveries[key].delivered
-        sent: list[str] = []
-        rejected: dict[str, str] = {}
-        contacts = [c for c in account.notify_contacts if c.email not in delivered]
-        for contact in contacts:
-            if budget.exhausted():
-                self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
-                raise budget.OutOfTime(f"{account.id} {key}: {len(sent)} of {len(contacts)} emailed")
+        titles = [d.title for d in documents]
+
+        def build(contact: Contact) -> OutgoingEmail:
             content = compose.render_approvals(
-                account, firm, contact, [d.title for d in documents], request.message, self._settings.portal_base_url
+                account, firm, contact, titles, request.message, self._settings.portal_base_url
             )
-            email = compose.outgoing(content, contact, firm, self._settings.sender_address, {"round": "approvals"})
-            try:
-                self._mailer.send(email)
-            except MailRejected as error:
-                rejected[contact.email] = str(error)
-            except MailUnavailable:
-                self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
-                raise
-            else:
-                sent.append(contact.email)
+            return compose.outgoing(content, contact, firm, self._settings.sender_address, {"round": "approvals"})
+
+        def pause(sent: list[str]) -> None:
+            self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
+
+        contacts = [c for c in account.notify_contacts if c.email not in delivered]
+        sent, rejected = email_each(contacts, build, self._mailer, pause, f"{account.id} {key}")
         return tuple(sorted(delivered | set(sent))), rejected
 
     def _record(

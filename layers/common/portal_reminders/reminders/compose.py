@@ -14,9 +14,13 @@ if TYPE_CHECKING:
 DEFAULT_FIRM_NAME = "Your accounting firm"
 
 
+def portal_base(firm: Firm | None, default_portal_url: str) -> str:
+    """The firm's own portal URL, else the stack's PortalBaseUrl."""
+    return (firm.portal_url if firm and firm.portal_url else default_portal_url).rstrip("/")
+
+
 def portal_link(item: ActionItem, firm: Firm | None, default_portal_url: str) -> str:
-    base = (firm.portal_url if firm and firm.portal_url else default_portal_url).rstrip("/")
-    return f"{base}/action-items/{item.id}"
+    return f"{portal_base(firm, default_portal_url)}/action-items/{item.id}"
 
 
 def render_round(
@@ -87,14 +91,13 @@ def render_approvals(
     """The bulk approval request email: every document of the account pending approval (R6)."""
     from portal_reminders.emails import PendingApprovalsEmail, render_pending_approvals_email  # noqa: PLC0415
 
-    base = (firm.portal_url if firm and firm.portal_url else portal_url).rstrip("/")
     return render_pending_approvals_email(
         PendingApprovalsEmail(
             language=account.language.value,
             firm_name=firm_name(firm),
             recipient_name=contact.name,
             documents=tuple(documents),
-            portal_link=f"{base}/approvals",
+            portal_link=f"{portal_base(firm, portal_url)}/approvals",
             message=message,
         )
     )

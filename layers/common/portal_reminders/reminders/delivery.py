@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from portal_reminders import budget
 from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import ActionItem, EmailRound, ItemRef, RoundMode
+from portal_reminders.models.domain import ActionItem, Contact, EmailRound, ItemRef, RoundMode
 from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
 from portal_reminders.observability import logger
-from portal_reminders.ports import Mailer, MailRejected, MailUnavailable
+from portal_reminders.ports import Mailer, OutgoingEmail
 from portal_reminders.reminders import compose, policy, transitions
+from portal_reminders.reminders.mailing import email_each
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository
 from portal_reminders.settings import Settings
 
@@ -132,27 +132,22 @@ class Deliverer:
         account = snapshot.account
         delivery = item.deliveries[email_round.key]
         contacts = [] if account is None else [c for c in account.notify_contacts if c.email not in delivery.delivered]
-        sent: list[str] = []
-        rejected: dict[str, str] = {}
-        for contact in contacts:
+        tags = {"kind": item.kind.value, "round": email_round.mode.value}
+
+        def build(contact: Contact) -> OutgoingEmail:
             assert account is not None
-            if budget.exhausted():
-                self._pause(item, email_round, sent, now)
-                raise budget.OutOfTime(f"{item.id} {email_round.key}: {len(sent)} of {len(contacts)} emailed")
             content = compose.render_round(
                 item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url
             )
-            tags = {"kind": item.kind.value, "round": email_round.mode.value}
-            email = compose.outgoing(content, contact, snapshot.firm, self._settings.sender_address, tags)
-            try:
-                self._mailer.send(email)
-            except MailRejected as error:
-                rejected[contact.email] = str(error)
-            except MailUnavailable:
-                self._pause(item, email_round, sent, now)
-                raise
-            else:
-                sent.append(contact.email)
+            return compose.outgoing(content, contact, snapshot.firm, self._settings.sender_address, tags)
+
+        sent, rejected = email_each(
+            contacts,
+            build,
+            self._mailer,
+            lambda sent: self._pause(item, email_round, sent, now),
+            f"{item.id} {email_round.key}",
+        )
         recipients = tuple(sorted(delivery.delivered | set(sent)))
         return self._record(item, email_round, now, recipients, rejected)
 

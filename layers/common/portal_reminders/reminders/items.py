@@ -16,7 +16,6 @@ from portal_reminders.models.errors import (
     ConcurrentModification,
     DeliveryInProgress,
     InvalidInput,
-    NotFound,
     StateConflict,
 )
 from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage, to_body
@@ -24,6 +23,7 @@ from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders import policy, transitions
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
+from portal_reminders.reminders.lookup import existing
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.reminders.templates import TemplateService, invoice_from_terms
 from portal_reminders.repository.ports import AccountRepository, ItemRepository
@@ -61,10 +61,7 @@ class ItemService:
         self._now = now
 
     def get(self, firm_id: str, item_id: str) -> ActionItem:
-        item = self._items.get_item(firm_id, item_id) if ids.is_id(item_id, ids.ITEM) else None
-        if item is None:
-            raise NotFound("action item", item_id)
-        return item
+        return existing("action item", ids.ITEM, item_id, lambda i: self._items.get_item(firm_id, i))
 
     def send(
         self,
@@ -87,9 +84,7 @@ class ItemService:
         (R7), else the defaults. An item an automation creates has an id derived from the stage
         entry and the automation, so running the same entry again creates nothing twice.
         """
-        account = self._accounts.get_account(firm_id, account_id) if ids.is_id(account_id, ids.ACCOUNT) else None
-        if account is None:
-            raise NotFound("account", account_id)
+        existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
         template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
         now = self._now()
         title = title or (template.title if template else None)
@@ -121,10 +116,10 @@ class ItemService:
             if origin is None:
                 raise
             # this automation already created it on an earlier run of the same stage entry
-            existing = self._items.get_item(firm_id, item.id)
-            if existing is None:
+            created_before = self._items.get_item(firm_id, item.id)
+            if created_before is None:
                 raise
-            return existing
+            return created_before
         outcome = self._deliver_or_queue(item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0))
         return outcome.item if outcome and outcome.item else item
 

@@ -23,11 +23,12 @@ from portal_reminders.models.domain import (
     Pipeline,
     Stage,
 )
-from portal_reminders.models.errors import DomainError, InvalidInput, NotFound, StateConflict
+from portal_reminders.models.errors import DomainError, InvalidInput, StateConflict
 from portal_reminders.models.messages import JOB_ENTERED_STAGE, JobEnteredStage
 from portal_reminders.observability import logger
 from portal_reminders.ports import EventPublisher
 from portal_reminders.reminders.items import ItemService
+from portal_reminders.reminders.lookup import existing, load
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.reminders.templates import TemplateService
 from portal_reminders.repository.ports import AccountRepository, PipelineRepository
@@ -90,23 +91,17 @@ class PipelineService:
         return self._pipelines.create_pipeline(pipeline)
 
     def get(self, firm_id: str, pipeline_id: str) -> Pipeline:
-        found = self._pipelines.get_pipeline(firm_id, pipeline_id) if ids.is_id(pipeline_id, ids.PIPELINE) else None
-        if found is None:
-            raise NotFound("pipeline", pipeline_id)
-        return found
+        return existing("pipeline", ids.PIPELINE, pipeline_id, lambda i: self._pipelines.get_pipeline(firm_id, i))
 
     # jobs ----------------------------------------------------------------------------------------
 
     def get_job(self, firm_id: str, job_id: str) -> Job:
-        found = self._pipelines.get_job(firm_id, job_id) if ids.is_id(job_id, ids.JOB) else None
-        if found is None:
-            raise NotFound("job", job_id)
-        return found
+        return existing("job", ids.JOB, job_id, lambda i: self._pipelines.get_job(firm_id, i))
 
     def start_job(self, firm_id: str, pipeline_id: str, account_id: str, stage_id: str) -> Job:
         """Put an account's job into a stage; its automations run once the event is consumed."""
         pipeline = self.get(firm_id, pipeline_id)
-        if not ids.is_id(account_id, ids.ACCOUNT) or self._accounts.get_account(firm_id, account_id) is None:
+        if load(ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i)) is None:
             raise InvalidInput(f"account {account_id} does not exist", field="account_id")
         self._stage(pipeline, stage_id)
         now = self._now()

@@ -44,8 +44,10 @@ def run_scan(
     pending: list[str] = []
 
     def flush() -> None:
-        report.queue_failures += queue.enqueue(pending)
-        report.queued += len(pending)
+        # A failed enqueue is not lost: the claim's lease expires and the item is due again.
+        failures = queue.enqueue(pending)
+        report.queue_failures += failures
+        report.queued += len(pending) - failures
         pending.clear()
 
     try:
@@ -73,8 +75,6 @@ def run_scan(
         # claims already made are queued even if a shard's query failed
         if pending:
             flush()
-    # A failed enqueue is not lost: the claim's lease expires and the item is due again.
-    report.queued -= report.queue_failures
     logger.info("scan finished", extra={"now": now.isoformat(), **asdict(report)})
     return report
 

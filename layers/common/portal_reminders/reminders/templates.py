@@ -10,7 +10,8 @@ from typing import Any
 from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import TEMPLATE_KINDS, Invoice, InvoiceTerms, Kind, Template
-from portal_reminders.models.errors import InvalidInput, NotFound
+from portal_reminders.models.errors import InvalidInput
+from portal_reminders.reminders.lookup import existing, load
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import Page, TemplateRepository
 
@@ -62,10 +63,7 @@ class TemplateService:
         return self._templates.save_template(template)
 
     def get(self, firm_id: str, template_id: str) -> Template:
-        template = self._templates.get_template(firm_id, template_id) if ids.is_id(template_id, ids.TEMPLATE) else None
-        if template is None:
-            raise NotFound("template", template_id)
-        return template
+        return existing("template", ids.TEMPLATE, template_id, lambda i: self._templates.get_template(firm_id, i))
 
     def list(self, firm_id: str, limit: int, token: str | None) -> Page[Template]:
         return self._templates.list_templates(firm_id, limit, token)
@@ -84,7 +82,7 @@ class TemplateService:
     def for_item(self, firm_id: str, template_id: str, kind: Kind, field: str = "template_id") -> Template:
         """The template an item of `kind` is created from; a missing one, another firm's, or one of
         another kind is the caller's mistake in `field` (422), not a missing resource."""
-        template = self._templates.get_template(firm_id, template_id) if ids.is_id(template_id, ids.TEMPLATE) else None
+        template = load(ids.TEMPLATE, template_id, lambda i: self._templates.get_template(firm_id, i))
         if template is None:
             raise InvalidInput(f"template {template_id} does not exist", field=field)
         if template.kind is not kind:

@@ -37,10 +37,11 @@ def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
     invoice = None
     if body.invoice is not None:
         invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency, due_date=body.invoice.due_date)
+    who = caller(router)
     item = get_services().items.send(
-        firm_id=caller(router).firm_id,
+        firm_id=who.firm_id,
         account_id=account_id,
-        actor=caller(router).user_id,
+        actor=who.user_id,
         kind=body.kind,
         title=body.title,
         message=body.message,
