@@ -21,7 +21,8 @@ import pytest
 import time_machine
 from moto import mock_aws
 
-from portal_reminders import wiring
+from devtools import moto_fidelity
+from portal_reminders import clock, wiring
 from tests.support.aws import (
     BUS_NAME,
     PORTAL_URL,
@@ -37,6 +38,8 @@ from tests.support.world import World
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
+moto_fidelity.apply()
+
 
 ENVIRONMENT = {
     "AWS_REGION": REGION,
@@ -49,6 +52,8 @@ ENVIRONMENT = {
     "EVENT_BUS_NAME": BUS_NAME,
     "SENDER_ADDRESS": SENDER,
     "PORTAL_BASE_URL": PORTAL_URL,
+    # moto has no SES GetAccount: the pacer falls back to this rate (tests of the rate set their own)
+    "SEND_RATE_LIMIT": "1000",
 }
 
 
@@ -68,10 +73,26 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     wiring.reset()
 
 
+@pytest.fixture(autouse=True)
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """No test waits for wall-clock time: clock.sleep records the wait (and, with a traveller,
+    moves the frozen clock on by it)."""
+    waits: list[float] = []
+    monkeypatch.setattr(clock, "sleep", waits.append)
+    return waits
+
+
 @pytest.fixture
-def traveller() -> Iterator[time_machine.Coordinates]:
-    """Time stands still at START until a test moves it."""
+def traveller(monkeypatch: pytest.MonkeyPatch, slept: list[float]) -> Iterator[time_machine.Coordinates]:
+    """Time stands still at START until a test moves it; a sleep moves it on by its length."""
     with time_machine.travel(START, tick=False) as coordinates:
+
+        def sleep(seconds: float) -> None:
+            slept.append(seconds)
+            if seconds > 0:
+                coordinates.shift(seconds)
+
+        monkeypatch.setattr(clock, "sleep", sleep)
         yield coordinates
 
 
@@ -89,7 +110,11 @@ def _moto_world(traveller: time_machine.Coordinates) -> Iterator[World]:
 @pytest.fixture
 def world(traveller: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with _moto_world(traveller) as created:
-        _apply_environment(monkeypatch, SEND_QUEUE_URL=created.queues.send_url)
+        _apply_environment(
+            monkeypatch,
+            SEND_QUEUE_URL=created.queues.send_url,
+            SEND_DEAD_LETTER_QUEUE_URL=created.queues.dead_letter_url,
+        )
         yield created
 
 

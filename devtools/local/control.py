@@ -13,6 +13,7 @@ from devtools.local.eventbus import EventBus
 from devtools.local.outbox import Outbox
 from devtools.local.poller import SqsPoller
 from devtools.local.schedule import Schedule
+from devtools.local.sesaccount import LocalSesAccount
 from devtools.local.tokens import DevTokens
 from devtools.local.web import Reply, Request, error_reply, html_reply, json_reply
 from portal_reminders import clock
@@ -30,6 +31,7 @@ class Control:
     eventbus: EventBus
     outbox: Outbox
     status: Callable[[], dict[str, Any]]
+    ses_account: LocalSesAccount
 
     def handle(self, request: Request) -> Reply | None:
         """The reply for a /_local path, or None when there is no such endpoint."""
@@ -40,6 +42,8 @@ class Control:
             ("GET", "/outbox"): lambda _: json_reply(200, self.outbox.as_json()),
             ("GET", "/outbox.html"): lambda _: html_reply(200, self.outbox.page()),
             ("GET", "/status"): lambda _: json_reply(200, self.status()),
+            ("GET", "/ses-account"): lambda _: json_reply(200, self.ses_account.describe()),
+            ("POST", "/ses-account"): self._change_ses_account,
             ("GET", ""): self._index,
             ("GET", "/"): self._index,
         }
@@ -101,11 +105,24 @@ class Control:
             },
         )
 
+    def _change_ses_account(self, request: Request) -> Reply:
+        try:
+            body = request.json()
+        except ValueError:
+            return error_reply(400, "bad_request", "the request body is not valid JSON")
+        if not isinstance(body, dict):
+            return error_reply(400, "bad_request", 'send a JSON object, e.g. {"sending_enabled": false}')
+        try:
+            return json_reply(200, self.ses_account.update(body))
+        except ValueError as error:
+            return error_reply(422, "validation_error", str(error))
+
     def _index(self, _: Request) -> Reply:
         links = [
             ("/_local/outbox.html", "Outbox: every email sent, as the client sees it"),
             ("/_local/outbox", "Outbox as JSON"),
             ("/_local/status", "Stack status: clock, functions, queues"),
+            ("/_local/ses-account", "The emulated SES account: send rate, daily quota, paused or not"),
             ("/swagger", "Swagger UI of the API"),
         ]
         items = "".join(f'<li><a href="{href}">{href}</a> {html.escape(text)}</li>' for href, text in links)

@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from devtools import moto_fidelity
+
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 # moto accepts any credentials; these name themselves so nobody mistakes them for real ones
@@ -51,6 +53,7 @@ class MotoEndpoint:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         _check_port_free(host, port)
         quiet_moto()
+        moto_fidelity.apply()
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.url = ""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from devtools.deploy import DeployedStack, deploy
@@ -23,6 +24,7 @@ from devtools.local.routes import RouteTable, jwt_authorizer, routes_from_templa
 from devtools.local.rules import FunctionTarget, function_targets, take_over_targets
 from devtools.local.runtime import FunctionSpec, LocalRuntime, add_layers_to_path, function_specs
 from devtools.local.schedule import Schedule, scheduled_functions
+from devtools.local.sesaccount import LocalSesAccount
 from devtools.local.tokens import DevTokens
 from devtools.sam_template import load_template, translate
 from portal_reminders import clock
@@ -78,7 +80,7 @@ class LocalStack:
         self._start_schedule(targets)
 
         self.gateway.control = Control(
-            self.tokens, self.schedule, self.pollers, self.eventbus, self.outbox, self.status
+            self.tokens, self.schedule, self.pollers, self.eventbus, self.outbox, self.status, self.ses_account
         )
         self.gateway.start()
         self.started_seconds = time.monotonic() - started
@@ -137,6 +139,9 @@ class LocalStack:
         self.eventbus = EventBus(rules, self._invoke, clock.now, dead_letters=endpoint.client("sqs"))
         self.eventbus.start()
         self._on_stop("event bus", self.eventbus.stop)
+        self.ses_account = LocalSesAccount(self._mail_times, clock.now)
+        self.ses_account.install()
+        self._on_stop("ses account", self.ses_account.uninstall)
         self.observer = CallObserver()
         self.observer.subscribe("sesv2", "SendEmail", self.outbox.record_send_email)
         self.observer.subscribe("eventbridge", "PutEvents", self.eventbus.on_put_events)
@@ -201,6 +206,9 @@ class LocalStack:
             audiences = audience if isinstance(audience, list) else str(audience).split(",")
             self.tokens.audiences = [str(a).strip() for a in audiences]
 
+    def _mail_times(self) -> list[datetime]:
+        return [datetime.strptime(m.sent_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) for m in self.outbox.mails()]
+
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.runtime.invoke(function, event)
 
@@ -239,4 +247,5 @@ class LocalStack:
             ],
             "events_delivered": len(self.eventbus.delivered),
             "emails_sent": len(self.outbox.mails()),
+            "ses_account": self.ses_account.describe(),
         }

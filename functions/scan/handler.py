@@ -1,6 +1,5 @@
 """Scan function: on each scheduled tick, claim the due reminders and queue them for sending."""
 
-from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,7 +15,7 @@ from portal_reminders.wiring import get_services
 SAFETY_MARGIN_MS = 20_000
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
 @within_budget
@@ -26,10 +25,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = run_scan(
         tick.time,
         services.repository,
+        services.repository,
         services.queue,
         services.settings,
         out_of_time=lambda: context.get_remaining_time_in_millis() < SAFETY_MARGIN_MS,
     )
     metrics.add_metric(name="RemindersClaimed", unit=MetricUnit.Count, value=report.claimed)
     metrics.add_metric(name="RemindersGivenUp", unit=MetricUnit.Count, value=report.gave_up)
-    return asdict(report)
+    metrics.add_metric(name="ScanQueueFailures", unit=MetricUnit.Count, value=report.queue_failures)
+    metrics.add_metric(name="ScanStoppedEarly", unit=MetricUnit.Count, value=int(report.stopped_early))
+    return report.as_dict()

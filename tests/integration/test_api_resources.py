@@ -326,6 +326,7 @@ def test_audit_trail_per_item_and_per_account(world: World) -> None:
 
     # Then every message and change is there, oldest first, with actor and recipients
     notify = ["ana@client.example.com", "bruno@client.example.com"]
+    ids = [e["details"].pop("message_ids", None) for e in item_audit]
     assert [(e["type"], e["actor"], e["recipients"], e["details"]) for e in item_audit] == [
         ("item_sent", "user-1", notify, {}),
         ("reminder_sent", "system", notify, {"mode": "auto", "number": 1, "of": 2}),
@@ -341,6 +342,9 @@ def test_audit_trail_per_item_and_per_account(world: World) -> None:
         ),
         ("completed", "user-1", [], {}),
     ]
+    # and each mail names the SES message id of each address it went to
+    assert [sorted(i) if i else None for i in ids] == [notify, notify, notify, None, None]
+    assert len({message_id for i in ids if i for message_id in i.values()}) == 6
     assert [e["id"] for e in account_audit] == [e["id"] for e in item_audit] + [
         world.api("GET", f"/action-items/{other['id']}/audit").body["items"][0]["id"]
     ]

@@ -8,6 +8,7 @@ import pytest
 
 from functions.scan import handler as scan_handler
 from functions.send import handler as send_handler
+from portal_reminders import wiring
 from portal_reminders.models.events import InvalidEvent
 from tests.support.events import FakeLambdaContext, load_event, scheduled_event
 from tests.support.world import World
@@ -23,7 +24,11 @@ def test_the_sample_scheduled_event_runs_a_scan(world: World) -> None:
         "errors": 0,
         "queued": 0,
         "queue_failures": 0,
+        "released": 0,
+        "recovered": 0,
         "stopped_early": False,
+        "skipped": None,
+        "claimed_by_shard": {},
     }
 
 
@@ -94,7 +99,7 @@ def test_send_refuses_an_event_that_is_not_an_sqs_batch(world: World, event: Any
         ' "account_id": "acc_5f0c1d2e3b4a49c8a7e6d5c4b3a29180", "resend_id": "rs_1", "actor": "u"}',
     ],
 )
-def test_a_malformed_send_message_is_reported_failed_alone(world: World, body: str) -> None:
+def test_a_malformed_send_message_goes_straight_to_the_dead_letter_queue(world: World, body: str) -> None:
     # Given a batch with the malformed body next to the (harmless) sample record
     event = load_event("send_batch.json")
     bad = {**event["Records"][0], "messageId": "bad-1", "body": body}
@@ -103,6 +108,25 @@ def test_a_malformed_send_message_is_reported_failed_alone(world: World, body: s
     # When send processes it
     response = send_handler.lambda_handler(event, FakeLambdaContext())
 
-    # Then only that record is reported failed, and nothing was sent
-    assert response == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
+    # Then no retry can fix it, so it is moved to the dead-letter queue (not retried 100 times),
+    # and nothing was sent
+    assert response == {"batchItemFailures": []}
+    dead = world.sqs.receive_message(QueueUrl=world.queues.dead_letter_url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in dead] == [body]
     assert world.mail == []
+
+
+def test_a_malformed_message_that_cannot_be_dead_lettered_is_reported_failed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a send function whose dead-letter queue is unreachable
+    monkeypatch.setenv("SEND_DEAD_LETTER_QUEUE_URL", world.queues.dead_letter_url + "-gone")
+    wiring.reset()
+    event = load_event("send_batch.json")
+    event["Records"].append({**event["Records"][0], "messageId": "bad-1", "body": "not json"})
+
+    # When send processes a malformed message
+    response = send_handler.lambda_handler(event, FakeLambdaContext())
+
+    # Then it is reported failed, to be retried (and dead-lettered by SQS in the end), not dropped
+    assert response == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}

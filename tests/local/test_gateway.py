@@ -87,7 +87,9 @@ def test_a_tick_three_days_later_moves_the_clock_and_sends_the_reminder(local_st
     ]
     assert [m["subject"].startswith("Reminder: ") for m in mails] == [True, False]  # newest first
     assert mails[0]["to"] == ["olivia@example.com"]
-    assert mails[0]["sent_at"] == reminded["last_emailed_at"]
+    # the round is recorded at its start; each mail leaves at its turn on the send rate, just after
+    sent_at = datetime.fromisoformat(mails[0]["sent_at"])
+    assert timedelta(0) <= sent_at - emailed <= timedelta(seconds=2)
     assert mails[0]["language"] == "en"
     assert "Silva Contabilidade" in mails[0]["html"]
 
@@ -131,3 +133,39 @@ def test_the_served_openapi_document_has_every_route_of_the_template(local_stack
     documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
     routes = {(route.method, route.path) for route in routes_from_template(translate())}
     assert routes <= documented
+
+
+def test_a_paused_ses_account_delays_a_notification_until_sending_resumes(local_stack: RunningStack) -> None:
+    # Given the emulated SES account is paused (as SES does when the bounce rate is too high)
+    client = local_stack.new_firm()
+    account = client.expect(201, "POST", "/accounts", {"name": "Paused Ltd", "language": "en", "contacts": CONTACTS})
+    control = local_stack.client()
+    paused = control.expect(200, "POST", "/_local/ses-account", {"sending_enabled": False})
+    assert paused["sending_enabled"] is False
+    try:
+        # When the firm sends an item
+        item = client.expect(
+            201, "POST", f"/accounts/{account['id']}/action-items", {"kind": "proposal", "title": "Paused proposal"}
+        )
+
+        # Then it exists, but nobody was emailed yet: the notification waits in the send queue
+        assert item["last_emailed_at"] is None
+    finally:
+        control.expect(200, "POST", "/_local/ses-account", {"sending_enabled": True})
+
+    # When the account sends again and the clock moves past the retry's backoff
+    local_stack.tick(timedelta(minutes=3))
+
+    # Then the notification went out once
+    mails = [m for m in control.expect(200, "GET", "/_local/outbox")["items"] if "Paused proposal" in m["subject"]]
+    assert len(mails) == 1
+    assert client.expect(200, "GET", f"/action-items/{item['id']}")["last_emailed_at"] is not None
+
+
+def test_the_ses_account_refuses_bad_settings(local_stack: RunningStack) -> None:
+    control = local_stack.client()
+
+    assert control.call("POST", "/_local/ses-account", {"max_send_rate": -1}).status == 422
+    assert control.call("POST", "/_local/ses-account", {"colour": "red"}).status == 422
+    assert control.call("POST", "/_local/ses-account", ["x"]).status == 400
+    assert control.expect(200, "GET", "/_local/ses-account")["max_send_rate"] == 14.0

@@ -1,22 +1,49 @@
-"""Make AWS calls fail on purpose, through botocore's own event hooks on the functions' client."""
+"""Make AWS calls fail on purpose, through botocore's own event hooks on the functions' clients, so
+every other call still reaches moto."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from portal_reminders import clock
 from portal_reminders.adapters import clients
+from portal_reminders.repository.records import ItemRecord
 
-STATUS = {"TooManyRequestsException": 429, "MessageRejected": 400, "SendingPausedException": 400}
+STATUS = {
+    "TooManyRequestsException": 429,
+    "LimitExceededException": 400,
+    "MessageRejected": 400,
+    "SendingPausedException": 400,
+    "InternalServerError": 500,
+    "ProvisionedThroughputExceededException": 400,
+}
+DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+
+
+class Killed(BaseException):
+    """The Lambda runtime killing the invocation (a timeout, an out-of-memory): nothing catches it."""
+
+
+def _error(endpoint: str, code: str, **extra: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    status = STATUS.get(code, 400)
+    parsed = {"Error": {"Code": code, "Message": f"simulated {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    parsed.update(extra)
+    return AWSResponse(endpoint, status, {}, None), parsed
 
 
 def _recipient(params: dict[str, Any]) -> str:
     body = params.get("body") or b"{}"
     return str(json.loads(body)["Destination"]["ToAddresses"][0])
+
+
+def _dynamodb() -> Any:
+    return ItemRecord._get_connection().connection.client
 
 
 @contextmanager
@@ -35,15 +62,181 @@ def ses_errors(plan: Callable[[str, int], str | None]) -> Iterator[list[str]]:
         if code is None:
             return None
         failed.append(recipient)
-        status = STATUS.get(code, 400)
-        parsed = {
-            "Error": {"Code": code, "Message": f"simulated {code}"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        }
-        return AWSResponse("https://email.us-east-1.amazonaws.com", status, {}, None), parsed
+        return _error("https://email.us-east-1.amazonaws.com", code)
 
     client.meta.events.register_first("before-call.sesv2.SendEmail", answer, unique_id="test-ses-errors")
     try:
         yield failed
     finally:
         client.meta.events.unregister("before-call.sesv2.SendEmail", unique_id="test-ses-errors")
+
+
+@contextmanager
+def ses_calls() -> Iterator[list[tuple[datetime, str]]]:
+    """Every SendEmail call the functions make (answered or not): (clock time, recipient)."""
+    client = clients.client("sesv2")
+    calls: list[tuple[datetime, str]] = []
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        calls.append((clock.now(), str(params["Destination"]["ToAddresses"][0])))
+
+    # asked before any before-call hook can answer in SES's place (ses_errors does)
+    client.meta.events.register("provide-client-params.sesv2.SendEmail", keep, unique_id="test-ses-calls")
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister("provide-client-params.sesv2.SendEmail", unique_id="test-ses-calls")
+
+
+@contextmanager
+def ses_account(
+    max_send_rate: float = 14.0,
+    max_24_hour_send: float = 50_000.0,
+    sent_last_24_hours: Callable[[], float] = lambda: 0.0,
+    sending_enabled: Callable[[], bool] = lambda: True,
+) -> Iterator[list[datetime]]:
+    """SES GetAccount as a production account would answer it (moto does not implement it).
+    Yields the times it was asked."""
+    client = clients.client("sesv2")
+    asked: list[datetime] = []
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        asked.append(clock.now())
+        parsed = {
+            "SendQuota": {
+                "Max24HourSend": max_24_hour_send,
+                "MaxSendRate": max_send_rate,
+                "SentLast24Hours": sent_last_24_hours(),
+            },
+            "SendingEnabled": sending_enabled(),
+            "ProductionAccessEnabled": True,
+            "EnforcementStatus": "HEALTHY",
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+        return AWSResponse("https://email.us-east-1.amazonaws.com", 200, {}, None), parsed
+
+    client.meta.events.register_first("before-call.sesv2.GetAccount", answer, unique_id="test-ses-account")
+    try:
+        yield asked
+    finally:
+        client.meta.events.unregister("before-call.sesv2.GetAccount", unique_id="test-ses-account")
+
+
+@contextmanager
+def dynamodb_errors(operation: str, code: str, times: int, reasons: list[str] | None = None) -> Iterator[list[str]]:
+    """The next `times` calls of `operation` on the functions' DynamoDB client fail with `code`
+    (and transaction cancellation `reasons`): what real DynamoDB answers when writes to one item
+    overlap, or when it has an internal error, which moto never does."""
+    client = _dynamodb()
+    seen: list[str] = []
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if len(seen) >= times:
+            return None
+        seen.append(code)
+        extra = {"CancellationReasons": [{"Code": reason} for reason in reasons]} if reasons else {}
+        return _error("https://dynamodb.us-east-1.amazonaws.com", code, **extra)
+
+    client.meta.events.register_first(f"before-call.dynamodb.{operation}", answer, unique_id="test-dynamodb-errors")
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister(f"before-call.dynamodb.{operation}", unique_id="test-dynamodb-errors")
+
+
+@contextmanager
+def dynamodb_down_after_ses_accepts(code: str = "InternalServerError", writes: int = 1) -> Iterator[list[str]]:
+    """Once SES has accepted a mail, the next `writes` DynamoDB writes (whatever they are) fail with
+    `code`, as DynamoDB does after its own retries when a partition is unavailable. Yields the
+    operations that failed."""
+    ses = clients.client("sesv2")
+    dynamodb = _dynamodb()
+    failed: list[str] = []
+    armed = False
+
+    def accepted(http_response: Any, **_: Any) -> None:
+        nonlocal armed
+        if http_response.status_code == 200 and not failed:
+            armed = True
+
+    def answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not armed or len(failed) >= writes:
+            return None
+        failed.append(model.name)
+        return _error("https://dynamodb.us-east-1.amazonaws.com", code)
+
+    ses.meta.events.register("after-call.sesv2.SendEmail", accepted, unique_id="test-ses-accepted")
+    for operation in DYNAMODB_WRITES:
+        dynamodb.meta.events.register_first(
+            f"before-call.dynamodb.{operation}", answer, unique_id=f"test-down-{operation}"
+        )
+    try:
+        yield failed
+    finally:
+        ses.meta.events.unregister("after-call.sesv2.SendEmail", unique_id="test-ses-accepted")
+        for operation in DYNAMODB_WRITES:
+            dynamodb.meta.events.unregister(f"before-call.dynamodb.{operation}", unique_id=f"test-down-{operation}")
+
+
+@contextmanager
+def killed_after_ses_accepts(times: int = 1) -> Iterator[list[str]]:
+    """The invocation is killed (timeout) right after SES accepted a mail, before anything else."""
+    ses = clients.client("sesv2")
+    killed: list[str] = []
+
+    def kill(http_response: Any, **_: Any) -> None:
+        if http_response.status_code == 200 and len(killed) < times:
+            killed.append("SendEmail")
+            raise Killed("the invocation timed out after SES accepted the mail")
+
+    ses.meta.events.register("after-call.sesv2.SendEmail", kill, unique_id="test-killed")
+    try:
+        yield killed
+    finally:
+        ses.meta.events.unregister("after-call.sesv2.SendEmail", unique_id="test-killed")
+
+
+@contextmanager
+def killed_before(service: str, operation: str, times: int = 1) -> Iterator[list[str]]:
+    """The invocation is killed just before it makes this call (e.g. the scan before it enqueues)."""
+    client = clients.client(service) if service != "dynamodb" else _dynamodb()
+    killed: list[str] = []
+
+    def kill(**_: Any) -> None:
+        if len(killed) < times:
+            killed.append(operation)
+            raise Killed(f"the invocation died before {operation}")
+
+    client.meta.events.register_first(f"before-call.{service}.{operation}", kill, unique_id="test-killed-before")
+    try:
+        yield killed
+    finally:
+        client.meta.events.unregister(f"before-call.{service}.{operation}", unique_id="test-killed-before")
+
+
+@contextmanager
+def unprocessed_keys(sort_key: str, times: int) -> Iterator[list[int]]:
+    """For the next `times` BatchGetItem calls, DynamoDB leaves the keys whose sort key is `sort_key`
+    unprocessed (moto answers them; the answer is moved to UnprocessedKeys), as it does under load."""
+    client = _dynamodb()
+    partial: list[int] = []
+
+    def withhold(parsed: dict[str, Any], **_: Any) -> None:
+        if len(partial) >= times:
+            return
+        withheld = 0
+        for table, records in parsed.get("Responses", {}).items():
+            keep = [r for r in records if r["sk"]["S"] != sort_key]
+            kept_back = [{"pk": r["pk"], "sk": r["sk"]} for r in records if r["sk"]["S"] == sort_key]
+            if kept_back:
+                parsed["Responses"][table] = keep
+                parsed.setdefault("UnprocessedKeys", {}).setdefault(table, {"Keys": []})["Keys"].extend(kept_back)
+                withheld += len(kept_back)
+        if withheld:
+            partial.append(withheld)
+
+    client.meta.events.register("after-call.dynamodb.BatchGetItem", withhold, unique_id="test-unprocessed")
+    try:
+        yield partial
+    finally:
+        client.meta.events.unregister("after-call.dynamodb.BatchGetItem", unique_id="test-unprocessed")

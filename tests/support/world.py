@@ -155,6 +155,35 @@ class World:
             runs.append(self.send(messages))
         return runs
 
+    def run_for(
+        self,
+        duration: timedelta,
+        *,
+        step: timedelta = timedelta(minutes=1),
+        scan_every: timedelta | None = timedelta(minutes=5),
+        send: bool = True,
+    ) -> None:
+        """Production time, compressed: the clock moves on `step` at a time; the schedule scans every
+        `scan_every`, and the send queue's event source mapping takes whatever is visible."""
+        end = clock.now() + duration
+        next_scan = clock.now()
+        while clock.now() < end:
+            if scan_every is not None and clock.now() >= next_scan:
+                self.scan()
+                next_scan += scan_every
+            if send:
+                self.drain()
+            self.time.shift(step)
+
+    def take_queued(self) -> list[dict[str, Any]]:
+        """Take every message waiting in the send queue off it (received and deleted), oldest first."""
+        bodies = []
+        while messages := self.receive():
+            for message in messages:
+                self.sqs.delete_message(QueueUrl=self.queues.send_url, ReceiptHandle=message["ReceiptHandle"])
+                bodies.append(json.loads(message["Body"]))
+        return bodies
+
     def queued_bodies(self) -> list[dict[str, Any]]:
         """What is waiting in the send queue (received, then made visible again: the clock moves
         one second, since SQS shows a message again only after its visibility time has passed)."""

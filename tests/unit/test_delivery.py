@@ -32,12 +32,19 @@ from portal_reminders.models.domain import (
     ReminderSettings,
     Status,
 )
-from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
-from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail
+from portal_reminders.models.errors import (
+    ConcurrentModification,
+    DeliveryInProgress,
+    RoundNotRecorded,
+    StorageUnavailable,
+)
+from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail, SendQuota, SendRateExceeded
 from portal_reminders.reminders import policy, transitions
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
+from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page
 from portal_reminders.settings import Settings
+from tests.support.fakes import FakeMailAccount, FakeSendTimeline
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -107,6 +114,9 @@ class FakeItemRepository(ItemRepository):
         account = self.account if self.account is not None and self.account.id == ref.account_id else None
         return DeliverySnapshot(item=self.get_item(ref.firm_id, ref.item_id), account=account, firm=self.firm)
 
+    def load_for_deliveries(self, refs: Sequence[ItemRef]) -> dict[ItemRef, DeliverySnapshot]:
+        return {ref: self.load_for_delivery(ref) for ref in refs}
+
     def save_item(self, item: ActionItem, events: Sequence[AuditEvent] = ()) -> ActionItem:
         if events and self._before_event_write is not None:
             self._before_event_write(item)
@@ -154,6 +164,18 @@ class FakeMailer(Mailer):
     @property
     def recipients(self) -> list[str]:
         return [email.to for email in self.sent]
+
+    @property
+    def message_ids(self) -> dict[str, str]:
+        """address -> the id this mailer answered with (calls are numbered from 1)."""
+        ids_: dict[str, str] = {}
+        call = 0
+        for email in self.sent:
+            call += 1
+            while f"message-{call}" in ids_.values():
+                call += 1
+            ids_[email.to] = f"message-{call}"
+        return dict(sorted(ids_.items()))
 
 
 # --- builders ---------------------------------------------------------------------------------
@@ -218,7 +240,10 @@ class World:
         self.item = self.repository.add(stored)
         self.mailer = mailer or FakeMailer()
         self.clock = Clock(NOW)
-        self.deliverer = Deliverer(self.repository, self.mailer, SETTINGS, now=self.clock)
+        self.timeline = FakeSendTimeline()
+        self.account = FakeMailAccount()
+        self.pacer = SendPacer(self.timeline, self.account, rate_limit=0, max_wait_seconds=10, now=self.clock)
+        self.deliverer = Deliverer(self.repository, self.mailer, self.pacer, SETTINGS, now=self.clock)
 
     @property
     def stored(self) -> ActionItem:
@@ -255,7 +280,7 @@ def test_a_claimed_due_reminder_emails_each_notify_contact_once_and_is_recorded(
     assert world.stored.deliveries == {}
     [event] = world.repository.events
     assert (event.type, event.actor, event.recipients) == (AuditType.REMINDER_SENT, SYSTEM_ACTOR, NOTIFY)
-    assert event.details == {"mode": "auto", "number": 1, "of": 3}
+    assert event.details == {"mode": "auto", "number": 1, "of": 3, "message_ids": world.mailer.message_ids}
 
 
 def test_the_email_comes_from_the_firm_and_replies_go_to_the_firm() -> None:
@@ -340,7 +365,9 @@ def test_mail_unavailable_halfway_raises_and_remembers_who_already_has_the_email
     first = world.mailer.recipients
     assert len(first) == 1
     delivery = world.stored.deliveries[REMINDER_1.key]
-    assert delivery.delivered == frozenset(first)
+    assert set(delivery.delivered) == set(first)
+    assert delivery.sending is None
+    assert delivery.refusals == 1
     assert delivery.until <= NOW
     assert world.stored.reminders_sent == 0
     assert world.stored.claim is not None
@@ -369,7 +396,7 @@ def test_the_retry_emails_only_the_remaining_contacts_and_records_all_of_them() 
 
 def test_a_round_held_by_another_worker_is_not_emailed_twice() -> None:
     # Given another worker took reminder 1's delivery lease a moment ago
-    held = item(deliveries={REMINDER_1.key: Delivery(until=NOW + timedelta(seconds=90))})
+    held = item(deliveries={REMINDER_1.key: Delivery(until=NOW + timedelta(seconds=90), started_at=NOW)})
     world = World(held)
 
     # When a second worker delivers the same round
@@ -384,7 +411,11 @@ def test_a_round_held_by_another_worker_is_not_emailed_twice() -> None:
 def test_a_round_abandoned_by_a_crashed_worker_is_taken_over_without_re_emailing() -> None:
     # Given a worker emailed Ana and crashed; its delivery lease has expired
     abandoned = item(
-        deliveries={REMINDER_1.key: Delivery(until=NOW - timedelta(seconds=1), delivered=frozenset({ANA.email}))}
+        deliveries={
+            REMINDER_1.key: Delivery(
+                until=NOW - timedelta(seconds=1), started_at=NOW - timedelta(minutes=3), delivered={ANA.email: "m-1"}
+            )
+        }
     )
     world = World(abandoned)
 
@@ -514,37 +545,51 @@ def test_every_address_rejected_records_email_failed_and_stops_reminders() -> No
     assert policy.due_at(world.stored) is None
 
 
-def test_give_up_records_email_failed_and_stops_automatic_reminders() -> None:
-    # Given reminder 1 kept failing until the queue's last receive
-    world = World(item())
+def _refused_since(started: datetime, delivered: dict[str, str] | None = None) -> Delivery:
+    """A round the mail service has refused since `started` (its lease released)."""
+    return Delivery(
+        until=started,
+        started_at=started,
+        delivered=delivered or {},
+        refusals=3,
+        give_up_by=started + SETTINGS.give_up_by,
+    )
 
-    # When the sender gives up on it
-    outcome = world.deliverer.give_up(world.item.ref, REMINDER_1, reason="mail service unavailable: throttled")
 
-    # Then email_failed is audited and the item leaves the due index
+def test_a_round_refused_for_the_whole_retry_horizon_is_given_up_for_good() -> None:
+    # Given the mail service has refused reminder 1 since exactly 24 hours ago
+    world = World(item(deliveries={REMINDER_1.key: _refused_since(NOW - SETTINGS.give_up_after)}))
+
+    # When the queue retries it
+    outcome = world.deliver(REMINDER_1)
+
+    # Then nothing is emailed: email_failed is audited and the item leaves the due index
     assert outcome.status == "failed"
+    assert world.mailer.sent == []
     [event] = world.repository.events
     assert event.type is AuditType.EMAIL_FAILED
-    assert event.details == {"mode": "auto", "number": 1, "reason": "mail service unavailable: throttled"}
+    assert event.details["mode"] == "auto"
+    assert event.details["number"] == 1
+    assert "refused it for 24 hours" in event.details["reason"]
     assert world.stored.failed_number == 1
     assert world.stored.claim is None
-    assert policy.due_at(world.stored) is None
     assert policy.index_time(world.stored) is None
 
+    # and a later message for the same round sends nothing
+    assert world.deliver(REMINDER_1).status == "skipped"
+    assert world.mailer.sent == []
 
-def test_give_up_after_the_round_was_recorded_changes_nothing() -> None:
-    # Given reminder 1 was delivered and recorded (a late, duplicate message then exhausted its retries)
-    world = World(item())
-    world.deliver(REMINDER_1)
-    recorded = world.stored
 
-    # When the sender gives up on that round
-    outcome = world.deliverer.give_up(world.item.ref, REMINDER_1, reason="mail service unavailable")
+def test_a_round_refused_for_less_than_the_horizon_is_tried_again() -> None:
+    # Given the mail service has refused reminder 1 for 23 hours
+    world = World(item(deliveries={REMINDER_1.key: _refused_since(NOW - timedelta(hours=23))}))
 
-    # Then nothing is recorded as failed
-    assert outcome.status == "skipped"
-    assert world.stored == recorded
-    assert world.repository.events_of(AuditType.EMAIL_FAILED) == []
+    # When the queue retries it and the mail service takes it
+    outcome = world.deliver(REMINDER_1)
+
+    # Then it is sent and counted
+    assert outcome.status == "sent"
+    assert world.stored.reminders_sent == 1
 
 
 # --- a concurrent change while emailing -------------------------------------------------------
@@ -597,14 +642,132 @@ def test_a_reminder_that_reached_a_contact_before_completion_is_audited() -> Non
 
 
 def test_giving_up_on_a_partly_delivered_round_audits_who_got_it() -> None:
-    # Given reminder 1 reached one contact before the mail service throttled
-    world = World(item(), FakeMailer(unavailable_on_call=2))
-    with pytest.raises(MailUnavailable):
+    # Given reminder 1 reached Ana before the mail service started refusing it, 24 hours ago
+    refused = _refused_since(NOW - SETTINGS.give_up_after, delivered={ANA.email: "m-1"})
+    world = World(item(deliveries={REMINDER_1.key: refused}))
+
+    # When the round is given up
+    world.deliver(REMINDER_1)
+
+    # Then the audit trail still names Ana as emailed, and the others as failed
+    assert ANA.email in _emailed_in_audit(world.repository)
+    [failed] = world.repository.events_of(AuditType.EMAIL_FAILED)
+    assert set(failed.recipients) == {EVA.email, RUI.email}
+
+
+# --- at most one mail per contact under any single failure (SPEC R14) ---------------------------
+
+
+class Killed(BaseException):
+    """The invocation dies (a timeout): nothing catches it."""
+
+
+class DyingMailer(FakeMailer):
+    """SES accepts the mail to `dies_after`, and the invocation dies before it hears back."""
+
+    def __init__(self, dies_after: str) -> None:
+        super().__init__()
+        self.dies_after = dies_after
+
+    def send(self, email: OutgoingEmail) -> str:
+        message_id = super().send(email)
+        if email.to == self.dies_after:
+            self.dies_after = ""
+            raise Killed
+        return message_id
+
+
+def test_a_worker_dying_after_ses_accepted_a_mail_never_causes_a_second_one() -> None:
+    # Given the worker dies right after SES accepted the mail to the second contact
+    world = World(item(), DyingMailer(dies_after=EVA.email))
+    with pytest.raises(Killed):
         world.deliver(REMINDER_1)
-    [reached] = world.mailer.recipients
+    assert world.stored.deliveries[REMINDER_1.key].sending == EVA.email
 
-    # When the round exhausts its retries and the sender gives up
-    world.deliverer.give_up(world.item.ref, REMINDER_1, reason="mail service unavailable")
+    # When another worker takes the round over after the lease expired
+    world.clock.at = NOW + SETTINGS.delivery_lease + timedelta(seconds=1)
+    world.deliver(REMINDER_1)
 
-    # Then the audit trail still names the contact who got the reminder
-    assert reached in _emailed_in_audit(world.repository)
+    # Then each contact got one mail; Eva, whose outcome is unknown, is named as unconfirmed
+    assert sorted(world.mailer.recipients) == list(NOTIFY)
+    [event] = world.repository.events
+    assert event.recipients == (ANA.email, RUI.email)
+    assert event.details["unconfirmed"] == [EVA.email]
+
+
+def test_each_contact_is_marked_before_its_mail_service_call() -> None:
+    # Given a repository that remembers every state of the round it was asked to write
+    world = World(item())
+    marks: list[str | None] = []
+    save = world.repository.save_item
+
+    def remember(stored: ActionItem, events: Sequence[AuditEvent] = ()) -> ActionItem:
+        progress = stored.deliveries.get(REMINDER_1.key)
+        if progress is not None:
+            marks.append(progress.sending)
+        return save(stored, events)
+
+    world.repository.save_item = remember  # type: ignore[method-assign]
+
+    # When reminder 1 is delivered
+    world.deliver(REMINDER_1)
+
+    # Then a durable mark preceded each of the three calls, in order
+    assert marks == [world.mailer.sent[n].to for n in range(3)]
+
+
+def test_storage_failing_after_ses_accepted_reports_the_round_unrecorded() -> None:
+    # Given the database fails every write once the first mail went out
+    world = World(item())
+    save = world.repository.save_item
+
+    def failing(stored: ActionItem, events: Sequence[AuditEvent] = ()) -> ActionItem:
+        if world.mailer.sent:
+            raise StorageUnavailable("InternalServerError")
+        return save(stored, events)
+
+    world.repository.save_item = failing  # type: ignore[method-assign]
+
+    # When reminder 1 is delivered
+    with pytest.raises(RoundNotRecorded):
+        world.deliver(REMINDER_1)
+
+    # Then one mail went out, and the stored round marks that contact so a retry never re-emails it
+    [first] = world.mailer.recipients
+    assert world.stored.deliveries[REMINDER_1.key].sending == first
+    world.repository.save_item = save  # type: ignore[method-assign]
+    world.clock.at = NOW + SETTINGS.delivery_lease + timedelta(seconds=1)
+    world.deliver(REMINDER_1)
+    assert sorted(world.mailer.recipients) == list(NOTIFY)
+    assert world.stored.reminders_sent == 1
+
+
+def test_a_paused_account_delays_the_round_and_starts_its_retry_horizon() -> None:
+    # Given SES has paused the account
+    world = World(item(claim=Claim(number=1, until=NOW + SETTINGS.claim_lease)))
+    world.account.current = SendQuota(14.0, 50_000.0, 10.0, sending_enabled=False)
+
+    # When reminder 1 is delivered
+    with pytest.raises(MailUnavailable, match="paused"):
+        world.deliver(REMINDER_1)
+
+    # Then nothing is emailed, and the round records its first try and its give-up deadline
+    assert world.mailer.sent == []
+    progress = world.stored.deliveries[REMINDER_1.key]
+    assert (progress.started_at, progress.refusals) == (NOW, 1)
+    assert progress.give_up_by == NOW + SETTINGS.give_up_by
+    assert policy.index_time(world.stored) == NOW + SETTINGS.give_up_by
+
+
+def test_a_send_rate_booked_too_far_ahead_writes_nothing_and_starts_no_horizon() -> None:
+    # Given the shared send rate is booked for the next minute by other workers
+    world = World(item())
+    world.timeline.next_free = NOW + timedelta(minutes=1)
+
+    # When reminder 1 is delivered
+    with pytest.raises(SendRateExceeded):
+        world.deliver(REMINDER_1)
+
+    # Then nothing was emailed or written: our own pacing is not a refusal by the mail service
+    assert world.mailer.sent == []
+    assert world.stored == world.item

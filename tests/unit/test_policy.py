@@ -27,6 +27,7 @@ from portal_reminders.models.domain import (
 )
 from portal_reminders.models.errors import StateConflict
 from portal_reminders.reminders import policy, transitions
+from tests.support.fakes import progress_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -34,6 +35,7 @@ LEASE = timedelta(hours=1)
 FIRM = "firm-a"
 USER = "user-1"
 CONTACTS = ("ana@client.example", "rui@client.example")
+MESSAGE_IDS = {"message_ids": {address: f"msg-{address}" for address in CONTACTS}}
 ON = ReminderSettings(enabled=True, days_between=3, max_reminders=3)
 
 
@@ -291,7 +293,7 @@ CLAIM_1 = Claim(number=1, until=DUE_1 + LEASE)
             id="max-reached",
         ),
         pytest.param({"failed_number": 1}, 1, DUE_1, policy.SKIP_STOPPED, id="failed"),
-        pytest.param({}, 1, DUE_1 - timedelta(seconds=1), policy.SKIP_NOT_DUE, id="not-due"),
+        pytest.param({}, 1, DUE_1 - timedelta(seconds=2), policy.SKIP_NOT_DUE, id="not-due"),
         pytest.param({"last_emailed_at": T0 + DAY}, 1, DUE_1, policy.SKIP_NOT_DUE, id="pushed-by-resend"),
     ],
 )
@@ -608,7 +610,7 @@ def test_recording_the_notification_marks_the_item_notified() -> None:
     fresh = item(claim=Claim(number=0, until=T0 + LEASE))
 
     # When the notification is recorded as emailed to both contacts
-    sent, events = transitions.record_delivery(fresh, EmailRound.scheduled(0, USER), T0, CONTACTS)
+    sent, events = transitions.record_delivery(fresh, EmailRound.scheduled(0, USER), T0, progress_of(CONTACTS))
 
     # Then the item is notified, its claim released, and item_sent names the creator and recipients
     assert sent.notified
@@ -616,7 +618,7 @@ def test_recording_the_notification_marks_the_item_notified() -> None:
     assert sent.claim is None
     assert sent.reminders_sent == 0
     assert [(e.type, e.actor, e.recipients, dict(e.details)) for e in events] == [
-        (AuditType.ITEM_SENT, USER, CONTACTS, {})
+        (AuditType.ITEM_SENT, USER, CONTACTS, MESSAGE_IDS)
     ]
 
 
@@ -625,7 +627,7 @@ def test_recording_a_notification_nobody_got_says_so() -> None:
     fresh = item(claim=Claim(number=0, until=T0 + LEASE))
 
     # When the notification is recorded with no recipients
-    sent, events = transitions.record_delivery(fresh, EmailRound.scheduled(0, USER), T0, ())
+    sent, events = transitions.record_delivery(fresh, EmailRound.scheduled(0, USER), T0, progress_of(()))
 
     # Then the item is still notified (it has its task) and the event says nobody was emailed
     assert sent.notified
@@ -640,14 +642,14 @@ def test_recording_an_automatic_reminder_counts_it() -> None:
     claimed = notified(reminders_sent=1, last_emailed_at=T0 + 3 * DAY, claim=Claim(number=2, until=at + LEASE))
 
     # When it is recorded
-    reminded, events = transitions.record_delivery(claimed, EmailRound.scheduled(2), at, CONTACTS)
+    reminded, events = transitions.record_delivery(claimed, EmailRound.scheduled(2), at, progress_of(CONTACTS))
 
     # Then it counts, the claim is cleared, and reminder_sent says "auto, 2 of 3" by the system
     assert reminded.reminders_sent == 2
     assert reminded.last_emailed_at == at
     assert reminded.claim is None
     assert [(e.type, e.actor, e.recipients, dict(e.details)) for e in events] == [
-        (AuditType.REMINDER_SENT, SYSTEM_ACTOR, CONTACTS, {"mode": "auto", "number": 2, "of": 3})
+        (AuditType.REMINDER_SENT, SYSTEM_ACTOR, CONTACTS, {"mode": "auto", "number": 2, "of": 3, **MESSAGE_IDS})
     ]
     assert policy.due_at(reminded) == at + 3 * DAY
 
@@ -657,7 +659,7 @@ def test_recording_an_automatic_reminder_nobody_got_says_so() -> None:
     claimed = notified(claim=CLAIM_1)
 
     # When it is recorded with no recipients
-    _, events = transitions.record_delivery(claimed, EmailRound.scheduled(1), DUE_1, ())
+    _, events = transitions.record_delivery(claimed, EmailRound.scheduled(1), DUE_1, progress_of(()))
 
     # Then the event says nobody was emailed
     assert events[0].recipients == ()
@@ -671,7 +673,7 @@ def test_recording_a_manual_resend_does_not_use_up_max_reminders() -> None:
     # When the firm user resends it by hand on day 4 with a message
     at = T0 + 4 * DAY
     email_round = manual("Please send it this week")
-    resent, events = transitions.record_delivery(reminded, email_round, at, CONTACTS)
+    resent, events = transitions.record_delivery(reminded, email_round, at, progress_of(CONTACTS))
 
     # Then reminders_sent is unchanged, the resend is counted apart and audited as manual by the user
     assert resent.reminders_sent == 1
@@ -683,7 +685,7 @@ def test_recording_a_manual_resend_does_not_use_up_max_reminders() -> None:
             AuditType.REMINDER_SENT,
             USER,
             CONTACTS,
-            {"mode": "manual", "number": 1, "of": None, "message": "Please send it this week"},
+            {"mode": "manual", "number": 1, "of": None, "message": "Please send it this week", **MESSAGE_IDS},
         )
     ]
 
@@ -693,7 +695,7 @@ def test_a_manual_resend_pushes_the_next_automatic_reminder() -> None:
     sent = notified()
 
     # When the firm resends on day 2
-    resent, _ = transitions.record_delivery(sent, manual(), T0 + 2 * DAY, CONTACTS)
+    resent, _ = transitions.record_delivery(sent, manual(), T0 + 2 * DAY, progress_of(CONTACTS))
 
     # Then reminder 1 is due 3 days after the resend
     assert policy.due_at(resent) == T0 + 5 * DAY
@@ -704,7 +706,7 @@ def test_a_manual_resend_keeps_an_outstanding_claim() -> None:
     claimed = notified(claim=CLAIM_1)
 
     # When the firm resends meanwhile
-    resent, _ = transitions.record_delivery(claimed, manual(), DUE_1, CONTACTS)
+    resent, _ = transitions.record_delivery(claimed, manual(), DUE_1, progress_of(CONTACTS))
 
     # Then the claim is still the scan's (its sender will find the reminder not due and release it)
     assert resent.claim == CLAIM_1
@@ -717,7 +719,7 @@ def test_recording_with_some_addresses_rejected_adds_an_email_failed_event() -> 
 
     # When it went to one contact and the mail service rejected the other
     reminded, events = transitions.record_delivery(
-        claimed, EmailRound.scheduled(1), DUE_1, CONTACTS[:1], failed={CONTACTS[1]: "MessageRejected"}
+        claimed, EmailRound.scheduled(1), DUE_1, progress_of(CONTACTS[:1], {CONTACTS[1]: "MessageRejected"})
     )
 
     # Then the reminder counts and an email_failed event names the rejected address
@@ -728,13 +730,29 @@ def test_recording_with_some_addresses_rejected_adds_an_email_failed_event() -> 
     assert events[1].details["errors"] == {CONTACTS[1]: "MessageRejected"}
 
 
+def test_recording_a_round_a_worker_died_in_names_the_unconfirmed_contact_apart() -> None:
+    # Given reminder 1 claimed, whose worker died after marking Rui and before hearing back from SES
+    claimed = notified(claim=CLAIM_1)
+
+    # When the next worker records the round (Ana got it; Rui may have)
+    _, events = transitions.record_delivery(
+        claimed, EmailRound.scheduled(1), DUE_1, progress_of(CONTACTS[:1], unconfirmed=CONTACTS[1:])
+    )
+
+    # Then the recipients are only the confirmed address, and the unconfirmed one is named apart
+    assert events[0].recipients == CONTACTS[:1]
+    assert events[0].details["unconfirmed"] == list(CONTACTS[1:])
+    assert events[0].details["message_ids"] == {CONTACTS[0]: f"msg-{CONTACTS[0]}"}
+    assert "nobody_emailed" not in events[0].details
+
+
 def test_recording_with_every_address_rejected_is_a_failure() -> None:
     # Given reminder 1 claimed
     claimed = notified(claim=CLAIM_1)
 
     # When every address was rejected
     failed, events = transitions.record_delivery(
-        claimed, EmailRound.scheduled(1), DUE_1, (), failed=dict.fromkeys(CONTACTS, "MessageRejected")
+        claimed, EmailRound.scheduled(1), DUE_1, progress_of((), dict.fromkeys(CONTACTS, "MessageRejected"))
     )
 
     # Then it is recorded as email_failed, not as a reminder, and automatic reminders stop
@@ -786,7 +804,7 @@ def test_a_manual_resend_after_an_email_failed_stop_schedules_the_next_reminder(
     )
 
     # When the firm resends the item by hand on day 4
-    resent, _ = transitions.record_delivery(failed, manual(), T0 + 4 * DAY, CONTACTS)
+    resent, _ = transitions.record_delivery(failed, manual(), T0 + 4 * DAY, progress_of(CONTACTS))
 
     # Then automatic reminders resume: reminder 1 is due 3 days after the resend
     assert policy.due_at(resent) == T0 + 7 * DAY

@@ -28,6 +28,7 @@ from portal_reminders.models.domain import (
     Status,
 )
 from portal_reminders.reminders import policy, transitions
+from tests.support.fakes import progress_of
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 LEASE = timedelta(hours=1)
@@ -183,7 +184,7 @@ class Simulation:
 
     def _record(self, email_round: EmailRound, mode: str) -> None:
         before = self.item
-        self._apply(transitions.record_delivery(before, email_round, self.now, RECIPIENTS))
+        self._apply(transitions.record_delivery(before, email_round, self.now, progress_of(RECIPIENTS)))
         self.emails.append(Email(self.now, mode, email_round.number, before, self.item))
 
     def _apply(self, transition: transitions.Transition) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
+from portal_reminders.ports import MailUnavailable
+from portal_reminders.reminders import backoff
 from portal_reminders.repository.records import DUE_INDEX, DUE_INDEX_PROJECTION
 
 TEMPLATE = load_template()
@@ -26,11 +28,43 @@ def test_retry_arithmetic_holds() -> None:
     send = LIMITS["Send"]
     # AWS guidance for SQS event sources: visibility timeout at least 6x the function timeout
     assert send["VisibilityTimeoutSeconds"] >= 6 * send["TimeoutSeconds"]
-    assert send["MaxReceiveCount"] >= 5
-    # a claim outlives the queue's whole retry time, and is shorter than a day
-    assert send["MaxReceiveCount"] * send["VisibilityTimeoutSeconds"] < send["ClaimLeaseSeconds"] < 86400
+    # a claim outlives every message carrying it (SQS deletes a message after its retention period)
+    assert send["ClaimLeaseSeconds"] > send["MessageRetentionSeconds"]
+    assert RESOURCES["SendQueue"]["Properties"]["MessageRetentionPeriod"] == {
+        "Fn::FindInMap": ["Limits", "Send", "MessageRetentionSeconds"]
+    }
+    # the api's own claim outlives one api invocation, so the scan never takes a live one over
+    assert send["HandoffLeaseSeconds"] > send["TimeoutSeconds"]
     # a delivery lease outlives one send invocation, so a live worker never loses it
     assert send["DeliveryLeaseSeconds"] > send["TimeoutSeconds"]
+
+
+def test_a_refused_round_is_given_up_between_24_and_48_hours_and_before_the_dead_letter_queue() -> None:
+    send = LIMITS["Send"]
+    hour = 3600
+    # the sender gives up at its first try 24 h after the first one; its tries are at most the
+    # backoff cap apart, so that lands before the scan's deadline, which an hourly scan meets by 48 h
+    assert send["GiveUpAfterSeconds"] == 24 * hour
+    assert send["GiveUpAfterSeconds"] + backoff.REFUSED.cap_seconds < send["GiveUpBySeconds"] <= 47 * hour
+    # the most receives that takes (every delay drawn at its shortest) stays under maxReceiveCount,
+    # leaving room for crashes and pacing on top
+    waited, receives = 0, 0
+    while waited < send["GiveUpAfterSeconds"]:
+        receives += 1
+        waited += backoff.retry_delay(MailUnavailable("throttled"), receives, draw=lambda: 0.0)
+    assert receives + 1 + 20 <= send["MaxReceiveCount"]
+    # and the queue keeps a message longer than the whole retry horizon
+    assert send["MessageRetentionSeconds"] > send["GiveUpBySeconds"] + hour
+
+
+def test_a_scheduled_run_is_never_retried_later_with_a_stale_time() -> None:
+    scan = RESOURCES["ScanFunction"]["Properties"]
+    assert scan["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    assert scan["Events"]["Tick"]["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    # and the scan lock lasts as long as a scan can run
+    assert scan["Environment"]["Variables"]["SCAN_LEASE_SECONDS"] == {
+        "Fn::FindInMap": ["Limits", "Scan", "TimeoutSeconds"]
+    }
 
 
 def test_the_table_is_on_demand_recoverable_and_encrypted() -> None:
@@ -98,7 +132,8 @@ def test_each_function_has_its_own_least_privilege_role(translated: dict[str, An
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any(a.endswith(":*") or a == "*" for a in actions), (role, actions)
             assert "dynamodb:Scan" not in actions
-            assert statement["Resource"] != "*"
+            # SES GetAccount (the account's send rate and quota) has no resource to scope to
+            assert statement["Resource"] != "*" or actions == ["ses:GetAccount"], (role, actions)
 
 
 def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: dict[str, Any]) -> None:

@@ -32,6 +32,11 @@ def exhausted() -> bool:
     return _remaining_ms is not None and _remaining_ms() < RESERVE_MS
 
 
+def seconds_left() -> float | None:
+    """Seconds this invocation may still spend before its reserve, or None outside an invocation."""
+    return None if _remaining_ms is None else (_remaining_ms() - RESERVE_MS) / 1000
+
+
 def check() -> None:
     if exhausted():
         raise OutOfTime("the invocation is about to time out")

@@ -1,4 +1,5 @@
-"""Ports for the world outside storage: sending mail and queueing work for the send function."""
+"""Ports for the world outside storage: sending mail, the mail account's limits, and queueing work
+for the send function."""
 
 from __future__ import annotations
 
@@ -23,7 +24,17 @@ class MailRejected(Exception):
 
 
 class MailUnavailable(Exception):
-    """The mail service could not take the message now (throttled, paused, unreachable): retry."""
+    """The mail service could not take the message now (throttled, quota used up, account paused,
+    unreachable): the round waits and retries with backoff (SPEC R14)."""
+
+
+class MailThrottled(MailUnavailable):
+    """The mail service said we are sending too fast: everyone slows down."""
+
+
+class SendRateExceeded(MailUnavailable):
+    """Our own pacing: the account's send rate is booked further ahead than a worker may wait.
+    Not a refusal by the mail service, so it does not start the round's retry horizon."""
 
 
 class Mailer(ABC):
@@ -32,10 +43,35 @@ class Mailer(ABC):
         """Send one email; returns the provider's message id."""
 
 
+@dataclass(frozen=True, slots=True)
+class SendQuota:
+    """What the mail account may send (SES GetAccount): per second, per rolling day, and whether
+    it may send at all (SES pauses an account whose bounce or complaint rate is too high)."""
+
+    max_send_rate: float
+    max_24_hour_send: float  # <= 0: unlimited
+    sent_last_24_hours: float
+    sending_enabled: bool = True
+
+
+class MailAccount(ABC):
+    @abstractmethod
+    def quota(self) -> SendQuota | None:
+        """The account's current limits, or None when the mail service will not say."""
+
+
 class SendQueue(ABC):
     @abstractmethod
-    def enqueue(self, bodies: Sequence[str]) -> int:
-        """Queue message bodies for the send function, in batches; returns how many failed."""
+    def enqueue(self, bodies: Sequence[str]) -> list[str]:
+        """Queue message bodies for the send function, in batches; returns the ones not queued."""
+
+    @abstractmethod
+    def retry_later(self, delays: Sequence[tuple[str, int]]) -> None:
+        """(receipt handle, seconds): received messages come back after their delay, not before."""
+
+    @abstractmethod
+    def dead_letter(self, bodies: Sequence[str]) -> list[str]:
+        """Move messages no retry can fix straight to the dead-letter queue; returns those not moved."""
 
 
 class PublishFailed(Exception):

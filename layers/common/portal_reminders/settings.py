@@ -19,15 +19,33 @@ class Settings(BaseModel):
     region: str = Field(min_length=1, validation_alias="AWS_REGION")
     # The bus the api publishes JobEnteredStage on (functions that publish nothing have none).
     event_bus_name: str = Field(default="", validation_alias="EVENT_BUS_NAME")
-    # A claim outlives the queue's whole retry time (maxReceiveCount x visibility timeout) and is
-    # shorter than a day: the template derives both from the same numbers.
-    claim_lease_seconds: int = Field(default=3600, ge=60, lt=86400, validation_alias="CLAIM_LEASE_SECONDS")
+    # The send function's dead-letter queue: messages no retry can fix go straight there.
+    send_dead_letter_url: str = Field(default="", validation_alias="SEND_DEAD_LETTER_QUEUE_URL")
+    # A claim outlives every message carrying it: the send queue keeps a message at most its
+    # retention period, so a claim longer than that expires only when its message is gone.
+    claim_lease_seconds: int = Field(default=349_200, ge=60, le=14 * 86400, validation_alias="CLAIM_LEASE_SECONDS")
+    # The api's own claim on a new item's notification while it emails it (extended to a full
+    # claim if it hands the notification to the queue); if the api dies, the scan takes over.
+    handoff_lease_seconds: int = Field(default=300, ge=60, le=3600, validation_alias="HANDOFF_LEASE_SECONDS")
     # After this many expired claims on the same reminder, it is recorded as email_failed.
-    max_claim_attempts: int = Field(default=3, ge=1, le=20, validation_alias="MAX_CLAIM_ATTEMPTS")
+    max_claim_attempts: int = Field(default=2, ge=1, le=20, validation_alias="MAX_CLAIM_ATTEMPTS")
     # How long one worker holds an email round before another may take it over (a crashed worker).
     delivery_lease_seconds: int = Field(default=120, ge=10, le=3600, validation_alias="DELIVERY_LEASE_SECONDS")
-    # The send queue's maxReceiveCount: the receive that may record email_failed before the DLQ.
-    send_max_receive_count: int = Field(default=5, ge=1, le=1000, validation_alias="SEND_MAX_RECEIVE_COUNT")
+    # The retry horizon (SPEC R14): a round the mail service keeps refusing is given up at its first
+    # try this long after its first one...
+    give_up_after_seconds: int = Field(default=86_400, ge=60, validation_alias="GIVE_UP_AFTER_SECONDS")
+    # ...and by the scan at this deadline if no worker got to it (a backlog), so never after 48 h.
+    give_up_by_seconds: int = Field(default=169_200, ge=60, validation_alias="GIVE_UP_BY_SECONDS")
+    # Sends per second across every function; 0 means the SES account's own maximum (GetAccount).
+    send_rate_limit: float = Field(default=0.0, ge=0, le=100_000, validation_alias="SEND_RATE_LIMIT")
+    # The longest a function waits for its turn on the shared send rate before backing off.
+    send_max_wait_seconds: float = Field(default=10.0, gt=0, le=60, validation_alias="SEND_MAX_WAIT_SECONDS")
+    # Claims and queue writes the scan has in flight at once.
+    scan_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="SCAN_CONCURRENCY")
+    # The scan lock's lease: the scan function's timeout.
+    scan_lease_seconds: int = Field(default=300, ge=10, le=900, validation_alias="SCAN_LEASE_SECONDS")
+    # A scheduled tick older than this when it arrives is dropped (a late retry): the next one scans.
+    max_tick_age_seconds: int = Field(default=300, ge=10, validation_alias="MAX_TICK_AGE_SECONDS")
 
     @property
     def claim_lease(self) -> timedelta:
@@ -36,6 +54,26 @@ class Settings(BaseModel):
     @property
     def delivery_lease(self) -> timedelta:
         return timedelta(seconds=self.delivery_lease_seconds)
+
+    @property
+    def handoff_lease(self) -> timedelta:
+        return timedelta(seconds=self.handoff_lease_seconds)
+
+    @property
+    def give_up_after(self) -> timedelta:
+        return timedelta(seconds=self.give_up_after_seconds)
+
+    @property
+    def give_up_by(self) -> timedelta:
+        return timedelta(seconds=self.give_up_by_seconds)
+
+    @property
+    def scan_lease(self) -> timedelta:
+        return timedelta(seconds=self.scan_lease_seconds)
+
+    @property
+    def max_tick_age(self) -> timedelta:
+        return timedelta(seconds=self.max_tick_age_seconds)
 
 
 class SettingsError(RuntimeError):

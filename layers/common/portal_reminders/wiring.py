@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.approvals import ApprovalService
     from portal_reminders.reminders.delivery import Deliverer
     from portal_reminders.reminders.items import ItemService
+    from portal_reminders.reminders.pacing import SendPacer
     from portal_reminders.reminders.pipelines import PipelineService
     from portal_reminders.reminders.templates import TemplateService
     from portal_reminders.repository.dynamo import DynamoRepository
@@ -43,7 +44,7 @@ class Services:
     def queue(self) -> SqsSendQueue:
         from portal_reminders.adapters.sqs import SqsSendQueue
 
-        return SqsSendQueue(clients.client("sqs"), self.settings.send_queue_url)
+        return SqsSendQueue(clients.client("sqs"), self.settings.send_queue_url, self.settings.send_dead_letter_url)
 
     @cached_property
     def mailer(self) -> Mailer:
@@ -52,10 +53,23 @@ class Services:
         return SesMailer(clients.client("sesv2"))
 
     @cached_property
+    def pacer(self) -> SendPacer:
+        """One per process: it keeps the turns this function booked on the shared send rate."""
+        from portal_reminders.adapters.ses import SesAccount
+        from portal_reminders.reminders.pacing import SendPacer
+
+        return SendPacer(
+            self.repository,
+            SesAccount(clients.client("sesv2")),
+            self.settings.send_rate_limit,
+            self.settings.send_max_wait_seconds,
+        )
+
+    @cached_property
     def deliverer(self) -> Deliverer:
         from portal_reminders.reminders.delivery import Deliverer
 
-        return Deliverer(self.repository, self.mailer, self.settings)
+        return Deliverer(self.repository, self.mailer, self.pacer, self.settings)
 
     @cached_property
     def templates(self) -> TemplateService:
@@ -82,7 +96,7 @@ class Services:
         from portal_reminders.reminders.approvals import ApprovalService
 
         return ApprovalService(
-            self.repository, self.repository, self.repository, self.mailer, self.queue, self.settings
+            self.repository, self.repository, self.repository, self.mailer, self.pacer, self.queue, self.settings
         )
 
     @cached_property
@@ -107,8 +121,9 @@ class Services:
     def idempotency_config(self) -> IdempotencyConfig:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
-        # a week: EventBridge retries an event for at most a day
-        return IdempotencyConfig(event_key_jmespath="entry_id", expires_after_seconds=7 * 24 * 3600)
+        # Keyed by firm and entry: another firm (or system) publishing the same entry_id is another
+        # entry. A week: EventBridge retries an event for at most a day.
+        return IdempotencyConfig(event_key_jmespath="[firm_id, entry_id]", expires_after_seconds=7 * 24 * 3600)
 
 
 @cache

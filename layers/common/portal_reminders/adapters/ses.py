@@ -1,4 +1,4 @@
-"""Mailer on Amazon SES v2."""
+"""Mailer and mail account on Amazon SES v2."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail
+from portal_reminders.observability import logger
+from portal_reminders.ports import (
+    MailAccount,
+    Mailer,
+    MailRejected,
+    MailThrottled,
+    MailUnavailable,
+    OutgoingEmail,
+    SendQuota,
+)
 
 # Errors about this one message or address. Everything else (throttling, a paused or suspended
 # account, an unverified sender, network trouble) is about the service: retry, then dead-letter.
 REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException"})
+THROTTLED_CODES = frozenset({"TooManyRequestsException", "Throttling", "ThrottlingException"})
 
 
 class SesMailer(Mailer):
@@ -43,7 +53,28 @@ class SesMailer(Mailer):
             # "not verified" is the sender identity (or the sandbox): a deployment problem, not the address
             if code in REJECTED_CODES and "not verified" not in message.lower():
                 raise MailRejected(f"{code}: {message}") from error
+            if code in THROTTLED_CODES:
+                raise MailThrottled(f"{code}: {message}") from error
             raise MailUnavailable(f"{code}: {message}") from error
         except BotoCoreError as error:
             raise MailUnavailable(str(error)) from error
         return str(response.get("MessageId", ""))
+
+
+class SesAccount(MailAccount):
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def quota(self) -> SendQuota | None:
+        try:
+            response = self._client.get_account()
+        except Exception as error:
+            logger.warning("ses account limits unknown", extra={"error": f"{type(error).__name__}: {error}"})
+            return None
+        quota = response.get("SendQuota") or {}
+        return SendQuota(
+            max_send_rate=float(quota.get("MaxSendRate") or 0.0),
+            max_24_hour_send=float(quota.get("Max24HourSend") or 0.0),
+            sent_last_24_hours=float(quota.get("SentLast24Hours") or 0.0),
+            sending_enabled=bool(response.get("SendingEnabled", True)),
+        )

@@ -71,11 +71,31 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One email round (notification or reminder) in progress: who already has it, and a short lease
-    so two workers never email the same round at once."""
+    """One email round (notification, reminder, approval request) in progress.
+
+    `until` is a short lease (`owner` holds it) so two workers never email the round at once. Each
+    address is marked `sending` durably *before* its mail service call; a worker that dies before
+    recording the answer leaves the mark, and the next worker, unable to know whether that mail went
+    out, counts the address `unconfirmed` and never emails it again for this round. `started_at` is
+    the round's first try: the retry horizon (SPEC R14) counts from it, and `give_up_by` is set once
+    the mail service has refused the round (the scan gives it up then if no worker did).
+    """
 
     until: datetime
-    delivered: frozenset[str] = frozenset()
+    started_at: datetime
+    owner: str = ""
+    delivered: Mapping[str, str] = field(default_factory=dict)  # address -> the mail service's message id
+    rejected: Mapping[str, str] = field(default_factory=dict)  # address -> why it was refused for good
+    unconfirmed: frozenset[str] = frozenset()
+    sending: str | None = None
+    refusals: int = 0  # times the mail service refused the round (throttled, quota, paused)
+    give_up_by: datetime | None = None
+
+    @property
+    def done_with(self) -> frozenset[str]:
+        """Addresses this round never emails (again): delivered, refused for good, or unconfirmed."""
+        marked = {self.sending} if self.sending else set()
+        return frozenset(self.delivered) | frozenset(self.rejected) | self.unconfirmed | marked
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,3 +41,13 @@ class ConcurrentModification(Exception):
 
 class DeliveryInProgress(Exception):
     """Another worker holds the delivery lease for this email round; retry later."""
+
+
+class StorageUnavailable(Exception):
+    """The database did not do what was asked (an internal error or throttling after its own
+    retries, a read left partly unprocessed): nothing can be concluded from it; retry later."""
+
+
+class RoundNotRecorded(Exception):
+    """Mail went out but its progress or record could not be written: the round must be finished
+    later (by the send queue), never emailed again."""

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from portal_reminders import budget, ids
 from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import Account, ActionItem, Contact, Firm
-from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
+from portal_reminders.models.domain import Account, ActionItem, Contact, Delivery, Firm
+from portal_reminders.models.errors import (
+    ConcurrentModification,
+    DeliveryInProgress,
+    RoundNotRecorded,
+    StorageUnavailable,
+)
 from portal_reminders.models.messages import (
     APPROVALS_PER_MESSAGE,
     AccountApprovalsMessage,
@@ -24,8 +29,9 @@ from portal_reminders.models.messages import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail, SendQueue
-from portal_reminders.reminders import compose, policy, transitions
-from portal_reminders.reminders.mailing import email_each
+from portal_reminders.reminders import compose, policy, rounds, transitions
+from portal_reminders.reminders.mailing import email_round
+from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, ApprovalRepository, ItemRepository
 from portal_reminders.settings import Settings
@@ -48,6 +54,7 @@ class ApprovalService:
         accounts: AccountRepository,
         items: ItemRepository,
         mailer: Mailer,
+        pacer: SendPacer,
         queue: SendQueue,
         settings: Settings,
         now: Callable[[], datetime] = clock_now,
@@ -56,6 +63,7 @@ class ApprovalService:
         self._accounts = accounts
         self._items = items
         self._mailer = mailer
+        self._pacer = pacer
         self._queue = queue
         self._settings = settings
         self._now = now
@@ -109,36 +117,43 @@ class ApprovalService:
         if account is None or key in account.done_keys or not documents:
             return "skipped"
         now = self._now()
-        delivery = account.deliveries.get(key)
-        if delivery is not None and delivery.until > now:
+        current = account.deliveries.get(key)
+        if rounds.held_by_another(current, now):
             raise DeliveryInProgress(f"{account.id} {key}")
-        account = self._accounts.save_account(
-            transitions.start_delivery(account, key, now + self._settings.delivery_lease)
-        )
-        recipients, rejected = self._email(account, snapshot.firm, documents, request, key, now)
+        if rounds.past_retry_horizon(current, now, self._settings.give_up_after):
+            self._give_up(account, documents, request, key, now)
+            return "failed"
+        owed = rounds.to_email(account.notify_contacts, current)
+        progress = rounds.begin(current, now, self._settings.delivery_lease)
+        if owed:
+            account, progress = self._email(account, snapshot.firm, documents, request, key, now, owed, progress)
         # everyone emailed is remembered before the documents are recorded (a retry emails no one)
-        self._accounts.save_account(transitions.pause_delivery(account, key, recipients, now))
+        progress = rounds.paused(rounds.settle(progress), now, refused=False)
+        self._accounts.save_account(transitions.with_delivery(account, key, progress))
         for document in documents:
             budget.check()
-            self._record(document, key, now, request, recipients, rejected)
+            self._record(document, key, now, request, progress)
         with_retries(lambda: self._finish(request, key))
         return "sent"
 
-    def give_up(self, request: AccountApprovalsMessage, reason: str) -> None:
-        """The round exhausted its retries: each document records who got the email (if anyone)
-        and an email_failed event for the rest, instead of the request vanishing in the DLQ."""
-        key = request.round_key
-        snapshot = self._approvals.load_account_round(request.firm_id, request.account_id, request.item_ids)
-        account = snapshot.account
-        if account is None or key in account.done_keys:
-            return
-        delivery = account.deliveries.get(key)
-        reached = tuple(sorted(delivery.delivered)) if delivery else ()
-        missing = {c.email: reason for c in account.notify_contacts if c.email not in reached}
-        now = self._now()
-        for document in self._open_documents(snapshot.items, key):
-            self._record(document, key, now, request, reached, missing)
+    def _give_up(
+        self,
+        account: Account,
+        documents: list[ActionItem],
+        request: AccountApprovalsMessage,
+        key: str,
+        now: datetime,
+    ) -> None:
+        """The mail service refused the round for the whole retry horizon: each document records who
+        got the email (if anyone) and an email_failed event for the rest; nothing retries it."""
+        current = rounds.settle(account.deliveries[key])
+        reason = f"the mail service refused it since {current.started_at:%Y-%m-%dT%H:%M:%SZ}"
+        missing = {c.email: reason for c in account.notify_contacts if c.email not in current.done_with}
+        progress = replace(current, rejected={**current.rejected, **missing})
+        for document in documents:
+            self._record(document, key, now, request, progress)
         with_retries(lambda: self._finish(request, key))
+        logger.warning("approval request given up", extra={"account_id": account.id, "round": key})
 
     @staticmethod
     def _open_documents(items: list[ActionItem], key: str) -> list[ActionItem]:
@@ -154,9 +169,11 @@ class ApprovalService:
         request: AccountApprovalsMessage,
         key: str,
         now: datetime,
-    ) -> tuple[tuple[str, ...], dict[str, str]]:
-        delivered = account.deliveries[key].delivered
+        owed: list[Contact],
+        progress: Delivery,
+    ) -> tuple[Account, Delivery]:
         titles = [d.title for d in documents]
+        latest = account
 
         def build(contact: Contact) -> OutgoingEmail:
             content = compose.render_approvals(
@@ -164,12 +181,17 @@ class ApprovalService:
             )
             return compose.outgoing(content, contact, firm, self._settings.sender_address, {"round": "approvals"})
 
-        def pause(sent: list[str]) -> None:
-            self._accounts.save_account(transitions.pause_delivery(account, key, sent, now))
+        def save(state: Delivery) -> None:
+            nonlocal latest
+            try:
+                latest = self._accounts.save_account(transitions.with_delivery(latest, key, state))
+            except StorageUnavailable as error:
+                if state.delivered or state.unconfirmed:
+                    raise RoundNotRecorded(f"{account.id} {key}: {error}") from error
+                raise
 
-        contacts = [c for c in account.notify_contacts if c.email not in delivered]
-        sent, rejected = email_each(contacts, build, self._mailer, pause, f"{account.id} {key}")
-        return tuple(sorted(delivered | set(sent))), rejected
+        progress = email_round(owed, build, self._mailer, self._pacer, progress, save, now, self._settings.give_up_by)
+        return latest, progress
 
     def _record(
         self,
@@ -177,12 +199,11 @@ class ApprovalService:
         key: str,
         at: datetime,
         request: AccountApprovalsMessage,
-        recipients: tuple[str, ...],
-        rejected: dict[str, str],
+        progress: Delivery,
     ) -> None:
         for _ in range(5):
             updated, events = transitions.record_approval_request(
-                document, key, at, request.actor, recipients, request.message, rejected
+                document, key, at, request.actor, request.message, progress
             )
             try:
                 self._items.save_item(updated, events)

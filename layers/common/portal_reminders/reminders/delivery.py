@@ -1,9 +1,15 @@
 """Deliver one email round (notification, automatic or manual reminder) about one item.
 
-The round is idempotent on its business key (item + round key, e.g. `scheduled:2`): the sender
-re-reads the item and re-checks every stop rule, takes a short delivery lease on the item so two
-workers never email the same round at once, skips contacts that already have this round's email
-(a retry after SES throttled halfway), and records the result with a conditional write.
+The round is idempotent on its business key (item + round key, e.g. `scheduled:2`). Read as a
+straight line:
+
+1. re-read the item (or take the batch's snapshot) and re-check every stop rule;
+2. give the round up if the mail service has refused it for the whole retry horizon (SPEC R14);
+3. take the round's lease, then for each contact still owed: wait for a turn on the shared send
+   rate, mark the contact, call the mail service, note the answer (mailing.py, rounds.py);
+4. record the round, its audit event and the portal-task bump in one conditional write.
+
+A failure at any point leaves the round where a retry can finish it without emailing anyone twice.
 """
 
 from __future__ import annotations
@@ -11,24 +17,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import ActionItem, Contact, EmailRound, ItemRef, RoundMode
-from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
+from portal_reminders import clock
+from portal_reminders.models.domain import ActionItem, Contact, Delivery, EmailRound, ItemRef, RoundMode
+from portal_reminders.models.errors import (
+    ConcurrentModification,
+    DeliveryInProgress,
+    RoundNotRecorded,
+    StorageUnavailable,
+)
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
-from portal_reminders.reminders import compose, policy, transitions
-from portal_reminders.reminders.mailing import email_each
+from portal_reminders.reminders import compose, mailing, policy, rounds, transitions
+from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository
 from portal_reminders.settings import Settings
 
 # How often a write is retried after another writer changed the item in between (re-read each time).
 WRITE_ATTEMPTS = 5
+# Backoff between those retries (seconds, doubling): writers that collided should not collide again.
+WRITE_BACKOFF_SECONDS = 0.02
+
+
+class RoundStatus(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
-    status: str  # "sent" | "skipped" | "failed"
+    status: RoundStatus
     item: ActionItem | None
     reason: str | None = None
     recipients: tuple[str, ...] = ()
@@ -52,7 +72,11 @@ def _needs_release(item: ActionItem, email_round: EmailRound) -> bool:
 def _still_recordable(item: ActionItem, email_round: EmailRound) -> bool:
     if email_round.mode is RoundMode.MANUAL:
         return email_round.key not in item.done_keys
-    return policy.next_number(item) == email_round.number
+    return policy.next_number(item) == email_round.number and item.failed_number != email_round.number
+
+
+def backoff(attempt: int) -> None:
+    clock.sleep(WRITE_BACKOFF_SECONDS * 2**attempt)
 
 
 class Deliverer:
@@ -60,137 +84,145 @@ class Deliverer:
         self,
         items: ItemRepository,
         mailer: Mailer,
+        pacer: SendPacer,
         settings: Settings,
-        now: Callable[[], datetime] = clock_now,
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._items = items
         self._mailer = mailer
+        self._pacer = pacer
         self._settings = settings
         self._now = now
 
-    def deliver(self, ref: ItemRef, email_round: EmailRound) -> DeliveryOutcome:
-        for _ in range(WRITE_ATTEMPTS):
+    def deliver(
+        self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None = None
+    ) -> DeliveryOutcome:
+        """Email the round, or finish it. Raises MailUnavailable / OutOfTime / DeliveryInProgress /
+        StorageUnavailable for the caller to retry later, RoundNotRecorded when mail went out but
+        could not be recorded (the caller hands the round to the send queue to finish)."""
+        for attempt in range(WRITE_ATTEMPTS):
             try:
-                return self._attempt(ref, email_round)
+                return self._attempt(ref, email_round, snapshot if attempt == 0 else None)
             except ConcurrentModification:
                 logger.info("item changed while delivering; re-reading", extra={"item_id": ref.item_id})
+                backoff(attempt)
         raise ConcurrentModification(ref.item_id)
 
-    def give_up(self, ref: ItemRef, email_round: EmailRound, reason: str) -> DeliveryOutcome:
-        """The round exhausted its retries: record email_failed instead of retrying forever
-        (and, if it reached some contacts before failing, the email they got)."""
-        for _ in range(WRITE_ATTEMPTS):
-            item = self._items.get_item(ref.firm_id, ref.item_id)
-            if item is None or not _still_recordable(item, email_round):
-                return DeliveryOutcome("skipped", item, reason=policy.SKIP_ALREADY_SENT)
-            reached = transitions.delivered_so_far(item, email_round)
-            if reached:
-                missing = self._missing_contacts(ref, reached)
-                item, events = transitions.record_delivery(
-                    item, email_round, self._now(), reached, dict.fromkeys(missing, reason)
-                )
-            else:
-                item, events = transitions.record_failure(item, email_round, self._now(), reason)
-            try:
-                return DeliveryOutcome("failed", self._items.save_item(item, events), reason=reason)
-            except ConcurrentModification:
-                continue
-        raise ConcurrentModification(ref.item_id)
-
-    def _missing_contacts(self, ref: ItemRef, reached: tuple[str, ...]) -> list[str]:
-        account = self._items.load_for_delivery(ref).account
-        notify = [] if account is None else [c.email for c in account.notify_contacts]
-        return [address for address in notify if address not in reached]
-
-    def _attempt(self, ref: ItemRef, email_round: EmailRound) -> DeliveryOutcome:
+    def _attempt(self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None) -> DeliveryOutcome:
         now = self._now()
-        snapshot = self._items.load_for_delivery(ref)
+        snapshot = snapshot or self._items.load_for_delivery(ref)
         item = snapshot.item
         if item is None:
-            return DeliveryOutcome("skipped", None, reason="item_not_found")
+            return DeliveryOutcome(RoundStatus.SKIPPED, None, reason="item_not_found")
         reason = refusal(item, email_round, now)
         if reason is not None:
-            reached = transitions.delivered_so_far(item, email_round)
-            if reached and _still_recordable(item, email_round):
-                # It stopped halfway earlier; those contacts did get it, so it is recorded for them.
-                return self._record(item, email_round, now, reached, {})
-            if _needs_release(item, email_round):
-                item = self._items.save_item(transitions.release(item, email_round))
-            logger.info("email round skipped", extra={"item_id": item.id, "round": email_round.key, "reason": reason})
-            return DeliveryOutcome("skipped", item, reason=reason)
-        delivery = item.deliveries.get(email_round.key)
-        if delivery is not None and delivery.until > now:
+            return self._skip(item, email_round, now, reason)
+        current = item.deliveries.get(email_round.key)
+        if rounds.held_by_another(current, now):
             raise DeliveryInProgress(f"{item.id} {email_round.key}")
-        item = self._items.save_item(
-            transitions.start_delivery(item, email_round.key, now + self._settings.delivery_lease)
-        )
-        return self._send_and_record(item, snapshot, email_round, now)
+        contacts = [] if snapshot.account is None else list(snapshot.account.notify_contacts)
+        if rounds.past_retry_horizon(current, now, self._settings.give_up_after):
+            return self._give_up(item, email_round, now, contacts)
+        owed = rounds.to_email(contacts, current)
+        progress = rounds.begin(current, now, self._settings.delivery_lease)
+        if owed:
+            item, progress = self._email(item, snapshot, email_round, now, owed, progress)
+        return self._record(item, email_round, now, progress)
 
-    def _send_and_record(
-        self, item: ActionItem, snapshot: DeliverySnapshot, email_round: EmailRound, now: datetime
-    ) -> DeliveryOutcome:
+    def _skip(self, item: ActionItem, email_round: EmailRound, now: datetime, reason: str) -> DeliveryOutcome:
+        reached = transitions.partly_delivered(item, email_round)
+        if reached is not None and _still_recordable(item, email_round):
+            # It stopped halfway earlier; those contacts did get it, so it is recorded for them.
+            return self._record(item, email_round, now, reached)
+        if _needs_release(item, email_round):
+            item = self._items.save_item(transitions.release(item, email_round))
+        logger.info("email round skipped", extra={"item_id": item.id, "round": email_round.key, "reason": reason})
+        return DeliveryOutcome(RoundStatus.SKIPPED, item, reason=reason)
+
+    def _email(
+        self,
+        item: ActionItem,
+        snapshot: DeliverySnapshot,
+        email_round: EmailRound,
+        now: datetime,
+        owed: list[Contact],
+        progress: Delivery,
+    ) -> tuple[ActionItem, Delivery]:
+        """Email the owed contacts; returns the item as last written and the round's progress."""
         account = snapshot.account
-        delivery = item.deliveries[email_round.key]
-        contacts = [] if account is None else [c for c in account.notify_contacts if c.email not in delivery.delivered]
+        assert account is not None
         tags = {"kind": item.kind.value, "round": email_round.mode.value}
+        latest = item
 
         def build(contact: Contact) -> OutgoingEmail:
-            assert account is not None
             content = compose.render_round(
                 item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url
             )
             return compose.outgoing(content, contact, snapshot.firm, self._settings.sender_address, tags)
 
-        sent, rejected = email_each(
-            contacts,
-            build,
-            self._mailer,
-            lambda sent: self._pause(item, email_round, sent, now),
-            f"{item.id} {email_round.key}",
-        )
-        recipients = tuple(sorted(delivery.delivered | set(sent)))
-        return self._record(item, email_round, now, recipients, rejected)
-
-    def _pause(self, item: ActionItem, email_round: EmailRound, sent: list[str], now: datetime) -> None:
-        """Remember who already has the email, and free the round for an immediate retry."""
-        for _ in range(WRITE_ATTEMPTS):
+        def save(state: Delivery) -> None:
+            nonlocal latest
             try:
-                self._items.save_item(transitions.pause_delivery(item, email_round.key, sent, now))
-                return
+                latest = self._save_progress(latest, email_round, state)
+            except StorageUnavailable as error:
+                if state.delivered or state.unconfirmed:
+                    raise RoundNotRecorded(f"{item.id} {email_round.key}: {error}") from error
+                raise
+
+        progress = mailing.email_round(
+            owed, build, self._mailer, self._pacer, progress, save, now, self._settings.give_up_by
+        )
+        return latest, progress
+
+    def _save_progress(self, item: ActionItem, email_round: EmailRound, progress: Delivery) -> ActionItem:
+        """Write the round's progress; another writer in between (the firm editing the item) is
+        absorbed by re-reading, as long as this worker still holds the round's lease."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return self._items.save_item(transitions.with_delivery(item, email_round.key, progress))
             except ConcurrentModification:
                 fresh = self._items.get_item(item.firm_id, item.id)
-                if fresh is None:
-                    return
+                stored = fresh.deliveries.get(email_round.key) if fresh is not None else None
+                if fresh is None or (stored is not None and not rounds.same_lease(stored, progress)):
+                    raise DeliveryInProgress(f"{item.id} {email_round.key}: the round was taken over") from None
                 item = fresh
+                backoff(attempt)
+        raise ConcurrentModification(item.id)
 
-    def _record(
-        self,
-        item: ActionItem,
-        email_round: EmailRound,
-        at: datetime,
-        recipients: tuple[str, ...],
-        rejected: dict[str, str],
-    ) -> DeliveryOutcome:
-        for _ in range(WRITE_ATTEMPTS):
-            updated, events = transitions.record_delivery(item, email_round, at, recipients, rejected)
+    def _record(self, item: ActionItem, email_round: EmailRound, at: datetime, progress: Delivery) -> DeliveryOutcome:
+        for attempt in range(WRITE_ATTEMPTS):
+            updated, events = transitions.record_delivery(item, email_round, at, progress)
             try:
                 saved = self._items.save_item(updated, events)
             except ConcurrentModification:
                 # The emails went out: record them on the fresh item (the firm may have edited it).
                 fresh = self._items.get_item(item.firm_id, item.id)
                 if fresh is None or not _still_recordable(fresh, email_round):
-                    return DeliveryOutcome("skipped", fresh, reason=policy.SKIP_ALREADY_SENT)
+                    return DeliveryOutcome(RoundStatus.SKIPPED, fresh, reason=policy.SKIP_ALREADY_SENT)
                 item = fresh
+                backoff(attempt)
                 continue
-            status = "failed" if rejected and not recipients else "sent"
+            except StorageUnavailable as error:
+                if progress.delivered or progress.unconfirmed:
+                    raise RoundNotRecorded(f"{item.id} {email_round.key}: {error}") from error
+                raise
+            recipients = tuple(sorted(progress.delivered))
+            status = RoundStatus.FAILED if progress.rejected and not recipients else RoundStatus.SENT
             logger.info(
                 "email round recorded",
-                extra={
-                    "item_id": item.id,
-                    "round": email_round.key,
-                    "recipients": len(recipients),
-                    "status": status,
-                },
+                extra={"item_id": item.id, "round": email_round.key, "recipients": len(recipients), "status": status},
             )
-            return DeliveryOutcome(status, saved, recipients=recipients, rejected=rejected)
+            return DeliveryOutcome(status, saved, recipients=recipients, rejected=dict(progress.rejected))
         raise ConcurrentModification(item.id)
+
+    def _give_up(
+        self, item: ActionItem, email_round: EmailRound, now: datetime, contacts: list[Contact]
+    ) -> DeliveryOutcome:
+        """The mail service refused this round for the whole retry horizon: email_failed, for good."""
+        current = item.deliveries[email_round.key]
+        hours = self._settings.give_up_after.total_seconds() / 3600
+        reason = f"the mail service refused it for {hours:g} hours since {current.started_at:%Y-%m-%dT%H:%M:%SZ}"
+        updated, events = transitions.give_up(item, email_round, now, reason, [c.email for c in contacts])
+        saved = self._items.save_item(updated, events)
+        logger.warning("email round given up", extra={"item_id": item.id, "round": email_round.key, "reason": reason})
+        return DeliveryOutcome(RoundStatus.FAILED, saved, reason=reason)

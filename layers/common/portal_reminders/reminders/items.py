@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,27 +11,47 @@ from typing import Any
 from portal_reminders import ids
 from portal_reminders.budget import OutOfTime
 from portal_reminders.clock import now as clock_now
-from portal_reminders.models.domain import ActionItem, Automation, Claim, EmailRound, Invoice, ItemRef, Kind, Origin
+from portal_reminders.models.domain import (
+    ActionItem,
+    Automation,
+    Claim,
+    EmailRound,
+    Invoice,
+    ItemRef,
+    Kind,
+    Origin,
+    RoundMode,
+)
 from portal_reminders.models.errors import (
     ConcurrentModification,
     DeliveryInProgress,
     InvalidInput,
+    RoundNotRecorded,
     StateConflict,
+    StorageUnavailable,
 )
 from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders import policy, transitions
-from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
+from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome, RoundStatus
 from portal_reminders.reminders.lookup import existing
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.reminders.templates import TemplateService, invoice_from_terms
 from portal_reminders.repository.ports import AccountRepository, ItemRepository
 from portal_reminders.settings import Settings
 
-# The mail service being busy is not the caller's problem: the email is queued for the send
-# function (which retries, then dead-letters and records email_failed).
-HANDED_TO_QUEUE = (MailUnavailable, DeliveryInProgress, ConcurrentModification, OutOfTime)
+# The mail service being busy, or the database failing after mail went out, is not the caller's
+# problem: the round is queued for the send function, which finishes it without emailing anyone
+# twice (it retries with backoff, and gives up only after the retry horizon).
+HANDED_TO_QUEUE = (
+    MailUnavailable,
+    DeliveryInProgress,
+    ConcurrentModification,
+    OutOfTime,
+    RoundNotRecorded,
+    StorageUnavailable,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +126,7 @@ class ItemService:
             invoice=invoice,
             actor=actor,
             at=now,
-            claim=Claim(number=0, until=now + self._settings.claim_lease),
+            claim=Claim(number=0, until=now + self._settings.handoff_lease),
             template_id=template.id if template else None,
             origin=origin,
         )
@@ -157,7 +177,7 @@ class ItemService:
         outcome = self._deliver_or_queue(item.ref, email_round, to_body(queued_message))
         if outcome is None:
             return ResendResult(item=item, recipients=0, queued=True)
-        if outcome.status == "skipped":
+        if outcome.status is RoundStatus.SKIPPED:
             # the item changed between the check above and the delivery (completed, cancelled)
             raise StateConflict(outcome.reason or "the item can no longer be resent")
         return ResendResult(item=outcome.item or item, recipients=len(outcome.recipients), queued=False)
@@ -191,9 +211,29 @@ class ItemService:
                 extra={"item_id": ref.item_id, "round": email_round.key, "error": type(error).__name__},
             )
         if self._queue.enqueue([queued_body]):
-            # Not lost: a scheduled email stays claimed and the scan retries it when the claim expires.
+            # Not lost: a scheduled email stays claimed (briefly) and the scan takes it over.
             logger.error("email could not be queued", extra={"item_id": ref.item_id, "round": email_round.key})
+        elif email_round.mode is RoundMode.SCHEDULED:
+            self._extend_claim(ref, email_round.number)
         return None
+
+    def _extend_claim(self, ref: ItemRef, number: int) -> None:
+        """The round's message is on its way: its claim must outlive it, or the scan would claim the
+        round again while it waits in the queue (SPEC R14). If this fails, the short claim expires and
+        the scan queues a second message, which the send function ignores."""
+
+        def attempt() -> None:
+            item = self._items.get_item(ref.firm_id, ref.item_id)
+            if item is None or item.claim is None or item.claim.number != number:
+                return
+            until = self._now() + self._settings.claim_lease
+            if item.claim.until < until:
+                self._items.save_item(replace(item, claim=replace(item.claim, until=until)))
+
+        try:
+            with_retries(attempt)
+        except (ConcurrentModification, StorageUnavailable) as error:
+            logger.warning("claim not extended", extra={"item_id": ref.item_id, "error": type(error).__name__})
 
     @staticmethod
     def _scheduled_message(item: ActionItem, number: int) -> str:

@@ -1,39 +1,68 @@
-"""Emailing a round's contacts one by one: shared by item rounds and account-wide rounds."""
+"""Emailing a round's contacts one by one, shared by item rounds and account-wide rounds: each
+send waits for its turn on the shared send rate, and is marked durably before the mail service is
+called (rounds.py), so no failure at any point can make a retry email someone twice."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from portal_reminders import budget
-from portal_reminders.models.domain import Contact
-from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail
+from portal_reminders.budget import OutOfTime
+from portal_reminders.models.domain import Contact, Delivery
+from portal_reminders.ports import Mailer, MailRejected, MailThrottled, MailUnavailable, OutgoingEmail, SendRateExceeded
+from portal_reminders.reminders import rounds
+from portal_reminders.reminders.pacing import SendPacer
+
+# Persist the round's progress; returns nothing, raises if it could not be written.
+SaveProgress = Callable[[Delivery], None]
 
 
-def email_each(
+def email_round(
     contacts: Sequence[Contact],
     build: Callable[[Contact], OutgoingEmail],
     mailer: Mailer,
-    pause: Callable[[list[str]], None],
-    label: str,
-) -> tuple[list[str], dict[str, str]]:
-    """Email each contact; returns who got it and the addresses rejected for good (with why).
+    pacer: SendPacer,
+    progress: Delivery,
+    save: SaveProgress,
+    now: datetime,
+    give_up_by: timedelta,
+) -> Delivery:
+    """Email each of `contacts` (those the round still owes a mail); returns the round's progress.
 
-    When the mail service is unavailable, or the invocation is about to time out, `pause` saves who
-    already has the email and the error is raised: the retry emails only the others.
+    `progress` is the round as begun (rounds.begin), not yet saved. When the mail service cannot
+    take mail now, or the invocation runs out of time, the progress is saved with the lease
+    released and the error raised: the retry emails only the contacts still owed.
     """
-    sent: list[str] = []
-    rejected: dict[str, str] = {}
+    saved = False
     for contact in contacts:
-        if budget.exhausted():
-            pause(sent)
-            raise budget.OutOfTime(f"{label}: {len(sent)} of {len(contacts)} emailed")
         try:
-            mailer.send(build(contact))
-        except MailRejected as error:
-            rejected[contact.email] = str(error)
-        except MailUnavailable:
-            pause(sent)
+            pacer.wait_turn()
+            budget.check()
+        except SendRateExceeded:
+            # our own pacing, not a refusal: nothing to save unless someone was already emailed
+            if saved:
+                save(rounds.paused(progress, now, refused=False))
             raise
-        else:
-            sent.append(contact.email)
-    return sent, rejected
+        except MailUnavailable:
+            save(rounds.paused(progress, now, refused=True, deadline=give_up_by))
+            raise
+        except OutOfTime:
+            save(rounds.paused(progress, now, refused=False))
+            raise
+        progress = rounds.mark(progress, contact.email)
+        save(progress)
+        saved = True
+        try:
+            message_id = mailer.send(build(contact))
+        except MailRejected as error:
+            progress = rounds.refused_for_good(progress, contact.email, str(error))
+            continue
+        except MailUnavailable as error:
+            if isinstance(error, MailThrottled):
+                pacer.throttled()
+            # the mail service answered "not now": that mail did not go out, the mark is lifted
+            save(rounds.paused(progress, now, refused=True, deadline=give_up_by))
+            raise
+        progress = rounds.accepted(progress, contact.email, message_id)
+    return progress

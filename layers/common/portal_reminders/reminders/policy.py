@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from portal_reminders.models.domain import ActionItem, Claim, Kind, Status
+from portal_reminders.models.domain import ActionItem, Claim, EmailRound, Kind, Status
 
 SKIP_NOT_PENDING = "item_not_pending"
 SKIP_NOT_CLAIMED = "not_claimed"
@@ -15,6 +15,10 @@ SKIP_ALREADY_SENT = "already_sent"
 SKIP_STOPPED = "reminders_stopped"
 SKIP_NOT_DUE = "not_due_yet"
 SKIP_ALREADY_DELIVERED = "already_delivered"
+
+# The due index keeps whole seconds; a due time a fraction of a second after the tick that
+# claimed it is due at that tick.
+DUE_TOLERANCE = timedelta(seconds=1)
 
 
 def next_number(item: ActionItem) -> int:
@@ -51,13 +55,23 @@ def next_at(item: ActionItem, now: datetime) -> datetime | None:
 
 def index_time(item: ActionItem) -> datetime | None:
     """The value the sparse due index holds: the lease expiry while a claim on the next email is
-    outstanding (so the item is due again if its reminder is never recorded), else the due time."""
+    outstanding (so the item is due again if its reminder is never recorded), else the due time.
+
+    A claimed round the mail service has refused is due earlier, at its give-up deadline, so that
+    the scan gives it up then if no worker did (SPEC R14: never retried after 48 hours)."""
     due = due_at(item)
     if due is None:
         return None
-    if item.claim is not None and item.claim.number == next_number(item):
-        return item.claim.until
+    number = next_number(item)
+    if item.claim is not None and item.claim.number == number:
+        give_up_by = give_up_deadline(item, number)
+        return item.claim.until if give_up_by is None else min(item.claim.until, give_up_by)
     return due
+
+
+def give_up_deadline(item: ActionItem, number: int) -> datetime | None:
+    progress = item.deliveries.get(EmailRound.scheduled(number).key)
+    return progress.give_up_by if progress is not None else None
 
 
 def next_claim(previous: Claim | None, number: int, now: datetime, lease: timedelta) -> Claim:
@@ -77,7 +91,7 @@ def skip_reason_for_scheduled(item: ActionItem, number: int, now: datetime) -> s
     due = due_at(item)
     if due is None:
         return SKIP_STOPPED
-    if due > now:
+    if due > now + DUE_TOLERANCE:
         return SKIP_NOT_DUE
     return None
 

@@ -1,60 +1,119 @@
-"""One send-queue message -> one email round, with retry and give-up semantics."""
+"""A batch of send-queue messages -> email rounds (the send function's use case).
+
+The batch reads every round's item, account and firm in one request and books its sends on the
+shared send rate at once; each message is then carried out on its own. A message that fails is
+not retried at the queue's fixed visibility timeout but after its own backoff (backoff.py): the
+mail service refusing, our own pacing, or anything else. Giving a round up is a matter of time
+(the retry horizon, in delivery.py), never of how often SQS delivered the message. A message no
+retry can fix (malformed) goes straight to the dead-letter queue.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from portal_reminders import budget
-from portal_reminders.budget import OutOfTime
+from portal_reminders.models.domain import ItemRef
+from portal_reminders.models.errors import StorageUnavailable
 from portal_reminders.models.events import InvalidEvent
-from portal_reminders.models.messages import AccountApprovalsMessage, ApprovalsRequestMessage, parse_send_message
+from portal_reminders.models.messages import (
+    AccountApprovalsMessage,
+    AnySendMessage,
+    ApprovalsRequestMessage,
+    ManualEmailMessage,
+    ScheduledEmailMessage,
+    parse_send_message,
+)
 from portal_reminders.observability import logger
-from portal_reminders.ports import MailUnavailable
+from portal_reminders.reminders import backoff, rounds
+from portal_reminders.repository.ports import DeliverySnapshot
 
 if TYPE_CHECKING:
     from portal_reminders.wiring import Services
 
-# Failures that, still there on the queue's last receive, are recorded as email_failed before the
-# message dead-letters (another worker holding the round is not one: it records it itself).
-GIVE_UP_AFTER = (MailUnavailable, OutOfTime)
+
+ItemRoundMessage = ScheduledEmailMessage | ManualEmailMessage
 
 
-def process_send_record(body: str, receive_count: int, services: Services) -> str:
-    """Carry out one send-queue message; raise to have SQS retry it. Returns the outcome status.
+@dataclass(frozen=True, slots=True)
+class FailedRecord:
+    message_id: str
+    receipt_handle: str
+    receive_count: int
+    error: BaseException
 
-    On the queue's last receive (the redrive policy's maxReceiveCount) an email round the mail
-    service keeps refusing is recorded as email_failed before the message dead-letters.
-    """
-    budget.check()
-    try:
-        message = parse_send_message(body)
-    except ValidationError as error:
-        logger.error("malformed send message", extra={"errors": error.errors(include_url=False, include_input=False)})
-        raise InvalidEvent(f"not a send-queue message: {error.error_count()} problem(s)") from error
-    if isinstance(message, ApprovalsRequestMessage):
-        services.approvals.fan_out(message)
-        return "fanned_out"
-    last_receive = receive_count >= services.settings.send_max_receive_count
-    if isinstance(message, AccountApprovalsMessage):
+
+class SendBatch:
+    def __init__(self, bodies: Sequence[str], services: Services) -> None:
+        self._services = services
+        self._snapshots: dict[ItemRef, DeliverySnapshot] = {}
+        item_rounds = [m for m in (_try_parse(body) for body in bodies) if isinstance(m, ItemRoundMessage)]
+        refs = list(dict.fromkeys(m.ref for m in item_rounds))
+        if refs:
+            self._prefetch(refs)
+
+    def _prefetch(self, refs: list[ItemRef]) -> None:
         try:
+            self._snapshots = self._services.repository.load_for_deliveries(refs)
+        except StorageUnavailable as error:
+            # each round reads for itself instead (and fails on its own if storage is still down)
+            logger.warning("batch read failed; rounds read one by one", extra={"error": str(error)})
+            return
+        sends = 0
+        for snapshot in self._snapshots.values():
+            if snapshot.item is not None and snapshot.account is not None:
+                sends += len(rounds.to_email(snapshot.account.notify_contacts, None))
+        self._services.pacer.expect(sends)
+
+    def handle(self, body: str) -> str:
+        """Carry out one message; raise to have it retried (after retry_later's backoff)."""
+        budget.check()
+        try:
+            message = parse_send_message(body)
+        except ValidationError as error:
+            return self._dead_letter(body, error)
+        services = self._services
+        if isinstance(message, ApprovalsRequestMessage):
+            services.approvals.fan_out(message)
+            return "fanned_out"
+        if isinstance(message, AccountApprovalsMessage):
             return services.approvals.deliver_account(message)
-        except GIVE_UP_AFTER as error:
-            if last_receive:
-                services.approvals.give_up(message, reason=_reason(error))
-            raise
-    email_round = message.email_round()
+        outcome = services.deliverer.deliver(message.ref, message.email_round(), self._snapshots.get(message.ref))
+        return outcome.status.value
+
+    def retry_later(self, failures: Sequence[FailedRecord]) -> None:
+        """Each failed message comes back after its own backoff; each failure is logged with why."""
+        delays = []
+        for failure in failures:
+            delay = backoff.retry_delay(failure.error, failure.receive_count)
+            logger.warning(
+                "send record failed",
+                extra={
+                    "message_id": failure.message_id,
+                    "receive_count": failure.receive_count,
+                    "error": type(failure.error).__name__,
+                    "reason": str(failure.error),
+                    "retry_in_seconds": delay,
+                },
+            )
+            delays.append((failure.receipt_handle, delay))
+        if delays:
+            self._services.queue.retry_later(delays)
+
+    def _dead_letter(self, body: str, error: ValidationError) -> str:
+        problems = error.errors(include_url=False, include_input=False)
+        logger.error("malformed send message", extra={"errors": problems})
+        if self._services.queue.dead_letter([body]):
+            raise InvalidEvent(f"not a send-queue message: {error.error_count()} problem(s)") from error
+        return "dead_lettered"
+
+
+def _try_parse(body: str) -> AnySendMessage | None:
     try:
-        outcome = services.deliverer.deliver(message.ref, email_round)
-    except GIVE_UP_AFTER as error:
-        if last_receive:
-            services.deliverer.give_up(message.ref, email_round, reason=_reason(error))
-        raise
-    return outcome.status
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, OutOfTime):
-        return f"ran out of time on every attempt: {error}"
-    return f"mail service unavailable: {error}"
+        return parse_send_message(body)
+    except ValidationError:
+        return None

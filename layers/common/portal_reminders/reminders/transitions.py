@@ -27,6 +27,7 @@ from portal_reminders.models.domain import (
     Status,
 )
 from portal_reminders.models.errors import InvalidInput, StateConflict
+from portal_reminders.reminders import rounds
 
 # Manual resend keys already recorded, kept so a redelivered queue message never re-sends one.
 DONE_KEYS_KEPT = 20
@@ -72,43 +73,49 @@ def _event(
     )
 
 
-def _without_delivery(item: ActionItem, key: str) -> dict[str, Delivery]:
+def _without_delivery(item: Delivering, key: str) -> dict[str, Delivery]:
     return {k: v for k, v in item.deliveries.items() if k != key}
 
 
-def start_delivery(item: Delivering, key: str, until: datetime) -> Delivering:
-    """Take the delivery lease for an email round, keeping who already has this round's email."""
-    previous = item.deliveries.get(key)
-    delivered = previous.delivered if previous else frozenset()
-    return replace(item, deliveries={**item.deliveries, key: Delivery(until=until, delivered=delivered)})
-
-
-def pause_delivery(item: Delivering, key: str, delivered: Sequence[str], at: datetime) -> Delivering:
-    """Release the lease after a partial failure, remembering who already got the email."""
-    previous = item.deliveries.get(key)
-    already = previous.delivered if previous else frozenset()
-    return replace(item, deliveries={**item.deliveries, key: Delivery(until=at, delivered=already | set(delivered))})
+def with_delivery(item: Delivering, key: str, delivery: Delivery) -> Delivering:
+    """The round's progress (rounds.py) as it stands: written before each mail service call."""
+    return replace(item, deliveries={**item.deliveries, key: delivery})
 
 
 def finish_delivery(item: Delivering, key: str) -> Delivering:
     """The round is recorded: forget its progress, remember its key (a redelivery sends nothing)."""
-    deliveries = {k: v for k, v in item.deliveries.items() if k != key}
-    return replace(item, deliveries=deliveries, done_keys=(*item.done_keys, key)[-DONE_KEYS_KEPT:])
+    return replace(item, deliveries=_without_delivery(item, key), done_keys=(*item.done_keys, key)[-DONE_KEYS_KEPT:])
+
+
+def round_details(progress: Delivery | None) -> dict[str, Any]:
+    """What the audit keeps of a round's mail: each accepted address's message id, and the addresses
+    whose outcome is unknown (a worker died between marking them and hearing back)."""
+    details: dict[str, Any] = {}
+    if progress is None:
+        return details
+    if progress.delivered:
+        details["message_ids"] = dict(sorted(progress.delivered.items()))
+    if progress.unconfirmed:
+        details["unconfirmed"] = sorted(progress.unconfirmed)
+    return details
 
 
 def record_delivery(
     item: ActionItem,
     email_round: EmailRound,
     at: datetime,
-    recipients: Sequence[str],
-    failed: Mapping[str, str] | None = None,
+    progress: Delivery | None,
 ) -> Transition:
-    """The round's email went out to `recipients` (`failed`: address -> reason, rejected for good)."""
-    failed = dict(failed or {})
-    if failed and not recipients:
+    """The round's mail went out: to `progress.delivered` (accepted), maybe to `progress.unconfirmed`;
+    `progress.rejected` (address -> reason) were refused for good."""
+    recipients = sorted(progress.delivered) if progress else []
+    failed = dict(progress.rejected) if progress else {}
+    if failed and not recipients and not (progress and progress.unconfirmed):
         return record_failure(item, email_round, at, reason="every recipient was rejected", failed=failed)
     deliveries = _without_delivery(item, email_round.key)
     events: list[AuditEvent] = []
+    mail = round_details(progress)
+    nobody = not recipients and not mail.get("unconfirmed")
     if email_round.mode is RoundMode.MANUAL:
         # A resend reaches the client like the notification would, and clears an email_failed
         # stop: the next automatic reminder is due days_between after it (SPEC R5).
@@ -125,17 +132,17 @@ def record_delivery(
         details: dict[str, Any] = {"mode": "manual", "number": item.manual_reminders_sent, "of": None}
         if email_round.message:
             details["message"] = email_round.message
-        if not recipients:
+        if nobody:
             details["nobody_emailed"] = True
-        events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details))
+        events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details | mail))
     elif email_round.is_notification:
         item = replace(item, notified=True, last_emailed_at=at, claim=None, failed_number=None, deliveries=deliveries)
-        details = {} if recipients else {"nobody_emailed": True, "reason": "no contact has notify on"}
+        details = {"nobody_emailed": True, "reason": "no contact has notify on"} if nobody else {}
         if item.template_id:
             details["template_id"] = item.template_id
         if item.origin:
             details["automation"] = item.origin.as_dict()
-        events.append(audit_event(item, AuditType.ITEM_SENT, at, item.created_by, recipients, details))
+        events.append(audit_event(item, AuditType.ITEM_SENT, at, item.created_by, recipients, details | mail))
     else:
         item = replace(
             item,
@@ -146,9 +153,9 @@ def record_delivery(
             deliveries=deliveries,
         )
         details = {"mode": "auto", "number": email_round.number, "of": item.reminders.max_reminders}
-        if not recipients:
+        if nobody:
             details["nobody_emailed"] = True
-        events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details))
+        events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details | mail))
     if failed:
         events.append(_email_failed_event(item, email_round, at, "rejected by the mail service", failed))
     return item, events
@@ -169,6 +176,19 @@ def record_failure(
     else:
         item = replace(item, failed_number=email_round.number, claim=None, deliveries=deliveries)
     return item, [_email_failed_event(item, email_round, at, reason, failed or {})]
+
+
+def give_up(
+    item: ActionItem, email_round: EmailRound, at: datetime, reason: str, contacts: Sequence[str]
+) -> Transition:
+    """The round exhausted its chances (SPEC R14). Contacts it reached are recorded as emailed; the
+    ones it never reached get an email_failed event, and nothing retries the round any more."""
+    stored = item.deliveries.get(email_round.key)
+    progress = rounds.settle(stored) if stored is not None else None
+    if progress is None or not (progress.delivered or progress.unconfirmed):
+        return record_failure(item, email_round, at, reason)
+    missing = {address: reason for address in contacts if address not in progress.done_with}
+    return record_delivery(item, email_round, at, replace(progress, rejected={**progress.rejected, **missing}))
 
 
 def _email_failed_event(
@@ -196,17 +216,19 @@ def record_failure_event(
     return _event(ref, AuditType.EMAIL_FAILED, at, email_round.actor, tuple(failed or ()), details, sequence)
 
 
-def delivered_so_far(item: ActionItem, email_round: EmailRound) -> tuple[str, ...]:
-    """Who already has this round's email from an attempt that stopped halfway."""
-    delivery = item.deliveries.get(email_round.key)
-    return tuple(sorted(delivery.delivered)) if delivery else ()
+def partly_delivered(item: ActionItem, email_round: EmailRound) -> Delivery | None:
+    """The round's progress when an earlier attempt reached someone before it stopped."""
+    progress = item.deliveries.get(email_round.key)
+    if progress is None or not (progress.delivered or progress.unconfirmed or progress.sending):
+        return None
+    return rounds.settle(progress)
 
 
 def release(item: ActionItem, email_round: EmailRound) -> ActionItem:
     """The sender decided not to send (item completed, reminders stopped or rescheduled).
 
     Callers first record any part of the round that already reached someone (see
-    delivered_so_far): everything that reaches a client is audited.
+    partly_delivered): everything that reaches a client is audited.
     """
     claim = item.claim
     if email_round.mode is RoundMode.SCHEDULED and claim is not None and claim.number == email_round.number:
@@ -339,15 +361,17 @@ def record_approval_request(
     request_key: str,
     at: datetime,
     actor: str,
-    recipients: Sequence[str],
     message: str | None,
-    failed: Mapping[str, str] | None = None,
+    progress: Delivery | None,
 ) -> Transition:
     """The account's bulk "request approval for pending" email listed this document (R6). When it
     reached someone it counts as a manual reminder: the next automatic one is due days_between
     after it, and the task moves up. Addresses that failed get an email_failed event."""
+    recipients = sorted(progress.delivered) if progress else []
+    failed = dict(progress.rejected) if progress else {}
+    mail = round_details(progress)
     done_keys = (*item.done_keys, request_key)[-DONE_KEYS_KEPT:]
-    if recipients:
+    if recipients or mail.get("unconfirmed"):
         item = replace(
             item,
             manual_reminders_sent=item.manual_reminders_sent + 1,
@@ -362,10 +386,10 @@ def record_approval_request(
     details: dict[str, Any] = {"request_id": request_id}
     if message:
         details["message"] = message
-    if not recipients:
+    if not recipients and not mail.get("unconfirmed"):
         details["nobody_emailed"] = True
-    events = [audit_event(item, AuditType.APPROVAL_REQUESTED, at, actor, recipients, details)]
+    events = [audit_event(item, AuditType.APPROVAL_REQUESTED, at, actor, recipients, details | mail)]
     if failed:
-        failure = {"mode": "approvals", "request_id": request_id, "reason": "not delivered", "errors": dict(failed)}
+        failure = {"mode": "approvals", "request_id": request_id, "reason": "not delivered", "errors": failed}
         events.append(audit_event(item, AuditType.EMAIL_FAILED, at, actor, tuple(failed), failure))
     return item, events

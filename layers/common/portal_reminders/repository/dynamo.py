@@ -12,6 +12,7 @@ from pynamodb.exceptions import PutError, QueryError, TransactWriteError, Update
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from portal_reminders import clock
 from portal_reminders.models.domain import (
     Account,
     ActionItem,
@@ -24,7 +25,7 @@ from portal_reminders.models.domain import (
     Status,
     Template,
 )
-from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken
+from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
 from portal_reminders.repository import keys, paging
 from portal_reminders.repository.mapping import (
     account_from_record,
@@ -55,6 +56,9 @@ from portal_reminders.repository.ports import (
     ItemRepository,
     Page,
     PipelineRepository,
+    ScanLease,
+    ScanStateRepository,
+    SendTimeline,
     TemplateRepository,
 )
 from portal_reminders.repository.records import (
@@ -64,6 +68,8 @@ from portal_reminders.repository.records import (
     ItemRecord,
     JobRecord,
     PipelineRecord,
+    ScanStateRecord,
+    SendTimelineRecord,
     TemplateRecord,
     bind_records,
 )
@@ -75,9 +81,14 @@ T = TypeVar("T")
 # write that overlaps a transaction on the same item): either way, re-read and try again.
 WRITE_RACES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
 TRANSACTION_RACES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
-# BatchGetItem may return some keys unprocessed under load; retry those this many times.
+# BatchGetItem may return some keys unprocessed under load; retry those this many times, with
+# exponential backoff (AWS's advice), then give up on the read as a whole: a key left unprocessed
+# is unknown, never "not found".
 BATCH_GET_ATTEMPTS = 5
+BATCH_GET_BACKOFF_SECONDS = 0.05
 BATCH_GET_LIMIT = 100
+# Bookings on the send timeline race each other; a few tries settle it.
+TIMELINE_ATTEMPTS = 4
 
 
 def _condition_failed(error: PutError | UpdateError) -> bool:
@@ -98,6 +109,8 @@ class DynamoRepository(
     TemplateRepository,
     PipelineRepository,
     ApprovalRepository,
+    SendTimeline,
+    ScanStateRepository,
 ):
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
@@ -151,6 +164,29 @@ class DynamoRepository(
         account, firm = self._account_and_firm(found)
         return DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
 
+    def load_for_deliveries(self, refs: Sequence[ItemRef]) -> dict[ItemRef, DeliverySnapshot]:
+        wanted: list[tuple[str, str]] = []
+        for ref in refs:
+            wanted += [
+                (keys.item_pk(ref.firm_id, ref.item_id), keys.ITEM_SK),
+                (keys.account_pk(ref.firm_id, ref.account_id), keys.ACCOUNT_SK),
+                (keys.firm_pk(ref.firm_id), keys.FIRM_SK),
+            ]
+        by_pk = {raw["pk"]["S"]: raw for records in self._batch_get(wanted).values() for raw in records}
+
+        def record(pk: str, model: Any, convert: Callable[[Any], T]) -> T | None:
+            raw = by_pk.get(pk)
+            return None if raw is None else convert(model.from_raw_data(raw))
+
+        return {
+            ref: DeliverySnapshot(
+                item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
+                account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
+                firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+            )
+            for ref in refs
+        }
+
     def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:
         found = self._batch_get([(keys.item_pk(firm_id, item_id), keys.ITEM_SK) for item_id in item_ids])
         return [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
@@ -169,11 +205,11 @@ class DynamoRepository(
         except PutError as error:
             if _condition_failed(error):
                 raise ConcurrentModification(item.id) from error
-            raise
+            raise StorageUnavailable(f"item {item.id} not written: {error.cause_response_code}") from error
         except TransactWriteError as error:
             if _transaction_condition_failed(error):
                 raise ConcurrentModification(item.id) from error
-            raise
+            raise StorageUnavailable(f"item {item.id} not written: {error.cause_response_code}") from error
         return replace(item, version=item.version + 1)
 
     def list_items(
@@ -236,6 +272,7 @@ class DynamoRepository(
                 notified=bool(record.notified),
                 reminders_sent=int(record.reminders_sent or 0),
                 claim=claim,
+                give_up_by=None if record.give_up_by is None else int(record.give_up_by),
             )
 
     def claim(self, entry: DueEntry, claim: Claim) -> bool:
@@ -254,7 +291,34 @@ class DynamoRepository(
         except UpdateError as error:
             if _condition_failed(error):
                 return False
-            raise
+            raise StorageUnavailable(f"item {entry.ref.item_id} not claimed: {error.cause_response_code}") from error
+        return True
+
+    def release(self, entry: DueEntry, claim: Claim) -> bool:
+        record = ItemRecord(pk=keys.item_pk(entry.ref.firm_id, entry.ref.item_id), sk=keys.ITEM_SK)
+        previous = entry.claim
+        restore = (
+            [
+                ItemRecord.claim_number.set(previous.number),
+                ItemRecord.claim_until.set(epoch(previous.until)),
+                ItemRecord.claim_attempts.set(previous.attempts),
+            ]
+            if previous is not None
+            else [ItemRecord.claim_number.remove(), ItemRecord.claim_until.remove(), ItemRecord.claim_attempts.remove()]
+        )
+        try:
+            record.update(
+                actions=[ItemRecord.next_reminder_at.set(entry.next_reminder_at), *restore, ItemRecord.version.add(1)],
+                condition=(ItemRecord.next_reminder_at == epoch(claim.until))
+                & (ItemRecord.claim_number == claim.number)
+                & (ItemRecord.status == Status.PENDING.value),
+            )
+        except UpdateError as error:
+            if _condition_failed(error):
+                return False
+            raise StorageUnavailable(
+                f"claim on {entry.ref.item_id} not released: {error.cause_response_code}"
+            ) from error
         return True
 
     def give_up(self, entry: DueEntry, event: AuditEvent) -> bool:
@@ -268,6 +332,7 @@ class DynamoRepository(
                         ItemRecord.claim_number.remove(),
                         ItemRecord.claim_until.remove(),
                         ItemRecord.claim_attempts.remove(),
+                        ItemRecord.give_up_by.remove(),
                         ItemRecord.due_shard.remove(),
                         ItemRecord.next_reminder_at.remove(),
                         ItemRecord.version.add(1),
@@ -278,7 +343,7 @@ class DynamoRepository(
         except TransactWriteError as error:
             if _transaction_condition_failed(error):
                 return False
-            raise
+            raise StorageUnavailable(f"{entry.ref.item_id} not given up: {error.cause_response_code}") from error
         return True
 
     @staticmethod
@@ -339,11 +404,17 @@ class DynamoRepository(
     # helpers -------------------------------------------------------------------------------
 
     def _batch_get(self, wanted: Sequence[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
-        """Consistent BatchGetItem of (pk, sk) keys, 100 a request; raw records grouped by sk."""
+        """Consistent BatchGetItem of (pk, sk) keys, 100 a request; raw records grouped by sk.
+
+        Keys DynamoDB leaves unprocessed are asked again with backoff; if some are still left,
+        StorageUnavailable: a record that was not read is unknown, never "not found"."""
         found: dict[str, list[dict[str, Any]]] = {}
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            pending = [{"pk": pk, "sk": sk} for pk, sk in dict.fromkeys(wanted[start : start + BATCH_GET_LIMIT])]
-            for _ in range(BATCH_GET_ATTEMPTS):
+        unique = list(dict.fromkeys(wanted))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending = [{"pk": pk, "sk": sk} for pk, sk in unique[start : start + BATCH_GET_LIMIT]]
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:
+                    clock.sleep(BATCH_GET_BACKOFF_SECONDS * 2 ** (attempt - 1))
                 # pynamodb types `keys` as strings, but its key map builder takes {attribute: value} dicts
                 response = self._table.batch_get_item(
                     pending,  # type: ignore[arg-type]
@@ -355,7 +426,77 @@ class DynamoRepository(
                 pending = [{"pk": key["pk"]["S"], "sk": key["sk"]["S"]} for key in unprocessed]
                 if not pending:
                     break
+            if pending:
+                raise StorageUnavailable(f"{len(pending)} records left unprocessed after {BATCH_GET_ATTEMPTS} reads")
         return found
+
+    # the send timeline (pacing) -------------------------------------------------------------
+
+    def reserve(self, now: datetime, seconds: float, max_wait: float) -> datetime | None:
+        record = SendTimelineRecord(pk=keys.SEND_TIMELINE_PK, sk=keys.STACK_SK)
+        at = now.timestamp()
+        free = SendTimelineRecord.next_free
+        for _ in range(TIMELINE_ATTEMPTS):
+            # idle: the booking starts now
+            if self._try_update(record, [free.set(at + seconds)], free.does_not_exist() | (free <= at)):
+                return now
+            # busy: it starts where the timeline is booked up to, if that is not too far ahead
+            booked = self._try_update(record, [free.set(free + seconds)], (free > at) & (free <= at + max_wait))
+            if booked:
+                return from_epoch(float(record.next_free) - seconds)
+        return None
+
+    def push_back(self, now: datetime, seconds: float) -> None:
+        record = SendTimelineRecord(pk=keys.SEND_TIMELINE_PK, sk=keys.STACK_SK)
+        at = now.timestamp()
+        free = SendTimelineRecord.next_free
+        for _ in range(TIMELINE_ATTEMPTS):
+            if self._try_update(record, [free.set(at + seconds)], free.does_not_exist() | (free <= at)):
+                return
+            # never more than a minute ahead: a storm of throttles must not stop sending for long
+            if self._try_update(record, [free.set(free + seconds)], (free > at) & (free <= at + 60)):
+                return
+
+    @staticmethod
+    def _try_update(record: Any, actions: list[Any], condition: Any) -> bool:
+        try:
+            record.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if _condition_failed(error):
+                return False
+            raise StorageUnavailable(f"stack record not written: {error.cause_response_code}") from error
+        return True
+
+    # the scan's lock --------------------------------------------------------------------------
+
+    def lock(self, owner: str, now: datetime, until: datetime) -> ScanLease | None:
+        record = ScanStateRecord(pk=keys.SCAN_STATE_PK, sk=keys.STACK_SK)
+        lease = ScanStateRecord.lease_until
+        taken = self._try_update(
+            record,
+            [ScanStateRecord.owner.set(owner), lease.set(epoch(until))],
+            lease.does_not_exist() | (lease <= epoch(now)),
+        )
+        if not taken:
+            return None
+        return ScanLease(owner=owner, cursor=int(record.cursor or 0), in_flight=list(record.in_flight or []))
+
+    def note_in_flight(self, owner: str, bodies: Sequence[str]) -> None:
+        record = ScanStateRecord(pk=keys.SCAN_STATE_PK, sk=keys.STACK_SK)
+        action = ScanStateRecord.in_flight.set(list(bodies)) if bodies else ScanStateRecord.in_flight.remove()
+        if not self._try_update(record, [action], ScanStateRecord.owner == owner):
+            raise ConcurrentModification("the scan lock moved to another scan")
+
+    def unlock(self, owner: str, cursor: int, keep_in_flight: bool = False) -> None:
+        record = ScanStateRecord(pk=keys.SCAN_STATE_PK, sk=keys.STACK_SK)
+        actions = [
+            ScanStateRecord.owner.remove(),
+            ScanStateRecord.lease_until.remove(),
+            ScanStateRecord.cursor.set(cursor),
+        ]
+        if not keep_in_flight:
+            actions.append(ScanStateRecord.in_flight.remove())
+        self._try_update(record, actions, ScanStateRecord.owner == owner)
 
     @staticmethod
     def _account_and_firm(found: dict[str, list[dict[str, Any]]]) -> tuple[Account | None, Firm | None]:

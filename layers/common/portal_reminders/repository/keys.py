@@ -22,6 +22,12 @@ AUDIT_PREFIX = "AUDIT#"
 ITEM_PREFIX = "ITEM#"
 
 
+# Records that belong to the stack, not a firm (no key a firm can address starts like these).
+SEND_TIMELINE_PK = "STACK#SEND-TIMELINE"
+SCAN_STATE_PK = "STACK#SCAN"
+STACK_SK = "STATE"
+
+
 def stamp(at: datetime) -> str:
     """Sortable UTC timestamp for keys (microseconds, fixed width)."""
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -86,5 +92,6 @@ def due_shard(item_id: str) -> str:
     return f"DUE#{crc32(item_id.encode()) % DUE_SHARDS}"
 
 
-def all_due_shards() -> list[str]:
-    return [f"DUE#{n}" for n in range(DUE_SHARDS)]
+def all_due_shards(start: int = 0) -> list[str]:
+    """Every shard, starting at `start` (the scan rotates where it starts, so none starves)."""
+    return [f"DUE#{(start + n) % DUE_SHARDS}" for n in range(DUE_SHARDS)]

@@ -103,14 +103,50 @@ def account_from_record(record: AccountRecord) -> Account:
 def _deliveries_to_json(deliveries: Mapping[str, Delivery]) -> dict[str, Any] | None:
     if not deliveries:
         return None
-    return {key: {"until": d.until.timestamp(), "delivered": sorted(d.delivered)} for key, d in deliveries.items()}
+    return {key: _delivery_to_json(d) for key, d in deliveries.items()}
+
+
+def _delivery_to_json(d: Delivery) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "until": d.until.timestamp(),
+        "started": d.started_at.timestamp(),
+        "owner": d.owner,
+        "delivered": dict(d.delivered),
+    }
+    if d.rejected:
+        raw["rejected"] = dict(d.rejected)
+    if d.unconfirmed:
+        raw["unconfirmed"] = sorted(d.unconfirmed)
+    if d.sending:
+        raw["sending"] = d.sending
+    if d.refusals:
+        raw["refusals"] = d.refusals
+    if d.give_up_by is not None:
+        raw["give_up_by"] = d.give_up_by.timestamp()
+    return raw
 
 
 def _deliveries_from_json(raw: Mapping[str, Any] | None) -> dict[str, Delivery]:
-    return {
-        key: Delivery(until=from_epoch(value["until"]), delivered=frozenset(value["delivered"]))
-        for key, value in (raw or {}).items()
-    }
+    return {key: _delivery_from_json(value) for key, value in (raw or {}).items()}
+
+
+def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
+    delivered = value.get("delivered") or {}
+    if isinstance(delivered, list):  # written before message ids were kept
+        delivered = dict.fromkeys(delivered, "")
+    until = from_epoch(value["until"])
+    give_up_by = value.get("give_up_by")
+    return Delivery(
+        until=until,
+        started_at=from_epoch(value.get("started", value["until"])),
+        owner=value.get("owner", ""),
+        delivered=dict(delivered),
+        rejected=dict(value.get("rejected") or {}),
+        unconfirmed=frozenset(value.get("unconfirmed") or ()),
+        sending=value.get("sending"),
+        refusals=int(value.get("refusals", 0)),
+        give_up_by=None if give_up_by is None else from_epoch(give_up_by),
+    )
 
 
 def item_to_record(item: ActionItem, version: int) -> ItemRecord:
@@ -163,6 +199,9 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
     if index_time is not None:
         record.due_shard = keys.due_shard(item.id)
         record.next_reminder_at = epoch(index_time)
+        give_up_by = policy.give_up_deadline(item, policy.next_number(item)) if item.claim else None
+        if give_up_by is not None:
+            record.give_up_by = epoch(give_up_by)
     if policy.pending_approval(item):
         record.approval_pk = keys.approvals_partition(item.firm_id)
         record.approval_sk = keys.approval_sk(item.account_id, item.id)

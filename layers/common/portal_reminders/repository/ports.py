@@ -58,6 +58,7 @@ class DueEntry:
     notified: bool
     reminders_sent: int
     claim: Claim | None
+    give_up_by: int | None = None  # epoch seconds: the mail service refused the claimed round
 
     @property
     def number(self) -> int:
@@ -87,6 +88,10 @@ class ItemRepository(ABC):
 
     @abstractmethod
     def load_for_delivery(self, ref: ItemRef) -> DeliverySnapshot: ...
+
+    @abstractmethod
+    def load_for_deliveries(self, refs: Sequence[ItemRef]) -> dict[ItemRef, DeliverySnapshot]:
+        """The snapshots of a whole batch of rounds in as few reads as possible."""
 
     @abstractmethod
     def save_item(self, item: ActionItem, events: Sequence[AuditEvent] = ()) -> ActionItem:
@@ -128,6 +133,34 @@ class DueItemsRepository(ABC):
     def give_up(self, entry: DueEntry, event: AuditEvent) -> bool:
         """Record that the entry's email failed for good and take it off the due index."""
 
+    @abstractmethod
+    def release(self, entry: DueEntry, claim: Claim) -> bool:
+        """Undo `claim` (its message could not be queued): the item is as due as the index showed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLease:
+    """This scan holds the lock; `cursor` is the shard it starts at; `in_flight` the message bodies
+    a scan that died was queueing (queued again now: the send function ignores duplicates)."""
+
+    owner: str
+    cursor: int
+    in_flight: list[str]
+
+
+class ScanStateRepository(ABC):
+    @abstractmethod
+    def lock(self, owner: str, now: datetime, until: datetime) -> ScanLease | None:
+        """Take the scan lock until `until`, or None while another scan holds it."""
+
+    @abstractmethod
+    def note_in_flight(self, owner: str, bodies: Sequence[str]) -> None:
+        """Remember the messages about to be claimed and queued, until the next note or release."""
+
+    @abstractmethod
+    def unlock(self, owner: str, cursor: int, keep_in_flight: bool = False) -> None:
+        """Free the lock; the next scan starts at shard `cursor`."""
+
 
 class TemplateRepository(ABC):
     @abstractmethod
@@ -165,3 +198,17 @@ class ApprovalRepository(ABC):
 
     @abstractmethod
     def load_account_round(self, firm_id: str, account_id: str, item_ids: Sequence[str]) -> AccountRoundSnapshot: ...
+
+
+class SendTimeline(ABC):
+    """The mail account's send rate as one timeline that every worker books its sends on, so that
+    all concurrent functions together stay within the rate (SPEC R14)."""
+
+    @abstractmethod
+    def reserve(self, now: datetime, seconds: float, max_wait: float) -> datetime | None:
+        """Book `seconds` of the timeline starting as soon as it is free; returns when the booking
+        starts, or None (nothing booked) when that would be more than `max_wait` seconds away."""
+
+    @abstractmethod
+    def push_back(self, now: datetime, seconds: float) -> None:
+        """The mail service throttled us anyway: nobody sends for `seconds` more."""

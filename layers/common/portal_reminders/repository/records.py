@@ -31,6 +31,7 @@ DUE_INDEX_PROJECTION = [
     "reminders_sent",
     "claim_number",
     "claim_attempts",
+    "give_up_by",
 ]
 
 
@@ -136,6 +137,8 @@ class ItemRecord(_Record):
     claim_number = NumberAttribute(null=True)
     claim_until = NumberAttribute(null=True)
     claim_attempts = NumberAttribute(null=True)
+    # a claimed round the mail service refused: when the scan gives it up if no worker did
+    give_up_by = NumberAttribute(null=True)
     failed_number = NumberAttribute(null=True)
     deliveries = JSONAttribute(null=True)
     done_keys: ListAttribute[str] = ListAttribute(null=True)
@@ -233,6 +236,22 @@ class JobRecord(_Record):
     version = NumberAttribute(default=0)
 
 
+class SendTimelineRecord(_Record):
+    """The account-wide send timeline (pacing.py): when the next send slot is free (epoch seconds)."""
+
+    next_free = NumberAttribute(null=True)
+
+
+class ScanStateRecord(_Record):
+    """The scan's lock (one scan at a time), where the next scan starts among the shards, and the
+    claims of the batch it is queueing (re-queued by the next scan if this one dies mid-way)."""
+
+    owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    cursor = NumberAttribute(null=True)
+    in_flight = JSONAttribute(null=True)
+
+
 RECORDS: tuple[type[_Record], ...] = (
     FirmRecord,
     AccountRecord,
@@ -241,6 +260,8 @@ RECORDS: tuple[type[_Record], ...] = (
     TemplateRecord,
     PipelineRecord,
     JobRecord,
+    SendTimelineRecord,
+    ScanStateRecord,
 )
 
 

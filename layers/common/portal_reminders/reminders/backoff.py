@@ -1,0 +1,56 @@
+"""How long a failed send-queue message waits before its next try (its visibility timeout), by
+why it failed and how many times it was received. Exponential, capped, with jitter so that a
+backlog refused at once does not come back at once.
+
+The arithmetic behind SPEC R14 (template.yaml's Mappings hold the same numbers):
+  * mail service refusals (throttled, quota, paused): 60 s, 120 s, ... capped at 30 min. A round
+    is given up at its first try 24 hours after its first refusal, so the give-up lands between
+    24 h and 24.5 h (the scan gives it up at 48 h if no worker got to it, e.g. a deep backlog);
+    it takes at most 6 + (24 h - 63 min) / (0.75 x 30 min) = 69 receives, well inside the queue's
+    maxReceiveCount of 100.
+  * our own pacing (the send rate is booked ahead): 5 s doubling to 60 s.
+  * anything else (storage errors, a worker holding the round, running out of time): 30 s
+    doubling to 15 min, so 100 receives last over a day before the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portal_reminders.budget import OutOfTime
+from portal_reminders.models.errors import DeliveryInProgress
+from portal_reminders.ports import MailUnavailable, SendRateExceeded
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    first_seconds: int
+    cap_seconds: int
+
+
+REFUSED = Schedule(first_seconds=60, cap_seconds=1800)
+PACED = Schedule(first_seconds=5, cap_seconds=60)
+OTHER = Schedule(first_seconds=30, cap_seconds=900)
+IN_PROGRESS = Schedule(first_seconds=30, cap_seconds=120)
+# Each delay is drawn from [JITTER x delay, delay].
+JITTER = 0.75
+
+
+def schedule_for(error: BaseException) -> Schedule:
+    if isinstance(error, SendRateExceeded):
+        return PACED
+    if isinstance(error, MailUnavailable):
+        return REFUSED
+    if isinstance(error, DeliveryInProgress | OutOfTime):
+        return IN_PROGRESS
+    return OTHER
+
+
+def retry_delay(error: BaseException, receive_count: int, draw: Callable[[], float] = random.random) -> int:
+    """Seconds before the message that failed with `error` on its `receive_count`-th receive is tried again."""
+    schedule = schedule_for(error)
+    exponent = min(max(receive_count, 1) - 1, 16)
+    delay = min(schedule.first_seconds * (1 << exponent), schedule.cap_seconds)
+    return max(1, round(delay * (JITTER + (1 - JITTER) * draw())))

@@ -1,0 +1,86 @@
+"""An email round in progress, as a state machine. Pure functions of a `Delivery`; the I/O shell
+(delivery.py, mailing.py) persists each state before the next mail service call.
+
+    begun ──mark(a)──▶ sending a ──accepted(a, id)──▶ a delivered ─┐
+      ▲                    │  └──refused_for_good(a)─▶ a rejected ─┤──mark(b)──▶ …
+      │                    └──paused──▶ lease released ───────────┘
+      └── a worker that died while `sending a` leaves the mark: the next begin() makes a unconfirmed
+
+The round is then recorded (transitions.record_delivery) or given up (transitions.record_failure).
+Whatever happens, an address in `done_with` is never emailed again for the round: at most one mail
+per contact per round, under any single failure.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from portal_reminders.models.domain import Contact, Delivery
+
+
+def begin(previous: Delivery | None, now: datetime, lease: timedelta) -> Delivery:
+    """Take the round's lease. A mark left by a worker that died mid-call becomes unconfirmed."""
+    owner = uuid.uuid4().hex
+    if previous is None:
+        return Delivery(until=now + lease, started_at=now, owner=owner)
+    unconfirmed = previous.unconfirmed | ({previous.sending} if previous.sending else set())
+    return replace(previous, until=now + lease, owner=owner, sending=None, unconfirmed=frozenset(unconfirmed))
+
+
+def settle(delivery: Delivery) -> Delivery:
+    """The round as a record sees it: a mark nobody heard back about is unconfirmed."""
+    if delivery.sending is None:
+        return delivery
+    return replace(delivery, sending=None, unconfirmed=delivery.unconfirmed | {delivery.sending})
+
+
+def held_by_another(current: Delivery | None, now: datetime) -> bool:
+    return current is not None and current.until > now
+
+
+def to_email(contacts: Sequence[Contact], current: Delivery | None) -> list[Contact]:
+    """The contacts this round still owes a mail."""
+    done = current.done_with if current else frozenset()
+    return [c for c in contacts if c.email not in done]
+
+
+def mark(delivery: Delivery, address: str) -> Delivery:
+    """Written before the mail service is called for `address`."""
+    return replace(delivery, sending=address)
+
+
+def accepted(delivery: Delivery, address: str, message_id: str) -> Delivery:
+    return replace(delivery, sending=None, delivered={**delivery.delivered, address: message_id})
+
+
+def refused_for_good(delivery: Delivery, address: str, reason: str) -> Delivery:
+    """The mail service refused this address for good (a bad address, rejected content)."""
+    return replace(delivery, sending=None, rejected={**delivery.rejected, address: reason})
+
+
+def paused(delivery: Delivery, now: datetime, refused: bool, deadline: timedelta | None = None) -> Delivery:
+    """Release the lease so a retry can take the round. `refused`: the mail service said no (it did
+    not take the marked mail, so the mark is lifted); the first refusal sets the round's give-up
+    deadline, `deadline` after its first try."""
+    give_up_by = delivery.give_up_by
+    if refused and give_up_by is None and deadline is not None:
+        give_up_by = delivery.started_at + deadline
+    return replace(
+        delivery,
+        until=now,
+        sending=None,
+        refusals=delivery.refusals + (1 if refused else 0),
+        give_up_by=give_up_by,
+    )
+
+
+def past_retry_horizon(delivery: Delivery | None, now: datetime, horizon: timedelta) -> bool:
+    """The mail service has refused this round and its first try is `horizon` ago: give it up."""
+    return delivery is not None and delivery.refusals > 0 and now - delivery.started_at >= horizon
+
+
+def same_lease(a: Delivery | None, b: Delivery | None) -> bool:
+    return a is not None and b is not None and a.owner == b.owner
