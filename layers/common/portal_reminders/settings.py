@@ -17,7 +17,7 @@ class Settings(BaseModel):
     sender_address: str = Field(min_length=3, validation_alias="SENDER_ADDRESS")
     portal_base_url: str = Field(pattern=r"^https?://\S+$", validation_alias="PORTAL_BASE_URL")
     region: str = Field(min_length=1, validation_alias="AWS_REGION")
-    # The bus the api publishes JobEnteredStage on (functions that publish nothing have none).
+    # The bus the publisher puts the domain events on (functions that publish nothing have none).
     event_bus_name: str = Field(default="", validation_alias="EVENT_BUS_NAME")
     # A claim outlives the queue's whole retry time (maxReceiveCount x visibility timeout) and is
     # shorter than a day: the template derives both from the same numbers.
