@@ -16,6 +16,7 @@ import pytest
 
 from devtools.local.eventbus import matches
 from devtools.local.streams import stream_record
+from devtools.redrive_events import redrive
 from portal_reminders import ids
 from portal_reminders.models.domain import (
     Account,
@@ -301,7 +302,8 @@ def test_records_the_bus_refuses_every_time_end_in_the_dead_letter_queue(world: 
     # Then after its retries the mapping recorded where the record is in the publisher's dead-letter
     # queue (the record itself stays in the stream for a redrive) and moved on
     sqs = boto3.client("sqs", region_name=REGION)
-    [message] = sqs.receive_message(QueueUrl=world.queues.publisher_dead_letter_url).get("Messages", [])
+    url = world.queues.publisher_dead_letter_url
+    [message] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0).get("Messages", [])
     failure = json.loads(message["Body"])
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert failure["requestContext"]["approximateInvokeCount"] == retries + 1
@@ -311,6 +313,30 @@ def test_records_the_bus_refuses_every_time_end_in_the_dead_letter_queue(world: 
     assert batch["streamArn"] == world.stream.mapping.stream_arn
     assert world.published == []
     assert world.publish() == 0
+
+
+def test_the_dead_letter_queue_is_redriven_from_the_stream_once_the_bus_is_back(world: World) -> None:
+    # Given an item sent and a cancellation whose events gave up while EventBridge was down
+    account = world.create_account()
+    item = world.send_item(account["id"])
+    world.api("POST", f"/action-items/{item['id']}/cancel")
+    with put_events_refused(lambda _: True):
+        world.publish()
+    url, sqs = world.queues.publisher_dead_letter_url, boto3.client("sqs", region_name=REGION)
+    filters = world.stream.mapping.filters
+
+    # When an operator first looks (dry run), then redrives the dead-letter queue with the bus back
+    looked = redrive(sqs, streams_client(), url, world.invoke_publisher, filters, dry_run=True)
+    world.time.shift(timedelta(minutes=6))  # the dry run's receive hid the messages for 5 minutes
+    report = redrive(sqs, streams_client(), url, world.invoke_publisher, filters)
+
+    # Then the dry run published nothing; the redrive read the records back from the stream and
+    # published each event once, with its audit event's id, and emptied the queue
+    assert (looked.records, looked.redriven) == (2, [])
+    assert (len(report.redriven), report.failed, report.expired, report.records) == (1, [], [], 2)
+    published = [json.loads(e["Detail"])["event_id"] for e in world.published]
+    assert published == [e["id"] for e in _audit(world, item["id"])]
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
 
 
 # what the publisher skips ------------------------------------------------------------------------
