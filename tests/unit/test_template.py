@@ -240,7 +240,8 @@ def test_the_publishers_retry_arithmetic_holds() -> None:
     # it, so what the dead-letter queue points at can still be read and redriven
     assert publish["MaximumRecordAgeSeconds"] <= publish["StreamRetentionSeconds"] / 2
     assert publish["StreamRetentionSeconds"] == 86400  # DynamoDB Streams' fixed retention
-    # one invocation fits in the time the record may wait at most
+    # every retry fits in the record's maximum age even if each attempt runs to its timeout: the
+    # age limit cuts short only the pauses between retries, never an attempt that could succeed
     assert publish["TimeoutSeconds"] * (publish["MaximumRetryAttempts"] + 1) < publish["MaximumRecordAgeSeconds"]
     assert RESOURCES["PublisherFunction"]["Properties"]["Timeout"] == {
         "Fn::FindInMap": ["Limits", "Publish", "TimeoutSeconds"]
