@@ -90,7 +90,22 @@ def deploy(
 
 def _take_over_event_sources(lambda_client: Any, function_name: str) -> None:
     """moto would run a mapped function in Docker when a message arrives (and lose the message
-    without Docker); the caller polls the queue into the function in process instead."""
+    without Docker); the caller polls the queue (devtools.local.poller) or reads the table's
+    stream (devtools.local.streams) into the function in process instead."""
     mappings = lambda_client.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
     for mapping in mappings:
         lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+        if "/stream/" in mapping["EventSourceArn"] and ":dynamodb:" in mapping["EventSourceArn"]:
+            _detach_stream_mapping(mapping["EventSourceArn"])
+
+
+def _detach_stream_mapping(stream_arn: str) -> None:
+    """moto's DynamoDB invokes a table's stream mappings on every write whether they are enabled or
+    not, in Docker, and empties the stream when it has tried (moto 5.2: StreamShard.add). Its
+    server runs in this process (tests, the local stack), so detach them from the table there; the
+    stream keeps every record for the emulated mapping to read through the Streams API."""
+    from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415 - moto only where it is the endpoint
+
+    _, _, _, region, account, resource = stream_arn.split(":", 5)
+    table = dynamodb_backends[account][region].get_table(resource.split("/")[1])
+    table.lambda_event_source_mappings.clear()

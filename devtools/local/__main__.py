@@ -57,6 +57,7 @@ def banner(stack: object) -> str:
         f"  API          {url}   (the template's {len(stack.api.routes.routes)} HttpApi routes, JWT required)",
         f"  Swagger UI   {url}/swagger",
         f"  Outbox       {url}/_local/outbox.html   (JSON: {url}/_local/outbox)",
+        f"  Events       {url}/_local/events.html   (JSON: {url}/_local/events)",
         f"  Status       {url}/_local/status",
         f"  AWS          {stack.moto_url}   (moto server; region us-east-1, any credentials)",
         f"  Schedule     {schedule}",

@@ -1,8 +1,10 @@
 """The /_local/* endpoints of the local gateway (none of them exists in the deployed stack):
-dev tokens, the clock tick, the outbox, the stack's status, and a stand-in for portal links."""
+dev tokens, the clock tick, the outbox, the events published, the stack's status, and a stand-in
+for portal links."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,17 +12,19 @@ from datetime import datetime
 from typing import Any
 
 from devtools.local.eventbus import EventBus
+from devtools.local.events import PublishedEvents
 from devtools.local.outbox import Outbox
 from devtools.local.poller import SqsPoller
 from devtools.local.schedule import Schedule
 from devtools.local.sesaccount import LocalSesAccount
+from devtools.local.streams import StreamPoller
 from devtools.local.tokens import DevTokens
 from devtools.local.web import Reply, Request, error_reply, html_reply, json_reply
 from portal_reminders import clock
 from portal_reminders.ids import is_external_id
 
 PREFIX = "/_local"
-SETTLE_ROUNDS = 5  # send -> event -> send ... chains a tick waits for
+SETTLE_ROUNDS = 8  # send -> stream -> event -> automations -> stream ... chains a tick waits for
 
 
 @dataclass
@@ -32,6 +36,8 @@ class Control:
     outbox: Outbox
     status: Callable[[], dict[str, Any]]
     ses_account: LocalSesAccount
+    streams: list[StreamPoller] = dataclasses.field(default_factory=list)
+    published: PublishedEvents = dataclasses.field(default_factory=PublishedEvents)
 
     def handle(self, request: Request) -> Reply | None:
         """The reply for a /_local path, or None when there is no such endpoint."""
@@ -41,6 +47,8 @@ class Control:
             ("POST", "/tick"): self._tick,
             ("GET", "/outbox"): lambda _: json_reply(200, self.outbox.as_json()),
             ("GET", "/outbox.html"): lambda _: html_reply(200, self.outbox.page()),
+            ("GET", "/events"): lambda _: json_reply(200, self.published.as_json()),
+            ("GET", "/events.html"): lambda _: html_reply(200, self.published.page()),
             ("GET", "/status"): lambda _: json_reply(200, self.status()),
             ("GET", "/ses-account"): lambda _: json_reply(200, self.ses_account.describe()),
             ("POST", "/ses-account"): self._change_ses_account,
@@ -55,14 +63,18 @@ class Control:
         return None
 
     def settle(self) -> int:
-        """Deliver what is queued (SQS batches, then EventBridge events, which may queue more)
-        until nothing is left; the number of SQS messages handled."""
+        """Deliver what is queued (SQS batches, the table's stream into the publisher, then
+        EventBridge events, which may queue more) until nothing is left; the number of SQS
+        messages handled."""
         handled = 0
         for _ in range(SETTLE_ROUNDS):
+            delivered = len(self.eventbus.delivered) + len(self.eventbus.dead_lettered)
             count = sum(poller.drain() for poller in self.pollers)
+            published = sum(stream.drain() for stream in self.streams)
             self.eventbus.drain()
+            delivered = len(self.eventbus.delivered) + len(self.eventbus.dead_lettered) - delivered
             handled += count
-            if count == 0:
+            if count == 0 and published == 0 and delivered == 0:
                 break
         return handled
 
@@ -121,6 +133,8 @@ class Control:
         links = [
             ("/_local/outbox.html", "Outbox: every email sent, as the client sees it"),
             ("/_local/outbox", "Outbox as JSON"),
+            ("/_local/events.html", "Events: every domain event published on the bus, newest first"),
+            ("/_local/events", "Events as JSON"),
             ("/_local/status", "Stack status: clock, functions, queues"),
             ("/_local/ses-account", "The emulated SES account: send rate, daily quota, paused or not"),
             ("/swagger", "Swagger UI of the API"),

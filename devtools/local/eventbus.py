@@ -93,7 +93,7 @@ class FunctionRule:
     dead_letter_arn: str | None = None  # the target's SQS dead-letter queue, if any
 
 
-def _bus_name(value: Any) -> str:
+def bus_name(value: Any) -> str:
     name = str(value or DEFAULT_BUS)
     return name.rsplit("event-bus/", 1)[-1] if name.startswith("arn:") else name
 
@@ -168,7 +168,7 @@ class EventBus:
             event = event_from_entry(
                 entry, str(result.get("EventId") or uuid.uuid4()), self._now(), self._region, self._account
             )
-            bus = _bus_name(entry.get("EventBusName"))
+            bus = bus_name(entry.get("EventBusName"))
             for rule in self.rules:
                 if rule.bus == bus and matches(rule.pattern, event):
                     self._pending.put((rule, event))

@@ -128,5 +128,6 @@ def render_page(mails: list[Mail]) -> str:
 <style>{_STYLE}</style></head>
 <body><header><h1>Outbox</h1>
 <p>{len(mails)} email(s) sent through SES by the local stack, newest first, each as the client sees it.
-Reload to see new ones; JSON at <a href="/_local/outbox">/_local/outbox</a>.</p></header>
+Reload to see new ones; JSON at <a href="/_local/outbox">/_local/outbox</a>;
+the events published at <a href="/_local/events.html">/_local/events.html</a>.</p></header>
 <main>{cards}</main><script>{_RESIZE}</script></body></html>"""

@@ -1,6 +1,7 @@
 """The whole local stack, started in order and stopped in reverse: gateway port, moto server,
 template.yaml deployed into it, the functions' runtime, the AWS calls it observes (SES for the
-outbox, EventBridge for delivery), the SQS pollers, the schedule, and the gateway."""
+outbox, EventBridge for delivery and the events page), the SQS pollers, the table's stream into
+the publisher, the schedule, and the gateway."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from devtools.local.cfn import Resolver
 from devtools.local.console import say
 from devtools.local.control import Control
 from devtools.local.eventbus import EventBus, rules_from_stack
+from devtools.local.events import PublishedEvents
 from devtools.local.gateway import ApiProxy, Gateway
 from devtools.local.observe import CallObserver
 from devtools.local.outbox import Outbox
@@ -25,6 +27,7 @@ from devtools.local.rules import FunctionTarget, function_targets, take_over_tar
 from devtools.local.runtime import FunctionSpec, LocalRuntime, add_layers_to_path, function_specs
 from devtools.local.schedule import Schedule, scheduled_functions
 from devtools.local.sesaccount import LocalSesAccount
+from devtools.local.streams import StreamPoller, stream_mappings
 from devtools.local.tokens import DevTokens
 from devtools.sam_template import load_template, translate
 from portal_reminders import clock
@@ -63,6 +66,7 @@ class LocalStack:
         add_layers_to_path(sam_template)
         self.tokens = DevTokens(self.options.issuer, [self.options.audience])
         self.outbox = Outbox()
+        self.published = PublishedEvents()
         # the gateway binds first: a taken port fails before anything else starts
         self.api = ApiProxy(RouteTable([]), self.tokens, self._invoke, self._run_as)
         self.gateway = Gateway(self.options.host, self.options.port, self.api, quiet=self.options.quiet)
@@ -77,10 +81,19 @@ class LocalStack:
         take_over_targets(endpoint.client("events"), targets)
         self._start_event_bus(targets)
         self._start_pollers(specs)
+        self._start_streams(specs)
         self._start_schedule(targets)
 
         self.gateway.control = Control(
-            self.tokens, self.schedule, self.pollers, self.eventbus, self.outbox, self.status, self.ses_account
+            self.tokens,
+            self.schedule,
+            self.pollers,
+            self.eventbus,
+            self.outbox,
+            self.status,
+            streams=self.streams,
+            published=self.published,
+            ses_account=self.ses_account,
         )
         self.gateway.start()
         self.started_seconds = time.monotonic() - started
@@ -145,6 +158,7 @@ class LocalStack:
         self.observer = CallObserver()
         self.observer.subscribe("sesv2", "SendEmail", self.outbox.record_send_email)
         self.observer.subscribe("eventbridge", "PutEvents", self.eventbus.on_put_events)
+        self.observer.subscribe("eventbridge", "PutEvents", self.published.record_put_events)
         self.observer.install()
         self._on_stop("observers", self.observer.uninstall)
         delivered = ", ".join(f"{r.bus}/{r.name} -> {r.function}" for r in rules) or "no rule targets a function"
@@ -162,6 +176,26 @@ class LocalStack:
             say(
                 f"sqs: {mapping.queue_arn.rsplit(':', 1)[-1]} -> {mapping.function} (batch {mapping.batch_size}, "
                 f"window {mapping.batching_window_seconds} s, partial batch failures {failures})"
+            )
+
+    def _start_streams(self, specs: dict[str, FunctionSpec]) -> None:
+        """The table's stream into the publisher, like its DynamoDB event source mapping."""
+        functions = {logical_id: spec.name for logical_id, spec in specs.items()}
+        mappings = stream_mappings(endpoint.client("lambda"), functions)
+        streams, sqs = endpoint.client("dynamodbstreams"), endpoint.client("sqs")
+        self.streams = [
+            StreamPoller(m, self._invoke, streams, sqs, function_arn=specs[m.function].arn) for m in mappings
+        ]
+        for poller in self.streams:
+            poller.start()
+            self._on_stop(f"stream {poller.mapping.function}", poller.stop)
+            m = poller.mapping
+            failures = "on" if m.report_failures else "off"
+            dead_letters = m.on_failure_arn.rsplit(":", 1)[-1] if m.on_failure_arn else "none"
+            say(
+                f"dynamodb stream: {m.table} -> {m.function} (from {m.starting_position}, batch {m.batch_size}, "
+                f"{len(m.filters)} filters, partial batch failures {failures}, {m.maximum_retry_attempts} retries, "
+                f"then {dead_letters})"
             )
 
     def _start_schedule(self, targets: list[FunctionTarget]) -> None:
@@ -245,7 +279,23 @@ class LocalStack:
                 }
                 for p in self.pollers
             ],
+            "streams": [
+                {
+                    "function": s.mapping.function,
+                    "stream": s.mapping.stream_arn,
+                    "invocations": s.invocations,
+                    "records_done": s.succeeded,
+                    "records_retried": s.retried,
+                    "batches_dead_lettered": len(s.dead_lettered),
+                }
+                for s in self.streams
+            ],
+            "events_published": len(self.published.events()),
             "events_delivered": len(self.eventbus.delivered),
             "emails_sent": len(self.outbox.mails()),
             "ses_account": self.ses_account.describe(),
+            "pages": {
+                "outbox": f"{self.url}/_local/outbox.html",
+                "events": f"{self.url}/_local/events.html",
+            },
         }

@@ -15,12 +15,13 @@ from moto import mock_aws
 
 from devtools.deploy import DeployedStack, deploy
 from devtools.local.rules import FunctionTarget, function_targets, take_over_targets
+from devtools.local.streams import stream_mappings
 from tests.conftest import START
 from tests.support.aws import REGION, verify_sender
 from tests.support.world import Queues, World
 
 DAY = timedelta(days=1)
-FUNCTIONS = ("ApiFunction", "ScanFunction", "SendFunction", "AutomationsFunction")
+FUNCTIONS = ("ApiFunction", "ScanFunction", "SendFunction", "AutomationsFunction", "PublisherFunction")
 PARAMETERS = {
     "SenderAddress": "no-reply@reminders.example.org",
     "PortalBaseUrl": "https://clients.example.org",
@@ -55,8 +56,16 @@ def stack(deployment: tuple[DeployedStack, list[FunctionTarget]]) -> DeployedSta
 
 @pytest.fixture
 def deployed_world(stack: DeployedStack, traveller: time_machine.Coordinates, monkeypatch: pytest.MonkeyPatch) -> World:
-    queues = Queues(send_url=stack.outputs["SendQueueUrl"], dead_letter_url=stack.outputs["SendDeadLetterQueueUrl"])
-    return World(queues, traveller, environments=stack.environments, monkeypatch=monkeypatch)
+    queues = Queues(
+        send_url=stack.outputs["SendQueueUrl"],
+        dead_letter_url=stack.outputs["SendDeadLetterQueueUrl"],
+        publisher_dead_letter_url=stack.outputs["PublisherDeadLetterQueueUrl"],
+    )
+    # the publisher reads the stream through the mapping the stack created
+    [mapping] = stream_mappings(
+        boto3.client("lambda", region_name=REGION), {"PublisherFunction": stack.outputs["PublisherFunctionName"]}
+    )
+    return World(queues, traveller, environments=stack.environments, monkeypatch=monkeypatch, stream_mapping=mapping)
 
 
 def test_the_stack_wires_schedule_bus_queue_and_dead_letter_queues(
@@ -97,6 +106,22 @@ def test_the_stack_wires_schedule_bus_queue_and_dead_letter_queues(
     lease = int(stack.environment("ScanFunction")["CLAIM_LEASE_SECONDS"])
     assert int(attributes["MessageRetentionPeriod"]) < lease
 
+    # And the publisher reads the table's stream (old and new images) from its oldest record, in
+    # batches, reporting failed records, halving failing batches, and dead-lettering what gives up
+    table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=stack.outputs["TableName"])["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [stream] = awslambda.list_event_source_mappings(FunctionName=stack.outputs["PublisherFunctionName"])[
+        "EventSourceMappings"
+    ]
+    assert stream["EventSourceArn"] == table["LatestStreamArn"]
+    assert stream["StartingPosition"] == "TRIM_HORIZON"
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert (stream["BatchSize"], stream["MaximumRetryAttempts"], stream["MaximumRecordAgeInSeconds"]) == (100, 10, 3600)
+    dead_letters = stream["DestinationConfig"]["OnFailure"]["Destination"]
+    assert dead_letters.endswith(stack.outputs["PublisherDeadLetterQueueUrl"].rsplit("/", 1)[-1])
+    assert len(stream["FilterCriteria"]["Filters"]) == 2
+
 
 def test_the_table_has_the_sparse_sharded_due_index(stack: DeployedStack) -> None:
     table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=stack.outputs["TableName"])["Table"]
@@ -135,6 +160,12 @@ def test_send_remind_and_complete_against_the_deployed_stack(deployed_world: Wor
     audit = world.api("GET", f"/accounts/{account['id']}/audit").body["items"]
     assert [e["type"] for e in audit] == ["item_sent", "reminder_sent", "completed"]
 
+    # And the publisher announced each change on the stack's bus, from the table's stream
+    assert world.publish() > 0
+    assert [e["DetailType"] for e in world.published] == ["ItemSent", "ReminderSent", "ItemCompleted"]
+    assert {e["EventBusName"] for e in world.published} == {stack_bus(world)}
+    assert [json.loads(e["Detail"])["event_id"] for e in world.published] == [e["id"] for e in audit]
+
 
 def test_a_stage_automation_and_an_approval_request_against_the_deployed_stack(deployed_world: World) -> None:
     world = deployed_world
@@ -158,7 +189,8 @@ def test_a_stage_automation_and_an_approval_request_against_the_deployed_stack(d
         },
     ).body
 
-    # When a job enters the stage, and the bus delivers the event to the automations function
+    # When a job enters the stage, the publisher announces it from the stream, and the bus delivers
+    # the event to the automations function
     job = world.api(
         "POST",
         f"/pipelines/{pipeline['id']}/jobs",
@@ -181,3 +213,7 @@ def test_a_stage_automation_and_an_approval_request_against_the_deployed_stack(d
     world.drain()
     assert reply.body == {"accepted": True, "accounts": 1, "documents": 1}
     assert "Statements 2025" in world.mail[-1].html
+
+
+def stack_bus(world: World) -> str:
+    return world.environment("PublisherFunction")["EVENT_BUS_NAME"]

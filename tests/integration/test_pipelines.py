@@ -1,5 +1,6 @@
-"""Pipelines and their automations (R8): the api publishes JobEnteredStage on the bus, and the
-automations function consumes it and creates each automation's item, once per entry."""
+"""Pipelines and their automations (R8): the api writes the job with a new stage entry, the publisher
+announces it from the table's stream as JobEnteredStage on the bus, and the automations function
+consumes it and creates each automation's item, once per entry."""
 
 from __future__ import annotations
 
@@ -97,11 +98,15 @@ def test_a_pipeline_is_created_with_an_id_per_stage(world: World, setup: dict[st
 def test_putting_a_job_in_a_stage_publishes_one_event_that_runs_its_automations(
     world: World, setup: dict[str, Any]
 ) -> None:
-    # When an account's job is put in the first stage
+    # When an account's job is put in the first stage, and the publisher reads the table's stream
     job = _start(world, setup)
+    world.publish()
 
-    # Then one JobEnteredStage is on the bus, naming the entry
+    # Then one JobEnteredStage is on the bus, naming the job, its stage and the entry
+    [entered] = world.events_of("JobEnteredStage")
     assert [e["DetailType"] for e in world.published] == ["JobEnteredStage"]
+    assert (entered["job_id"], entered["stage_id"]) == (job["id"], setup["pipeline"]["stages"][0]["id"])
+    assert entered["event_id"] == entered["entry_id"]
     assert job["status"] == "active"
     assert job["item_ids"] == []
 
@@ -148,8 +153,8 @@ def test_the_automation_settings_win_over_the_template_field_by_field(world: Wor
 def test_a_redelivered_event_runs_nothing_again(world: World, setup: dict[str, Any]) -> None:
     # Given an entry whose automations already ran
     _start(world, setup)
-    entry = dict(world.published[0])
     world.deliver_events()
+    entry = next(e for e in world.published if e["DetailType"] == "JobEnteredStage")
 
     # When EventBridge delivers the same event again
     world.published.append(entry)
@@ -351,6 +356,7 @@ def test_a_job_needs_a_stage_of_the_pipeline_and_an_account_of_the_firm(
     reply = world.api("POST", f"/pipelines/{setup['pipeline']['id']}/jobs", body)
     assert reply.status == status, reply.body
     assert [d["field"] for d in reply.body["error"]["details"]] == [field]
+    assert world.deliver_events() == []
     assert world.published == []
 
 

@@ -1,7 +1,7 @@
 """Real browser tests: headless Chromium (Debian's chromium and chromium-driver, which `make test`
 installs when it runs as root) against the running local stack. The outbox page shows the sent
 reminder as the client sees it, a screenshot of it is kept as an artifact, and Swagger UI loads
-the API's OpenAPI document with no internet."""
+the API's OpenAPI document with no internet, and the events page lists the published events."""
 
 from __future__ import annotations
 
@@ -138,3 +138,27 @@ def test_swagger_ui_loads_the_openapi_document_offline(local_stack: RunningStack
     assert "/accounts/{account_id}/action-items" in {p.replace("\u200b", "") for p in paths}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "swagger.png"))
+
+
+def test_the_events_page_lists_the_published_events_newest_first(local_stack: RunningStack, browser: WebDriver) -> None:
+    # Given an item sent and completed, and the stack settled
+    client = local_stack.new_firm()
+    contacts = [{"name": "Olivia Harper", "email": "olivia.events@example.com", "notify": True}]
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": contacts})
+    item = client.expect(201, "POST", f"/accounts/{account['id']}/action-items", {"kind": "chat", "title": "W-2?"})
+    client.expect(200, "POST", f"/action-items/{item['id']}/complete", {"via": "reply"})
+    local_stack.tick(timedelta(seconds=1))
+
+    # When the events page is opened
+    browser.get(f"{local_stack.url}/_local/events.html")
+    cards = WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_all_elements_located((By.CSS_SELECTOR, "article.event"))
+    )
+
+    # Then the item's completion is listed before its sending, each with its detail and no address
+    mine = [card for card in cards if item["id"] in card.text]
+    assert [card.get_attribute("data-detail-type") for card in mine] == ["ItemCompleted", "ItemSent"]
+    assert '"via": "reply"' in mine[0].text
+    assert "olivia.events@example.com" not in browser.page_source
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "events-page.png"))

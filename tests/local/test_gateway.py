@@ -1,5 +1,6 @@
 """The local gateway over HTTP against a running local stack: API Gateway's answers for no route
-and no token, routing with path parameters, the clock tick that sends reminders, the outbox."""
+and no token, routing with path parameters, the clock tick that sends reminders, the outbox, and
+the domain events the publisher announces from the table's stream."""
 
 from __future__ import annotations
 
@@ -109,6 +110,55 @@ def test_the_outbox_json_lists_every_mail_newest_first(local_stack: RunningStack
     assert (newest["to"], newest["language"]) == (["olivia@example.com"], "pt")
     times = [m["sent_at"] for m in outbox["items"]]
     assert times == sorted(times, reverse=True)
+
+
+def test_the_events_json_and_page_show_what_the_publisher_announced_newest_first(local_stack: RunningStack) -> None:
+    # Given an item sent and then cancelled
+    client = local_stack.new_firm()
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": CONTACTS})
+    item = client.expect(201, "POST", f"/accounts/{account['id']}/action-items", {"kind": "proposal", "title": "EL"})
+    client.expect(200, "POST", f"/action-items/{item['id']}/cancel")
+
+    # When the stack settles (a tick waits for the stream to be published, as for the queue)
+    local_stack.tick(timedelta(seconds=1))
+
+    # Then both events are listed as a rule's target gets them, newest first, with no email address
+    events = local_stack.client().expect(200, "GET", "/_local/events")
+    mine = [e for e in events["items"] if e["detail"].get("item_id") == item["id"]]
+    assert [e["detail-type"] for e in mine] == ["ItemCancelled", "ItemSent"]
+    assert {(e["source"], e["version"]) for e in mine} == {("client-reminders", "0")}
+    assert mine[1]["detail"]["contact_ids"] == [account["contacts"][0]["id"]]
+    assert "@" not in str(mine)
+    assert events["count"] == len(events["items"])
+    page = local_stack.client().call("GET", "/_local/events.html")
+    assert page.status == 200
+    assert f'data-event-id="{mine[0]["detail"]["event_id"]}"' in page.body
+    status = local_stack.client().expect(200, "GET", "/_local/status")
+    assert status["events_published"] >= 2
+    assert status["streams"][0]["function"] == "PublisherFunction"
+
+
+def test_a_job_entering_a_stage_runs_its_automations_through_the_stream_and_the_bus(local_stack: RunningStack) -> None:
+    # Given a pipeline whose stage sends a proposal
+    client = local_stack.new_firm()
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": CONTACTS})
+    template = client.expect(201, "POST", "/templates", {"kind": "proposal", "name": "EL", "title": "Engagement"})
+    automations = [{"action": "send_proposal", "template_id": template["id"]}]
+    stages = [{"name": "S", "automations": automations}]
+    pipeline = client.expect(201, "POST", "/pipelines", {"name": "P", "stages": stages})
+
+    # When a job is put in the stage, and the stack settles
+    entry = {"account_id": account["id"], "stage_id": pipeline["stages"][0]["id"]}
+    job = client.expect(201, "POST", f"/pipelines/{pipeline['id']}/jobs", entry)
+    local_stack.tick(timedelta(seconds=1))
+
+    # Then the publisher announced the entry, the automations function ran it, and its item was sent
+    created = client.expect(200, "GET", f"/jobs/{job['id']}")["item_ids"]
+    assert len(created) == 1
+    events = local_stack.client().expect(200, "GET", "/_local/events")["items"]
+    entered = [e for e in events if e["detail-type"] == "JobEnteredStage" and e["detail"]["job_id"] == job["id"]]
+    sent = [e for e in events if e["detail-type"] == "ItemSent" and e["detail"]["item_id"] == created[0]]
+    assert len(entered) == len(sent) == 1
 
 
 def test_the_clock_only_moves_forward(local_stack: RunningStack) -> None:

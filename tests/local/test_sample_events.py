@@ -13,6 +13,7 @@ import pytest
 
 from devtools.local.eventbus import matches
 from devtools.local.routes import RouteTable, routes_from_template
+from devtools.local.streams import stream_record
 from devtools.sam_template import load_template, translate
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -41,6 +42,12 @@ def kind_of(event: dict[str, Any]) -> str:
         and event["Records"][0].get("eventSource") == "aws:sqs"
     ):
         return "SQS"
+    if (
+        isinstance(event.get("Records"), list)
+        and event["Records"]
+        and event["Records"][0].get("eventSource") == "aws:dynamodb"
+    ):
+        return "DynamoDB"
     if "detail-type" in event and "source" in event:
         return "EventBridgeRule"
     return "unknown"
@@ -100,7 +107,40 @@ def check_event_rule(event: dict[str, Any]) -> None:
     assert any(matches(pattern, event) for pattern in patterns), "no EventBridgeRule of the template matches it"
 
 
-CHECKS = {"HttpApi": check_http_api, "Schedule": check_schedule, "SQS": check_sqs, "EventBridgeRule": check_event_rule}
+def check_dynamodb_stream(event: dict[str, Any]) -> None:
+    (stream,) = [
+        source["Properties"]
+        for logical_id in functions_with_trigger("DynamoDB")
+        for source in TEMPLATE["Resources"][logical_id]["Properties"]["Events"].values()
+        if source["Type"] == "DynamoDB"
+    ]
+    view = TEMPLATE["Resources"]["RemindersTable"]["Properties"]["StreamSpecification"]["StreamViewType"]
+    filters = [json.loads(f["Pattern"]) for f in stream["FilterCriteria"]["Filters"]]
+    positions = []
+    for record in event["Records"]:
+        # exactly the record Lambda hands the function (the one builder the local stack and tests use)
+        assert record == stream_record(record, record["eventSourceARN"], record["awsRegion"])
+        assert re.match(r"^arn:aws:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/", record["eventSourceARN"])
+        assert record["eventName"] in ("INSERT", "MODIFY", "REMOVE")
+        dynamodb = record["dynamodb"]
+        assert dynamodb["StreamViewType"] == view
+        assert isinstance(dynamodb["ApproximateCreationDateTime"], float)
+        assert set(dynamodb["Keys"]) == {"pk", "sk"}
+        assert {"NewImage", "OldImage"} & set(dynamodb)
+        assert dynamodb["SizeBytes"] > 0
+        positions.append(int(dynamodb["SequenceNumber"]))
+        # every sample record is one the mapping's filters let through
+        assert any(matches(pattern, record) for pattern in filters)
+    assert positions == sorted(positions), "a shard's records come in sequence order"
+
+
+CHECKS = {
+    "HttpApi": check_http_api,
+    "Schedule": check_schedule,
+    "SQS": check_sqs,
+    "EventBridgeRule": check_event_rule,
+    "DynamoDB": check_dynamodb_stream,
+}
 
 
 def test_there_are_sample_events() -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
@@ -18,7 +19,7 @@ SENDER = "reminders@portal.example.com"
 PORTAL_URL = "https://portal.example.com"
 BUS_NAME = "client-reminders-test"
 
-TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode", "StreamSpecification")
 
 
 def create_bus(name: str = BUS_NAME) -> None:
@@ -30,21 +31,31 @@ def template_resource(logical_id: str) -> dict[str, Any]:
     return resource
 
 
+def template_value(value: Any) -> Any:
+    """A template value with its Fn::FindInMap resolved (the Limits the template's numbers come from)."""
+    if isinstance(value, dict) and set(value) == {"Fn::FindInMap"}:
+        mapping, key, name = value["Fn::FindInMap"]
+        return load_template()["Mappings"][mapping][key][name]
+    return value
+
+
 def template_limit(section: str, name: str) -> int:
     return int(load_template()["Mappings"]["Limits"][section][name])
 
 
 def create_table_from_template(name: str = TABLE_NAME) -> None:
     properties = template_resource("RemindersTable")["Properties"]
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=name, **{key: properties[key] for key in TABLE_KEYS}
-    )
+    arguments = {key: properties[key] for key in TABLE_KEYS}
+    # CloudFormation's StreamSpecification implies StreamEnabled, which the CreateTable API wants said
+    arguments["StreamSpecification"] = {"StreamEnabled": True, **arguments["StreamSpecification"]}
+    boto3.client("dynamodb", region_name=REGION).create_table(TableName=name, **arguments)
 
 
 @dataclass
 class Queues:
     send_url: str
     dead_letter_url: str
+    publisher_dead_letter_url: str = ""
 
 
 def create_queues() -> Queues:
@@ -63,7 +74,24 @@ def create_queues() -> Queues:
             "RedrivePolicy": redrive,
         },
     )["QueueUrl"]
-    return Queues(send_url=send_url, dead_letter_url=dead_letter_url)
+    publisher_dlq = sqs.create_queue(QueueName="publisher-dlq")["QueueUrl"]
+    return Queues(send_url=send_url, dead_letter_url=dead_letter_url, publisher_dead_letter_url=publisher_dlq)
+
+
+def streams_client() -> Any:
+    """DynamoDB Streams. botocore sends calls naming a stream ARN to an account-based endpoint
+    (ACCOUNT.streams-ddb.REGION...), which moto 5.2 does not answer in process: use the regional one."""
+    return boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
+
+
+def stream_arn(table_name: str = TABLE_NAME) -> str:
+    table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=table_name)["Table"]
+    return str(table["LatestStreamArn"])
+
+
+def queue_arn(url: str) -> str:
+    sqs = boto3.client("sqs", region_name=REGION)
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
 def verify_sender(address: str = SENDER) -> None:

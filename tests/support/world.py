@@ -1,6 +1,9 @@
-"""Drives the three functions through their real entry points, the way AWS would: API Gateway
-v2 events into the api handler, scheduled events into scan, and the messages scan actually
-queued into send as SQS event batches (deleting what succeeded, like the event source mapping)."""
+"""Drives the functions through their real entry points, the way AWS would: API Gateway v2 events
+into the api handler, scheduled events into scan, the messages scan actually queued into send as
+SQS event batches (deleting what succeeded, like the event source mapping), the table's real
+stream (moto's) into the publisher as DynamoDB stream batches (devtools.local.streams, the same
+emulation as the local stack's), and what the publisher put on the bus into the automations
+function when its rule matches."""
 
 from __future__ import annotations
 
@@ -13,14 +16,28 @@ import boto3
 import pytest
 import time_machine
 
+from devtools.local.eventbus import matches
+from devtools.local.streams import StreamMapping, StreamPoller
 from functions.api import handler as api_handler
 from functions.automations import handler as automations_handler
+from functions.publisher import handler as publisher_handler
 from functions.scan import handler as scan_handler
 from functions.send import handler as send_handler
 from portal_reminders import clock, wiring
 from portal_reminders.adapters import clients
-from tests.support.aws import REGION, Mail, Queues, sent_mail
+from tests.support.aws import (
+    REGION,
+    Mail,
+    Queues,
+    queue_arn,
+    sent_mail,
+    stream_arn,
+    streams_client,
+    template_resource,
+    template_value,
+)
 from tests.support.events import FakeLambdaContext, api_event, bus_event, scheduled_event, sqs_event
+from tests.support.schemas import problems
 
 FIRM = "firm-a"
 USER = "user-1"
@@ -57,6 +74,7 @@ class World:
         traveller: time_machine.Coordinates,
         environments: dict[str, dict[str, str]] | None = None,
         monkeypatch: pytest.MonkeyPatch | None = None,
+        stream_mapping: StreamMapping | None = None,
     ) -> None:
         self.queues = queues
         self.time = traveller
@@ -64,7 +82,15 @@ class World:
         self._environments = environments or {}
         self._monkeypatch = monkeypatch
         self._current: str | None = None
+        self._stream_mapping = stream_mapping
+        self._stream: StreamPoller | None = None
+        # every PutEvents entry the bus accepted from the publisher, oldest first (Time, Source,
+        # DetailType, Detail, EventBusName), and how many of them were offered to the rules
         self.published: list[dict[str, Any]] = []
+        self._offered = 0
+
+    def environment(self, function: str) -> dict[str, str]:
+        return self._environments[function]
 
     def _as(self, function: str) -> None:
         if function not in self._environments or self._current == function or self._monkeypatch is None:
@@ -91,7 +117,6 @@ class World:
             claims = {"sub": user, "custom:firm_id": firm}
         event = api_event(method, path, body, query=query, claims=claims)
         self._as("ApiFunction")
-        self._record_published_events()
         response = api_handler.lambda_handler(event, FakeLambdaContext())
         raw = response.get("body") or ""
         return Reply(response["statusCode"], json.loads(raw) if raw else None, response.get("headers", {}))
@@ -195,24 +220,78 @@ class World:
         self.time.shift(timedelta(seconds=1))
         return [json.loads(m["Body"]) for m in messages]
 
-    # the event bus ------------------------------------------------------------------------------
+    # the table's stream, the publisher and the bus ---------------------------------------------
 
-    def _record_published_events(self) -> None:
-        """Keep what the functions put on the bus (the calls still reach moto's EventBridge)."""
+    @property
+    def stream(self) -> StreamPoller:
+        """The publisher's DynamoDB stream mapping on the table's stream (made on first use)."""
+        if self._stream is None:
+            mapping = self._stream_mapping or publisher_mapping(
+                stream_arn(), queue_arn(self.queues.publisher_dead_letter_url)
+            )
+            self._stream = StreamPoller(
+                mapping,
+                lambda _, event: self.invoke_publisher(event),
+                streams_client(),
+                self.sqs,
+                region=REGION,
+                function_arn="arn:aws:lambda:us-east-1:123456789012:function:publisher",
+            )
+        return self._stream
+
+    def publish(self) -> int:
+        """Run the publisher on everything new in the table's stream, batch by batch, as its event
+        source mapping would (failed records come back, up to the mapping's retries); the records
+        handed to it. Every event published is checked against its JSON Schema (schemas/)."""
+        before = len(self.published)
+        handed = self.stream.drain()
+        wrong = {e["DetailType"]: problems(e) for e in self.published[before:] if problems(e)}
+        assert not wrong, f"published events that do not match their schema: {wrong}"
+        return handed
+
+    def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
+        self._as("PublisherFunction")
+        self._keep_published_events()
+        result: dict[str, Any] = publisher_handler.lambda_handler(event, FakeLambdaContext())
+        return result
+
+    def _keep_published_events(self) -> None:
+        """Keep what the bus accepted from the publisher (the calls still reach moto's EventBridge)."""
         events = clients.client("events")
 
-        def keep(params: dict[str, Any], **_: Any) -> None:
-            self.published.extend(params["Entries"])
+        def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["world_entries"] = [dict(entry) for entry in params["Entries"]]
 
-        events.meta.events.register("provide-client-params.events.PutEvents", keep, unique_id="world-published")
+        def keep(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            answers = parsed.get("Entries", [])
+            for entry, answer in zip(context.get("world_entries", []), answers, strict=False):
+                if answer.get("EventId"):
+                    self.published.append(entry)
+
+        events.meta.events.register("before-parameter-build.events.PutEvents", remember, unique_id="world-params")
+        events.meta.events.register("after-call.events.PutEvents", keep, unique_id="world-published")
+
+    def events_of(self, detail_type: str) -> list[dict[str, Any]]:
+        """The details of the published events of this type, oldest first."""
+        return [json.loads(e["Detail"]) for e in self.published if e["DetailType"] == detail_type]
 
     def deliver_events(self) -> list[dict[str, Any]]:
-        """Deliver every published JobEnteredStage to the automations function, as its rule would."""
+        """Publish what the stream holds, then deliver each newly published event that the
+        automations function's rule matches (JobEnteredStage on the stack's bus) to it, until
+        nothing new is published; the automations function's results."""
+        pattern = template_resource("AutomationsFunction")["Properties"]["Events"]["JobEnteredStage"]["Properties"][
+            "Pattern"
+        ]
         results = []
-        while self.published:
-            entry = self.published.pop(0)
-            results.append(self.invoke_automations(bus_event(entry)))
-        return results
+        while True:
+            self.publish()
+            if self._offered == len(self.published):
+                return results
+            while self._offered < len(self.published):
+                event = bus_event(self.published[self._offered])
+                self._offered += 1
+                if matches(pattern, event):
+                    results.append(self.invoke_automations(event))
 
     def invoke_automations(self, event: dict[str, Any]) -> dict[str, Any]:
         self._as("AutomationsFunction")
@@ -227,3 +306,12 @@ class World:
 
     def mail_to(self, address: str) -> list[Mail]:
         return [m for m in self.mail if address in m.to]
+
+
+def publisher_mapping(stream: str, dead_letter_arn: str) -> StreamMapping:
+    """The publisher's stream mapping as template.yaml declares it, on this stream."""
+    properties = template_resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+    configuration = {name: template_value(value) for name, value in properties.items()}
+    configuration["EventSourceArn"] = stream
+    configuration["DestinationConfig"] = {"OnFailure": {"Type": "SQS", "Destination": dead_letter_arn}}
+    return StreamMapping.from_configuration("PublisherFunction", configuration)

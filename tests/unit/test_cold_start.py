@@ -17,6 +17,14 @@ ALSO_NEVER = {
     "scan": {"portal_reminders.emails", "portal_reminders.api", "portal_reminders.reminders.delivery"},
     "send": {"portal_reminders.api"},
     "automations": {"portal_reminders.api"},
+    # the publisher reads the stream and puts events: no email, API, delivery or item use case
+    "publisher": {
+        "portal_reminders.emails",
+        "portal_reminders.api",
+        "portal_reminders.reminders.delivery",
+        "portal_reminders.reminders.items",
+        "aws_lambda_powertools.utilities.batch",
+    },
 }
 
 
@@ -33,7 +41,7 @@ def _loaded_after_import(function: str, trace_disabled: str) -> set[str]:
     return set(json.loads(result.stdout))
 
 
-@pytest.mark.parametrize("function", ["api", "scan", "send", "automations"])
+@pytest.mark.parametrize("function", ["api", "scan", "send", "automations", "publisher"])
 def test_a_handler_loads_no_module_its_requests_do_not_need(function: str) -> None:
     loaded = _loaded_after_import(function, trace_disabled="true")
     unwanted = {

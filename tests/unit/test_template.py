@@ -3,11 +3,13 @@ and the same routes as the API's resolver."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
+from devtools.local.eventbus import matches
 from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
 from portal_reminders.ports import MailUnavailable
@@ -126,7 +128,7 @@ def _statements(translated: dict[str, Any], role: str) -> list[dict[str, Any]]:
 def test_each_function_has_its_own_least_privilege_role(translated: dict[str, Any]) -> None:
     functions = {k: v for k, v in translated["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert len(roles) == len(functions) == 4
+    assert len(roles) == len(functions) == 5
     for role in roles:
         for statement in _statements(translated, role):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -177,13 +179,128 @@ def test_the_template_routes_are_exactly_the_resolvers_routes() -> None:
 
 
 def test_outputs_name_the_api_table_and_queues() -> None:
-    assert {"ApiUrl", "TableName", "SendQueueUrl", "SendDeadLetterQueueUrl"} <= set(TEMPLATE["Outputs"])
+    assert {"ApiUrl", "TableName", "SendQueueUrl", "SendDeadLetterQueueUrl", "PublisherDeadLetterQueueUrl"} <= set(
+        TEMPLATE["Outputs"]
+    )
 
 
-def test_only_the_api_publishes_on_the_bus_and_the_automations_function_consumes_it() -> None:
-    api = RESOURCES["ApiFunction"]["Properties"]["Policies"][0]["Statement"]
-    assert {"Effect": "Allow", "Action": "events:PutEvents", "Resource": {"Fn::GetAtt": ["RemindersBus", "Arn"]}} in api
+def test_only_the_publisher_puts_events_on_the_bus_and_the_automations_function_consumes_them(
+    translated: dict[str, Any],
+) -> None:
+    # Given every statement of every function's role
+    roles = [k for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
+    publishers = {
+        role: statement["Resource"]
+        for role in roles
+        for statement in _statements(translated, role)
+        if "events:PutEvents" in statement["Action"]
+    }
+
+    # Then only the publisher may put events, and only on the stack's bus: a change reaches the bus
+    # from the table's stream, never from the function that made it
+    assert publishers == {"PublisherFunctionRole": {"Fn::GetAtt": ["RemindersBus", "Arn"]}}
     rule = RESOURCES["AutomationsFunction"]["Properties"]["Events"]["JobEnteredStage"]
     assert rule["Type"] == "EventBridgeRule"
+    assert rule["Properties"]["EventBusName"] == {"Fn::GetAtt": ["RemindersBus", "Name"]}
     assert rule["Properties"]["Pattern"] == {"detail-type": ["JobEnteredStage"]}
     assert rule["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+
+
+def test_the_publisher_may_put_events_read_items_and_accounts_and_dead_letter_nothing_more(
+    translated: dict[str, Any],
+) -> None:
+    role = translated["Resources"]["PublisherFunctionRole"]["Properties"]
+    statements = [
+        (s["Action"], s["Resource"]) for s in _statements(translated, "PublisherFunctionRole") if s["Effect"] == "Allow"
+    ]
+    assert sorted(statements, key=str) == sorted(
+        [
+            ("dynamodb:BatchGetItem", {"Fn::GetAtt": ["RemindersTable", "Arn"]}),
+            ("events:PutEvents", {"Fn::GetAtt": ["RemindersBus", "Arn"]}),
+            # SAM's own statement for the stream mapping's on-failure destination
+            ("sqs:SendMessage", {"Fn::GetAtt": ["PublisherDeadLetterQueue", "Arn"]}),
+        ],
+        key=str,
+    )
+    # reading the stream is the managed policy SAM attaches to every DynamoDB event source
+    # (as AWSLambdaSQSQueueExecutionRole for the send function's queue)
+    assert role["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
+    ]
+
+
+def test_the_table_streams_new_and_old_images_to_the_publisher() -> None:
+    table = RESOURCES["RemindersTable"]["Properties"]
+    # old images tell a job's new stage entry from any other write of the job
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    mapping = RESOURCES["PublisherFunction"]["Properties"]["Events"]["Stream"]
+    assert mapping["Type"] == "DynamoDB"
+    assert mapping["Properties"]["Stream"] == {"Fn::GetAtt": ["RemindersTable", "StreamArn"]}
+    # from the oldest record the stream holds: nothing written before the mapping existed is lost
+    assert mapping["Properties"]["StartingPosition"] == "TRIM_HORIZON"
+
+
+def test_the_publishers_mapping_retries_bisects_and_dead_letters_with_an_alarm() -> None:
+    # Given the publisher's stream mapping
+    mapping = RESOURCES["PublisherFunction"]["Properties"]["Events"]["Stream"]["Properties"]
+
+    # Then failed records are reported one by one, a failing invocation is halved, retries are
+    # bounded, and what exhausted them is recorded in a dead-letter queue that has an alarm
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == {"Fn::FindInMap": ["Limits", "Publish", "MaximumRetryAttempts"]}
+    assert mapping["MaximumRecordAgeInSeconds"] == {"Fn::FindInMap": ["Limits", "Publish", "MaximumRecordAgeSeconds"]}
+    assert mapping["DestinationConfig"] == {
+        "OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["PublisherDeadLetterQueue", "Arn"]}}
+    }
+    alarm = RESOURCES["PublisherDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PublisherDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert "PublisherDeadLetterQueueUrl" in TEMPLATE["Outputs"]
+
+
+def test_the_publishers_retry_arithmetic_holds() -> None:
+    publish = LIMITS["Publish"]
+    # halving a failing batch down to one record fits in the retries
+    assert 2 ** publish["MaximumRetryAttempts"] >= publish["BatchSize"]
+    # a record gives up (to the dead-letter queue) at least half a day before the stream drops
+    # it, so what the dead-letter queue points at can still be read and redriven
+    assert publish["MaximumRecordAgeSeconds"] <= publish["StreamRetentionSeconds"] / 2
+    assert publish["StreamRetentionSeconds"] == 86400  # DynamoDB Streams' fixed retention
+    # every retry fits in the record's maximum age even if each attempt runs to its timeout: the
+    # age limit cuts short only the pauses between retries, never an attempt that could succeed
+    assert publish["TimeoutSeconds"] * (publish["MaximumRetryAttempts"] + 1) < publish["MaximumRecordAgeSeconds"]
+    assert RESOURCES["PublisherFunction"]["Properties"]["Timeout"] == {
+        "Fn::FindInMap": ["Limits", "Publish", "TimeoutSeconds"]
+    }
+
+
+def test_only_new_audit_events_and_job_writes_reach_the_publisher() -> None:
+    # Given the mapping's filters, as the local stack and Lambda apply them
+    filters = [
+        json.loads(f["Pattern"])
+        for f in RESOURCES["PublisherFunction"]["Properties"]["Events"]["Stream"]["Properties"]["FilterCriteria"][
+            "Filters"
+        ]
+    ]
+
+    def passes(event_name: str, sort_key: str) -> bool:
+        record = {"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": "FIRM#f#X"}, "sk": {"S": sort_key}}}}
+        return any(matches(pattern, record) for pattern in filters)
+
+    # Then an audit INSERT and a job's INSERT or MODIFY pass, and nothing else
+    assert passes("INSERT", "AUDIT#2026-11-27T09:00:00.000000Z#0000000001.00#evt_1")
+    assert passes("INSERT", "JOB")
+    assert passes("MODIFY", "JOB")
+    assert not passes("MODIFY", "AUDIT#2026-11-27T09:00:00.000000Z#0000000001.00#evt_1")
+    assert not passes("REMOVE", "JOB")
+    assert not any(passes(name, "ITEM") for name in ("INSERT", "MODIFY", "REMOVE"))
+    assert not passes("INSERT", "ACCOUNT")

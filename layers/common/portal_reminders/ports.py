@@ -1,11 +1,13 @@
-"""Ports for the world outside storage: sending mail, the mail account's limits, and queueing work
-for the send function."""
+"""Ports for the world outside storage: sending mail, the mail account's limits, queueing work for
+the send function, and the event bus."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from portal_reminders.models.domain_events import DomainEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +76,14 @@ class SendQueue(ABC):
         """Move messages no retry can fix straight to the dead-letter queue; returns those not moved."""
 
 
-class PublishFailed(Exception):
-    """The event bus did not take the event."""
+class EventBus(ABC):
+    """The product's event bus (SPEC R17)."""
 
-
-class EventPublisher(ABC):
     @abstractmethod
-    def publish(self, detail_type: str, detail: dict[str, str]) -> None:
-        """Put one event on the service's bus; raises PublishFailed if it was not accepted."""
+    def put(self, events: Sequence[DomainEvent]) -> list[str | None]:
+        """Put the events on the bus, in order, in as few requests as the bus allows.
+
+        Returns one entry per event: None when the bus accepted it, else why not. Once a request
+        has a failure, the events after that request are not sent (and say so), so that a retry
+        sends as few events as possible again.
+        """

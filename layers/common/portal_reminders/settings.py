@@ -17,7 +17,7 @@ class Settings(BaseModel):
     sender_address: str = Field(min_length=3, validation_alias="SENDER_ADDRESS")
     portal_base_url: str = Field(pattern=r"^https?://\S+$", validation_alias="PORTAL_BASE_URL")
     region: str = Field(min_length=1, validation_alias="AWS_REGION")
-    # The bus the api publishes JobEnteredStage on (functions that publish nothing have none).
+    # The bus the publisher puts the domain events on (functions that publish nothing have none).
     event_bus_name: str = Field(default="", validation_alias="EVENT_BUS_NAME")
     # The send function's dead-letter queue: messages no retry can fix go straight there.
     send_dead_letter_url: str = Field(default="", validation_alias="SEND_DEAD_LETTER_QUEUE_URL")

@@ -11,13 +11,13 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from portal_reminders.adapters import clients
-from portal_reminders.settings import Settings, get_settings
+from portal_reminders.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
     from portal_reminders.adapters.sqs import SqsSendQueue
-    from portal_reminders.ports import Mailer
+    from portal_reminders.ports import EventBus, Mailer
     from portal_reminders.reminders.accounts import AccountService
     from portal_reminders.reminders.approvals import ApprovalService
     from portal_reminders.reminders.delivery import Deliverer
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.pacing import SendPacer
     from portal_reminders.reminders.pipelines import PipelineService
     from portal_reminders.reminders.templates import TemplateService
+    from portal_reminders.repository.changes import DynamoEventFacts
     from portal_reminders.repository.dynamo import DynamoRepository
 
 # ruff: noqa: PLC0415 - the imports below are deferred on purpose (see the module docstring)
@@ -85,11 +86,23 @@ class Services:
 
     @cached_property
     def pipelines(self) -> PipelineService:
-        from portal_reminders.adapters.eventbridge import EventBridgePublisher
         from portal_reminders.reminders.pipelines import PipelineService
 
-        publisher = EventBridgePublisher(clients.client("events"), self.settings.event_bus_name)
-        return PipelineService(self.repository, self.repository, self.templates, self.items, publisher)
+        return PipelineService(self.repository, self.repository, self.templates, self.items)
+
+    @cached_property
+    def event_bus(self) -> EventBus:
+        from portal_reminders.adapters.eventbridge import EventBridgeBus
+
+        if not self.settings.event_bus_name:
+            raise SettingsError("EVENT_BUS_NAME is not set: the publisher has no bus to publish on")
+        return EventBridgeBus(clients.client("events"), self.settings.event_bus_name)
+
+    @cached_property
+    def event_facts(self) -> DynamoEventFacts:
+        from portal_reminders.repository.changes import DynamoEventFacts
+
+        return DynamoEventFacts(self.settings.table_name, self.settings.region)
 
     @cached_property
     def approvals(self) -> ApprovalService:

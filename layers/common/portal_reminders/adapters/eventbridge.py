@@ -1,30 +1,87 @@
-"""Event publisher on an Amazon EventBridge bus."""
+"""The event bus on Amazon EventBridge: PutEvents in requests of at most 10 entries and 256 KB."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from portal_reminders.ports import EventPublisher, PublishFailed
+from botocore.exceptions import BotoCoreError, ClientError
 
-SOURCE = "client-reminders"
+from portal_reminders.models.domain_events import SOURCE, DomainEvent
+from portal_reminders.ports import EventBus
+
+MAX_ENTRIES = 10
+MAX_REQUEST_BYTES = 256 * 1024
+# PutEvents counts a set Time as 14 bytes (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html)
+TIME_BYTES = 14
+NOT_SENT = "NotSent: an earlier request of this batch failed"
 
 
-class EventBridgePublisher(EventPublisher):
+def entry_size(entry: dict[str, Any]) -> int:
+    """The size EventBridge counts for one PutEvents entry (and the bus name, to be safe)."""
+    size = TIME_BYTES if "Time" in entry else 0
+    for name in ("Source", "DetailType", "Detail", "EventBusName"):
+        size += len(str(entry.get(name, "")).encode())
+    return size + sum(len(resource.encode()) for resource in entry.get("Resources", []))
+
+
+def requests(entries: Sequence[dict[str, Any]]) -> list[list[int]]:
+    """Indexes of the entries, split into PutEvents requests, in order."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    current_bytes = 0
+    for index, entry in enumerate(entries):
+        size = entry_size(entry)
+        if current and (len(current) == MAX_ENTRIES or current_bytes + size > MAX_REQUEST_BYTES):
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append(index)
+        current_bytes += size
+    if current:
+        batches.append(current)
+    return batches
+
+
+class EventBridgeBus(EventBus):
     def __init__(self, client: Any, bus_name: str) -> None:
         self._client = client
         self._bus_name = bus_name
 
-    def publish(self, detail_type: str, detail: dict[str, str]) -> None:
-        if not self._bus_name:
-            raise PublishFailed("EVENT_BUS_NAME is not set")
-        entry = {
+    def entry(self, event: DomainEvent) -> dict[str, Any]:
+        return {
             "EventBusName": self._bus_name,
             "Source": SOURCE,
-            "DetailType": detail_type,
-            "Detail": json.dumps(detail),
+            "DetailType": event.type.value,
+            "Detail": json.dumps(event.detail, ensure_ascii=False, separators=(",", ":")),
+            # the envelope's `time` is when the change happened, not when it was published
+            "Time": event.at,
         }
-        response = self._client.put_events(Entries=[entry])
-        if response.get("FailedEntryCount"):
-            failure = response["Entries"][0]
-            raise PublishFailed(f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage')}")
+
+    def put(self, events: Sequence[DomainEvent]) -> list[str | None]:
+        entries = [self.entry(event) for event in events]
+        results: list[str | None] = [NOT_SENT] * len(entries)
+        for batch in requests(entries):
+            try:
+                response = self._client.put_events(Entries=[entries[i] for i in batch])
+            except (ClientError, BotoCoreError) as error:
+                # the whole request failed (after botocore's own retries): none of it was published
+                for index in batch:
+                    results[index] = _request_error(error)
+                break
+            answers = response.get("Entries", [])
+            for position, index in enumerate(batch):
+                answer = answers[position] if position < len(answers) else {}
+                results[index] = (
+                    None if answer.get("EventId") else f"{answer.get('ErrorCode')}: {answer.get('ErrorMessage')}"
+                )
+            if response.get("FailedEntryCount"):
+                break
+        return results
+
+
+def _request_error(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'ClientError')}: {details.get('Message', '')}"
+    return f"{type(error).__name__}: {error}"

@@ -339,7 +339,9 @@ class JobStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One account's way through a pipeline. `item_ids` are the items its automations created."""
+    """One account's way through a pipeline. `item_ids` are the items its automations created.
+    `entry_id` names its latest entry into a stage (at `entered_at`); writing a new one is what
+    publishes JobEnteredStage (from the table's stream)."""
 
     firm_id: str
     id: str
@@ -348,6 +350,7 @@ class Job:
     stage_id: str
     created_at: datetime
     entered_at: datetime
+    entry_id: str | None = None
     status: JobStatus = JobStatus.ACTIVE
     archived_at: datetime | None = None
     item_ids: tuple[str, ...] = ()

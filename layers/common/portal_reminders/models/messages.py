@@ -111,12 +111,11 @@ def parse_send_message(body: str) -> AnySendMessage:
     return _send_queue_messages().validate_json(body)
 
 
-JOB_ENTERED_STAGE = "JobEnteredStage"
-
-
 class JobEnteredStage(BaseModel):
     """The detail of the JobEnteredStage event (SPEC §4): a job entered a stage; `entry_id` is
-    unique per entry, and the stage's automations run once per entry."""
+    unique per entry, and the stage's automations run once per entry. What the product publishes
+    also carries `event_id` (= entry_id) and `at` (schemas/JobEnteredStage.schema.json); other
+    systems may publish just these fields, and anything more is ignored."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 

@@ -1,7 +1,9 @@
 """Pipelines, jobs and stage automations (R8) and archiving a job (R13).
 
-Entering a stage goes one way only: the api publishes JobEnteredStage on the bus, and the
-automations function consumes it and runs the stage's automations once per entry.
+Entering a stage goes one way only: the api writes the job with a new entry (entry_id), the
+publisher announces it from the table's stream as JobEnteredStage on the bus, and the automations
+function consumes that and runs the stage's automations once per entry. The entry and the job are
+one write, so a job is never saved without its event, nor an event published for an unsaved job.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from portal_reminders.models.domain import (
     Stage,
 )
 from portal_reminders.models.errors import DomainError, InvalidInput, StateConflict
-from portal_reminders.models.messages import JOB_ENTERED_STAGE, JobEnteredStage
+from portal_reminders.models.messages import JobEnteredStage
 from portal_reminders.observability import logger
-from portal_reminders.ports import EventPublisher
 from portal_reminders.reminders.items import ItemService
 from portal_reminders.reminders.lookup import existing, load
 from portal_reminders.reminders.retry import with_retries
@@ -57,14 +58,12 @@ class PipelineService:
         accounts: AccountRepository,
         templates: TemplateService,
         items: ItemService,
-        publisher: EventPublisher,
         now: Callable[[], datetime] = clock_now,
     ) -> None:
         self._pipelines = pipelines
         self._accounts = accounts
         self._templates = templates
         self._items = items
-        self._publisher = publisher
         self._now = now
 
     # pipelines ---------------------------------------------------------------------------------
@@ -99,7 +98,8 @@ class PipelineService:
         return existing("job", ids.JOB, job_id, lambda i: self._pipelines.get_job(firm_id, i))
 
     def start_job(self, firm_id: str, pipeline_id: str, account_id: str, stage_id: str) -> Job:
-        """Put an account's job into a stage; its automations run once the event is consumed."""
+        """Put an account's job into a stage: a new entry, announced from the stream (JobEnteredStage);
+        its automations run once that event is consumed."""
         pipeline = self.get(firm_id, pipeline_id)
         if load(ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i)) is None:
             raise InvalidInput(f"account {account_id} does not exist", field="account_id")
@@ -113,10 +113,9 @@ class PipelineService:
             stage_id=stage_id,
             created_at=now,
             entered_at=now,
+            entry_id=ids.new_id(ids.ENTRY),
         )
-        job = self._pipelines.save_job(job)
-        self._publish_entry(job)
-        return job
+        return self._pipelines.save_job(job)
 
     def move_job(self, firm_id: str, job_id: str, stage_id: str) -> Job:
         def attempt() -> Job:
@@ -124,11 +123,10 @@ class PipelineService:
             if job.status is JobStatus.ARCHIVED:
                 raise StateConflict("the job is archived; it cannot move")
             self._stage(self.get(firm_id, job.pipeline_id), stage_id)
-            return self._pipelines.save_job(replace(job, stage_id=stage_id, entered_at=self._now()))
+            entered = replace(job, stage_id=stage_id, entered_at=self._now(), entry_id=ids.new_id(ids.ENTRY))
+            return self._pipelines.save_job(entered)
 
-        job = with_retries(attempt)
-        self._publish_entry(job)
-        return job
+        return with_retries(attempt)
 
     def archive_job(self, firm_id: str, job_id: str, actor: str) -> Job:
         """Archive the job: the items its automations created keep their status but get no more
@@ -219,14 +217,3 @@ class PipelineService:
         if stage is None:
             raise InvalidInput(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
         return stage
-
-    def _publish_entry(self, job: Job) -> None:
-        entry = JobEnteredStage(
-            firm_id=job.firm_id,
-            pipeline_id=job.pipeline_id,
-            stage_id=job.stage_id,
-            job_id=job.id,
-            account_id=job.account_id,
-            entry_id=ids.new_id(ids.ENTRY),
-        )
-        self._publisher.publish(JOB_ENTERED_STAGE, entry.model_dump())

@@ -4,7 +4,7 @@ fakes. Every method takes the firm id: there is no way to ask for another firm's
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -187,6 +187,21 @@ class PipelineRepository(ABC):
     @abstractmethod
     def save_job(self, job: Job) -> Job:
         """Create (version 0) or replace the version read; ConcurrentModification if it moved on."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What the publisher reads besides the stream: items (kind, title) and accounts (contact ids),
+    keyed by (firm id, item id) and (firm id, account id). Missing keys did not exist."""
+
+    items: Mapping[tuple[str, str], ActionItem]
+    accounts: Mapping[tuple[str, str], Account]
+
+
+class EventFactsRepository(ABC):
+    @abstractmethod
+    def event_facts(self, items: Collection[tuple[str, str]], accounts: Collection[tuple[str, str]]) -> EventFacts:
+        """Consistent reads of these items and accounts, batched."""
 
 
 class ApprovalRepository(ABC):

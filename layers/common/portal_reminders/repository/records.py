@@ -228,6 +228,8 @@ class JobRecord(_Record):
     pipeline_id = UnicodeAttribute()
     account_id = UnicodeAttribute()
     stage_id = UnicodeAttribute()
+    # the job's latest entry into a stage: a new one is what the publisher announces (JobEnteredStage)
+    entry_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     entered_at = UTCDateTimeAttribute()
