@@ -372,18 +372,27 @@ def test_another_firms_pipeline_and_job_are_not_found(world: World, setup: dict[
     assert world.api("POST", f"/jobs/{job['id']}/archive", firm="firm-b").status == 404
 
 
-@pytest.mark.parametrize(
-    ("template", "action"),
-    [
-        ({"kind": "organizer", "name": "No title"}, "create_organizer"),
-        ({"kind": "invoice", "name": "No terms", "title": "Fee"}, "create_invoice"),
-    ],
-)
-def test_a_pipeline_refuses_a_template_an_automation_could_never_use(
-    world: World, template: dict[str, Any], action: str
-) -> None:
-    template_id = world.api("POST", "/templates", template).body["id"]
-    body = {"name": "p", "stages": [{"name": "s", "automations": [{"action": action, "template_id": template_id}]}]}
-    reply = world.api("POST", "/pipelines", body)
+def test_a_pipeline_refuses_an_invoice_template_without_terms(world: World) -> None:
+    template_id = world.api("POST", "/templates", {"kind": "invoice", "name": "No terms", "title": "Fee"}).body["id"]
+    automation = {"action": "create_invoice", "template_id": template_id}
+    reply = world.api("POST", "/pipelines", {"name": "p", "stages": [{"name": "s", "automations": [automation]}]})
     assert reply.status == 422
     assert reply.body["error"]["details"][0]["field"] == "stages[0].automations[0].template_id"
+
+
+def test_an_automation_with_a_template_without_a_title_titles_the_item_with_the_templates_name(world: World) -> None:
+    # Given a pipeline whose automation uses a template that has a name but no title
+    template_id = world.api("POST", "/templates", {"kind": "organizer", "name": "Year-end organizer"}).body["id"]
+    automation = {"action": "create_organizer", "template_id": template_id}
+    pipeline = world.api("POST", "/pipelines", {"name": "p", "stages": [{"name": "s", "automations": [automation]}]})
+    assert pipeline.status == 201, pipeline.body
+    account = world.create_account()
+
+    # When a job enters the stage and the automation runs
+    body = {"account_id": account["id"], "stage_id": pipeline.body["stages"][0]["id"]}
+    assert world.api("POST", f"/pipelines/{pipeline.body['id']}/jobs", body).status == 201
+    world.deliver_events()
+
+    # Then the item it created carries the template's name as its title
+    [item] = world.api("GET", f"/accounts/{account['id']}/action-items").body["items"]
+    assert item["title"] == "Year-end organizer"

@@ -87,9 +87,10 @@ class ItemService:
         existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
         template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
         now = self._now()
-        title = title or (template.title if template else None)
+        # a template without a title lends its name (SPEC R18)
+        title = title or (template.title or template.name if template else None)
         if not title:
-            raise InvalidInput("a title is needed (the template has none)", field="title")
+            raise InvalidInput("a title is needed when no template_id is given", field="title")
         if invoice is None and template is not None and template.invoice is not None:
             invoice = invoice_from_terms(template.invoice, now)
         if kind is Kind.INVOICE and invoice is None:
