@@ -86,10 +86,11 @@ class World:
         firm: str = FIRM,
         user: str = USER,
         claims: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         if claims is None:
             claims = {"sub": user, "custom:firm_id": firm}
-        event = api_event(method, path, body, query=query, claims=claims)
+        event = api_event(method, path, body, query=query, claims=claims, headers=headers)
         self._as("ApiFunction")
         self._record_published_events()
         response = api_handler.lambda_handler(event, FakeLambdaContext())

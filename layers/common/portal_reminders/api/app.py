@@ -22,7 +22,7 @@ API_VERSION = "1.0.0"
 class PortalResolver(APIGatewayHttpResolver):
     """Refuses requests without the JWT claims before routing, so an anonymous request gets 401
     whatever its body (request validation would otherwise answer first); then refuses bodies
-    that are not JSON text with a 400 before the framework trips over them."""
+    that are not a JSON object with a 400 before the framework trips over them."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if caller_from_event(event) is None:
@@ -34,7 +34,7 @@ class PortalResolver(APIGatewayHttpResolver):
 
 
 def unreadable_body(event: Mapping[str, Any]) -> str | None:
-    """Why the body cannot be read as JSON text (None when it can, or when there is none)."""
+    """Why the body cannot be read as a JSON object (None when it can, or when there is none)."""
     body = event.get("body")
     if not body:
         return None
@@ -49,11 +49,14 @@ def unreadable_body(event: Mapping[str, Any]) -> str | None:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return "the request body is not UTF-8 text"
     try:
-        json.loads(text)
+        parsed = json.loads(text)
     except RecursionError:
         return "the request body is nested too deeply"
     except ValueError:
         return None  # reported by request validation, like any malformed JSON
+    if not isinstance(parsed, dict):
+        # the framework would act on the first element of an array (SPEC R18: 400)
+        return "the request body must be a JSON object"
     return None
 
 

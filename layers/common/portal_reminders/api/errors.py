@@ -4,13 +4,20 @@ of HTTP; request validation errors are split into 400 (not a JSON object) and 42
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from portal_reminders.models.errors import InvalidInput, InvalidPageToken, NotFound, StateConflict, Unauthenticated
+from portal_reminders.models.errors import (
+    InvalidInput,
+    InvalidPageToken,
+    NotFound,
+    RateLimited,
+    StateConflict,
+    Unauthenticated,
+)
 from portal_reminders.observability import logger
 
 # pydantic error types at the body's root meaning "not a JSON object" rather than "a field is wrong"
@@ -22,9 +29,18 @@ def error_body(code: str, message: str, details: Sequence[dict[str, Any]] = ()) 
     return json.dumps({"error": {"code": code, "message": message, "details": list(details)}})
 
 
-def error_response(status: int, code: str, message: str, details: Sequence[dict[str, Any]] = ()) -> Response[str]:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Sequence[dict[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response[str]:
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=error_body(code, message, details)
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, details),
+        headers=headers,
     )
 
 
@@ -108,6 +124,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(StateConflict)
     def _conflict(error: StateConflict) -> Response[str]:
         return error_response(409, "conflict", str(error))
+
+    @app.exception_handler(RateLimited)
+    def _rate_limited(error: RateLimited) -> Response[str]:
+        return error_response(429, "rate_limited", str(error), headers={"Retry-After": str(error.retry_after_seconds)})
 
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:

@@ -377,7 +377,9 @@ class ErrorDetail(_Schema):
 
 
 class ErrorBody(_Schema):
-    code: Literal["bad_request", "validation_error", "unauthorized", "not_found", "conflict", "internal_error"]
+    code: Literal[
+        "bad_request", "validation_error", "unauthorized", "not_found", "conflict", "rate_limited", "internal_error"
+    ]
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
 
