@@ -4,15 +4,17 @@ of HTTP; request validation errors are split into 400 (not a JSON object) and 42
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from portal_reminders.models.errors import (
+    DomainError,
     InvalidInput,
     InvalidPageToken,
+    MalformedRequest,
     NotFound,
     RateLimited,
     StateConflict,
@@ -100,34 +102,69 @@ def _validation_response(error: RequestValidationError) -> Response[str]:
     return error_response(422, "validation_error", "some fields are invalid", details)
 
 
+def _malformed_request(error: MalformedRequest) -> Response[str]:
+    return error_response(400, "bad_request", str(error), [{"field": error.field, "message": str(error)}])
+
+
+def _invalid_input(error: InvalidInput) -> Response[str]:
+    return error_response(422, "validation_error", str(error), [{"field": error.field, "message": str(error)}])
+
+
+def _bad_token(error: InvalidPageToken) -> Response[str]:
+    return error_response(400, "bad_request", str(error), [{"field": "next_token", "message": str(error)}])
+
+
+def _unauthenticated(_: Unauthenticated) -> Response[str]:
+    return error_response(401, "unauthorized", UNAUTHORIZED_MESSAGE)
+
+
+def _not_found(error: NotFound) -> Response[str]:
+    return error_response(404, "not_found", str(error))
+
+
+def _conflict(error: StateConflict) -> Response[str]:
+    return error_response(409, "conflict", str(error))
+
+
+def _rate_limited(error: RateLimited) -> Response[str]:
+    return error_response(429, "rate_limited", str(error), headers={"Retry-After": str(error.retry_after_seconds)})
+
+
+# The table: each domain error and its response, whether a route raised it or a check that runs
+# before routing did (the Idempotency-Key check, answered by `refused_event_response`).
+DOMAIN_ERRORS: dict[type[DomainError], Callable[[Any], Response[str]]] = {
+    MalformedRequest: _malformed_request,
+    InvalidInput: _invalid_input,
+    InvalidPageToken: _bad_token,
+    Unauthenticated: _unauthenticated,
+    NotFound: _not_found,
+    StateConflict: _conflict,
+    RateLimited: _rate_limited,
+}
+
+
+def _domain_response(error: DomainError) -> Response[str]:
+    for kind in type(error).__mro__:
+        respond = DOMAIN_ERRORS.get(kind)
+        if respond is not None:
+            return respond(error)
+    raise error
+
+
+def refused_event_response(error: DomainError) -> dict[str, Any]:
+    """The API Gateway v2 response for a domain error raised before routing."""
+    response = _domain_response(error)
+    headers = {name: str(value) for name, value in response.headers.items()}
+    return {"statusCode": response.status_code, "headers": headers, "body": response.body, "isBase64Encoded": False}
+
+
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[str]:
         return _validation_response(error)
 
-    @app.exception_handler(InvalidInput)
-    def _invalid_input(error: InvalidInput) -> Response[str]:
-        return error_response(422, "validation_error", str(error), [{"field": error.field, "message": str(error)}])
-
-    @app.exception_handler(InvalidPageToken)
-    def _bad_token(error: InvalidPageToken) -> Response[str]:
-        return error_response(400, "bad_request", str(error), [{"field": "next_token", "message": str(error)}])
-
-    @app.exception_handler(Unauthenticated)
-    def _unauthenticated(_: Unauthenticated) -> Response[str]:
-        return error_response(401, "unauthorized", UNAUTHORIZED_MESSAGE)
-
-    @app.exception_handler(NotFound)
-    def _not_found(error: NotFound) -> Response[str]:
-        return error_response(404, "not_found", str(error))
-
-    @app.exception_handler(StateConflict)
-    def _conflict(error: StateConflict) -> Response[str]:
-        return error_response(409, "conflict", str(error))
-
-    @app.exception_handler(RateLimited)
-    def _rate_limited(error: RateLimited) -> Response[str]:
-        return error_response(429, "rate_limited", str(error), headers={"Retry-After": str(error.retry_after_seconds)})
+    for kind in DOMAIN_ERRORS:
+        app.exception_handler(kind)(_domain_response)
 
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:

@@ -38,6 +38,14 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+class MalformedRequest(DomainError):
+    """A request that cannot be read (a malformed header, say); `field` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class InvalidPageToken(DomainError):
     def __init__(self) -> None:
         super().__init__("next_token is not a token this listing issued")
