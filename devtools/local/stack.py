@@ -120,6 +120,10 @@ class LocalStack:
             for logical_id in self.deployed.environments
         }
         specs = function_specs(sam_template, configurations, self.deployed.environments)
+        # dev tokens name the firm in the claim the api function reads (the FirmClaim parameter)
+        api_claims = {env.get("FIRM_CLAIM") for env in self.deployed.environments.values()} - {None}
+        if len(api_claims) == 1:
+            self.tokens.firm_claim = str(api_claims.pop())
         self.runtime = LocalRuntime(specs, self.base_environment)
         self._on_stop("functions", self.runtime.close)
         return specs

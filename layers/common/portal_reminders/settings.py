@@ -29,6 +29,8 @@ class Settings(BaseModel):
     # The send queue's maxReceiveCount: the receive that may record email_failed before the DLQ.
     send_max_receive_count: int = Field(default=5, ge=1, le=1000, validation_alias="SEND_MAX_RECEIVE_COUNT")
 
+    # The JWT claim naming the caller's firm (the template's FirmClaim parameter).
+    firm_claim: str = Field(default="custom:firm_id", pattern=r"^[!-~]{1,200}$", validation_alias="FIRM_CLAIM")
     # A manual resend of an item this soon after the previous one is refused (SPEC R18; 0: no limit).
     resend_cooldown_minutes: int = Field(default=60, ge=0, le=10080, validation_alias="RESEND_COOLDOWN_MINUTES")
 

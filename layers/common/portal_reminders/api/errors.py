@@ -21,10 +21,10 @@ from portal_reminders.models.errors import (
     Unauthenticated,
 )
 from portal_reminders.observability import logger
+from portal_reminders.settings import get_settings
 
 # pydantic error types at the body's root meaning "not a JSON object" rather than "a field is wrong"
 NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
-UNAUTHORIZED_MESSAGE = "this API needs a JWT with the claims 'sub' and 'custom:firm_id'"
 
 
 def error_body(code: str, message: str, details: Sequence[dict[str, Any]] = ()) -> str:
@@ -56,8 +56,12 @@ def _event_response(status: int, body: str) -> dict[str, Any]:
     }
 
 
+def _unauthorized_message() -> str:
+    return f"this API needs a JWT with the claims 'sub' and '{get_settings().firm_claim}'"
+
+
 def unauthorized_event_response() -> dict[str, Any]:
-    return _event_response(401, error_body("unauthorized", UNAUTHORIZED_MESSAGE))
+    return _event_response(401, error_body("unauthorized", _unauthorized_message()))
 
 
 def bad_request_event_response(message: str) -> dict[str, Any]:
@@ -115,7 +119,7 @@ def _bad_token(error: InvalidPageToken) -> Response[str]:
 
 
 def _unauthenticated(_: Unauthenticated) -> Response[str]:
-    return error_response(401, "unauthorized", UNAUTHORIZED_MESSAGE)
+    return error_response(401, "unauthorized", _unauthorized_message())
 
 
 def _not_found(error: NotFound) -> Response[str]:
