@@ -1,7 +1,8 @@
 """Dev-only tokens for the local gateway: JWTs signed with HMAC-SHA256 and a secret made at
 random for each run, carrying the claims the real JWT authorizer passes on (`sub`, and the
-firm claim the stack's FirmClaim parameter names, `custom:firm_id` by default). They prove nothing outside this process; the deployed API only accepts
-tokens of the identity provider its JwtIssuer parameter names."""
+firm claim the stack's FirmClaim parameter names, `custom:firm_id` by default). They prove
+nothing outside this process; the deployed API only accepts tokens of the identity provider its
+JwtIssuer parameter names (or of the user pool CreateUserPool makes)."""
 
 from __future__ import annotations
 
