@@ -124,7 +124,7 @@ class LocalStack:
         api_claims = {env.get("FIRM_CLAIM") for env in self.deployed.environments.values()} - {None}
         if len(api_claims) == 1:
             self.tokens.firm_claim = str(api_claims.pop())
-        self.runtime = LocalRuntime(specs, self.base_environment)
+        self.runtime = LocalRuntime(specs, self.base_environment, say, debug_logs=self.options.log_level == "DEBUG")
         self._on_stop("functions", self.runtime.close)
         return specs
 
@@ -224,12 +224,20 @@ class LocalStack:
     def demo_token(self) -> str:
         return self.tokens.issue(DEMO_FIRM, DEMO_USER)
 
+    def outputs(self) -> dict[str, str]:
+        """The stack's outputs, with what moto cannot resolve (it does not model the HTTP API:
+        `https://${HttpApi}.execute-api...`) pointed at the local gateway that serves it."""
+        return {
+            name: self.url if "${HttpApi}" in value or name == "ApiUrl" else value
+            for name, value in self.deployed.outputs.items()
+        }
+
     def status(self) -> dict[str, Any]:
         return {
             "clock": f"{clock.now():%Y-%m-%dT%H:%M:%SZ}",
             "api_url": self.url,
             "aws_endpoint": self.moto_url,
-            "stack": {"name": self.deployed.name, "outputs": self.deployed.outputs},
+            "stack": {"name": self.deployed.name, "outputs": self.outputs()},
             "invocations": dict(self.runtime.invocations),
             "schedule": {"interval_seconds": self.options.schedule_seconds, "runs": self.schedule.runs},
             "queues": [

@@ -3,13 +3,15 @@ and no token, routing with path parameters, the clock tick that sends reminders,
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
 from devtools.local.routes import routes_from_template
 from devtools.sam_template import translate
-from tests.local.conftest import LOOPBACK, RunningStack
+from tests.local.conftest import LOOPBACK, ROOT, RunningStack
 
 pytestmark = pytest.mark.allow_hosts(LOOPBACK)
 
@@ -131,3 +133,35 @@ def test_the_served_openapi_document_has_every_route_of_the_template(local_stack
     documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
     routes = {(route.method, route.path) for route in routes_from_template(translate())}
     assert routes <= documented
+
+
+def test_the_document_is_served_at_openapi_json_as_committed(local_stack: RunningStack) -> None:
+    served = local_stack.client().expect(200, "GET", "/openapi.json")
+
+    assert served == json.loads((ROOT / "openapi.json").read_text())
+
+
+def test_the_status_shows_the_api_url_of_the_local_gateway(local_stack: RunningStack) -> None:
+    outputs = local_stack.client().expect(200, "GET", "/_local/status")["stack"]["outputs"]
+
+    # moto cannot resolve https://${HttpApi}.execute-api...: the local gateway serves that API
+    assert outputs["ApiUrl"] == local_stack.url
+    assert not any("${" in value for value in outputs.values())
+
+
+def test_the_console_shows_one_short_line_per_function_invocation_and_hints_with_the_port(
+    local_stack: RunningStack,
+) -> None:
+    # Given a stack that has served requests and run scheduled scans
+    local_stack.new_firm().expect(201, "POST", "/accounts", {"name": "Harper Family", "contacts": CONTACTS})
+    local_stack.tick(timedelta(minutes=1))
+    log = local_stack.log.read_text(errors="replace")
+
+    # Then each scan is one line, and no function's Powertools JSON reached the console
+    assert "ScanFunction: " in log
+    assert '"level":' not in log
+    assert "correlation_id" not in log
+    # And the banner's hints name the port the stack runs on (it is not the default 3000 here)
+    port = urlsplit(local_stack.url).port
+    assert f"make tick PORT={port} AT=2026-12-01T09:00:00Z" in log
+    assert f"make demo PORT={port}" in log
