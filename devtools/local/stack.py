@@ -11,7 +11,7 @@ from typing import Any
 
 from devtools.deploy import DeployedStack, deploy
 from devtools.local import endpoint
-from devtools.local.cfn import Resolver
+from devtools.local.cfn import Resolver, parameter_values
 from devtools.local.console import say
 from devtools.local.control import Control
 from devtools.local.eventbus import EventBus, rules_from_stack
@@ -131,7 +131,7 @@ class LocalStack:
     def _route_api(self) -> None:
         routes = routes_from_template(self.translated)
         self.api.routes = RouteTable(routes)
-        resolver = Resolver({**self.parameters, "AWS::StackName": STACK_NAME}, self.deployed.resources)
+        resolver = self._resolver()
         self._check_authorizer(resolver, routes[0].api if routes else "")
         functions = sorted({r.function for r in routes})
         say(f"gateway: {len(routes)} HttpApi routes from template.yaml -> {', '.join(functions)}")
@@ -182,7 +182,13 @@ class LocalStack:
             STACK_NAME,
         )
         endpoint.client("sesv2").create_email_identity(EmailIdentity=self.options.sender)
-        types = {logical_id: r["Type"] for logical_id, r in sam_template["Resources"].items()}
+        # resources whose condition is false under the parameters are not in the stack at all
+        resolver = Resolver(parameter_values(sam_template, self.parameters), {}, sam_template.get("Conditions", {}))
+        types = {
+            logical_id: r["Type"]
+            for logical_id, r in sam_template["Resources"].items()
+            if "Condition" not in r or resolver.condition(r["Condition"])
+        }
         missing = sorted(
             f"{logical_id} ({kind})"
             for logical_id, kind in types.items()
@@ -195,6 +201,10 @@ class LocalStack:
         if missing:
             say(f"  moto's stack lists no id for {', '.join(missing)}; the local gateway serves the HTTP API")
         return deployed
+
+    def _resolver(self) -> Resolver:
+        parameters = parameter_values(self.translated, {**self.parameters, "AWS::StackName": STACK_NAME})
+        return Resolver(parameters, self.deployed.resources, self.translated.get("Conditions", {}))
 
     def _check_authorizer(self, resolver: Resolver, api_id: str) -> None:
         """The dev tokens carry the issuer and audience the template's authorizer is deployed with."""

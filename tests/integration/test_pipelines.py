@@ -276,7 +276,7 @@ def test_another_system_may_publish_the_event(world: World, setup: dict[str, Any
         ({"name": "Empty", "stages": []}, "stages"),
         ({"name": "No stages"}, "stages"),
         (
-            {"name": "x", "stages": [{"name": "s", "automations": [{"action": "fly", "template_id": "tpl_x"}]}]},
+            {"name": "x", "stages": [{"name": "s", "automations": [{"action": "fly", "template_id": "CHAT"}]}]},
             "stages[0].automations[0].action",
         ),
         (
@@ -360,7 +360,10 @@ def test_another_firms_pipeline_and_job_are_not_found(world: World, setup: dict[
     assert world.api("GET", f"/pipelines/{pipeline['id']}", firm="firm-b").status == 404
     assert (
         world.api(
-            "POST", f"/pipelines/{pipeline['id']}/jobs", {"account_id": "a", "stage_id": "b"}, firm="firm-b"
+            "POST",
+            f"/pipelines/{pipeline['id']}/jobs",
+            {"account_id": "acc_" + "1" * 32, "stage_id": "stg_" + "1" * 32},
+            firm="firm-b",
         ).status
         == 404
     )

@@ -47,9 +47,7 @@ def clock() -> float:
     return 0.0
 
 
-def test_an_invocation_is_one_line_and_its_json_logs_stay_off_the_console(
-    logger: Logger, stdout: io.StringIO
-) -> None:
+def test_an_invocation_is_one_line_and_its_json_logs_stay_off_the_console(logger: Logger, stdout: io.StringIO) -> None:
     console, lines = console_for(logger)
 
     def scan() -> dict[str, Any]:
