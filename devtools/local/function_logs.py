@@ -12,7 +12,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +89,9 @@ class FunctionConsole:
         handlers = self._handlers()
         previous = [h.setStream(captured.text) for h in handlers]
         try:
-            yield captured
+            # what a function prints itself (Powertools' cold-start metric blob) goes the same way
+            with redirect_stdout(captured.text):
+                yield captured
         finally:
             for handler, stream in zip(handlers, previous, strict=True):
                 if stream is not None:

@@ -47,10 +47,13 @@ def clock() -> float:
     return 0.0
 
 
-def test_an_invocation_is_one_line_and_its_json_logs_stay_off_the_console(logger: Logger, stdout: io.StringIO) -> None:
+def test_an_invocation_is_one_line_and_its_json_logs_stay_off_the_console(
+    logger: Logger, stdout: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
     console, lines = console_for(logger)
 
     def scan() -> dict[str, Any]:
+        print('{"_aws": {"CloudWatchMetrics": []}, "ColdStart": [1.0]}')  # noqa: T201 - as Powertools' metrics do
         logger.info("scan started", extra={"shards": 8})
         logger.info("scan finished", extra={"due": 2})
         return {"due": 2, "claimed": 2, "queued": 2, "errors": 0}
@@ -60,6 +63,7 @@ def test_an_invocation_is_one_line_and_its_json_logs_stay_off_the_console(logger
     assert result["claimed"] == 2
     assert lines == ["ScanFunction: Scheduled Event: due 2, claimed 2, queued 2 (0 ms)"]
     assert stdout.getvalue() == ""
+    assert capsys.readouterr().out == ""
 
 
 def test_a_warning_is_named_on_the_line_and_an_api_call_gets_a_line_only_then(logger: Logger) -> None:

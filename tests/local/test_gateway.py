@@ -162,6 +162,7 @@ def test_the_console_shows_one_short_line_per_function_invocation_and_hints_with
     # Then each scan is one line, and no function's Powertools JSON reached the console
     assert "ScanFunction: " in log
     assert '"level":' not in log
+    assert '"_aws"' not in log  # nor Powertools' cold-start metric blob
     assert "correlation_id" not in log
     # And the banner's hints name the port the stack runs on (it is not the default 3000 here)
     port = urlsplit(local_stack.url).port
