@@ -153,7 +153,9 @@ def _events(app: WsgiGateway, config: SchemathesisConfig) -> Iterator[Any]:
     yield from from_schema(schema).execute()
 
 
-def test_the_api_answers_as_its_openapi_document_says(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_api_answers_as_its_openapi_document_says(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given the app in process and a firm user's token
     monkeypatch.setattr(schemathesis_wsgi, "get_client", _InProcessClient)
     tokens = DevTokens(ISSUER, ["local-dev"])
@@ -170,7 +172,10 @@ def test_the_api_answers_as_its_openapi_document_says(world: World, monkeypatch:
         elif isinstance(event, engine_events.FatalError):
             raise event.exception
     run.requests, run.seconds = app.requests, time.monotonic() - started
-    sys.stderr.write(f"\nschemathesis: {run.requests} requests in {run.seconds:.1f} s, {len(run.failures)} failures\n")
+    with capsys.disabled():  # the figures of the run, on the console of every make test
+        sys.stderr.write(
+            f" [schemathesis: {run.requests} requests in {run.seconds:.1f} s, {len(run.failures)} failures] "
+        )
 
     # Then nothing failed, and it was a real run
     assert not run.failures, "\n".join(sorted(set(run.failures)))
