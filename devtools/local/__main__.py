@@ -43,10 +43,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def banner(stack: object) -> str:
+    from devtools.local.console import make_hint  # noqa: PLC0415
     from devtools.local.stack import DEMO_FIRM, DEMO_USER, LocalStack  # noqa: PLC0415 - after the layer path
 
     assert isinstance(stack, LocalStack)
     url, token = stack.url, stack.demo_token()
+    tick = make_hint("tick", url, "AT=2026-12-01T09:00:00Z")
     scan = stack.schedule.targets[0] if stack.schedule.targets else None
     every = f"every {stack.options.schedule_seconds:g} s" if stack.options.schedule_seconds > 0 else "on tick only"
     schedule = f"{scan.function} {every} (deployed: {scan.expression})" if scan else "none"
@@ -55,7 +57,7 @@ def banner(stack: object) -> str:
         f"  Client reminders: local stack ready in {stack.started_seconds:.1f} s (template.yaml on moto, no Docker)",
         "",
         f"  API          {url}   (the template's {len(stack.api.routes.routes)} HttpApi routes, JWT required)",
-        f"  Swagger UI   {url}/swagger",
+        f"  Swagger UI   {url}/swagger   (the document: {url}/openapi.json)",
         f"  Outbox       {url}/_local/outbox.html   (JSON: {url}/_local/outbox)",
         f"  Events       {url}/_local/events.html   (JSON: {url}/_local/events)",
         f"  Status       {url}/_local/status",
@@ -68,8 +70,8 @@ def banner(stack: object) -> str:
         f"  Another firm or user: curl -X POST {url}/_local/token -H 'content-type: application/json' \\",
         """                          -d '{"firm_id": "my-firm", "sub": "me"}'""",
         "",
-        "  Seed demo data:  make demo",
-        "  Move the clock:  make tick AT=2026-12-01T09:00:00Z   (moves the clock, scans and sends at once)",
+        f"  Seed demo data:  {make_hint('demo', url)}",
+        f"  Move the clock:  {tick}   (moves the clock, scans and sends at once)",
         f"""                  curl -X POST {url}/_local/tick -d '{{"at": "2026-12-01T09:00:00Z"}}'""",
         "  Ctrl-C stops everything. State lives for this run only.",
         "",

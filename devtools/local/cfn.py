@@ -38,20 +38,56 @@ def referenced_resource(value: Any) -> str | None:
     return None
 
 
+def parameter_values(template: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, str]:
+    """The template's parameters as a deploy gets them: the given ones, else their defaults."""
+    defaults = {
+        name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items() if "Default" in spec
+    }
+    return {**defaults, **given}
+
+
 @dataclass(frozen=True)
 class Resolver:
-    """Values of the deployed stack: its parameters and each resource's physical id."""
+    """Values of the deployed stack: its parameters, each resource's physical id, and the
+    template's conditions (evaluated with those parameters)."""
 
     parameters: Mapping[str, str] = field(default_factory=dict)
     physical_ids: Mapping[str, str] = field(default_factory=dict)
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise UnsupportedTemplate(f"no condition {name} in the template")
+        return self._truth(self.conditions[name])
+
+    def _truth(self, expression: Any) -> bool:
+        if not isinstance(expression, Mapping) or len(expression) != 1:
+            raise UnsupportedTemplate(f"the local stack does not evaluate the condition {expression}")
+        ((function, argument),) = expression.items()
+        if function == "Fn::Equals":
+            left, right = (self.value(a) for a in argument)
+            return bool(str(left) == str(right))
+        if function == "Fn::Not":
+            return not self._truth(argument[0])
+        if function == "Fn::And":
+            return all(self._truth(a) for a in argument)
+        if function == "Fn::Or":
+            return any(self._truth(a) for a in argument)
+        if function == "Condition":
+            return self.condition(str(argument))
+        raise UnsupportedTemplate(f"the local stack does not evaluate the condition {expression}")
 
     def value(self, value: Any) -> Any:
-        """A literal stays itself; Ref to a parameter or resource, and GetAtt X.Name, resolve;
-        lists and objects resolve element by element; anything else is refused by name."""
+        """A literal stays itself; Ref to a parameter or resource, GetAtt X.Name and Fn::If of a
+        template condition resolve; lists and objects resolve element by element; anything else
+        is refused by name."""
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if not isinstance(value, Mapping):
             return value
+        if len(value) == 1 and next(iter(value)) == "Fn::If":
+            condition, when_true, when_false = value["Fn::If"]
+            return self.value(when_true if self.condition(str(condition)) else when_false)
         if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt"):
             name = referenced_resource(value)
             if name in self.parameters:

@@ -9,6 +9,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from devtools.local.console import make_hint
+
 DEFAULT_URL = "http://127.0.0.1:3000"
 
 
@@ -43,7 +45,7 @@ class StackClient:
             return _response(error.code, error.read(), dict(error.headers))
         except (urllib.error.URLError, ConnectionError) as error:
             raise StackUnreachable(
-                f"no local stack answers at {self.url} ({error}); start it with `make run`"
+                f"no local stack answers at {self.url} ({error}); start it with `{make_hint('run', self.url)}`"
             ) from error
 
     def expect(self, status: int, method: str, path: str, body: Any = None) -> Any:

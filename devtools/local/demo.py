@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devtools.local.client import DEFAULT_URL, StackClient, StackUnreachable
+from devtools.local.console import make_hint
 
 DEMO_FIRM = "demo-firm"
 DEMO_USER = "demo-user"
@@ -95,7 +96,7 @@ def seed(client: StackClient) -> None:
 
   Outbox (what the clients got)   {url}/_local/outbox.html
   Three days later, the reminders go out:
-    make tick AT={later}
+    {make_hint("tick", url, f"AT={later}")}
     curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"at": "{later}"}}'
   then reload the outbox: each item got a "Reminder: ..." email.
   Swagger UI                      {url}/swagger   (Authorize with the token below)

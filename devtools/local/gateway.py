@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sys
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +31,23 @@ T = TypeVar("T")
 RunAs = Callable[[str, Callable[[], Any]], Any]
 
 
+OPENAPI_PATH = "/openapi.json"
+# A client that hangs up before reading the answer (curl | head, a closed browser tab): nothing to
+# report, and certainly no traceback.
+CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
 class PortInUse(RuntimeError):
     pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], CLIENT_GONE):
+            return
+        super().handle_error(request, client_address)
 
 
 class ApiProxy:
@@ -77,7 +93,7 @@ class Gateway:
         self.swagger = SwaggerUi(lambda: api.run_as_function(openapi_document))
         self.quiet = quiet
         try:
-            self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+            self._server = _Server((host, port), _handler_for(self))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 message = f"port {port} on {host} is already in use (another `make run`?)"
@@ -108,6 +124,8 @@ class Gateway:
     def dispatch(self, request: Request) -> Reply:
         if self.control is not None and (request.path == PREFIX or request.path.startswith(f"{PREFIX}/")):
             return self.control.handle(request) or json_reply(404, NOT_FOUND)
+        if request.path == OPENAPI_PATH and request.method in ("GET", "HEAD"):
+            return self.swagger.handle(f"{SWAGGER_PATH}/openapi.json", {}) or json_reply(404, NOT_FOUND)
         if request.path == SWAGGER_PATH or request.path.startswith(f"{SWAGGER_PATH}/"):
             return self.swagger.handle(request.path, request.query_params) or json_reply(404, NOT_FOUND)
         return self.api.handle(request, self.host)
@@ -135,6 +153,16 @@ def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             except Exception:
                 log.exception("gateway error on %s %s", request.method, request.path)
                 reply = json_reply(500, INTERNAL_ERROR)
+            try:
+                self._answer(reply)
+            except CLIENT_GONE:
+                self.close_connection = True
+                return
+            if not gateway.quiet:
+                elapsed = (time.monotonic() - started) * 1000
+                say(f"{request.method} {self.path} -> {reply.status} ({elapsed:.0f} ms)")
+
+        def _answer(self, reply: Reply) -> None:
             self.send_response(reply.status)
             names = {name.lower() for name, _ in reply.headers}
             for name, value in reply.headers:
@@ -144,9 +172,12 @@ def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(reply.body)
-            if not gateway.quiet:
-                elapsed = (time.monotonic() - started) * 1000
-                say(f"{request.method} {self.path} -> {reply.status} ({elapsed:.0f} ms)")
+
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            except CLIENT_GONE:
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 

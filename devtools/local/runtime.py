@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from devtools.local.function_logs import FunctionConsole
 from devtools.sam_template import ROOT, code_folders, load_template
 
 Handler = Callable[[Any, Any], Any]
@@ -106,9 +107,19 @@ class LambdaContext:
 
 
 class LocalRuntime:
-    def __init__(self, functions: Mapping[str, FunctionSpec], base_environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionSpec],
+        base_environment: Mapping[str, str],
+        say: Callable[[str], None] | None = None,
+        debug_logs: bool = False,
+    ) -> None:
+        """`say` prints one line per invocation (devtools/local/function_logs.py); without it,
+        the functions log as they would in Lambda."""
         self.functions = dict(functions)
         self._base = dict(base_environment)
+        self._say = say
+        self._debug_logs = debug_logs
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda")
         self._handlers: dict[str, Handler] = {}
         self._applied: dict[str, str] = {}
@@ -138,7 +149,11 @@ class LocalRuntime:
         handler = self._handler(spec)
         self.invocations[spec.logical_id] += 1
         context = LambdaContext(spec.name, spec.arn, spec.memory_mb, spec.timeout_seconds)
-        return handler(event, context)
+        if self._say is None:
+            return handler(event, context)
+        logger = importlib.import_module("portal_reminders.observability").logger
+        console = FunctionConsole(logger, self._say, self._debug_logs)
+        return console.invoke(spec.logical_id, event, lambda: handler(event, context), time.monotonic)
 
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         # Lambda's own variables, then the function's variables from the stack

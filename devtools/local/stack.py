@@ -13,7 +13,7 @@ from typing import Any
 
 from devtools.deploy import DeployedStack, deploy
 from devtools.local import endpoint
-from devtools.local.cfn import Resolver
+from devtools.local.cfn import Resolver, parameter_values
 from devtools.local.console import say
 from devtools.local.control import Control
 from devtools.local.eventbus import EventBus, rules_from_stack
@@ -135,14 +135,18 @@ class LocalStack:
             for logical_id in self.deployed.environments
         }
         specs = function_specs(sam_template, configurations, self.deployed.environments)
-        self.runtime = LocalRuntime(specs, self.base_environment)
+        # dev tokens name the firm in the claim the api function reads (the FirmClaim parameter)
+        api_claims = {env.get("FIRM_CLAIM") for env in self.deployed.environments.values()} - {None}
+        if len(api_claims) == 1:
+            self.tokens.firm_claim = str(api_claims.pop())
+        self.runtime = LocalRuntime(specs, self.base_environment, say, debug_logs=self.options.log_level == "DEBUG")
         self._on_stop("functions", self.runtime.close)
         return specs
 
     def _route_api(self) -> None:
         routes = routes_from_template(self.translated)
         self.api.routes = RouteTable(routes)
-        resolver = Resolver({**self.parameters, "AWS::StackName": STACK_NAME}, self.deployed.resources)
+        resolver = self._resolver()
         self._check_authorizer(resolver, routes[0].api if routes else "")
         functions = sorted({r.function for r in routes})
         say(f"gateway: {len(routes)} HttpApi routes from template.yaml -> {', '.join(functions)}")
@@ -217,7 +221,13 @@ class LocalStack:
             STACK_NAME,
         )
         endpoint.client("sesv2").create_email_identity(EmailIdentity=self.options.sender)
-        types = {logical_id: r["Type"] for logical_id, r in sam_template["Resources"].items()}
+        # resources whose condition is false under the parameters are not in the stack at all
+        resolver = Resolver(parameter_values(sam_template, self.parameters), {}, sam_template.get("Conditions", {}))
+        types = {
+            logical_id: r["Type"]
+            for logical_id, r in sam_template["Resources"].items()
+            if "Condition" not in r or resolver.condition(r["Condition"])
+        }
         missing = sorted(
             f"{logical_id} ({kind})"
             for logical_id, kind in types.items()
@@ -230,6 +240,10 @@ class LocalStack:
         if missing:
             say(f"  moto's stack lists no id for {', '.join(missing)}; the local gateway serves the HTTP API")
         return deployed
+
+    def _resolver(self) -> Resolver:
+        parameters = parameter_values(self.translated, {**self.parameters, "AWS::StackName": STACK_NAME})
+        return Resolver(parameters, self.deployed.resources, self.translated.get("Conditions", {}))
 
     def _check_authorizer(self, resolver: Resolver, api_id: str) -> None:
         """The dev tokens carry the issuer and audience the template's authorizer is deployed with."""
@@ -262,12 +276,20 @@ class LocalStack:
     def demo_token(self) -> str:
         return self.tokens.issue(DEMO_FIRM, DEMO_USER)
 
+    def outputs(self) -> dict[str, str]:
+        """The stack's outputs, with what moto cannot resolve (it does not model the HTTP API:
+        `https://${HttpApi}.execute-api...`) pointed at the local gateway that serves it."""
+        return {
+            name: self.url if "${HttpApi}" in value or name == "ApiUrl" else value
+            for name, value in self.deployed.outputs.items()
+        }
+
     def status(self) -> dict[str, Any]:
         return {
             "clock": f"{clock.now():%Y-%m-%dT%H:%M:%SZ}",
             "api_url": self.url,
             "aws_endpoint": self.moto_url,
-            "stack": {"name": self.deployed.name, "outputs": self.deployed.outputs},
+            "stack": {"name": self.deployed.name, "outputs": self.outputs()},
             "invocations": dict(self.runtime.invocations),
             "schedule": {"interval_seconds": self.options.schedule_seconds, "runs": self.schedule.runs},
             "queues": [

@@ -31,8 +31,9 @@ def openapi_document() -> dict[str, Any]:
     """Imports the API's app: call it in the API function's environment (Powertools reads it at
     import), which is why the import is here and not at the top."""
     from portal_reminders.api.app import API_TITLE, API_VERSION, app  # noqa: PLC0415
+    from portal_reminders.api.openapi import finish  # noqa: PLC0415
 
-    document: dict[str, Any] = json.loads(
+    generated: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
             title=API_TITLE,
             version=API_VERSION,
@@ -41,7 +42,7 @@ def openapi_document() -> dict[str, Any]:
             security=[{"jwt": []}],
         )
     )
-    return document
+    return finish(generated)
 
 
 def openapi_text() -> str:

@@ -1,7 +1,8 @@
 """Dev-only tokens for the local gateway: JWTs signed with HMAC-SHA256 and a secret made at
-random for each run, carrying the claims the real JWT authorizer passes on (`sub`,
-`custom:firm_id`). They prove nothing outside this process; the deployed API only accepts
-tokens of the identity provider its JwtIssuer parameter names."""
+random for each run, carrying the claims the real JWT authorizer passes on (`sub`, and the
+firm claim the stack's FirmClaim parameter names, `custom:firm_id` by default). They prove
+nothing outside this process; the deployed API only accepts tokens of the identity provider its
+JwtIssuer parameter names (or of the user pool CreateUserPool makes)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 LIFETIME_SECONDS = 12 * 3600
+DEFAULT_FIRM_CLAIM = "custom:firm_id"
 
 
 def _encode(data: bytes) -> str:
@@ -26,9 +28,12 @@ def _decode(text: str) -> bytes:
 
 
 class DevTokens:
-    def __init__(self, issuer: str, audiences: Sequence[str], secret: bytes | None = None) -> None:
+    def __init__(
+        self, issuer: str, audiences: Sequence[str], secret: bytes | None = None, firm_claim: str = DEFAULT_FIRM_CLAIM
+    ) -> None:
         self.issuer = issuer
         self.audiences = list(audiences)
+        self.firm_claim = firm_claim
         self._secret = secret or secrets.token_bytes(32)
 
     def _sign(self, signing_input: str) -> str:
@@ -40,7 +45,7 @@ class DevTokens:
         issued = int(time.time())
         claims = {
             "sub": sub,
-            "custom:firm_id": firm_id,
+            self.firm_claim: firm_id,
             "iss": self.issuer,
             "aud": self.audiences[0],
             "token_use": "id",

@@ -139,7 +139,7 @@ def test_completing_an_invoice_means_paid_in_full(world: World) -> None:
         account["id"],
         kind="invoice",
         title="INV-7",
-        invoice={"amount": 99.9, "currency": "USD", "due_date": "2026-12-31"},
+        invoice={"amount": "99.90", "currency": "USD", "due_date": "2026-12-31"},
     )
 
     # When it is completed

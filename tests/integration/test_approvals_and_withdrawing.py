@@ -237,7 +237,7 @@ def test_a_partial_payment_keeps_the_reminders_and_the_full_balance_completes(wo
     assert "600.00" in world.mail[-1].html
 
     # When the rest is paid
-    full = world.api("POST", f"/action-items/{item['id']}/payments", {"amount": 600})
+    full = world.api("POST", f"/action-items/{item['id']}/payments", {"amount": "600"})
 
     # Then it is completed (paid) and no more reminders go out
     assert (full.body["status"], full.body["invoice"]["paid"]) == ("completed", True)

@@ -275,13 +275,65 @@ def test_another_system_may_publish_the_event(world: World, setup: dict[str, Any
     assert len(result["item_ids"]) == 2
 
 
+def test_two_firms_announcing_the_same_entry_id_each_get_their_automations_run(
+    world: World, setup: dict[str, Any]
+) -> None:
+    # Given firm A's job entering its billing stage, announced by another system with entry id X
+    job = _start(world, setup, stage=2)
+    world.deliver_events()
+    entry_id = "ent_" + "5" * 32
+    first = load_event("job_entered_stage.json")
+    first["detail"] = {
+        "firm_id": "firm-a",
+        "pipeline_id": setup["pipeline"]["id"],
+        "stage_id": setup["pipeline"]["stages"][1]["id"],
+        "job_id": job["id"],
+        "account_id": setup["account"]["id"],
+        "entry_id": entry_id,
+    }
+    assert world.invoke_automations(first)["status"] == "ran"
+
+    # When firm B's own job enters a stage and its system happens to use the same entry id
+    template = world.api("POST", "/templates", {"kind": "chat", "name": "B", "title": "Hello"}, firm="firm-b").body
+    pipeline = world.api(
+        "POST",
+        "/pipelines",
+        {
+            "name": "B",
+            "stages": [{"name": "S", "automations": [{"action": "send_message", "template_id": template["id"]}]}],
+        },
+        firm="firm-b",
+    ).body
+    account = world.create_account(firm="firm-b")
+    stage = pipeline["stages"][0]["id"]
+    job_b = world.api(
+        "POST", f"/pipelines/{pipeline['id']}/jobs", {"account_id": account["id"], "stage_id": stage}, firm="firm-b"
+    ).body
+    second = load_event("job_entered_stage.json")
+    second["detail"] = {
+        "firm_id": "firm-b",
+        "pipeline_id": pipeline["id"],
+        "stage_id": stage,
+        "job_id": job_b["id"],
+        "account_id": account["id"],
+        "entry_id": entry_id,
+    }
+    result = world.invoke_automations(second)
+
+    # Then firm B's automations ran too (the idempotency key is the firm and the entry, not the
+    # entry alone), creating firm B's item
+    assert result["status"] == "ran"
+    [item_id] = result["item_ids"]
+    assert world.api("GET", f"/action-items/{item_id}", firm="firm-b").status == 200
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"name": "Empty", "stages": []}, "stages"),
         ({"name": "No stages"}, "stages"),
         (
-            {"name": "x", "stages": [{"name": "s", "automations": [{"action": "fly", "template_id": "tpl_x"}]}]},
+            {"name": "x", "stages": [{"name": "s", "automations": [{"action": "fly", "template_id": "CHAT"}]}]},
             "stages[0].automations[0].action",
         ),
         (
@@ -366,7 +418,10 @@ def test_another_firms_pipeline_and_job_are_not_found(world: World, setup: dict[
     assert world.api("GET", f"/pipelines/{pipeline['id']}", firm="firm-b").status == 404
     assert (
         world.api(
-            "POST", f"/pipelines/{pipeline['id']}/jobs", {"account_id": "a", "stage_id": "b"}, firm="firm-b"
+            "POST",
+            f"/pipelines/{pipeline['id']}/jobs",
+            {"account_id": "acc_" + "1" * 32, "stage_id": "stg_" + "1" * 32},
+            firm="firm-b",
         ).status
         == 404
     )
@@ -378,18 +433,27 @@ def test_another_firms_pipeline_and_job_are_not_found(world: World, setup: dict[
     assert world.api("POST", f"/jobs/{job['id']}/archive", firm="firm-b").status == 404
 
 
-@pytest.mark.parametrize(
-    ("template", "action"),
-    [
-        ({"kind": "organizer", "name": "No title"}, "create_organizer"),
-        ({"kind": "invoice", "name": "No terms", "title": "Fee"}, "create_invoice"),
-    ],
-)
-def test_a_pipeline_refuses_a_template_an_automation_could_never_use(
-    world: World, template: dict[str, Any], action: str
-) -> None:
-    template_id = world.api("POST", "/templates", template).body["id"]
-    body = {"name": "p", "stages": [{"name": "s", "automations": [{"action": action, "template_id": template_id}]}]}
-    reply = world.api("POST", "/pipelines", body)
+def test_a_pipeline_refuses_an_invoice_template_without_terms(world: World) -> None:
+    template_id = world.api("POST", "/templates", {"kind": "invoice", "name": "No terms", "title": "Fee"}).body["id"]
+    automation = {"action": "create_invoice", "template_id": template_id}
+    reply = world.api("POST", "/pipelines", {"name": "p", "stages": [{"name": "s", "automations": [automation]}]})
     assert reply.status == 422
     assert reply.body["error"]["details"][0]["field"] == "stages[0].automations[0].template_id"
+
+
+def test_an_automation_with_a_template_without_a_title_titles_the_item_with_the_templates_name(world: World) -> None:
+    # Given a pipeline whose automation uses a template that has a name but no title
+    template_id = world.api("POST", "/templates", {"kind": "organizer", "name": "Year-end organizer"}).body["id"]
+    automation = {"action": "create_organizer", "template_id": template_id}
+    pipeline = world.api("POST", "/pipelines", {"name": "p", "stages": [{"name": "s", "automations": [automation]}]})
+    assert pipeline.status == 201, pipeline.body
+    account = world.create_account()
+
+    # When a job enters the stage and the automation runs
+    body = {"account_id": account["id"], "stage_id": pipeline.body["stages"][0]["id"]}
+    assert world.api("POST", f"/pipelines/{pipeline.body['id']}/jobs", body).status == 201
+    world.deliver_events()
+
+    # Then the item it created carries the template's name as its title
+    [item] = world.api("GET", f"/accounts/{account['id']}/action-items").body["items"]
+    assert item["title"] == "Year-end organizer"

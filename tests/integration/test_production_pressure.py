@@ -402,3 +402,25 @@ def test_an_overloaded_scan_visits_every_shard_and_drains_them_over_ticks(world:
     assert {keys.due_shard(b["item_id"]) for b in queued_per_tick[0]} == shards
     assert len(queued_per_tick[0]) < 48
     assert sorted(b["item_id"] for tick in queued_per_tick for b in tick) == sorted(i["id"] for i in items)
+
+
+def test_a_failed_record_is_logged_with_its_reason_and_its_retry(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a queued reminder, and SES throttling
+    _due_reminder(world)
+    world.scan()
+
+    # When send takes it
+    with ses_errors(lambda *_: "TooManyRequestsException"):
+        [run] = world.drain()
+
+    # Then the failure is logged with the message, why it failed, and when it is tried again
+    [failed] = [r for r in caplog.records if r.getMessage() == "send record failed"]
+    assert failed.message_id == run.failed_ids[0]  # type: ignore[attr-defined]
+    assert failed.error == "MailThrottled"  # type: ignore[attr-defined]
+    assert "TooManyRequestsException" in failed.reason  # type: ignore[attr-defined]
+    assert 7 <= failed.retry_in_seconds <= 10  # type: ignore[attr-defined]
+    # and it does come back after that delay, not the queue's 180 s
+    world.time.shift(timedelta(seconds=failed.retry_in_seconds + 1))  # type: ignore[attr-defined]
+    assert len(world.receive()) == 1

@@ -187,11 +187,25 @@ def test_another_firms_template_is_not_found(world: World) -> None:
     assert world.api("GET", "/templates").body["items"] == []
 
 
-def test_an_item_without_a_title_anywhere_is_refused(world: World) -> None:
-    template = create_template(world, {"kind": "organizer", "name": "No title"})
+def test_an_item_from_a_template_without_a_title_takes_the_templates_name(world: World) -> None:
+    # Given a template with a name but no title
+    template = create_template(world, {"kind": "organizer", "name": "2026 Organizer"})
     account = world.create_account()
+
+    # When an item is sent from it without a title of its own
     reply = world.api(
         "POST", f"/accounts/{account['id']}/action-items", {"kind": "organizer", "template_id": template["id"]}
     )
+
+    # Then it is sent, titled with the template's name (SPEC R18)
+    assert reply.status == 201, reply.body
+    assert reply.body["title"] == "2026 Organizer"
+    assert "2026 Organizer" in world.mail_to("ana@client.example.com")[0].subject
+
+
+def test_an_item_without_a_title_or_a_template_is_refused(world: World) -> None:
+    account = world.create_account()
+    reply = world.api("POST", f"/accounts/{account['id']}/action-items", {"kind": "organizer"})
     assert reply.status == 422
     assert reply.body["error"]["details"][0]["field"] == "title"
+    assert world.mail == []

@@ -162,3 +162,38 @@ def test_the_events_page_lists_the_published_events_newest_first(local_stack: Ru
     assert "olivia.events@example.com" not in browser.page_source
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "events-page.png"))
+
+
+def test_swagger_ui_executes_a_call_with_a_token(local_stack: RunningStack, browser: WebDriver) -> None:
+    # Given a firm with a profile, and its user's token
+    client = local_stack.new_firm()
+    client.expect(200, "PUT", "/firm", {"name": "Silva Contabilidade"})
+    wait = WebDriverWait(browser, 60)
+    browser.get(f"{local_stack.url}/swagger")
+
+    # When the user authorizes with the token in Swagger UI
+    wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".auth-wrapper button.authorize"))).click()
+    field = wait.until(expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, ".auth-container input")))
+    field.send_keys(client.token or "")
+    browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.authorize").click()
+    browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.btn-done").click()
+
+    # And tries GET /firm out
+    operation = browser.find_element(
+        By.XPATH,
+        "//div[contains(@class, 'opblock-get')][.//*[contains(@class, 'opblock-summary-path')]"
+        "[translate(normalize-space(.), '\u200b', '') = '/firm']]",
+    )
+    operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    wait.until(lambda _: operation.find_element(By.CSS_SELECTOR, ".try-out__btn")).click()
+    wait.until(lambda _: operation.find_element(By.CSS_SELECTOR, ".execute")).click()
+
+    # Then the call went through the gateway with the token and the firm's profile came back
+    status = wait.until(
+        lambda _: operation.find_element(By.CSS_SELECTOR, ".live-responses-table .response .response-col_status")
+    )
+    body = operation.find_element(By.CSS_SELECTOR, ".live-responses-table .response-col_description pre").text
+    assert status.text.strip() == "200"
+    assert "Silva Contabilidade" in body
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "swagger-try-it-out.png"))

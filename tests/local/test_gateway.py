@@ -4,13 +4,15 @@ the domain events the publisher announces from the table's stream."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
 from devtools.local.routes import routes_from_template
 from devtools.sam_template import translate
-from tests.local.conftest import LOOPBACK, RunningStack
+from tests.local.conftest import LOOPBACK, ROOT, RunningStack
 
 pytestmark = pytest.mark.allow_hosts(LOOPBACK)
 
@@ -219,3 +221,36 @@ def test_the_ses_account_refuses_bad_settings(local_stack: RunningStack) -> None
     assert control.call("POST", "/_local/ses-account", {"colour": "red"}).status == 422
     assert control.call("POST", "/_local/ses-account", ["x"]).status == 400
     assert control.expect(200, "GET", "/_local/ses-account")["max_send_rate"] == 14.0
+
+
+def test_the_document_is_served_at_openapi_json_as_committed(local_stack: RunningStack) -> None:
+    served = local_stack.client().expect(200, "GET", "/openapi.json")
+
+    assert served == json.loads((ROOT / "openapi.json").read_text())
+
+
+def test_the_status_shows_the_api_url_of_the_local_gateway(local_stack: RunningStack) -> None:
+    outputs = local_stack.client().expect(200, "GET", "/_local/status")["stack"]["outputs"]
+
+    # moto cannot resolve https://${HttpApi}.execute-api...: the local gateway serves that API
+    assert outputs["ApiUrl"] == local_stack.url
+    assert not any("${" in value for value in outputs.values())
+
+
+def test_the_console_shows_one_short_line_per_function_invocation_and_hints_with_the_port(
+    local_stack: RunningStack,
+) -> None:
+    # Given a stack that has served requests and run scheduled scans
+    local_stack.new_firm().expect(201, "POST", "/accounts", {"name": "Harper Family", "contacts": CONTACTS})
+    local_stack.tick(timedelta(minutes=1))
+    log = local_stack.log.read_text(errors="replace")
+
+    # Then each scan is one line, and no function's Powertools JSON reached the console
+    assert "ScanFunction: " in log
+    assert '"level":' not in log
+    assert '"_aws"' not in log  # nor Powertools' cold-start metric blob
+    assert "correlation_id" not in log
+    # And the banner's hints name the port the stack runs on (it is not the default 3000 here)
+    port = urlsplit(local_stack.url).port
+    assert f"make tick PORT={port} AT=2026-12-01T09:00:00Z" in log
+    assert f"make demo PORT={port}" in log

@@ -51,6 +51,12 @@ def create_table_from_template(name: str = TABLE_NAME) -> None:
     boto3.client("dynamodb", region_name=REGION).create_table(TableName=name, **arguments)
 
 
+def table_snapshot(name: str = TABLE_NAME) -> list[dict[str, Any]]:
+    """Every record in the table (a test-only Scan: the code under test never scans)."""
+    items: list[dict[str, Any]] = boto3.client("dynamodb", region_name=REGION).scan(TableName=name)["Items"]
+    return sorted(items, key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
 @dataclass
 class Queues:
     send_url: str

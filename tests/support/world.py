@@ -112,10 +112,11 @@ class World:
         firm: str = FIRM,
         user: str = USER,
         claims: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         if claims is None:
             claims = {"sub": user, "custom:firm_id": firm}
-        event = api_event(method, path, body, query=query, claims=claims)
+        event = api_event(method, path, body, query=query, claims=claims, headers=headers)
         self._as("ApiFunction")
         response = api_handler.lambda_handler(event, FakeLambdaContext())
         raw = response.get("body") or ""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from portal_reminders.api.types import AmountIn, EmailAddress, Url
+from portal_reminders.api.types import AMOUNT_PATTERN, AmountIn, EmailAddress, Url
 
 EMAIL = TypeAdapter(EmailAddress)
 AMOUNT = TypeAdapter(AmountIn)
@@ -65,16 +66,31 @@ def test_plain_addresses_either_pass_unchanged_or_are_refused(text: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("1234.50", Decimal("1234.50")), (10, Decimal(10)), (0.1, Decimal("0.1"))]
+    ("raw", "expected"), [("1234.50", Decimal("1234.50")), ("10", Decimal(10)), ("0.1", Decimal("0.1"))]
 )
-def test_amounts_take_strings_and_numbers(raw: object, expected: Decimal) -> None:
+def test_amounts_are_decimal_strings(raw: str, expected: Decimal) -> None:
     assert AMOUNT.validate_python(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["0", "-5", "1.001", "NaN", "Infinity", "1e20", "abc", True])
-def test_bad_amounts_are_refused(raw: object) -> None:
+@pytest.mark.parametrize(
+    "raw", ["0", "0.00", "-5", "1.001", "NaN", "Infinity", "1e20", "abc", "01", " 1", "1 ", "1,5", True, 10, 0.1]
+)
+def test_bad_amounts_and_numbers_are_refused(raw: object) -> None:
+    # money is a decimal string (SPEC §5): a JSON number would be read through a float
     with pytest.raises(ValidationError):
         AMOUNT.validate_python(raw)
+
+
+@given(st.text(max_size=20) | st.from_regex(AMOUNT_PATTERN, fullmatch=True))
+@settings(max_examples=500, deadline=None)
+def test_an_amount_is_accepted_exactly_when_it_matches_the_documented_pattern(text: str) -> None:
+    matches = re.fullmatch(AMOUNT_PATTERN, text) is not None
+    try:
+        AMOUNT.validate_python(text)
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert accepted is matches
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://x.com", "https://", "https://a b.com", "x" * 2001])

@@ -12,9 +12,11 @@ import pytest
 from devtools.local.eventbus import matches
 from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
-from portal_reminders.ports import MailUnavailable
+from portal_reminders.ports import MailThrottled, MailUnavailable
 from portal_reminders.reminders import backoff
+from portal_reminders.repository import keys
 from portal_reminders.repository.records import DUE_INDEX, DUE_INDEX_PROJECTION
+from portal_reminders.wiring import API_IDEMPOTENCY_PK
 
 TEMPLATE = load_template()
 LIMITS = TEMPLATE["Mappings"]["Limits"]
@@ -50,11 +52,12 @@ def test_a_refused_round_is_given_up_between_24_and_48_hours_and_before_the_dead
     assert send["GiveUpAfterSeconds"] + backoff.REFUSED.cap_seconds < send["GiveUpBySeconds"] <= 47 * hour
     # the most receives that takes (every delay drawn at its shortest) stays under maxReceiveCount,
     # leaving room for crashes and pacing on top
-    waited, receives = 0, 0
-    while waited < send["GiveUpAfterSeconds"]:
-        receives += 1
-        waited += backoff.retry_delay(MailUnavailable("throttled"), receives, draw=lambda: 0.0)
-    assert receives + 1 + 20 <= send["MaxReceiveCount"]
+    for refusal in (MailUnavailable("paused"), MailThrottled("throttled")):
+        waited, receives = 0, 0
+        while waited < send["GiveUpAfterSeconds"]:
+            receives += 1
+            waited += backoff.retry_delay(refusal, receives, draw=lambda: 0.0)
+        assert receives + 1 + 20 <= send["MaxReceiveCount"], (refusal, receives)
     # and the queue keeps a message longer than the whole retry horizon
     assert send["MessageRetentionSeconds"] > send["GiveUpBySeconds"] + hour
 
@@ -112,6 +115,10 @@ def test_the_schedule_rate_is_a_parameter_defaulting_to_five_minutes() -> None:
         ("PortalBaseUrl", "https://portal.example.com", True),
         ("PortalBaseUrl", "portal.example.com", False),
         ("JwtIssuer", "http://insecure.example.com", False),
+        ("JwtIssuer", "", True),
+        ("FirmClaim", "custom:firm_id", True),
+        ("FirmClaim", "https://example.com/firm_id", True),
+        ("FirmClaim", "firm id", False),
     ],
 )
 def test_parameters_refuse_bad_values_with_a_clear_constraint(parameter: str, value: str, accepted: bool) -> None:
@@ -154,13 +161,125 @@ def test_the_scan_may_only_query_the_due_index(translated: dict[str, Any]) -> No
     assert [q["Resource"] for q in queries] == [{"Fn::Sub": "${RemindersTable.Arn}/index/due-index"}]
 
 
-def test_the_api_is_behind_a_jwt_authorizer() -> None:
+def test_the_api_is_behind_a_jwt_authorizer_of_the_given_provider_or_the_stacks_user_pool() -> None:
     auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
     assert auth["DefaultAuthorizer"] == "JwtAuthorizer"
     assert auth["Authorizers"]["JwtAuthorizer"]["JwtConfiguration"] == {
-        "issuer": {"Ref": "JwtIssuer"},
-        "audience": {"Ref": "JwtAudience"},
+        "issuer": {
+            "Fn::If": [
+                "MakeUserPool",
+                {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPool}"},
+                {"Ref": "JwtIssuer"},
+            ]
+        },
+        "audience": {"Fn::If": ["MakeUserPool", [{"Ref": "UserPoolClient"}], {"Ref": "JwtAudience"}]},
     }
+
+
+def test_the_http_api_is_throttled_by_parameters(translated: dict[str, Any]) -> None:
+    expected = {"ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"}}
+    expected["ThrottlingRateLimit"] = {"Ref": "ApiThrottlingRateLimit"}
+    assert RESOURCES["HttpApi"]["Properties"]["DefaultRouteSettings"] == expected
+    # what API Gateway gets: the stage SAM makes for the API carries them
+    stages = [r for r in translated["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    assert [stage["Properties"]["DefaultRouteSettings"] for stage in stages] == [expected]
+    parameters = TEMPLATE["Parameters"]
+    assert (parameters["ApiThrottlingBurstLimit"]["Default"], parameters["ApiThrottlingRateLimit"]["Default"]) == (
+        100,
+        50,
+    )
+
+
+def test_the_api_function_gets_the_cooldown_and_the_firm_claim_from_parameters() -> None:
+    variables = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["RESEND_COOLDOWN_MINUTES"] == {"Ref": "ResendCooldownMinutes"}
+    assert variables["FIRM_CLAIM"] == {"Ref": "FirmClaim"}
+    assert TEMPLATE["Parameters"]["ResendCooldownMinutes"]["Default"] == 60
+    assert TEMPLATE["Parameters"]["FirmClaim"]["Default"] == "custom:firm_id"
+
+
+def _updates(translated: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in _statements(translated, role)
+        if {"dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        & set(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+
+
+SEND_TIMELINE_UPDATES = {
+    "Effect": "Allow",
+    "Action": "dynamodb:UpdateItem",
+    "Resource": {"Fn::GetAtt": ["RemindersTable", "Arn"]},
+    "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [keys.SEND_TIMELINE_PK]}},
+}
+
+
+def test_the_api_may_update_and_delete_only_its_idempotency_records_and_the_send_timeline(
+    translated: dict[str, Any],
+) -> None:
+    assert _updates(translated, "ApiFunctionRole") == [
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            "Resource": {"Fn::GetAtt": ["RemindersTable", "Arn"]},
+            "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [API_IDEMPOTENCY_PK]}},
+        },
+        SEND_TIMELINE_UPDATES,
+    ]
+
+
+def test_the_send_function_may_update_only_the_send_timeline(translated: dict[str, Any]) -> None:
+    assert _updates(translated, "SendFunctionRole") == [SEND_TIMELINE_UPDATES]
+
+
+def _resolve(node: Any, parameters: dict[str, str]) -> Any:
+    """The few intrinsic functions the user pool uses, with the parameters' values."""
+    if isinstance(node, list):
+        return [_resolve(n, parameters) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"} and node["Ref"] in parameters:
+        return parameters[node["Ref"]]
+    if set(node) == {"Fn::Split"}:
+        separator, text = _resolve(node["Fn::Split"], parameters)
+        return text.split(separator)
+    if set(node) == {"Fn::Select"}:
+        index, items = _resolve(node["Fn::Select"], parameters)
+        return items[int(index)]
+    return {key: _resolve(value, parameters) for key, value in node.items()}
+
+
+@pytest.mark.parametrize("firm_claim", [TEMPLATE["Parameters"]["FirmClaim"]["Default"], "custom:tenant"])
+@pytest.mark.parametrize("source", ["template.yaml", "translated"])
+def test_the_user_pools_app_client_can_read_the_firm_claim_but_never_write_it(
+    translated: dict[str, Any], firm_claim: str, source: str
+) -> None:
+    # Given the user pool and app client of the template (as written, and as CloudFormation gets it)
+    resources = RESOURCES if source == "template.yaml" else translated["Resources"]
+    parameters = {"FirmClaim": firm_claim}
+    pool = _resolve(resources["UserPool"], parameters)
+    client = _resolve(resources["UserPoolClient"], parameters)
+
+    # Then both exist only when CreateUserPool is "true" (off by default)
+    assert TEMPLATE["Parameters"]["CreateUserPool"]["Default"] == "false"
+    assert TEMPLATE["Conditions"]["MakeUserPool"] == {"Fn::Equals": [{"Ref": "CreateUserPool"}, "true"]}
+    assert pool["Condition"] == client["Condition"] == "MakeUserPool"
+
+    # And the pool's custom attribute is the firm claim the API reads
+    [attribute] = [a for a in pool["Properties"]["Schema"] if f"custom:{a['Name']}" == firm_claim]
+    assert attribute["AttributeDataType"] == "String"
+
+    # And the app client users sign in with reads it but cannot write it
+    assert client["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+    assert firm_claim in client["Properties"]["ReadAttributes"]
+    written = client["Properties"]["WriteAttributes"]
+    assert written, "an empty WriteAttributes would let the client write every attribute"
+    assert firm_claim not in written
+    assert not any(a.startswith("custom:") for a in written)
+
+    # And nobody signs themselves up into a firm
+    assert pool["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
 
 
 def test_the_template_routes_are_exactly_the_resolvers_routes() -> None:

@@ -30,6 +30,11 @@ def derived_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:32]}"
 
 
+def pattern(prefix: str) -> str:
+    """The shape of ids with this prefix, as a regular expression (for the OpenAPI document)."""
+    return f"^{prefix}_[0-9a-f]{{32}}$"
+
+
 def is_id(value: str, prefix: str) -> bool:
     match = _SHAPE.match(value)
     return match is not None and match["prefix"] == prefix

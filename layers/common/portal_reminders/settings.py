@@ -47,6 +47,15 @@ class Settings(BaseModel):
     # A scheduled tick older than this when it arrives is dropped (a late retry): the next one scans.
     max_tick_age_seconds: int = Field(default=300, ge=10, validation_alias="MAX_TICK_AGE_SECONDS")
 
+    # The JWT claim naming the caller's firm (the template's FirmClaim parameter).
+    firm_claim: str = Field(default="custom:firm_id", pattern=r"^[!-~]{1,200}$", validation_alias="FIRM_CLAIM")
+    # A manual resend of an item this soon after the previous one is refused (SPEC R18; 0: no limit).
+    resend_cooldown_minutes: int = Field(default=60, ge=0, le=10080, validation_alias="RESEND_COOLDOWN_MINUTES")
+
+    @property
+    def resend_cooldown(self) -> timedelta:
+        return timedelta(minutes=self.resend_cooldown_minutes)
+
     @property
     def claim_lease(self) -> timedelta:
         return timedelta(seconds=self.claim_lease_seconds)

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 # ruff: noqa: PLC0415 - the imports below are deferred on purpose (see the module docstring)
 
+# The partition of the API's idempotency records: the api function's role may update and delete
+# only there (template.yaml, dynamodb:LeadingKeys).
+API_IDEMPOTENCY_PK = "IDEMPOTENCY#api"
+
 
 class Services:
     def __init__(self, settings: Settings) -> None:
@@ -129,6 +133,25 @@ class Services:
             sort_key_attr="sk",
             static_pk_value="IDEMPOTENCY#automations",
         )
+
+    @cached_property
+    def api_idempotency(self) -> DynamoDBPersistenceLayer:
+        """Powertools idempotency records of the API's Idempotency-Key, beside the automations'."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.table_name,
+            key_attr="pk",
+            sort_key_attr="sk",
+            static_pk_value=API_IDEMPOTENCY_PK,
+            boto3_client=clients.client("dynamodb"),
+        )
+
+    @cached_property
+    def api_idempotency_config(self) -> IdempotencyConfig:
+        from portal_reminders.api.idempotency import api_idempotency_config
+
+        return api_idempotency_config()
 
     @cached_property
     def idempotency_config(self) -> IdempotencyConfig:

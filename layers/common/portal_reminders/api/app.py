@@ -11,9 +11,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from portal_reminders.api.errors import bad_request_event_response, register_error_handlers, unauthorized_event_response
+from portal_reminders.api.errors import (
+    bad_request_event_response,
+    refused_event_response,
+    register_error_handlers,
+    unauthorized_event_response,
+)
+from portal_reminders.api.idempotency import idempotency_key, run_once
 from portal_reminders.api.identity import caller_from_event
 from portal_reminders.api.routes import accounts, approvals, audit, firm, items, pipelines, templates
+from portal_reminders.models.errors import DomainError
+from portal_reminders.wiring import get_services
 
 API_TITLE = "Client reminders API"
 API_VERSION = "1.0.0"
@@ -22,19 +30,36 @@ API_VERSION = "1.0.0"
 class PortalResolver(APIGatewayHttpResolver):
     """Refuses requests without the JWT claims before routing, so an anonymous request gets 401
     whatever its body (request validation would otherwise answer first); then refuses bodies
-    that are not JSON text with a 400 before the framework trips over them."""
+    that are not a JSON object with a 400 before the framework trips over them; then answers a
+    POST with an Idempotency-Key once (api/idempotency.py)."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if caller_from_event(event) is None:
+        caller = caller_from_event(event)
+        if caller is None:
             return unauthorized_event_response()
         problem = unreadable_body(event)
         if problem:
             return bad_request_event_response(problem)
-        return super().resolve(event, context)
+        try:
+            key = idempotency_key(event)
+            if key is None:
+                return super().resolve(event, context)
+            services = get_services()
+            return run_once(
+                event,
+                caller.firm_id,
+                key,
+                context,
+                services.api_idempotency,
+                services.api_idempotency_config,
+                lambda: super(PortalResolver, self).resolve(event, context),
+            )
+        except DomainError as error:
+            return refused_event_response(error)
 
 
 def unreadable_body(event: Mapping[str, Any]) -> str | None:
-    """Why the body cannot be read as JSON text (None when it can, or when there is none)."""
+    """Why the body cannot be read as a JSON object (None when it can, or when there is none)."""
     body = event.get("body")
     if not body:
         return None
@@ -49,11 +74,14 @@ def unreadable_body(event: Mapping[str, Any]) -> str | None:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return "the request body is not UTF-8 text"
     try:
-        json.loads(text)
+        parsed = json.loads(text)
     except RecursionError:
         return "the request body is nested too deeply"
     except ValueError:
         return None  # reported by request validation, like any malformed JSON
+    if not isinstance(parsed, dict):
+        # the framework would act on the first element of an array (SPEC R18: 400)
+        return "the request body must be a JSON object"
     return None
 
 

@@ -20,6 +20,7 @@ from portal_reminders.api.schemas import (
     RemindersOut,
     StageOut,
     TaskOut,
+    TemplateKind,
     TemplateOut,
     TemplateRemindersOut,
 )
@@ -115,7 +116,7 @@ def template_out(template: Template) -> TemplateOut:
         )
     return TemplateOut(
         id=template.id,
-        kind=template.kind,
+        kind=TemplateKind(template.kind.value),
         name=template.name,
         title=template.title,
         body=template.body,

@@ -4,14 +4,18 @@ typo ("days_betwen") is a 422 naming the field instead of a silently ignored set
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from portal_reminders import ids
 from portal_reminders.api.types import (
     AmountIn,
     Currency,
+    DateIn,
     DaysBetween,
+    DueInDays,
     EmailAddress,
     Flag,
     MaxReminders,
@@ -48,6 +52,21 @@ def _at_least_one_field(model: BaseModel) -> None:
         raise ValueError("name at least one field to change")
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """A PATCH body names at least one field, and none as null: there is nothing to unset, and
+    routes.common.changes_of answers null with a 422 naming the field."""
+    schema["minProperties"] = 1
+    for name, field in schema.get("properties", {}).items():
+        field.pop("default", None)
+        options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+        if options:
+            schema["properties"][name] = {**field, **options[0]} if len(options) == 1 else {**field, "anyOf": options}
+
+
+def _id_of(prefix: str, description: str) -> Any:
+    return Field(pattern=ids.pattern(prefix), description=description)
+
+
 # firm ------------------------------------------------------------------------------------------
 
 
@@ -74,6 +93,8 @@ class ContactIn(_Request):
 
 
 class ContactPatch(_Request):
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+
     name: Name | None = None
     email: EmailAddress | None = None
     notify: Flag | None = None
@@ -116,7 +137,15 @@ class RemindersIn(_Request):
     max_reminders: MaxReminders | None = None
 
 
-class RemindersPatch(RemindersIn):
+class RemindersPatch(_Request):
+    """Any of the automatic reminder settings; the others keep their values."""
+
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+
+    enabled: Flag | None = None
+    days_between: DaysBetween | None = None
+    max_reminders: MaxReminders | None = None
+
     @model_validator(mode="after")
     def _changes_something(self) -> RemindersPatch:
         _at_least_one_field(self)
@@ -126,16 +155,50 @@ class RemindersPatch(RemindersIn):
 class InvoiceIn(_Request):
     amount: AmountIn
     currency: Currency
-    due_date: date
+    due_date: DateIn
+
+
+_OTHER_KINDS = [kind.value for kind in Kind if kind is not Kind.INVOICE]
+
+
+def _action_item_schema(schema: dict[str, Any]) -> None:
+    """The cross-field rules of ActionItemIn, as the document states them."""
+    given = {"title": {"type": "string"}, "template_id": {"type": "string"}, "invoice": {"type": "object"}}
+
+    def named(field: str) -> dict[str, Any]:
+        return {"required": [field], "properties": {field: given[field]}}
+
+    schema["allOf"] = [
+        # a title, or a template whose title (else name) the item takes
+        {"anyOf": [named("title"), named("template_id")]},
+        # an invoice carries its details, or takes them from its template; other kinds have none
+        {
+            "anyOf": [
+                {
+                    "properties": {"kind": {"const": Kind.INVOICE.value}},
+                    "anyOf": [named("invoice"), named("template_id")],
+                },
+                {"properties": {"kind": {"enum": _OTHER_KINDS}, "invoice": {"type": "null"}}},
+            ]
+        },
+    ]
 
 
 class ActionItemIn(_Request):
+    model_config = ConfigDict(json_schema_extra=_action_item_schema)
+
     kind: Kind
-    title: Title | None = Field(default=None, description="required unless the template has one")
-    template_id: str | None = Field(default=None, max_length=100)
+    title: Title | None = Field(default=None, description="required unless template_id is given")
+    template_id: str | None = Field(
+        default=None,
+        pattern=ids.pattern(ids.TEMPLATE),
+        description="a template of the firm of the same kind: content and settings the request leaves out",
+    )
     reminders: RemindersIn | None = None
     message: Message | None = None
-    invoice: InvoiceIn | None = None
+    invoice: InvoiceIn | None = Field(
+        default=None, description="for invoices only; required unless the template has invoice terms"
+    )
 
     @model_validator(mode="after")
     def _invoice_only_for_invoices(self) -> ActionItemIn:
@@ -239,25 +302,46 @@ class PaymentIn(_Request):
 class InvoiceTermsIn(_Request):
     amount: AmountIn
     currency: Currency
-    due_in_days: int = Field(ge=0, le=365, strict=True, description="the due date is this many days after sending")
+    due_in_days: DueInDays = Field(description="the due date is this many days after sending")
+
+
+class TemplateKind(StrEnum):
+    """The kinds templates are for (R7): signatures and approvals have none."""
+
+    INVOICE = Kind.INVOICE.value
+    PROPOSAL = Kind.PROPOSAL.value
+    ORGANIZER = Kind.ORGANIZER.value
+    CHAT = Kind.CHAT.value
+
+
+def _template_schema(schema: dict[str, Any]) -> None:
+    # invoice terms are for invoice templates only
+    schema["anyOf"] = [
+        {"properties": {"kind": {"const": TemplateKind.INVOICE.value}}},
+        {"properties": {"invoice": {"type": "null"}}},
+    ]
 
 
 class TemplateIn(_Request):
-    kind: Kind = Field(description="invoice, proposal, organizer or chat")
-    name: Name
+    model_config = ConfigDict(json_schema_extra=_template_schema)
+
+    kind: TemplateKind
+    name: Name = Field(description="also the title of items made from it when it has no title of its own")
     title: Title | None = None
     body: Message | None = None
-    invoice: InvoiceTermsIn | None = None
+    invoice: InvoiceTermsIn | None = Field(default=None, description="invoice templates only")
     reminders: RemindersIn | None = Field(default=None, description='"Send reminders to clients"')
 
 
 class TemplatePatch(_Request):
     """Only the named fields change; `invoice` and `reminders` are replaced as a whole."""
 
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
+
     name: Name | None = None
     title: Title | None = None
     body: Message | None = None
-    invoice: InvoiceTermsIn | None = None
+    invoice: InvoiceTermsIn | None = Field(default=None, description="invoice templates only")
     reminders: RemindersIn | None = None
 
     @model_validator(mode="after")
@@ -280,7 +364,7 @@ class TemplateRemindersOut(_Schema):
 
 class TemplateOut(_Schema):
     id: str
-    kind: Kind
+    kind: TemplateKind
     name: str
     title: str | None
     body: str | None
@@ -300,7 +384,7 @@ class TemplatePage(_Schema):
 
 class AutomationIn(_Request):
     action: AutomationAction
-    template_id: str = Field(max_length=100)
+    template_id: str = _id_of(ids.TEMPLATE, "a template of the firm of the action's kind")
     reminders: RemindersIn | None = Field(default=None, description="toggled on without numbers: 3 days, 1 reminder")
 
 
@@ -334,12 +418,12 @@ class PipelineOut(_Schema):
 
 
 class JobIn(_Request):
-    account_id: str = Field(max_length=100)
-    stage_id: str = Field(max_length=100)
+    account_id: str = _id_of(ids.ACCOUNT, "an account of the firm")
+    stage_id: str = _id_of(ids.STAGE, "a stage of this pipeline")
 
 
 class MoveIn(_Request):
-    stage_id: str = Field(max_length=100)
+    stage_id: str = _id_of(ids.STAGE, "another stage of the job's pipeline")
 
 
 class JobOut(_Schema):
@@ -377,7 +461,9 @@ class ErrorDetail(_Schema):
 
 
 class ErrorBody(_Schema):
-    code: Literal["bad_request", "validation_error", "unauthorized", "not_found", "conflict", "internal_error"]
+    code: Literal[
+        "bad_request", "validation_error", "unauthorized", "not_found", "conflict", "rate_limited", "internal_error"
+    ]
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
 

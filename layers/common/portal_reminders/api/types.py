@@ -1,60 +1,97 @@
-"""Field types shared by request and response schemas (SPEC §5 formats and limits)."""
+"""Field types shared by request and response schemas (SPEC §5 formats and limits).
+
+Every rule a type enforces is in its JSON schema too (openapi.json is generated from these), so
+the document says exactly what the server accepts: a request the document allows is never
+refused for its form, and one it forbids always is. Patterns are checked by pydantic's regex
+engine with the same anchors the document shows; whitespace is trimmed only after the checks.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from email.errors import MessageError
-from email.headerregistry import Address
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-_HOSTNAME = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
-
-
-# A first cheap shape check: printable, no spaces, one "@" before a domain.
-_SHAPE = re.compile(r"^[!-~]+@[A-Za-z0-9.-]+$")
-_INVALID = "must be an email address like name@example.com"
-
-
-def _email_address(value: str) -> str:
-    """An RFC 5322 addr-spec (parsed by the standard library's RFC 5322 parser) on a real domain."""
-    if not _SHAPE.match(value):
-        raise ValueError(_INVALID)
-    try:
-        address = Address(addr_spec=value)
-    # the stdlib parser signals bad input with all of these (AttributeError on e.g. "0@[")
-    except (MessageError, ValueError, IndexError, AttributeError) as error:
-        raise ValueError(_INVALID) from error
-    if address.addr_spec != value or not _HOSTNAME.match(address.domain):
-        raise ValueError(_INVALID)
-    return value
+# Printable ASCII, then dot-atom local part (RFC 5322) @ a host name of labels and a letters-only
+# top-level domain: what mail servers deliver to, without quoted local parts or IP literals.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}$"
+# One line of printable text with something besides spaces: names and titles end up in email
+# headers (From, Subject). Spaces around it are trimmed.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
+# Free text with something besides whitespace (searched, not anchored). Whitespace around it is trimmed.
+TEXT_PATTERN = r"[^ \t\n\r\f\v]"
+_TEXT_SPACE = " \t\n\r\f\v"
+URL_PATTERN = r"^https?://[^\x00-\x20\x7f/$.?#][^\x00-\x20\x7f]*$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# A positive amount with at most 2 decimal places and 12 integer digits, as a string ("1250.00").
+AMOUNT_PATTERN = r"^(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+MAX_LOCAL_PART = 64
+_DATE = re.compile(DATE_PATTERN)
 
 
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# one line of printable text: names and titles end up in email headers (From, Subject)
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
+def _amount(value: Any) -> Decimal:
+    if not isinstance(value, str) or not _AMOUNT.match(value):
+        raise ValueError('must be a positive amount as a string with at most 2 decimal places, like "1250.00"')
+    return Decimal(value)
+
+
+def _local_part_fits(value: str) -> str:
+    # RFC 5321's limit on the part before the @, which `format: email` carries
+    if len(value.rpartition("@")[0]) > MAX_LOCAL_PART:
+        raise ValueError(f"the part before @ has at most {MAX_LOCAL_PART} characters")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    """JSON numbers with no fractional part are integers (247.0 is 247, as JSON Schema counts
+    them); booleans and strings are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN), AfterValidator(lambda v: v.strip(" "))]
 Title = Name
-Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Message = Annotated[
+    str, Field(min_length=1, max_length=5000, pattern=TEXT_PATTERN), AfterValidator(lambda v: v.strip(_TEXT_SPACE))
+]
 EmailAddress = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=254),
-    AfterValidator(_email_address),
+    Field(min_length=6, max_length=254, pattern=EMAIL_PATTERN, json_schema_extra={"format": "email"}),
+    AfterValidator(_local_part_fits),
 ]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s/$.?#][^\s]*$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-# Money in: a JSON string "1234.50" or a number; out: always a string with two places.
-AmountIn = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+Url = Annotated[str, Field(max_length=2000, pattern=URL_PATTERN)]
+Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code, like USD")]
+# Money in: a JSON string; out: always a string with two places.
+AmountIn = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 15, "examples": ["1250.00"]}),
+]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+DateIn = Annotated[
+    date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN})
+]
 Timestamp = Annotated[datetime, PlainSerializer(_timestamp, return_type=str)]
 # JSON true/false only: "yes" or 1 for a flag is a client bug worth a 422, not a guess.
 Flag = Annotated[bool, Field(strict=True)]
-DaysBetween = Annotated[int, Field(ge=1, le=365, strict=True)]
-MaxReminders = Annotated[int, Field(ge=1, le=50, strict=True)]
+# (the limits before the conversion, so the document shows them as minimum and maximum)
+DaysBetween = Annotated[int, Field(ge=1, le=365, strict=True), BeforeValidator(_integral)]
+MaxReminders = Annotated[int, Field(ge=1, le=50, strict=True), BeforeValidator(_integral)]
+DueInDays = Annotated[int, Field(ge=0, le=365, strict=True), BeforeValidator(_integral)]

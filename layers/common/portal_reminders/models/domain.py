@@ -194,6 +194,8 @@ class ActionItem:
     notified: bool = False
     reminders_sent: int = 0
     manual_reminders_sent: int = 0
+    # when a firm user's resend was last accepted: the cooldown counts from it (SPEC R18)
+    last_manual_resend_at: datetime | None = None
     last_emailed_at: datetime | None = None
     completed_at: datetime | None = None
     completed_via: str | None = None

@@ -22,8 +22,24 @@ class StateConflict(DomainError):
     """The action does not apply to the entity in its current state (SPEC §3 table)."""
 
 
+class RateLimited(DomainError):
+    """The caller asked again too soon (SPEC R18); it may try again after `retry_after_seconds`."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class InvalidInput(DomainError):
     """Input that passed schema validation but breaks a domain rule; `field` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class MalformedRequest(DomainError):
+    """A request that cannot be read (a malformed header, say); `field` names the culprit."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

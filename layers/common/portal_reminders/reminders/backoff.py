@@ -3,11 +3,11 @@ why it failed and how many times it was received. Exponential, capped, with jitt
 backlog refused at once does not come back at once.
 
 The arithmetic behind SPEC R14 (template.yaml's Mappings hold the same numbers):
-  * mail service refusals (throttled, quota, paused): 60 s, 120 s, ... capped at 30 min. A round
-    is given up at its first try 24 hours after its first refusal, so the give-up lands between
-    24 h and 24.5 h (the scan gives it up at 48 h if no worker got to it, e.g. a deep backlog);
-    it takes at most 6 + (24 h - 63 min) / (0.75 x 30 min) = 69 receives, well inside the queue's
-    maxReceiveCount of 100.
+  * mail service refusals (quota used up, account paused): 60 s, 120 s, ... capped at 30 min; a
+    throttle (sending too fast) starts at 10 s. A round is given up at its first try 24 hours after
+    its first refusal, so the give-up lands between 24 h and 24.5 h (the scan gives it up at 47 h if
+    no worker got to it, e.g. a deep backlog); that takes at most 72 receives (every delay drawn at
+    its shortest), well inside the queue's maxReceiveCount of 100 (tests/unit/test_template.py).
   * our own pacing (the send rate is booked ahead): 5 s doubling to 60 s.
   * anything else (storage errors, a worker holding the round, running out of time): 30 s
     doubling to 15 min, so 100 receives last over a day before the dead-letter queue.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from portal_reminders.budget import OutOfTime
 from portal_reminders.models.errors import DeliveryInProgress
-from portal_reminders.ports import MailUnavailable, SendRateExceeded
+from portal_reminders.ports import MailThrottled, MailUnavailable, SendRateExceeded
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class Schedule:
 
 
 REFUSED = Schedule(first_seconds=60, cap_seconds=1800)
+# Throttled (sending too fast): the pacer has already slowed everyone down, so try again soon.
+THROTTLED = Schedule(first_seconds=10, cap_seconds=1800)
 PACED = Schedule(first_seconds=5, cap_seconds=60)
 OTHER = Schedule(first_seconds=30, cap_seconds=900)
 IN_PROGRESS = Schedule(first_seconds=30, cap_seconds=120)
@@ -41,6 +43,8 @@ JITTER = 0.75
 def schedule_for(error: BaseException) -> Schedule:
     if isinstance(error, SendRateExceeded):
         return PACED
+    if isinstance(error, MailThrottled):
+        return THROTTLED
     if isinstance(error, MailUnavailable):
         return REFUSED
     if isinstance(error, DeliveryInProgress | OutOfTime):

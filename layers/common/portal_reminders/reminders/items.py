@@ -26,6 +26,7 @@ from portal_reminders.models.errors import (
     ConcurrentModification,
     DeliveryInProgress,
     InvalidInput,
+    RateLimited,
     RoundNotRecorded,
     StateConflict,
     StorageUnavailable,
@@ -33,7 +34,7 @@ from portal_reminders.models.errors import (
 from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
-from portal_reminders.reminders import policy, transitions
+from portal_reminders.reminders import limits, policy, transitions
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome, RoundStatus
 from portal_reminders.reminders.lookup import existing
 from portal_reminders.reminders.retry import with_retries
@@ -107,9 +108,10 @@ class ItemService:
         existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
         template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
         now = self._now()
-        title = title or (template.title if template else None)
+        # a template without a title lends its name (SPEC R18)
+        title = title or (template.title or template.name if template else None)
         if not title:
-            raise InvalidInput("a title is needed (the template has none)", field="title")
+            raise InvalidInput("a title is needed when no template_id is given", field="title")
         if invoice is None and template is not None and template.invoice is not None:
             invoice = invoice_from_terms(template.invoice, now)
         if kind is Kind.INVOICE and invoice is None:
@@ -161,10 +163,7 @@ class ItemService:
 
     def resend(self, firm_id: str, item_id: str, actor: str, message: str | None) -> ResendResult:
         """A manual reminder (SPEC R5): emails every notify contact again, now."""
-        item = self.get(firm_id, item_id)
-        refusal = policy.resend_refusal(item)
-        if refusal is not None:
-            raise StateConflict(refusal)
+        item = with_retries(lambda: self._accept_resend(firm_id, item_id))
         email_round = EmailRound.manual(ids.new_id(ids.RESEND), actor, message)
         queued_message = ManualEmailMessage(
             firm_id=firm_id,
@@ -181,6 +180,23 @@ class ItemService:
             # the item changed between the check above and the delivery (completed, cancelled)
             raise StateConflict(outcome.reason or "the item can no longer be resent")
         return ResendResult(item=outcome.item or item, recipients=len(outcome.recipients), queued=False)
+
+    def _accept_resend(self, firm_id: str, item_id: str) -> ActionItem:
+        """The item, once a manual resend of it is accepted; refused in SPEC R18's order: an
+        unknown item (NotFound), its state (StateConflict), then the cooldown (RateLimited)."""
+        item = self.get(firm_id, item_id)
+        refusal = policy.resend_refusal(item)
+        if refusal is not None:
+            raise StateConflict(refusal)
+        now = self._now()
+        cooldown = self._settings.resend_cooldown
+        wait = limits.resend_wait(item.last_manual_resend_at, now, cooldown)
+        if wait is not None:
+            minutes = self._settings.resend_cooldown_minutes
+            raise RateLimited(f"this item was resent by hand less than {minutes} minutes ago; try again later", wait)
+        # Written before anything is sent, conditionally on the version read: of two resends at
+        # once, one is accepted and the other re-reads the item and meets the cooldown.
+        return self._items.save_item(replace(item, last_manual_resend_at=now))
 
     def complete(self, firm_id: str, item_id: str, actor: str, via: str | None) -> ActionItem:
         def attempt() -> ActionItem:

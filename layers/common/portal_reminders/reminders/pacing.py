@@ -23,6 +23,9 @@ ACCOUNT_TTL = timedelta(minutes=5)
 FALLBACK_RATE = 1.0
 # One booking covers at most this many sends (a batch of 10 rounds of a few contacts each).
 MAX_BOOKING = 50
+# Sends are paced at this share of the account's rate: a send that leaves a few milliseconds late
+# (a slow network call, another function's clock) must not make the next second's count go over.
+HEADROOM = 0.9
 # After SES throttled us anyway, the whole timeline moves on by this much.
 THROTTLE_PENALTY_SECONDS = 1.0
 # A booked turn this far in the past belongs to an earlier invocation: it is not used.
@@ -55,7 +58,8 @@ class SendPacer:
 
     @property
     def rate(self) -> float:
-        """Sends per second this account may make, after the optional cap."""
+        """Sends per second this account may make, after the optional cap (what is paced is
+        HEADROOM of it)."""
         quota = self._current_quota()
         rate = quota.max_send_rate if quota is not None and quota.max_send_rate > 0 else None
         if rate is None:
@@ -95,7 +99,7 @@ class SendPacer:
 
     def _book(self, now: datetime) -> None:
         sends = min(max(self._expected, 1), MAX_BOOKING)
-        interval = 1.0 / self.rate
+        interval = 1.0 / (self.rate * HEADROOM)
         start = self._timeline.reserve(now, sends * interval, self._max_wait)
         if start is None:
             raise SendRateExceeded(f"the send rate ({self.rate:g}/s) is booked more than {self._max_wait:g} s ahead")

@@ -78,8 +78,7 @@ class PipelineService:
                 where = f"stages[{s}].automations[{a}].template_id"
                 template = self._templates.for_item(firm_id, template_id, action.kind, field=where)
                 # an automation has no request to fill gaps from: the template must hold everything
-                if not template.title:
-                    raise InvalidInput(f"template {template_id} has no title; an automation needs one", field=where)
+                # (a template without a title lends its name as the item's title)
                 if action is AutomationAction.CREATE_INVOICE and template.invoice is None:
                     raise InvalidInput(f"template {template_id} has no invoice terms", field=where)
                 automations.append(Automation(action=action, template_id=template_id, reminders=dict(reminders)))

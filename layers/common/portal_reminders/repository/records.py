@@ -129,6 +129,7 @@ class ItemRecord(_Record):
     notified = BooleanAttribute(default=False)
     reminders_sent = NumberAttribute(default=0)
     manual_reminders_sent = NumberAttribute(default=0)
+    last_manual_resend_at = UTCDateTimeAttribute(null=True)
     last_emailed_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
     completed_via = UnicodeAttribute(null=True)

@@ -15,7 +15,10 @@ from portal_reminders.api.schemas import ErrorOut
 from portal_reminders.models.errors import InvalidInput, Unauthenticated
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
-NextToken = Annotated[str | None, Query(max_length=2048, description="next_token of the previous page")]
+# The token's shape is in the document (api/openapi.py); the listing refuses any other token with 400.
+NextToken = Annotated[
+    str | None, Query(description="next_token of the previous page (only the listing that issued it takes it)")
+]
 DEFAULT_LIMIT = 50
 
 
@@ -39,14 +42,16 @@ def _error(description: str) -> OpenAPIResponse:
 
 
 def responses(success: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
+    """The success and the errors of a route. Every route may answer 400 (any request may carry a
+    body that is not a JSON object) and 422; 401 and 429, which API Gateway answers too, and what
+    POST's Idempotency-Key adds, are completed in api/openapi.py."""
     documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
     texts = {
-        400: "malformed body or query (bad_request)",
-        401: "missing or invalid JWT claims (unauthorized)",
+        400: "malformed request: a body that is not a JSON object, a bad page token (bad_request)",
         404: "no such resource in the caller's firm (not_found)",
         409: "the action does not apply in the item's state (conflict)",
         422: "invalid fields; details name each one (validation_error)",
     }
-    for status in (401, 422, *errors):
+    for status in sorted({400, 422, *errors}):
         documented[status] = _error(texts[status])
     return documented

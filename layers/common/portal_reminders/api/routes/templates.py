@@ -17,7 +17,7 @@ from portal_reminders.api.schemas import (
     TemplatePage,
     TemplatePatch,
 )
-from portal_reminders.models.domain import InvoiceTerms
+from portal_reminders.models.domain import InvoiceTerms, Kind
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -37,7 +37,7 @@ def _settings(reminders: RemindersIn | None) -> dict[str, Any]:
 def create_template(body: TemplateIn) -> Response[TemplateOut]:
     template = get_services().templates.create(
         caller(router).firm_id,
-        kind=body.kind,
+        kind=Kind(body.kind),
         name=body.name,
         title=body.title,
         body=body.body,
