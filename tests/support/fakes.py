@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from portal_reminders.models.domain import AuditEvent, Claim, Delivery
 from portal_reminders.ports import MailAccount, SendQueue, SendQuota
 from portal_reminders.repository import keys
 from portal_reminders.repository.ports import (
+    DailyEmailCounter,
     DueEntry,
     DueItemsRepository,
     ScanLease,
@@ -173,3 +174,24 @@ class FakeScanState(ScanStateRepository):
         self.owner, self.until, self.cursor = None, None, cursor
         if not keep_in_flight:
             self.in_flight = []
+
+
+class FakeDailyEmails(DailyEmailCounter):
+    """The per-firm daily email counters in memory, with the DynamoDB implementation's rule."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, date], int] = {}
+        self.writes = 0
+        self._lock = threading.Lock()
+
+    def add_emails(self, firm_id: str, day: date, emails: int, cap: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            count = self.counts.get((firm_id, day), 0)
+            if count + emails > cap:
+                return False
+            self.counts[(firm_id, day)] = count + emails
+            return True
+
+    def emails_sent(self, firm_id: str, day: date) -> int:
+        return self.counts.get((firm_id, day), 0)

@@ -34,17 +34,19 @@ from portal_reminders.models.domain import (
 )
 from portal_reminders.models.errors import (
     ConcurrentModification,
+    DailyCapReached,
     DeliveryInProgress,
     RoundNotRecorded,
     StorageUnavailable,
 )
 from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail, SendQuota, SendRateExceeded
 from portal_reminders.reminders import policy, transitions
+from portal_reminders.reminders.daily_cap import DailyCap
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
 from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page
 from portal_reminders.settings import Settings
-from tests.support.fakes import FakeMailAccount, FakeSendTimeline
+from tests.support.fakes import FakeDailyEmails, FakeMailAccount, FakeSendTimeline
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -243,7 +245,9 @@ class World:
         self.timeline = FakeSendTimeline()
         self.account = FakeMailAccount()
         self.pacer = SendPacer(self.timeline, self.account, rate_limit=0, max_wait_seconds=10, now=self.clock)
-        self.deliverer = Deliverer(self.repository, self.mailer, self.pacer, SETTINGS, now=self.clock)
+        self.daily = FakeDailyEmails()
+        self.cap = DailyCap(self.daily, cap=SETTINGS.daily_email_cap, now=self.clock)
+        self.deliverer = Deliverer(self.repository, self.mailer, self.pacer, self.cap, SETTINGS, now=self.clock)
 
     @property
     def stored(self) -> ActionItem:
@@ -771,3 +775,36 @@ def test_a_send_rate_booked_too_far_ahead_writes_nothing_and_starts_no_horizon()
     # Then nothing was emailed or written: our own pacing is not a refusal by the mail service
     assert world.mailer.sent == []
     assert world.stored == world.item
+
+
+# --- the firm's daily email cap (SPEC R18) -----------------------------------------------------
+
+
+def test_a_round_counts_its_emails_against_the_daily_cap_once_even_when_retried() -> None:
+    # Given the mail service throttles the second of three emails
+    world = World(item(), FakeMailer(unavailable_on_call=2))
+    with pytest.raises(MailUnavailable):
+        world.deliver(REMINDER_1)
+
+    # When the queue retries the round and it goes out
+    world.clock.at = NOW + timedelta(minutes=1)
+    world.deliver(REMINDER_1)
+
+    # Then the firm's day counts the round's three emails, once
+    assert world.daily.counts == {(FIRM_ID, NOW.date()): 3}
+
+
+def test_a_round_over_the_daily_cap_waits_and_sends_or_writes_nothing() -> None:
+    # Given a firm whose day has room for 2 more emails, and a round of 3
+    world = World(item())
+    world.daily.counts[(FIRM_ID, NOW.date())] = SETTINGS.daily_email_cap - 2
+
+    # When it is delivered
+    with pytest.raises(DailyCapReached) as reached:
+        world.deliver(REMINDER_1)
+
+    # Then nothing is sent, counted or written, and it may go when the next UTC day starts
+    assert world.mailer.sent == []
+    assert world.daily.counts[(FIRM_ID, NOW.date())] == SETTINGS.daily_email_cap - 2
+    assert world.stored == world.item
+    assert reached.value.retry_after_seconds == (datetime(2026, 3, 6, tzinfo=UTC) - NOW).total_seconds()

@@ -211,7 +211,9 @@ SEND_TIMELINE_UPDATES = {
     "Effect": "Allow",
     "Action": "dynamodb:UpdateItem",
     "Resource": {"Fn::GetAtt": ["RemindersTable", "Arn"]},
-    "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [keys.SEND_TIMELINE_PK]}},
+    "Condition": {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [keys.SEND_TIMELINE_PK, f"{keys.DAILY_EMAILS_PREFIX}*"]}
+    },
 }
 
 

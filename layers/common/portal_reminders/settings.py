@@ -40,6 +40,8 @@ class Settings(BaseModel):
     send_rate_limit: float = Field(default=0.0, ge=0, le=100_000, validation_alias="SEND_RATE_LIMIT")
     # The longest a function waits for its turn on the shared send rate before backing off.
     send_max_wait_seconds: float = Field(default=10.0, gt=0, le=60, validation_alias="SEND_MAX_WAIT_SECONDS")
+    # Emails a firm may send per UTC day (SPEC R18); 0: no cap.
+    daily_email_cap: int = Field(default=10_000, ge=0, le=10_000_000, validation_alias="DAILY_EMAIL_CAP")
     # Claims and queue writes the scan has in flight at once.
     scan_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="SCAN_CONCURRENCY")
     # The scan lock's lease: the scan function's timeout.

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from portal_reminders.ports import EventBus, Mailer
     from portal_reminders.reminders.accounts import AccountService
     from portal_reminders.reminders.approvals import ApprovalService
+    from portal_reminders.reminders.daily_cap import DailyCap
     from portal_reminders.reminders.delivery import Deliverer
     from portal_reminders.reminders.items import ItemService
     from portal_reminders.reminders.pacing import SendPacer
@@ -71,10 +72,16 @@ class Services:
         )
 
     @cached_property
+    def daily_cap(self) -> DailyCap:
+        from portal_reminders.reminders.daily_cap import DailyCap
+
+        return DailyCap(self.repository, self.settings.daily_email_cap)
+
+    @cached_property
     def deliverer(self) -> Deliverer:
         from portal_reminders.reminders.delivery import Deliverer
 
-        return Deliverer(self.repository, self.mailer, self.pacer, self.settings)
+        return Deliverer(self.repository, self.mailer, self.pacer, self.daily_cap, self.settings)
 
     @cached_property
     def templates(self) -> TemplateService:
@@ -86,7 +93,9 @@ class Services:
     def items(self) -> ItemService:
         from portal_reminders.reminders.items import ItemService
 
-        return ItemService(self.repository, self.repository, self.templates, self.deliverer, self.queue, self.settings)
+        return ItemService(
+            self.repository, self.repository, self.templates, self.deliverer, self.daily_cap, self.queue, self.settings
+        )
 
     @cached_property
     def pipelines(self) -> PipelineService:
@@ -113,7 +122,14 @@ class Services:
         from portal_reminders.reminders.approvals import ApprovalService
 
         return ApprovalService(
-            self.repository, self.repository, self.repository, self.mailer, self.pacer, self.queue, self.settings
+            self.repository,
+            self.repository,
+            self.repository,
+            self.mailer,
+            self.pacer,
+            self.daily_cap,
+            self.queue,
+            self.settings,
         )
 
     @cached_property

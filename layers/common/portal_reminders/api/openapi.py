@@ -7,7 +7,7 @@ the pydantic models, so that the document is the whole truth:
 - the shape of ids in paths (another shape names nothing: 404) and of page tokens;
 - request bodies are JSON objects, never null (an absent optional body is fine);
 - `Idempotency-Key` on every POST (api/idempotency.py), its 400 and 409, and the replay header;
-- the resend cooldown's 429 with Retry-After;
+- the resend cooldown's and the daily email cap's 429 with Retry-After;
 - links from what a POST creates to the operations on it, for clients and stateful fuzzers.
 """
 
@@ -33,6 +33,15 @@ GATEWAY_MESSAGE = "GatewayMessage"
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}
 GATEWAY = {"$ref": f"#/components/schemas/{GATEWAY_MESSAGE}"}
 RESEND = ("/action-items/{item_id}/resend", "post")
+# Manual requests that email: past the firm's daily email cap they are refused (SPEC R18).
+CAPPED = {
+    ("/accounts/{account_id}/action-items", "post"),
+    RESEND,
+    ("/approvals/request-pending", "post"),
+}
+DAILY_CAP = (
+    "rate_limited: the firm has sent its DailyEmailCap emails today (UTC); Retry-After says when tomorrow starts"
+)
 
 # What each POST creates, and the operations that take its id: (operation, path parameter, where).
 _FROM_BODY_ID = "$response.body#/id"
@@ -94,7 +103,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _gateway_responses(operation: dict[str, Any], resend: bool) -> None:
+def _gateway_responses(operation: dict[str, Any], resend: bool, capped: bool) -> None:
     responses = operation["responses"]
     responses["401"] = {
         "description": (
@@ -106,17 +115,18 @@ def _gateway_responses(operation: dict[str, Any], resend: bool) -> None:
     throttled = (
         'API Gateway\'s throttling (ApiThrottlingBurstLimit, ApiThrottlingRateLimit): {"message": "Too Many Requests"}'
     )
-    if not resend:
+    if not capped:
         responses["429"] = {"description": throttled, "content": _json(GATEWAY)}
         return
+    cooldown = (
+        "rate_limited: the item was resent by hand less than ResendCooldownMinutes ago (60 by default); "
+        "Retry-After says in how many seconds it may be resent. Or "
+    )
     responses["429"] = {
-        "description": (
-            "rate_limited: the item was resent by hand less than ResendCooldownMinutes ago (60 by default); "
-            f"Retry-After says in how many seconds it may be resent. Or {throttled}, without Retry-After"
-        ),
+        "description": f"{cooldown if resend else ''}{DAILY_CAP}. Or {throttled}, without Retry-After",
         "headers": {
             "Retry-After": {
-                "description": "seconds until the item may be resent by hand (on rate_limited)",
+                "description": "seconds until the request may be made again (on rate_limited)",
                 "schema": {"type": "integer", "minimum": 1},
             }
         },
@@ -195,7 +205,7 @@ def finish(generated: dict[str, Any]) -> dict[str, Any]:
                 media = body["content"]["application/json"]
                 media["schema"] = _without_null(media["schema"])
             _parameters(operation)
-            _gateway_responses(operation, (path, method) == RESEND)
+            _gateway_responses(operation, (path, method) == RESEND, (path, method) in CAPPED)
             if method == "post":
                 _idempotency(operation)
     _links(document)

@@ -90,6 +90,12 @@ class Delivery:
     sending: str | None = None
     refusals: int = 0  # times the mail service refused the round (throttled, quota, paused)
     give_up_by: datetime | None = None
+    counted: int = 0  # emails counted against the firm's daily cap for this round
+
+    @property
+    def paid_for(self) -> int:
+        """Emails counted against the daily cap that this round has not sent yet."""
+        return max(0, self.counted - len(self.done_with))
 
     @property
     def done_with(self) -> frozenset[str]:

@@ -67,3 +67,13 @@ class StorageUnavailable(Exception):
 class RoundNotRecorded(Exception):
     """Mail went out but its progress or record could not be written: the round must be finished
     later (by the send queue), never emailed again."""
+
+
+class DailyCapReached(Exception):
+    """The firm has used up its daily email cap (SPEC R18): an automatic round waits for the next
+    day; a manual request is refused (429). Not a refusal by the mail service."""
+
+    def __init__(self, firm_id: str, retry_after_seconds: int) -> None:
+        super().__init__(f"firm {firm_id} has sent its daily email cap; emailing resumes in {retry_after_seconds} s")
+        self.firm_id = firm_id
+        self.retry_after_seconds = retry_after_seconds

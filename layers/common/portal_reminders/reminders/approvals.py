@@ -30,6 +30,7 @@ from portal_reminders.models.messages import (
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail, SendQueue
 from portal_reminders.reminders import compose, policy, rounds, transitions
+from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.mailing import email_round
 from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.reminders.retry import with_retries
@@ -55,10 +56,12 @@ class ApprovalService:
         items: ItemRepository,
         mailer: Mailer,
         pacer: SendPacer,
+        cap: DailyCap,
         queue: SendQueue,
         settings: Settings,
         now: Callable[[], datetime] = clock_now,
     ) -> None:
+        self._cap = cap
         self._approvals = approvals
         self._accounts = accounts
         self._items = items
@@ -77,6 +80,8 @@ class ApprovalService:
         groups = self._pending_by_account(firm_id, wanted)
         counts = ApprovalCounts(accounts=len(groups), documents=sum(len(v) for v in groups.values()))
         if counts.documents:
+            # a firm past its daily email cap is refused now (429), not queued for later
+            self._cap.check(firm_id)
             request = ApprovalsRequestMessage(
                 firm_id=firm_id, request_id=ids.new_id(ids.REQUEST), actor=actor, message=message, account_ids=wanted
             )
@@ -108,7 +113,7 @@ class ApprovalService:
         logger.info("approval request fanned out", extra={"request_id": request.request_id, "messages": len(bodies)})
         return len(bodies)
 
-    def deliver_account(self, request: AccountApprovalsMessage) -> str:
+    def deliver_account(self, request: AccountApprovalsMessage, allowance: Allowance | None = None) -> str:
         """Email the account once about its documents, then record each document."""
         key = request.round_key
         snapshot = self._approvals.load_account_round(request.firm_id, request.account_id, request.item_ids)
@@ -126,6 +131,10 @@ class ApprovalService:
         owed = rounds.to_email(account.notify_contacts, current)
         progress = rounds.begin(current, now, self._settings.delivery_lease)
         if owed:
+            # past the firm's daily cap the request waits for the next day (DailyCapReached)
+            unpaid = max(0, len(owed) - progress.paid_for)
+            (allowance or self._cap.allowance()).take(request.firm_id, unpaid)
+            progress = rounds.counted(progress, unpaid)
             account, progress = self._email(account, snapshot.firm, documents, request, key, now, owed, progress)
         # everyone emailed is remembered before the documents are recorded (a retry emails no one)
         progress = rounds.paused(rounds.settle(progress), now, refused=False)

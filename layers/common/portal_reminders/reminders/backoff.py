@@ -11,6 +11,8 @@ The arithmetic behind SPEC R14 (template.yaml's Mappings hold the same numbers):
   * our own pacing (the send rate is booked ahead): 5 s doubling to 60 s.
   * anything else (storage errors, a worker holding the round, running out of time): 30 s
     doubling to 15 min, so 100 receives last over a day before the dead-letter queue.
+  * a firm over its daily email cap: the next UTC day (SQS keeps it invisible 12 hours at most, so
+    a round capped in the morning comes back once more in the evening and waits again).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal_reminders.budget import OutOfTime
-from portal_reminders.models.errors import DeliveryInProgress
+from portal_reminders.models.errors import DailyCapReached, DeliveryInProgress
 from portal_reminders.ports import MailThrottled, MailUnavailable, SendRateExceeded
 
 
@@ -36,6 +38,8 @@ THROTTLED = Schedule(first_seconds=10, cap_seconds=1800)
 PACED = Schedule(first_seconds=5, cap_seconds=60)
 OTHER = Schedule(first_seconds=30, cap_seconds=900)
 IN_PROGRESS = Schedule(first_seconds=30, cap_seconds=120)
+# A round over its firm's daily cap comes back when the next UTC day starts, within these seconds.
+DAY_START_SPREAD_SECONDS = 600
 # Each delay is drawn from [JITTER x delay, delay].
 JITTER = 0.75
 
@@ -54,6 +58,9 @@ def schedule_for(error: BaseException) -> Schedule:
 
 def retry_delay(error: BaseException, receive_count: int, draw: Callable[[], float] = random.random) -> int:
     """Seconds before the message that failed with `error` on its `receive_count`-th receive is tried again."""
+    if isinstance(error, DailyCapReached):
+        # the firm's day is over its cap: the next day, spread over its first minutes
+        return error.retry_after_seconds + round(DAY_START_SPREAD_SECONDS * draw())
     schedule = schedule_for(error)
     exponent = min(max(receive_count, 1) - 1, 16)
     delay = min(schedule.first_seconds * (1 << exponent), schedule.cap_seconds)

@@ -30,6 +30,7 @@ from portal_reminders.models.errors import (
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
 from portal_reminders.reminders import compose, mailing, policy, rounds, transitions
+from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository
 from portal_reminders.settings import Settings
@@ -85,30 +86,40 @@ class Deliverer:
         items: ItemRepository,
         mailer: Mailer,
         pacer: SendPacer,
+        cap: DailyCap,
         settings: Settings,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._items = items
         self._mailer = mailer
         self._pacer = pacer
+        self._cap = cap
         self._settings = settings
         self._now = now
 
     def deliver(
-        self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None = None
+        self,
+        ref: ItemRef,
+        email_round: EmailRound,
+        snapshot: DeliverySnapshot | None = None,
+        allowance: Allowance | None = None,
     ) -> DeliveryOutcome:
         """Email the round, or finish it. Raises MailUnavailable / OutOfTime / DeliveryInProgress /
-        StorageUnavailable for the caller to retry later, RoundNotRecorded when mail went out but
-        could not be recorded (the caller hands the round to the send queue to finish)."""
+        StorageUnavailable / DailyCapReached for the caller to retry later, RoundNotRecorded when
+        mail went out but could not be recorded (the caller hands the round to the send queue to
+        finish). `allowance` is what the caller already counted against the firm's daily cap."""
+        allowance = allowance or self._cap.allowance()
         for attempt in range(WRITE_ATTEMPTS):
             try:
-                return self._attempt(ref, email_round, snapshot if attempt == 0 else None)
+                return self._attempt(ref, email_round, snapshot if attempt == 0 else None, allowance)
             except ConcurrentModification:
                 logger.info("item changed while delivering; re-reading", extra={"item_id": ref.item_id})
                 backoff(attempt)
         raise ConcurrentModification(ref.item_id)
 
-    def _attempt(self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None) -> DeliveryOutcome:
+    def _attempt(
+        self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None, allowance: Allowance
+    ) -> DeliveryOutcome:
         now = self._now()
         snapshot = snapshot or self._items.load_for_delivery(ref)
         item = snapshot.item
@@ -126,6 +137,10 @@ class Deliverer:
         owed = rounds.to_email(contacts, current)
         progress = rounds.begin(current, now, self._settings.delivery_lease)
         if owed:
+            # the daily cap counts each email once, before it is sent (a retry draws on what it paid)
+            unpaid = max(0, len(owed) - progress.paid_for)
+            allowance.take(item.firm_id, unpaid)
+            progress = rounds.counted(progress, unpaid)
             item, progress = self._email(item, snapshot, email_round, now, owed, progress)
         return self._record(item, email_round, now, progress)
 

@@ -24,6 +24,7 @@ from portal_reminders.models.domain import (
 )
 from portal_reminders.models.errors import (
     ConcurrentModification,
+    DailyCapReached,
     DeliveryInProgress,
     InvalidInput,
     RateLimited,
@@ -35,6 +36,7 @@ from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailM
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders import limits, policy, transitions
+from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome, RoundStatus
 from portal_reminders.reminders.lookup import existing
 from portal_reminders.reminders.retry import with_retries
@@ -46,6 +48,7 @@ from portal_reminders.settings import Settings
 # problem: the round is queued for the send function, which finishes it without emailing anyone
 # twice (it retries with backoff, and gives up only after the retry horizon).
 HANDED_TO_QUEUE = (
+    DailyCapReached,
     MailUnavailable,
     DeliveryInProgress,
     ConcurrentModification,
@@ -69,6 +72,7 @@ class ItemService:
         accounts: AccountRepository,
         templates: TemplateService,
         deliverer: Deliverer,
+        cap: DailyCap,
         queue: SendQueue,
         settings: Settings,
         now: Callable[[], datetime] = clock_now,
@@ -77,6 +81,7 @@ class ItemService:
         self._accounts = accounts
         self._templates = templates
         self._deliverer = deliverer
+        self._cap = cap
         self._queue = queue
         self._settings = settings
         self._now = now
@@ -105,7 +110,7 @@ class ItemService:
         (R7), else the defaults. An item an automation creates has an id derived from the stage
         entry and the automation, so running the same entry again creates nothing twice.
         """
-        existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
+        account = existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
         template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
         now = self._now()
         # a template without a title lends its name (SPEC R18)
@@ -132,6 +137,9 @@ class ItemService:
             template_id=template.id if template else None,
             origin=origin,
         )
+        # A firm user's request past the daily email cap is refused (429) before anything is made;
+        # an automation's item is made, and its notification waits for the next day (SPEC R18).
+        allowance = None if origin else self._cap.manual(firm_id, len(account.notify_contacts))
         try:
             item = self._items.save_item(item)
         except ConcurrentModification:
@@ -142,7 +150,9 @@ class ItemService:
             if created_before is None:
                 raise
             return created_before
-        outcome = self._deliver_or_queue(item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0))
+        outcome = self._deliver_or_queue(
+            item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0), allowance
+        )
         return outcome.item if outcome and outcome.item else item
 
     def cancel(self, firm_id: str, item_id: str, actor: str) -> ActionItem:
@@ -163,6 +173,9 @@ class ItemService:
 
     def resend(self, firm_id: str, item_id: str, actor: str, message: str | None) -> ResendResult:
         """A manual reminder (SPEC R5): emails every notify contact again, now."""
+        item = self._acceptable_resend(self.get(firm_id, item_id))
+        account = self._accounts.get_account(firm_id, item.account_id)
+        allowance = self._cap.manual(firm_id, len(account.notify_contacts) if account else 0)
         item = with_retries(lambda: self._accept_resend(firm_id, item_id))
         email_round = EmailRound.manual(ids.new_id(ids.RESEND), actor, message)
         queued_message = ManualEmailMessage(
@@ -173,7 +186,7 @@ class ItemService:
             actor=actor,
             message=message,
         )
-        outcome = self._deliver_or_queue(item.ref, email_round, to_body(queued_message))
+        outcome = self._deliver_or_queue(item.ref, email_round, to_body(queued_message), allowance)
         if outcome is None:
             return ResendResult(item=item, recipients=0, queued=True)
         if outcome.status is RoundStatus.SKIPPED:
@@ -181,22 +194,24 @@ class ItemService:
             raise StateConflict(outcome.reason or "the item can no longer be resent")
         return ResendResult(item=outcome.item or item, recipients=len(outcome.recipients), queued=False)
 
-    def _accept_resend(self, firm_id: str, item_id: str) -> ActionItem:
-        """The item, once a manual resend of it is accepted; refused in SPEC R18's order: an
-        unknown item (NotFound), its state (StateConflict), then the cooldown (RateLimited)."""
-        item = self.get(firm_id, item_id)
+    def _acceptable_resend(self, item: ActionItem) -> ActionItem:
+        """The item if a manual resend of it may go; refused in SPEC R18's order: its state
+        (StateConflict), then the cooldown (RateLimited). (An unknown item was a NotFound before.)"""
         refusal = policy.resend_refusal(item)
         if refusal is not None:
             raise StateConflict(refusal)
-        now = self._now()
-        cooldown = self._settings.resend_cooldown
-        wait = limits.resend_wait(item.last_manual_resend_at, now, cooldown)
+        wait = limits.resend_wait(item.last_manual_resend_at, self._now(), self._settings.resend_cooldown)
         if wait is not None:
             minutes = self._settings.resend_cooldown_minutes
             raise RateLimited(f"this item was resent by hand less than {minutes} minutes ago; try again later", wait)
+        return item
+
+    def _accept_resend(self, firm_id: str, item_id: str) -> ActionItem:
+        """The item, once a manual resend of it is accepted (checked again on a fresh read)."""
+        item = self._acceptable_resend(self.get(firm_id, item_id))
         # Written before anything is sent, conditionally on the version read: of two resends at
         # once, one is accepted and the other re-reads the item and meets the cooldown.
-        return self._items.save_item(replace(item, last_manual_resend_at=now))
+        return self._items.save_item(replace(item, last_manual_resend_at=self._now()))
 
     def complete(self, firm_id: str, item_id: str, actor: str, via: str | None) -> ActionItem:
         def attempt() -> ActionItem:
@@ -218,9 +233,11 @@ class ItemService:
 
         return with_retries(attempt)
 
-    def _deliver_or_queue(self, ref: ItemRef, email_round: EmailRound, queued_body: str) -> DeliveryOutcome | None:
+    def _deliver_or_queue(
+        self, ref: ItemRef, email_round: EmailRound, queued_body: str, allowance: Allowance | None = None
+    ) -> DeliveryOutcome | None:
         try:
-            return self._deliverer.deliver(ref, email_round)
+            return self._deliverer.deliver(ref, email_round, allowance=allowance)
         except HANDED_TO_QUEUE as error:
             logger.warning(
                 "email handed to the send queue",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 def resend_wait(last_manual_resend_at: datetime | None, now: datetime, cooldown: timedelta) -> int | None:
@@ -15,3 +15,14 @@ def resend_wait(last_manual_resend_at: datetime | None, now: datetime, cooldown:
     if remaining <= 0:
         return None
     return max(1, math.ceil(remaining))
+
+
+def email_day(at: datetime) -> date:
+    """The day a firm's daily email cap counts in: the UTC calendar day."""
+    return at.astimezone(UTC).date()
+
+
+def seconds_to_next_day(at: datetime) -> int:
+    """Whole seconds until the next UTC day starts (at least 1): when a capped firm may email again."""
+    midnight = datetime.combine(email_day(at) + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return max(1, math.ceil((midnight - at).total_seconds()))

@@ -37,6 +37,11 @@ def settle(delivery: Delivery) -> Delivery:
     return replace(delivery, sending=None, unconfirmed=delivery.unconfirmed | {delivery.sending})
 
 
+def counted(delivery: Delivery, emails: int) -> Delivery:
+    """`emails` more were counted against the firm's daily cap for this round."""
+    return replace(delivery, counted=delivery.counted + emails)
+
+
 def held_by_another(current: Delivery | None, now: datetime) -> bool:
     return current is not None and current.until > now
 

@@ -10,6 +10,7 @@ retry can fix (malformed) goes straight to the dead-letter queue.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ class SendBatch:
     def __init__(self, bodies: Sequence[str], services: Services) -> None:
         self._services = services
         self._snapshots: dict[ItemRef, DeliverySnapshot] = {}
+        self._allowance = services.daily_cap.allowance()
         item_rounds = [m for m in (_try_parse(body) for body in bodies) if isinstance(m, ItemRoundMessage)]
         refs = list(dict.fromkeys(m.ref for m in item_rounds))
         if refs:
@@ -63,11 +65,13 @@ class SendBatch:
             # each round reads for itself instead (and fails on its own if storage is still down)
             logger.warning("batch read failed; rounds read one by one", extra={"error": str(error)})
             return
-        sends = 0
+        sends: Counter[str] = Counter()
         for snapshot in self._snapshots.values():
             if snapshot.item is not None and snapshot.account is not None:
-                sends += len(rounds.to_email(snapshot.account.notify_contacts, None))
-        self._services.pacer.expect(sends)
+                sends[snapshot.item.firm_id] += len(rounds.to_email(snapshot.account.notify_contacts, None))
+        self._services.pacer.expect(sum(sends.values()))
+        # one write per firm counts the batch's emails against the firm's daily cap
+        self._allowance = self._services.daily_cap.prepay(sends)
 
     def handle(self, body: str) -> str:
         """Carry out one message; raise to have it retried (after retry_later's backoff)."""
@@ -81,8 +85,10 @@ class SendBatch:
             services.approvals.fan_out(message)
             return "fanned_out"
         if isinstance(message, AccountApprovalsMessage):
-            return services.approvals.deliver_account(message)
-        outcome = services.deliverer.deliver(message.ref, message.email_round(), self._snapshots.get(message.ref))
+            return services.approvals.deliver_account(message, self._allowance)
+        outcome = services.deliverer.deliver(
+            message.ref, message.email_round(), self._snapshots.get(message.ref), self._allowance
+        )
         return outcome.status.value
 
     def retry_later(self, failures: Sequence[FailedRecord]) -> None:

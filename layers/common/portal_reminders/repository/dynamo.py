@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pynamodb.connection import Connection, TableConnection
@@ -49,6 +49,7 @@ from portal_reminders.repository.ports import (
     AccountRepository,
     AccountRoundSnapshot,
     ApprovalRepository,
+    DailyEmailCounter,
     DeliverySnapshot,
     DueEntry,
     DueItemsRepository,
@@ -64,6 +65,7 @@ from portal_reminders.repository.ports import (
 from portal_reminders.repository.records import (
     AccountRecord,
     AuditRecord,
+    DailyEmailsRecord,
     FirmRecord,
     ItemRecord,
     JobRecord,
@@ -102,6 +104,7 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
 
 
 class DynamoRepository(
+    DailyEmailCounter,
     FirmRepository,
     AccountRepository,
     ItemRepository,
@@ -466,6 +469,22 @@ class DynamoRepository(
                 return False
             raise StorageUnavailable(f"stack record not written: {error.cause_response_code}") from error
         return True
+
+    # the daily email cap ----------------------------------------------------------------------
+
+    def add_emails(self, firm_id: str, day: date, emails: int, cap: int) -> bool:
+        record = DailyEmailsRecord(pk=keys.daily_emails_pk(firm_id), sk=day.isoformat())
+        count = DailyEmailsRecord.emails
+        expires = datetime.combine(day + timedelta(days=3), datetime.min.time(), tzinfo=UTC)
+        return self._try_update(
+            record,
+            [count.add(emails), DailyEmailsRecord.expiration.set(int(expires.timestamp()))],
+            count.does_not_exist() | (count <= cap - emails),
+        )
+
+    def emails_sent(self, firm_id: str, day: date) -> int:
+        record = self._get(DailyEmailsRecord, keys.daily_emails_pk(firm_id), day.isoformat())
+        return 0 if record is None else int(record.emails or 0)
 
     # the scan's lock --------------------------------------------------------------------------
 

@@ -25,6 +25,9 @@ ITEM_PREFIX = "ITEM#"
 # Records that belong to the stack, not a firm (no key a firm can address starts like these).
 SEND_TIMELINE_PK = "STACK#SEND-TIMELINE"
 SCAN_STATE_PK = "STACK#SCAN"
+# The daily email counters live apart from the firm's own records (so that IAM can let the
+# functions update them and nothing else of the firm's).
+DAILY_EMAILS_PREFIX = "EMAILS#"
 STACK_SK = "STATE"
 
 
@@ -95,3 +98,7 @@ def due_shard(item_id: str) -> str:
 def all_due_shards(start: int = 0) -> list[str]:
     """Every shard, starting at `start` (the scan rotates where it starts, so none starves)."""
     return [f"DUE#{(start + n) % DUE_SHARDS}" for n in range(DUE_SHARDS)]
+
+
+def daily_emails_pk(firm_id: str) -> str:
+    return f"{DAILY_EMAILS_PREFIX}{firm_id}"

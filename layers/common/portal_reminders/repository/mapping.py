@@ -123,6 +123,8 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
         raw["refusals"] = d.refusals
     if d.give_up_by is not None:
         raw["give_up_by"] = d.give_up_by.timestamp()
+    if d.counted:
+        raw["counted"] = d.counted
     return raw
 
 
@@ -146,6 +148,7 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         sending=value.get("sending"),
         refusals=int(value.get("refusals", 0)),
         give_up_by=None if give_up_by is None else from_epoch(give_up_by),
+        counted=int(value.get("counted", 0)),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from portal_reminders.models.domain import (
@@ -227,3 +227,16 @@ class SendTimeline(ABC):
     @abstractmethod
     def push_back(self, now: datetime, seconds: float) -> None:
         """The mail service throttled us anyway: nobody sends for `seconds` more."""
+
+
+class DailyEmailCounter(ABC):
+    """Emails each firm sent per day, counted before they are sent (SPEC R18's daily cap)."""
+
+    @abstractmethod
+    def add_emails(self, firm_id: str, day: date, emails: int, cap: int) -> bool:
+        """Count `emails` more for the firm's day if that keeps it within `cap`; False (nothing
+        counted) otherwise."""
+
+    @abstractmethod
+    def emails_sent(self, firm_id: str, day: date) -> int:
+        """How many the firm's day has counted so far."""

@@ -255,6 +255,13 @@ class ScanStateRecord(_Record):
     in_flight = JSONAttribute(null=True)
 
 
+class DailyEmailsRecord(_Record):
+    """A firm's emails of one UTC day (sk: the date), expiring two days later."""
+
+    emails = NumberAttribute(default=0)
+    expiration = NumberAttribute(null=True)
+
+
 RECORDS: tuple[type[_Record], ...] = (
     FirmRecord,
     AccountRecord,
@@ -265,6 +272,7 @@ RECORDS: tuple[type[_Record], ...] = (
     JobRecord,
     SendTimelineRecord,
     ScanStateRecord,
+    DailyEmailsRecord,
 )
 
 
