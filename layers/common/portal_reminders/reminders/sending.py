@@ -25,6 +25,7 @@ from portal_reminders.models.messages import (
     AnySendMessage,
     ApprovalsRequestMessage,
     ManualEmailMessage,
+    RescheduleMessage,
     ScheduledEmailMessage,
     parse_send_message,
 )
@@ -82,6 +83,8 @@ class SendBatch:
             return "fanned_out"
         if isinstance(message, AccountApprovalsMessage):
             return services.approvals.deliver_account(message)
+        if isinstance(message, RescheduleMessage):
+            return services.rescheduling.run(message)
         outcome = services.deliverer.deliver(message.ref, message.email_round(), self._snapshots.get(message.ref))
         return outcome.status.value
 
