@@ -195,7 +195,7 @@ def _time_zones(node: Any) -> Any:
 
 
 def finish(generated: dict[str, Any]) -> dict[str, Any]:
-    document = _time_zones(copy.deepcopy(generated))
+    document: dict[str, Any] = _time_zones(copy.deepcopy(generated))
     document["components"]["schemas"][GATEWAY_MESSAGE] = {
         "title": GATEWAY_MESSAGE,
         "description": "What API Gateway itself answers, before the function runs",
@@ -205,7 +205,7 @@ def finish(generated: dict[str, Any]) -> dict[str, Any]:
     }
     document["components"]["schemas"][TIME_ZONE_SCHEMA] = {
         "title": TIME_ZONE_SCHEMA,
-        "description": "An IANA time zone name (the tz database's zones and their links, as the pinned tzdata has them)",
+        "description": "An IANA time zone name: the tz database's zones and their links (the pinned tzdata's)",
         "type": "string",
         "enum": list(zones.names()),
     }
