@@ -38,15 +38,17 @@ MAX_EXAMPLES = 25  # per operation and phase: about 1,600 requests in all
 MIN_REQUESTS = 1000
 
 # The deliberate exceptions, all of them. Each is a rule about data already stored, which no
-# schema can state: a well-formed value that names nothing (or the wrong thing) in the firm.
-# Schema-valid requests refused for them are accepted only with that status, and only when the
-# error names that field; every other check runs on every request.
+# schema can state: a well-formed value that names nothing (or the wrong thing) in the firm; and
+# one comparison of two fields, which JSON Schema cannot state either (sending hours' start before
+# their end). Schema-valid requests refused for them are accepted only with that status, and only
+# when the error names that field; every other check runs on every request.
 STORED_DATA_RULES: dict[str, list[tuple[int, str, str]]] = {
     "GET /templates": [(400, r"next_token", "a page token is taken only by the listing that issued it")],
     "GET /accounts/{account_id}/action-items": [(400, r"next_token", "likewise")],
     "GET /accounts/{account_id}/tasks": [(400, r"next_token", "likewise")],
     "GET /accounts/{account_id}/audit": [(400, r"next_token", "likewise")],
     "GET /action-items/{item_id}/audit": [(400, r"next_token", "likewise")],
+    "PUT /firm": [(422, r"sending_hours\.end", "sending hours end after they start (the document says so in words)")],
     "POST /accounts": [(422, r"email", "two contacts of one account cannot share an email address")],
     "POST /accounts/{account_id}/contacts": [
         (422, r"email", "the address is already a contact of the account, or it has its 50 contacts")

@@ -59,6 +59,7 @@ OTHER_PATHS = [
 ]
 ACCOUNT_PATHS = [
     ("GET", "/accounts/{id}"),
+    ("PATCH", "/accounts/{id}"),
     ("POST", "/accounts/{id}/contacts"),
     ("POST", "/accounts/{id}/action-items"),
     ("GET", "/accounts/{id}/action-items"),
@@ -68,6 +69,7 @@ ACCOUNT_PATHS = [
 VALID_BODIES = {
     "/payments": {"amount": "1"},
     "/templates/{id}": {"name": "n"},
+    "/accounts/{id}": {"time_zone": "Europe/Lisbon"},
     "/jobs": {"account_id": "acc_" + "1" * 32, "stage_id": "stg_" + "1" * 32},
     "/move": {"stage_id": "stg_" + "1" * 32},
     "/reminders": {"enabled": False},
@@ -164,6 +166,7 @@ def test_requests_without_usable_claims_are_unauthorized(
     [
         ("PUT", "/firm"),
         ("POST", "/accounts"),
+        ("PATCH", "/accounts/{account}"),
         ("POST", "/accounts/{account}/contacts"),
         ("PATCH", "/accounts/{account}/contacts/{contact}"),
         ("POST", "/accounts/{account}/action-items"),
@@ -202,6 +205,7 @@ def test_malformed_bodies_are_bad_requests(
     [
         ("PUT", "/firm"),
         ("POST", "/accounts"),
+        ("PATCH", "/accounts/{account}"),
         ("POST", "/accounts/{account}/contacts"),
         ("PATCH", "/accounts/{account}/contacts/{contact}"),
         ("POST", "/accounts/{account}/action-items"),
@@ -230,6 +234,9 @@ def invoice_item(**invoice: str) -> dict[str, Any]:
 
 
 LONG_MESSAGE = "m" * 5001
+NINE_TO_FIVE = {"start": "09:00", "end": "17:00"}
+HOURS_START, HOURS_END = ["sending_hours.start"], ["sending_hours.end"]
+HOURS_DAYS, HOURS_DAY_1 = ["sending_hours.days"], ["sending_hours.days[1]"]
 
 INVALID_FIELDS = [
     ("PUT", "/firm", {"name": ""}, ["name"]),
@@ -237,6 +244,31 @@ INVALID_FIELDS = [
     ("PUT", "/firm", {"name": "F", "reply_to": "not-an-email"}, ["reply_to"]),
     ("PUT", "/firm", {"name": "F", "portal_url": "javascript:alert(1)"}, ["portal_url"]),
     ("PUT", "/firm", {"name": "F", "colour": "blue"}, ["colour"]),
+    # the client's time (SPEC R16)
+    ("PUT", "/firm", {"name": "F", "time_zone": "Mars/Olympus_Mons"}, ["time_zone"]),
+    ("PUT", "/firm", {"name": "F", "time_zone": "europe/lisbon"}, ["time_zone"]),
+    ("PUT", "/firm", {"name": "F", "time_zone": None}, ["time_zone"]),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon"], "start": "17:00", "end": "09:00"}}, HOURS_END),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon"], "start": "09:00", "end": "09:00"}}, HOURS_END),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon", "funday"], **NINE_TO_FIVE}}, HOURS_DAY_1),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["Mon"], **NINE_TO_FIVE}}, ["sending_hours.days[0]"]),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon", "mon"], **NINE_TO_FIVE}}, HOURS_DAYS),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": [], **NINE_TO_FIVE}}, HOURS_DAYS),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon"], "start": "9:00", "end": "17:00"}}, HOURS_START),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon"], "start": "09:00", "end": "24:00"}}, HOURS_END),
+    ("PUT", "/firm", {"name": "F", "sending_hours": {"days": ["mon"], "start": "09:00"}}, HOURS_END),
+    (
+        "PUT",
+        "/firm",
+        {"name": "F", "sending_hours": {"days": ["mon"], **NINE_TO_FIVE, "tz": "UTC"}},
+        ["sending_hours.tz"],
+    ),
+    ("POST", "/accounts", {"name": "A", "time_zone": "Atlantis/Capital"}, ["time_zone"]),
+    ("PATCH", "/accounts/{account}", {}, [None]),
+    ("PATCH", "/accounts/{account}", {"time_zone": "GMT+25"}, ["time_zone"]),
+    ("PATCH", "/accounts/{account}", {"name": None}, ["name"]),
+    ("PATCH", "/accounts/{account}", {"language": "fr"}, ["language"]),
+    ("PATCH", "/accounts/{account}", {"contacts": []}, ["contacts"]),
     ("POST", "/accounts", {"name": "A", "language": "fr"}, ["language"]),
     ("POST", "/accounts", {"language": "en"}, ["name"]),
     ("POST", "/accounts", {"name": "A", "contacts": [{"name": "B", "email": "b@@x.com"}]}, ["contacts[0].email"]),

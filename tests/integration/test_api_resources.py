@@ -12,7 +12,14 @@ DAY = timedelta(days=1)
 
 def test_firm_profile_defaults_then_is_stored(world: World) -> None:
     # Given a firm that never set its profile
-    assert world.api("GET", "/firm").body == {"id": "firm-a", "name": None, "reply_to": None, "portal_url": None}
+    assert world.api("GET", "/firm").body == {
+        "id": "firm-a",
+        "name": None,
+        "reply_to": None,
+        "portal_url": None,
+        "time_zone": "UTC",
+        "sending_hours": None,
+    }
 
     # When it sets one
     profile = {
@@ -22,9 +29,9 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
     }
     put = world.api("PUT", "/firm", profile)
 
-    # Then it is returned and used from then on
+    # Then it is returned and used from then on (reminders at any time in UTC, unless it says otherwise)
     assert put.status == 200
-    assert world.api("GET", "/firm").body == {"id": "firm-a", **profile}
+    assert world.api("GET", "/firm").body == {"id": "firm-a", **profile, "time_zone": "UTC", "sending_hours": None}
 
 
 def test_emails_name_the_firm_and_link_to_its_portal(world: World) -> None:

@@ -15,7 +15,12 @@ from portal_reminders.api.app import app
 from portal_reminders.ports import MailThrottled, MailUnavailable
 from portal_reminders.reminders import backoff
 from portal_reminders.repository import keys
-from portal_reminders.repository.records import DUE_INDEX, DUE_INDEX_PROJECTION
+from portal_reminders.repository.records import (
+    DUE_INDEX,
+    DUE_INDEX_PROJECTION,
+    PENDING_INDEX,
+    PENDING_INDEX_PROJECTION,
+)
 from portal_reminders.wiring import API_IDEMPOTENCY_PK
 
 TEMPLATE = load_template()
@@ -159,6 +164,23 @@ def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: 
 def test_the_scan_may_only_query_the_due_index(translated: dict[str, Any]) -> None:
     queries = [s for s in _statements(translated, "ScanFunctionRole") if "dynamodb:Query" in s["Action"]]
     assert [q["Resource"] for q in queries] == [{"Fn::Sub": "${RemindersTable.Arn}/index/due-index"}]
+
+
+def test_the_send_function_queries_the_pending_approvals_and_the_pending_items_it_reschedules(
+    translated: dict[str, Any],
+) -> None:
+    queries = [s for s in _statements(translated, "SendFunctionRole") if "dynamodb:Query" in s["Action"]]
+    assert [q["Resource"] for q in queries] == [
+        [
+            {"Fn::Sub": "${RemindersTable.Arn}/index/approval-index"},
+            {"Fn::Sub": "${RemindersTable.Arn}/index/pending-index"},
+        ]
+    ]
+
+
+def test_the_pending_index_projects_what_rescheduling_reads() -> None:
+    indexes = {i["IndexName"]: i for i in RESOURCES["RemindersTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert indexes[PENDING_INDEX]["Projection"]["NonKeyAttributes"] == PENDING_INDEX_PROJECTION
 
 
 def test_the_api_is_behind_a_jwt_authorizer_of_the_given_provider_or_the_stacks_user_pool() -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.items import ItemService
     from portal_reminders.reminders.pacing import SendPacer
     from portal_reminders.reminders.pipelines import PipelineService
+    from portal_reminders.reminders.rescheduling import RescheduleService
     from portal_reminders.reminders.templates import TemplateService
     from portal_reminders.repository.changes import DynamoEventFacts
     from portal_reminders.repository.dynamo import DynamoRepository
@@ -133,10 +134,16 @@ class Services:
         )
 
     @cached_property
+    def rescheduling(self) -> RescheduleService:
+        from portal_reminders.reminders.rescheduling import RescheduleService
+
+        return RescheduleService(self.repository, self.repository, self.queue)
+
+    @cached_property
     def accounts(self) -> AccountService:
         from portal_reminders.reminders.accounts import AccountService
 
-        return AccountService(self.repository, self.repository)
+        return AccountService(self.repository, self.repository, lambda: self.rescheduling)
 
     @cached_property
     def idempotency(self) -> DynamoDBPersistenceLayer:

@@ -8,7 +8,8 @@ the pydantic models, so that the document is the whole truth:
 - request bodies are JSON objects, never null (an absent optional body is fine);
 - `Idempotency-Key` on every POST (api/idempotency.py), its 400 and 409, and the replay header;
 - the resend cooldown's and the daily email cap's 429 with Retry-After;
-- links from what a POST creates to the operations on it, for clients and stateful fuzzers.
+- links from what a POST creates to the operations on it, for clients and stateful fuzzers;
+- the time zone names the API accepts (SPEC R16), once, as the `TimeZone` schema.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from portal_reminders import ids
+from portal_reminders import ids, zones
 from portal_reminders.api import idempotency
+from portal_reminders.api.types import TIME_ZONE_MARK, TIME_ZONE_SCHEMA
 from portal_reminders.repository.paging import MAX_TOKEN_LENGTH
 
 PATH_IDS = {
@@ -48,6 +50,7 @@ _FROM_BODY_ID = "$response.body#/id"
 LINKS: dict[tuple[str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
     ("/accounts", "post"): {
         "GetAccount": ("/accounts/{account_id}", "get", {"account_id": _FROM_BODY_ID}),
+        "UpdateAccount": ("/accounts/{account_id}", "patch", {"account_id": _FROM_BODY_ID}),
         "AddContact": ("/accounts/{account_id}/contacts", "post", {"account_id": _FROM_BODY_ID}),
         "SendItem": ("/accounts/{account_id}/action-items", "post", {"account_id": _FROM_BODY_ID}),
         "ListItems": ("/accounts/{account_id}/action-items", "get", {"account_id": _FROM_BODY_ID}),
@@ -189,14 +192,32 @@ def _links(document: dict[str, Any]) -> None:
         }
 
 
+def _time_zones(node: Any) -> Any:
+    """Every schema marked as a time zone, as a reference to the one list of names."""
+    if isinstance(node, dict):
+        if node.get(TIME_ZONE_MARK):
+            rest = {key: value for key, value in node.items() if key not in (TIME_ZONE_MARK, "type")}
+            return {"$ref": f"#/components/schemas/{TIME_ZONE_SCHEMA}", **rest}
+        return {key: _time_zones(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_time_zones(value) for value in node]
+    return node
+
+
 def finish(generated: dict[str, Any]) -> dict[str, Any]:
-    document = copy.deepcopy(generated)
+    document: dict[str, Any] = _time_zones(copy.deepcopy(generated))
     document["components"]["schemas"][GATEWAY_MESSAGE] = {
         "title": GATEWAY_MESSAGE,
         "description": "What API Gateway itself answers, before the function runs",
         "type": "object",
         "properties": {"message": {"type": "string"}},
         "required": ["message"],
+    }
+    document["components"]["schemas"][TIME_ZONE_SCHEMA] = {
+        "title": TIME_ZONE_SCHEMA,
+        "description": "An IANA time zone name: the tz database's zones and their links (the pinned tzdata's)",
+        "type": "string",
+        "enum": list(zones.names()),
     }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

@@ -18,18 +18,39 @@ from portal_reminders.api.schemas import (
     JobOut,
     PipelineOut,
     RemindersOut,
+    SendingHoursOut,
     StageOut,
     TaskOut,
     TemplateKind,
     TemplateOut,
     TemplateRemindersOut,
 )
-from portal_reminders.models.domain import Account, ActionItem, AuditEvent, Contact, Firm, Job, Pipeline, Template
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    AuditEvent,
+    Contact,
+    Firm,
+    Job,
+    Pipeline,
+    SendingWindow,
+    Template,
+)
 from portal_reminders.reminders import policy
 
 
 def firm_out(firm: Firm) -> FirmOut:
-    return FirmOut(id=firm.id, name=firm.name, reply_to=firm.reply_to, portal_url=firm.portal_url)
+    hours = firm.sending_hours
+    return FirmOut(
+        id=firm.id,
+        name=firm.name,
+        reply_to=firm.reply_to,
+        portal_url=firm.portal_url,
+        time_zone=firm.time_zone,
+        sending_hours=None
+        if hours is None
+        else SendingHoursOut(days=hours.ordered_days, start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}"),
+    )
 
 
 def contact_out(contact: Contact) -> ContactOut:
@@ -41,12 +62,14 @@ def account_out(account: Account) -> AccountOut:
         id=account.id,
         name=account.name,
         language=account.language,
+        time_zone=account.time_zone,
         contacts=[contact_out(c) for c in account.contacts],
         created_at=account.created_at,
     )
 
 
-def item_out(item: ActionItem, now: datetime) -> ActionItemOut:
+def item_out(item: ActionItem, now: datetime, window: SendingWindow | None) -> ActionItemOut:
+    """`window`: the client's sending window as it is now, which `reminders.next_at` keeps to."""
     settings = item.reminders
     invoice = None
     if item.invoice is not None:
@@ -75,7 +98,7 @@ def item_out(item: ActionItem, now: datetime) -> ActionItemOut:
             days_between=settings.days_between,
             max_reminders=settings.max_reminders,
             sent=item.reminders_sent,
-            next_at=policy.next_at(item, now),
+            next_at=policy.next_at(item, now, window),
         ),
         manual_reminders_sent=item.manual_reminders_sent,
         email_failed=item.failed_number is not None,

@@ -7,11 +7,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from portal_reminders import ids
 from portal_reminders.api.types import (
     AmountIn,
+    ClockTime,
     Currency,
     DateIn,
     DaysBetween,
@@ -23,6 +24,7 @@ from portal_reminders.api.types import (
     MoneyOut,
     Name,
     Timestamp,
+    TimeZoneName,
     Title,
     Url,
 )
@@ -34,6 +36,7 @@ from portal_reminders.models.domain import (
     Kind,
     Language,
     Status,
+    Weekday,
 )
 
 
@@ -70,10 +73,51 @@ def _id_of(prefix: str, description: str) -> Any:
 # firm ------------------------------------------------------------------------------------------
 
 
+def _sending_hours_schema(schema: dict[str, Any]) -> None:
+    schema["description"] = (
+        "When automatic reminders may go out, on the client's wall clock: on `days`, from `start` to before `end`. "
+        "`start` must be before `end` (a window does not cross midnight); a reminder that falls due outside waits "
+        "for the next start."
+    )
+
+
+class SendingHoursIn(_Request):
+    model_config = ConfigDict(json_schema_extra=_sending_hours_schema)
+
+    days: list[Weekday] = Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
+    start: ClockTime = Field(description="HH:MM, 24-hour", examples=["09:00"])
+    end: ClockTime = Field(description="HH:MM, 24-hour, after start", examples=["17:30"])
+
+    @field_validator("days")
+    @classmethod
+    def _each_day_once(cls, days: list[Weekday]) -> list[Weekday]:
+        if len(set(days)) != len(days):
+            raise ValueError("name each day at most once")
+        return days
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")
+        if isinstance(start, str) and end <= start:  # "HH:MM" strings sort as the times do
+            raise ValueError(f"must be after start ({start}): sending hours do not cross midnight")
+        return end
+
+
+class SendingHoursOut(_Schema):
+    days: list[Weekday]
+    start: str
+    end: str
+
+
 class FirmIn(_Request):
     name: Name
     reply_to: EmailAddress | None = None
     portal_url: Url | None = None
+    time_zone: TimeZoneName = Field(
+        default="UTC", description="the firm's IANA time zone; clients' sending hours are in it unless theirs is set"
+    )
+    sending_hours: SendingHoursIn | None = Field(default=None, description="null: automatic reminders go at any time")
 
 
 class FirmOut(_Schema):
@@ -81,6 +125,8 @@ class FirmOut(_Schema):
     name: str | None
     reply_to: str | None
     portal_url: str | None
+    time_zone: str
+    sending_hours: SendingHoursOut | None
 
 
 # accounts --------------------------------------------------------------------------------------
@@ -109,6 +155,32 @@ class AccountIn(_Request):
     name: Name
     language: Language = Language.EN
     contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
+
+
+def _account_patch_schema(schema: dict[str, Any]) -> None:
+    _patch_schema(schema)
+    # null is meaningful here: the account goes back to the firm's time zone
+    zone = schema["properties"]["time_zone"]
+    schema["properties"]["time_zone"] = {
+        "anyOf": [{key: value for key, value in zone.items() if key != "description"}, {"type": "null"}],
+        "description": zone.get("description", ""),
+    }
+
+
+class AccountPatch(_Request):
+    """Any of the account's name, language and time zone; the others keep their values."""
+
+    model_config = ConfigDict(json_schema_extra=_account_patch_schema)
+
+    name: Name | None = None
+    language: Language | None = None
+    time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> AccountPatch:
+        _at_least_one_field(self)
+        return self
 
 
 class ContactOut(_Schema):
@@ -122,6 +194,7 @@ class AccountOut(_Schema):
     id: str
     name: str
     language: Language
+    time_zone: str | None = Field(description="the client's own time zone; null: the firm's")
     contacts: list[ContactOut]
     created_at: Timestamp
 

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
+from portal_reminders import zones
+
 # Printable ASCII, then dot-atom local part (RFC 5322) @ a host name of labels and a letters-only
 # top-level domain: what mail servers deliver to, without quoted local parts or IP literals.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
@@ -32,6 +34,12 @@ DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 AMOUNT_PATTERN = r"^(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
 _AMOUNT = re.compile(AMOUNT_PATTERN)
 MAX_LOCAL_PART = 64
+# A wall-clock time of day, 24-hour: "09:00", "17:30".
+CLOCK_TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"
+# The document's schema of every accepted zone name: api/openapi.py adds it (one copy, ~600 names)
+# and points every schema marked with TIME_ZONE_MARK at it.
+TIME_ZONE_SCHEMA = "TimeZone"
+TIME_ZONE_MARK = "x-time-zone"
 _DATE = re.compile(DATE_PATTERN)
 
 
@@ -55,6 +63,12 @@ def _local_part_fits(value: str) -> str:
 def _iso_date(value: Any) -> Any:
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _known_zone(value: str) -> str:
+    if not zones.is_known(value):
+        raise ValueError("must be an IANA time zone name, like Europe/Lisbon or America/Sao_Paulo")
     return value
 
 
@@ -95,3 +109,7 @@ Flag = Annotated[bool, Field(strict=True)]
 DaysBetween = Annotated[int, Field(ge=1, le=365, strict=True), BeforeValidator(_integral)]
 MaxReminders = Annotated[int, Field(ge=1, le=50, strict=True), BeforeValidator(_integral)]
 DueInDays = Annotated[int, Field(ge=0, le=365, strict=True), BeforeValidator(_integral)]
+ClockTime = Annotated[str, Field(pattern=CLOCK_TIME_PATTERN)]
+# An IANA time zone name (SPEC R16). The document lists them all; a name not in the list is a 422
+# with a short message (pydantic's own enum message would list the ~600 names).
+TimeZoneName = Annotated[str, AfterValidator(_known_zone), WithJsonSchema({"type": "string", TIME_ZONE_MARK: True})]

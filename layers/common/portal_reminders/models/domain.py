@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -104,12 +104,55 @@ class Delivery:
         return frozenset(self.delivered) | frozenset(self.rejected) | self.unconfirmed | marked
 
 
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        """As `date.weekday()` counts: Monday is 0."""
+        return _WEEKDAYS.index(self)
+
+
+_WEEKDAYS = tuple(Weekday)
+DEFAULT_TIME_ZONE = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class SendingHours:
+    """When automatic reminders may go out (SPEC R16), on the client's wall clock: on `days`,
+    from `start` (included) to `end` (excluded), with start before end."""
+
+    days: frozenset[Weekday]
+    start: time
+    end: time
+
+    @property
+    def ordered_days(self) -> list[Weekday]:
+        return sorted(self.days, key=lambda day: day.number)
+
+
+@dataclass(frozen=True, slots=True)
+class SendingWindow:
+    """Sending hours in a time zone (an IANA name): what the policy's `next_allowed` takes."""
+
+    zone: str
+    hours: SendingHours
+
+
 @dataclass(frozen=True, slots=True)
 class Firm:
     id: str
     name: str | None = None
     reply_to: str | None = None
     portal_url: str | None = None
+    time_zone: str = DEFAULT_TIME_ZONE
+    sending_hours: SendingHours | None = None  # None: any time
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +175,7 @@ class Account:
     deliveries: Mapping[str, Delivery] = field(default_factory=dict)
     done_keys: tuple[str, ...] = ()
     version: int = 0
+    time_zone: str | None = None  # None: the firm's
 
     @property
     def notify_contacts(self) -> tuple[Contact, ...]:
@@ -214,6 +258,12 @@ class ActionItem:
     template_id: str | None = None
     origin: Origin | None = None
     version: int = 0
+    # The client's sending window as last seen by a writer that read the firm and the account
+    # (None: any time). The due index is derived from it; see reminders/rescheduling.py.
+    window: SendingWindow | None = None
+    # The sender found the window closed at this time: the next automatic email waits for the
+    # window's next opening after it, however long ago it fell due.
+    not_before: datetime | None = None
 
     @property
     def ref(self) -> ItemRef:

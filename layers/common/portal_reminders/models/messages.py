@@ -94,7 +94,22 @@ class AccountApprovalsMessage(BaseModel):
         return f"approvals:{self.request_id}" + (f":{self.part}" if self.part else "")
 
 
-AnySendMessage = ScheduledEmailMessage | ManualEmailMessage | ApprovalsRequestMessage | AccountApprovalsMessage
+class RescheduleMessage(BaseModel):
+    """The firm's sending hours or time zone, or an account's time zone, changed (SPEC R16): the
+    send function brings its pending items' sending windows up to date (reminders/rescheduling.py).
+    `after` continues a pass that ran out of time, after that page of the pending index."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    type: Literal["reschedule"] = "reschedule"
+    firm_id: str = Field(pattern=EXTERNAL_ID_PATTERN)
+    account_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
+    after: str | None = Field(default=None, min_length=1, max_length=2048)
+
+
+AnySendMessage = (
+    ScheduledEmailMessage | ManualEmailMessage | ApprovalsRequestMessage | AccountApprovalsMessage | RescheduleMessage
+)
 SendQueueMessage = Annotated[AnySendMessage, Field(discriminator="type")]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
@@ -14,6 +14,9 @@ from portal_reminders.models.errors import InvalidInput, NotFound
 from portal_reminders.reminders.lookup import existing
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, FirmRepository
+
+if TYPE_CHECKING:
+    from portal_reminders.reminders.rescheduling import RescheduleService
 
 
 def _check_unique_emails(contacts: Sequence[Contact]) -> None:
@@ -27,22 +30,39 @@ def _check_unique_emails(contacts: Sequence[Contact]) -> None:
 
 class AccountService:
     def __init__(
-        self, firms: FirmRepository, accounts: AccountRepository, now: Callable[[], datetime] = clock_now
+        self,
+        firms: FirmRepository,
+        accounts: AccountRepository,
+        rescheduling: Callable[[], RescheduleService],
+        now: Callable[[], datetime] = clock_now,
     ) -> None:
         self._firms = firms
         self._accounts = accounts
+        # made on first use: only a change of the client's time needs the send queue
+        self._rescheduling = rescheduling
         self._now = now
 
     def get_firm(self, firm_id: str) -> Firm:
         return self._firms.get_firm(firm_id) or Firm(id=firm_id)
 
     def put_firm(self, firm: Firm) -> Firm:
-        return self._firms.put_firm(firm)
+        """Replace the firm profile, then have the pending items' sending windows brought up to
+        date (SPEC R16): every time, so that repeating a request whose pass was not queued does it."""
+        saved = self._firms.put_firm(firm)
+        self._rescheduling().request(firm.id)
+        return saved
 
     def get(self, firm_id: str, account_id: str) -> Account:
         return existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
 
-    def create(self, firm_id: str, name: str, language: Language, contacts: Sequence[tuple[str, str, bool]]) -> Account:
+    def create(
+        self,
+        firm_id: str,
+        name: str,
+        language: Language,
+        contacts: Sequence[tuple[str, str, bool]],
+        time_zone: str | None = None,
+    ) -> Account:
         people = tuple(Contact(id=ids.new_id(ids.CONTACT), name=n, email=e, notify=notify) for n, e, notify in contacts)
         _check_unique_emails(people)
         account = Account(
@@ -52,8 +72,22 @@ class AccountService:
             language=language,
             contacts=people,
             created_at=self._now(),
+            time_zone=time_zone,
         )
         return self._accounts.save_account(account)
+
+    def update(self, firm_id: str, account_id: str, changes: Mapping[str, Any]) -> Account:
+        """Change the account's name, language or time zone (None: the firm's). A time zone named
+        has the account's pending items rescheduled (SPEC R16), as for the firm."""
+
+        def attempt() -> Account:
+            account = self.get(firm_id, account_id)
+            return self._accounts.save_account(replace(account, **changes))
+
+        updated = with_retries(attempt)
+        if "time_zone" in changes:
+            self._rescheduling().request(firm_id, account_id)
+        return updated
 
     def add_contact(self, firm_id: str, account_id: str, name: str, email: str, notify: bool) -> Contact:
         contact = Contact(id=ids.new_id(ids.CONTACT), name=name, email=email, notify=notify)

@@ -20,7 +20,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from portal_reminders import clock
-from portal_reminders.models.domain import ActionItem, Contact, Delivery, EmailRound, ItemRef, RoundMode
+from portal_reminders.models.domain import (
+    ActionItem,
+    Contact,
+    Delivery,
+    EmailRound,
+    ItemRef,
+    RoundMode,
+    SendingWindow,
+)
 from portal_reminders.models.errors import (
     ConcurrentModification,
     DeliveryInProgress,
@@ -56,13 +64,16 @@ class DeliveryOutcome:
     rejected: dict[str, str] = field(default_factory=dict)
 
 
-def refusal(item: ActionItem, email_round: EmailRound, now: datetime) -> str | None:
-    """Why this round must not be emailed now; None when it may go."""
+def refusal(
+    item: ActionItem, email_round: EmailRound, now: datetime, window: SendingWindow | None = None
+) -> str | None:
+    """Why this round must not be emailed now; None when it may go. `window` is the client's
+    sending window as it is now (automatic reminders keep to it; nothing else does)."""
     if email_round.mode is RoundMode.MANUAL:
         if email_round.key in item.done_keys:
             return policy.SKIP_ALREADY_DELIVERED
         return policy.resend_refusal(item)
-    return policy.skip_reason_for_scheduled(item, email_round.number, now)
+    return policy.skip_reason_for_scheduled(item, email_round.number, now, window)
 
 
 def _needs_release(item: ActionItem, email_round: EmailRound) -> bool:
@@ -125,7 +136,12 @@ class Deliverer:
         item = snapshot.item
         if item is None:
             return DeliveryOutcome(RoundStatus.SKIPPED, None, reason="item_not_found")
-        reason = refusal(item, email_round, now)
+        # the client's sending window as the batch read it, kept on every write (SPEC R16)
+        window = policy.sending_window(snapshot.firm, snapshot.account)
+        item = transitions.seen_window(item, window)
+        reason = refusal(item, email_round, now, window)
+        if reason == policy.SKIP_OUTSIDE_HOURS:
+            item = transitions.defer(item, now)
         if reason is not None:
             return self._skip(item, email_round, now, reason)
         current = item.deliveries.get(email_round.key)

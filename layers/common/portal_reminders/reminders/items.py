@@ -12,21 +12,25 @@ from portal_reminders import ids
 from portal_reminders.budget import OutOfTime
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import (
+    Account,
     ActionItem,
     Automation,
     Claim,
     EmailRound,
+    Firm,
     Invoice,
     ItemRef,
     Kind,
     Origin,
     RoundMode,
+    SendingWindow,
 )
 from portal_reminders.models.errors import (
     ConcurrentModification,
     DailyCapReached,
     DeliveryInProgress,
     InvalidInput,
+    NotFound,
     RateLimited,
     RoundNotRecorded,
     StateConflict,
@@ -38,10 +42,10 @@ from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders import limits, policy, transitions
 from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome, RoundStatus
-from portal_reminders.reminders.lookup import existing
+from portal_reminders.reminders.lookup import existing, load
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.reminders.templates import TemplateService, invoice_from_terms
-from portal_reminders.repository.ports import AccountRepository, ItemRepository
+from portal_reminders.repository.ports import ClientSnapshot, ClientTimeRepository, ItemRepository
 from portal_reminders.settings import Settings
 
 # The mail service being busy, or the database failing after mail went out, is not the caller's
@@ -69,7 +73,7 @@ class ItemService:
     def __init__(
         self,
         items: ItemRepository,
-        accounts: AccountRepository,
+        clients: ClientTimeRepository,
         templates: TemplateService,
         deliverer: Deliverer,
         cap: DailyCap,
@@ -78,7 +82,7 @@ class ItemService:
         now: Callable[[], datetime] = clock_now,
     ) -> None:
         self._items = items
-        self._accounts = accounts
+        self._clients = clients
         self._templates = templates
         self._deliverer = deliverer
         self._cap = cap
@@ -88,6 +92,18 @@ class ItemService:
 
     def get(self, firm_id: str, item_id: str) -> ActionItem:
         return existing("action item", ids.ITEM, item_id, lambda i: self._items.get_item(firm_id, i))
+
+    def client_window(self, firm_id: str, account_id: str) -> SendingWindow | None:
+        """The account's sending window as it is now (what `reminders.next_at` is shown in)."""
+        return policy.sending_window(*self._client(firm_id, account_id))
+
+    def _client(self, firm_id: str, account_id: str) -> tuple[Firm | None, Account]:
+        """The firm and the account, read together; NotFound when the account is not the firm's."""
+        snapshot = load(ids.ACCOUNT, account_id, lambda i: self._clients.load_clients(firm_id, [i], []))
+        account = _account_in(snapshot, account_id)
+        if snapshot is None or account is None:
+            raise NotFound("account", account_id)
+        return snapshot.firm, account
 
     def send(
         self,
@@ -110,7 +126,7 @@ class ItemService:
         (R7), else the defaults. An item an automation creates has an id derived from the stage
         entry and the automation, so running the same entry again creates nothing twice.
         """
-        account = existing("account", ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i))
+        firm, account = self._client(firm_id, account_id)
         template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
         now = self._now()
         # a template without a title lends its name (SPEC R18)
@@ -118,7 +134,8 @@ class ItemService:
         if not title:
             raise InvalidInput("a title is needed when no template_id is given", field="title")
         if invoice is None and template is not None and template.invoice is not None:
-            invoice = invoice_from_terms(template.invoice, now)
+            # due so many days after today in the client's time zone, the date its emails show
+            invoice = invoice_from_terms(template.invoice, policy.local_time(now, policy.client_zone(firm, account)))
         if kind is Kind.INVOICE and invoice is None:
             raise InvalidInput("an invoice needs its amount, currency and due date", field="invoice")
         item = transitions.new_item(
@@ -136,6 +153,7 @@ class ItemService:
             claim=Claim(number=0, until=now + self._settings.handoff_lease),
             template_id=template.id if template else None,
             origin=origin,
+            window=policy.sending_window(firm, account),
         )
         # A firm user's request past the daily email cap is refused (429) before anything is made;
         # an automation's item is made, and its notification waits for the next day (SPEC R18).
@@ -174,8 +192,8 @@ class ItemService:
     def resend(self, firm_id: str, item_id: str, actor: str, message: str | None) -> ResendResult:
         """A manual reminder (SPEC R5): emails every notify contact again, now."""
         item = self._acceptable_resend(self.get(firm_id, item_id))
-        account = self._accounts.get_account(firm_id, item.account_id)
-        allowance = self._cap.manual(firm_id, len(account.notify_contacts) if account else 0)
+        _, account = self._client(firm_id, item.account_id)
+        allowance = self._cap.manual(firm_id, len(account.notify_contacts))
         item = with_retries(lambda: self._accept_resend(firm_id, item_id))
         email_round = EmailRound.manual(ids.new_id(ids.RESEND), actor, message)
         queued_message = ManualEmailMessage(
@@ -273,3 +291,7 @@ class ItemService:
         return to_body(
             ScheduledEmailMessage(firm_id=item.firm_id, item_id=item.id, account_id=item.account_id, number=number)
         )
+
+
+def _account_in(snapshot: ClientSnapshot | None, account_id: str) -> Account | None:
+    return None if snapshot is None else snapshot.accounts.get(account_id)

@@ -26,6 +26,7 @@ from portal_reminders.models.messages import (
     AnySendMessage,
     ApprovalsRequestMessage,
     ManualEmailMessage,
+    RescheduleMessage,
     ScheduledEmailMessage,
     parse_send_message,
 )
@@ -86,6 +87,8 @@ class SendBatch:
             return "fanned_out"
         if isinstance(message, AccountApprovalsMessage):
             return services.approvals.deliver_account(message, self._allowance)
+        if isinstance(message, RescheduleMessage):
+            return services.rescheduling.run(message)
         outcome = services.deliverer.deliver(
             message.ref, message.email_round(), self._snapshots.get(message.ref), self._allowance
         )

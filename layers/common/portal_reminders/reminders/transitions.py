@@ -24,6 +24,7 @@ from portal_reminders.models.domain import (
     Origin,
     ReminderSettings,
     RoundMode,
+    SendingWindow,
     Status,
 )
 from portal_reminders.models.errors import InvalidInput, StateConflict
@@ -302,9 +303,11 @@ def new_item(
     claim: Claim,
     template_id: str | None = None,
     origin: Origin | None = None,
+    window: SendingWindow | None = None,
 ) -> ActionItem:
     """A freshly sent item, already claiming its notification (number 0) so that no scan sends it
-    while the caller emails it; if that email fails, the claim's lease expiring makes it due again."""
+    while the caller emails it; if that email fails, the claim's lease expiring makes it due again.
+    `window` is the client's sending window, which its automatic reminders will keep to."""
     item_id = ids.derived_id(ids.ITEM, origin.entry_id, str(origin.automation)) if origin else ids.new_id(ids.ITEM)
     return ActionItem(
         firm_id=firm_id,
@@ -320,7 +323,20 @@ def new_item(
         claim=claim,
         template_id=template_id,
         origin=origin,
+        window=window,
     )
+
+
+def seen_window(item: ActionItem, window: SendingWindow | None) -> ActionItem:
+    """The client's sending window as it is now, kept on the item by a writer that read the firm and
+    the account: the due index is derived from it (SPEC R16, reminders/rescheduling.py)."""
+    return item if item.window == window else replace(item, window=window)
+
+
+def defer(item: ActionItem, now: datetime) -> ActionItem:
+    """The sender found the client's sending window closed at `now`: the next automatic email waits
+    for its next start (the sender then releases its claim, which is not counted as an attempt)."""
+    return replace(item, not_before=now)
 
 
 def cancel(item: ActionItem, at: datetime, actor: str) -> Transition:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -44,11 +44,14 @@ from portal_reminders.repository.mapping import (
     pipeline_to_record,
     template_from_record,
     template_to_record,
+    window_from_json,
 )
 from portal_reminders.repository.ports import (
     AccountRepository,
     AccountRoundSnapshot,
     ApprovalRepository,
+    ClientSnapshot,
+    ClientTimeRepository,
     DailyEmailCounter,
     DeliverySnapshot,
     DueEntry,
@@ -56,6 +59,7 @@ from portal_reminders.repository.ports import (
     FirmRepository,
     ItemRepository,
     Page,
+    PendingEntry,
     PipelineRepository,
     ScanLease,
     ScanStateRepository,
@@ -114,6 +118,7 @@ class DynamoRepository(
     ApprovalRepository,
     SendTimeline,
     ScanStateRepository,
+    ClientTimeRepository,
 ):
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
@@ -403,6 +408,41 @@ class DynamoRepository(
         account, firm = self._account_and_firm(found)
         items = [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
         return AccountRoundSnapshot(account=account, firm=firm, items=items)
+
+    # the client's time ------------------------------------------------------------------------
+
+    def load_clients(self, firm_id: str, account_ids: Collection[str], item_ids: Collection[str]) -> ClientSnapshot:
+        wanted = [(keys.firm_pk(firm_id), keys.FIRM_SK)]
+        wanted += [(keys.account_pk(firm_id, account_id), keys.ACCOUNT_SK) for account_id in account_ids]
+        wanted += [(keys.item_pk(firm_id, item_id), keys.ITEM_SK) for item_id in item_ids]
+        found = self._batch_get(wanted)
+        firms = found.get(keys.FIRM_SK)
+        accounts = [account_from_record(AccountRecord.from_raw_data(raw)) for raw in found.get(keys.ACCOUNT_SK, [])]
+        return ClientSnapshot(
+            firm=firm_from_record(FirmRecord.from_raw_data(firms[0])) if firms else None,
+            accounts={account.id: account for account in accounts},
+            items=[item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])],
+        )
+
+    def pending_entries(
+        self, firm_id: str, account_id: str | None, limit: int, token: str | None
+    ) -> Page[PendingEntry]:
+        partition = keys.pending_partition(firm_id)
+        prefix = keys.pending_sk(account_id, "") if account_id else None
+        condition = ItemRecord.pending_sk.startswith(prefix) if prefix else None
+        return self._page(
+            lambda start: ItemRecord.pending_index.query(
+                partition, condition, limit=limit + 1, last_evaluated_key=start
+            ),
+            ("pk", "sk", "pending_pk", "pending_sk"),
+            ("pending_pk", partition),
+            limit,
+            token,
+            lambda record: PendingEntry(
+                account_id=record.account_id, item_id=record.item_id, window=window_from_json(record.send_window)
+            ),
+            sort=("pending_sk", prefix) if prefix else None,
+        )
 
     # helpers -------------------------------------------------------------------------------
 

@@ -78,6 +78,15 @@ def approval_sk(account_id: str, item_id: str) -> str:
     return f"{account_id}#{item_id}"
 
 
+def pending_partition(firm_id: str) -> str:
+    """The sparse pending-index partition holding a firm's pending items (rescheduling reads it)."""
+    return f"FIRM#{firm_id}#PENDING"
+
+
+def pending_sk(account_id: str, item_id: str) -> str:
+    return f"{account_id}#{item_id}"
+
+
 def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:
     return f"{ITEM_PREFIX}{status}#{stamp(sent_at)}#{item_id}"
 

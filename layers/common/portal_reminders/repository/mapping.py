@@ -4,11 +4,12 @@ write: an item is on the due index exactly when the policy says an email is due.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from portal_reminders.models.domain import (
+    DEFAULT_TIME_ZONE,
     Account,
     ActionItem,
     AuditEvent,
@@ -28,9 +29,12 @@ from portal_reminders.models.domain import (
     Origin,
     Pipeline,
     ReminderSettings,
+    SendingHours,
+    SendingWindow,
     Stage,
     Status,
     Template,
+    Weekday,
 )
 from portal_reminders.reminders import policy
 from portal_reminders.repository import keys
@@ -63,11 +67,44 @@ def firm_to_record(firm: Firm) -> FirmRecord:
         name=firm.name,
         reply_to=firm.reply_to,
         portal_url=firm.portal_url,
+        time_zone=firm.time_zone,
+        sending_hours=None if firm.sending_hours is None else hours_to_json(firm.sending_hours),
     )
 
 
 def firm_from_record(record: FirmRecord) -> Firm:
-    return Firm(id=record.firm_id, name=record.name, reply_to=record.reply_to, portal_url=record.portal_url)
+    return Firm(
+        id=record.firm_id,
+        name=record.name,
+        reply_to=record.reply_to,
+        portal_url=record.portal_url,
+        time_zone=record.time_zone or DEFAULT_TIME_ZONE,
+        sending_hours=None if record.sending_hours is None else hours_from_json(record.sending_hours),
+    )
+
+
+def hours_to_json(hours: SendingHours) -> dict[str, Any]:
+    return {
+        "days": [day.value for day in hours.ordered_days],
+        "start": hours.start.strftime("%H:%M"),
+        "end": hours.end.strftime("%H:%M"),
+    }
+
+
+def hours_from_json(raw: Mapping[str, Any]) -> SendingHours:
+    return SendingHours(
+        days=frozenset(Weekday(day) for day in raw["days"]),
+        start=time.fromisoformat(raw["start"]),
+        end=time.fromisoformat(raw["end"]),
+    )
+
+
+def window_to_json(window: SendingWindow | None) -> dict[str, Any] | None:
+    return None if window is None else {"zone": window.zone, **hours_to_json(window.hours)}
+
+
+def window_from_json(raw: Mapping[str, Any] | None) -> SendingWindow | None:
+    return None if raw is None else SendingWindow(zone=raw["zone"], hours=hours_from_json(raw))
 
 
 def account_to_record(account: Account, version: int) -> AccountRecord:
@@ -83,6 +120,7 @@ def account_to_record(account: Account, version: int) -> AccountRecord:
         deliveries=_deliveries_to_json(account.deliveries),
         done_keys=list(account.done_keys) or None,
         version=version,
+        time_zone=account.time_zone,
     )
 
 
@@ -97,6 +135,7 @@ def account_from_record(record: AccountRecord) -> Account:
         deliveries=_deliveries_from_json(record.deliveries),
         done_keys=tuple(record.done_keys or ()),
         version=int(record.version),
+        time_zone=record.time_zone,
     )
 
 
@@ -182,6 +221,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         template_id=item.template_id,
         origin=item.origin.as_dict() if item.origin else None,
         version=version,
+        send_window=window_to_json(item.window),
+        not_before=None if item.not_before is None else item.not_before.timestamp(),
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
         gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
     )
@@ -199,6 +240,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
     if policy.has_portal_task(item):
         record.task_pk = keys.account_pk(item.firm_id, item.account_id)
         record.task_sk = keys.task_sk(policy.portal_task_at(item), item.id)
+        record.pending_pk = keys.pending_partition(item.firm_id)
+        record.pending_sk = keys.pending_sk(item.account_id, item.id)
     index_time = policy.index_time(item)
     if index_time is not None:
         record.due_shard = keys.due_shard(item.id)
@@ -259,6 +302,8 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         template_id=record.template_id,
         origin=Origin(**record.origin) if record.origin else None,
         version=int(record.version),
+        window=window_from_json(record.send_window),
+        not_before=None if record.not_before is None else from_epoch(float(record.not_before)),
     )
 
 

@@ -18,6 +18,7 @@ from portal_reminders.models.domain import (
     ItemRef,
     Job,
     Pipeline,
+    SendingWindow,
     Status,
     Template,
 )
@@ -160,6 +161,40 @@ class ScanStateRepository(ABC):
     @abstractmethod
     def unlock(self, owner: str, cursor: int, keep_in_flight: bool = False) -> None:
         """Free the lock; the next scan starts at shard `cursor`."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """A pending item as the pending index shows it: whose it is, and the sending window it saw."""
+
+    account_id: str
+    item_id: str
+    window: SendingWindow | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSnapshot:
+    """A firm, some of its accounts and items, read together (consistently, in one request): a
+    window worked out from these firm and account records is at least as new as these items."""
+
+    firm: Firm | None
+    accounts: Mapping[str, Account]
+    items: list[ActionItem]
+
+
+class ClientTimeRepository(ABC):
+    """What the client's time needs (SPEC R16): the firm and an account at once, and the firm's
+    pending items with the sending window each last saw."""
+
+    @abstractmethod
+    def load_clients(self, firm_id: str, account_ids: Collection[str], item_ids: Collection[str]) -> ClientSnapshot:
+        """The firm, these accounts and these items, in as few consistent reads as possible."""
+
+    @abstractmethod
+    def pending_entries(
+        self, firm_id: str, account_id: str | None, limit: int, token: str | None
+    ) -> Page[PendingEntry]:
+        """A page of the firm's pending items (only the account's, when given), by account."""
 
 
 class TemplateRepository(ABC):

@@ -22,6 +22,9 @@ TASK_INDEX = "task-index"
 DUE_INDEX = "due-index"
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
+PENDING_INDEX = "pending-index"
+# What rescheduling reads to find the items whose stored sending window is stale (SPEC R16).
+PENDING_INDEX_PROJECTION = ["item_id", "account_id", "send_window"]
 # What the scan needs to claim and enqueue a due item without reading the item itself.
 DUE_INDEX_PROJECTION = [
     "firm_id",
@@ -49,6 +52,8 @@ class FirmRecord(_Record):
     name = UnicodeAttribute(null=True)
     reply_to = UnicodeAttribute(null=True)
     portal_url = UnicodeAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)  # absent: UTC
+    sending_hours = JSONAttribute(null=True)  # {"days": [...], "start": "HH:MM", "end": "HH:MM"}; absent: any time
 
 
 class ContactMap(MapAttribute[str, Any]):
@@ -68,6 +73,7 @@ class AccountRecord(_Record):
     deliveries = JSONAttribute(null=True)
     done_keys: ListAttribute[str] = ListAttribute(null=True)
     version = NumberAttribute(default=0)
+    time_zone = UnicodeAttribute(null=True)  # absent: the firm's
 
 
 class InvoiceMap(MapAttribute[str, Any]):
@@ -113,6 +119,15 @@ class ApprovalIndex(GlobalSecondaryIndex["ItemRecord"]):
     approval_sk = UnicodeAttribute(range_key=True)
 
 
+class PendingIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = PENDING_INDEX
+        projection = IncludeProjection(PENDING_INDEX_PROJECTION)
+
+    pending_pk = UnicodeAttribute(hash_key=True)
+    pending_sk = UnicodeAttribute(range_key=True)
+
+
 class ItemRecord(_Record):
     firm_id = UnicodeAttribute()
     item_id = UnicodeAttribute()
@@ -146,6 +161,9 @@ class ItemRecord(_Record):
     template_id = UnicodeAttribute(null=True)
     origin = JSONAttribute(null=True)
     version = NumberAttribute(default=0)
+    # the client's sending window the item last saw ({"zone", "days", "start", "end"}; absent: any time)
+    send_window = JSONAttribute(null=True)
+    not_before = NumberAttribute(null=True)  # epoch seconds
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -155,11 +173,14 @@ class ItemRecord(_Record):
     next_reminder_at = NumberAttribute(null=True)
     approval_pk = UnicodeAttribute(null=True)
     approval_sk = UnicodeAttribute(null=True)
+    pending_pk = UnicodeAttribute(null=True)
+    pending_sk = UnicodeAttribute(null=True)
 
     account_index = ItemAccountIndex()
     task_index = TaskIndex()
     due_index = DueIndex()
     approval_index = ApprovalIndex()
+    pending_index = PendingIndex()
 
 
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):

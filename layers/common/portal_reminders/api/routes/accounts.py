@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.present import account_out, contact_out
 from portal_reminders.api.routes.common import caller, changes_of, responses
-from portal_reminders.api.schemas import AccountIn, AccountOut, ContactIn, ContactOut, ContactPatch
+from portal_reminders.api.schemas import AccountIn, AccountOut, AccountPatch, ContactIn, ContactOut, ContactPatch
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -16,7 +16,11 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 @router.post("/accounts", summary="Create a client account", responses=responses(201, "the account", 400))
 def create_account(body: AccountIn) -> Response[AccountOut]:
     account = get_services().accounts.create(
-        caller(router).firm_id, body.name, body.language, [(c.name, c.email, c.notify) for c in body.contacts]
+        caller(router).firm_id,
+        body.name,
+        body.language,
+        [(c.name, c.email, c.notify) for c in body.contacts],
+        body.time_zone,
     )
     return Response(201, content_types.APPLICATION_JSON, account_out(account))
 
@@ -26,6 +30,16 @@ def create_account(body: AccountIn) -> Response[AccountOut]:
 )
 def get_account(account_id: str) -> AccountOut:
     return account_out(get_services().accounts.get(caller(router).firm_id, account_id))
+
+
+@router.patch(
+    "/accounts/<account_id>",
+    summary="Change the account's name, language or time zone (null: the firm's)",
+    responses=responses(200, "the account", 400, 404),
+)
+def update_account(account_id: str, body: AccountPatch) -> AccountOut:
+    changes = changes_of(body, nullable={"time_zone"})
+    return account_out(get_services().accounts.update(caller(router).firm_id, account_id, changes))
 
 
 @router.post(

@@ -22,9 +22,10 @@ NextToken = Annotated[
 DEFAULT_LIMIT = 50
 
 
-def changes_of(body: BaseModel) -> dict[str, Any]:
-    """The fields a PATCH names. Naming one as null is refused: there is nothing to unset."""
-    for name in sorted(body.model_fields_set):
+def changes_of(body: BaseModel, nullable: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """The fields a PATCH names. Naming one as null is refused (there is nothing to unset), except
+    the `nullable` ones, whose null means something (an account's time zone: the firm's)."""
+    for name in sorted(body.model_fields_set - set(nullable)):
         if getattr(body, name) is None:
             raise InvalidInput(f"{name} cannot be null", field=name)
     return body.model_dump(include=body.model_fields_set)

@@ -1,13 +1,16 @@
-"""GET/PUT /firm: the caller's firm profile (name shown in emails, reply-to, portal URL)."""
+"""GET/PUT /firm: the caller's firm profile (name shown in emails, reply-to, portal URL, and the
+client's time: the firm's time zone and its sending hours, SPEC R16)."""
 
 from __future__ import annotations
+
+from datetime import time
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.present import firm_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import FirmIn, FirmOut
-from portal_reminders.models.domain import Firm
+from portal_reminders.models.domain import Firm, SendingHours
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -18,7 +21,21 @@ def get_firm() -> FirmOut:
     return firm_out(get_services().accounts.get_firm(caller(router).firm_id))
 
 
-@router.put("/firm", summary="Set the firm profile", responses=responses(200, "the firm profile", 400))
+@router.put(
+    "/firm",
+    summary="Set the firm profile; pending automatic reminders move into new sending hours",
+    responses=responses(200, "the firm profile", 400),
+)
 def put_firm(body: FirmIn) -> FirmOut:
-    firm = Firm(id=caller(router).firm_id, name=body.name, reply_to=body.reply_to, portal_url=body.portal_url)
+    hours = body.sending_hours
+    firm = Firm(
+        id=caller(router).firm_id,
+        name=body.name,
+        reply_to=body.reply_to,
+        portal_url=body.portal_url,
+        time_zone=body.time_zone,
+        sending_hours=None
+        if hours is None
+        else SendingHours(frozenset(hours.days), time.fromisoformat(hours.start), time.fromisoformat(hours.end)),
+    )
     return firm_out(get_services().accounts.put_firm(firm))

@@ -22,10 +22,16 @@ from portal_reminders.api.schemas import (
     ResendIn,
     TaskPage,
 )
-from portal_reminders.models.domain import Invoice, Status
+from portal_reminders.models.domain import ActionItem, Invoice, Status
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+
+def _shown(item: ActionItem) -> ActionItemOut:
+    """The item, its next reminder in the client's sending window as it is now (SPEC R16)."""
+    window = get_services().items.client_window(item.firm_id, item.account_id)
+    return item_out(item, clock.now(), window)
 
 
 @router.post(
@@ -49,7 +55,7 @@ def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
         invoice=invoice,
         template_id=body.template_id,
     )
-    return Response(201, content_types.APPLICATION_JSON, item_out(item, clock.now()))
+    return Response(201, content_types.APPLICATION_JSON, _shown(item))
 
 
 @router.get(
@@ -65,10 +71,10 @@ def list_items(
 ) -> ItemPage:
     services = get_services()
     firm_id = caller(router).firm_id
-    services.accounts.get(firm_id, account_id)
+    window = services.items.client_window(firm_id, account_id)  # 404 for an account not the firm's
     page = services.repository.list_items(firm_id, account_id, status, limit, next_token)
     now = clock.now()
-    return ItemPage(items=[item_out(i, now) for i in page.items], next_token=page.next_token)
+    return ItemPage(items=[item_out(i, now, window) for i in page.items], next_token=page.next_token)
 
 
 @router.get(
@@ -86,7 +92,7 @@ def list_tasks(account_id: str, limit: Limit = DEFAULT_LIMIT, next_token: NextTo
 
 @router.get("/action-items/<item_id>", summary="One action item", responses=responses(200, "the item", 404))
 def get_item(item_id: str) -> ActionItemOut:
-    return item_out(get_services().items.get(caller(router).firm_id, item_id), clock.now())
+    return _shown(get_services().items.get(caller(router).firm_id, item_id))
 
 
 @router.patch(
@@ -97,7 +103,7 @@ def get_item(item_id: str) -> ActionItemOut:
 def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
     who = caller(router)
     item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes_of(body))
-    return item_out(item, clock.now())
+    return _shown(item)
 
 
 @router.post(
@@ -120,7 +126,7 @@ def resend(item_id: str, body: ResendIn | None = None) -> Response[ResendAccepte
 def complete(item_id: str, body: CompleteIn | None = None) -> ActionItemOut:
     who = caller(router)
     item = get_services().items.complete(who.firm_id, item_id, who.user_id, body.via if body else None)
-    return item_out(item, clock.now())
+    return _shown(item)
 
 
 @router.post(
@@ -130,7 +136,7 @@ def complete(item_id: str, body: CompleteIn | None = None) -> ActionItemOut:
 )
 def cancel(item_id: str) -> ActionItemOut:
     who = caller(router)
-    return item_out(get_services().items.cancel(who.firm_id, item_id, who.user_id), clock.now())
+    return _shown(get_services().items.cancel(who.firm_id, item_id, who.user_id))
 
 
 @router.post(
@@ -141,4 +147,4 @@ def cancel(item_id: str) -> ActionItemOut:
 def record_payment(item_id: str, body: PaymentIn) -> ActionItemOut:
     who = caller(router)
     item = get_services().items.record_payment(who.firm_id, item_id, who.user_id, body.amount)
-    return item_out(item, clock.now())
+    return _shown(item)
