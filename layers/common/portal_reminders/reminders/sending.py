@@ -33,6 +33,7 @@ from portal_reminders.reminders import backoff, rounds
 from portal_reminders.repository.ports import DeliverySnapshot
 
 if TYPE_CHECKING:
+    from portal_reminders.reminders.delivery import DeliveryOutcome
     from portal_reminders.wiring import Services
 
 
@@ -51,6 +52,7 @@ class SendBatch:
     def __init__(self, bodies: Sequence[str], services: Services) -> None:
         self._services = services
         self._snapshots: dict[ItemRef, DeliverySnapshot] = {}
+        self.outcomes: list[DeliveryOutcome] = []  # of the item rounds carried out (send_metrics)
         item_rounds = [m for m in (_try_parse(body) for body in bodies) if isinstance(m, ItemRoundMessage)]
         refs = list(dict.fromkeys(m.ref for m in item_rounds))
         if refs:
@@ -83,6 +85,7 @@ class SendBatch:
         if isinstance(message, AccountApprovalsMessage):
             return services.approvals.deliver_account(message)
         outcome = services.deliverer.deliver(message.ref, message.email_round(), self._snapshots.get(message.ref))
+        self.outcomes.append(outcome)
         return outcome.status.value
 
     def retry_later(self, failures: Sequence[FailedRecord]) -> None:
