@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 import threading
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from portal_reminders import clock
@@ -33,6 +33,12 @@ class Mail:
     language: str | None
     html: str | None
     text: str | None
+    tags: dict[str, str] = field(default_factory=dict)  # EmailTags: ids only (mail_tags)
+    configuration_set: str | None = None
+
+    @property
+    def sent_at_time(self) -> datetime:
+        return datetime.strptime(self.sent_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def mail_from_send_email(params: dict[str, Any], response: dict[str, Any], at: datetime) -> Mail:
@@ -53,6 +59,8 @@ def mail_from_send_email(params: dict[str, Any], response: dict[str, Any], at: d
         language=html_language(html_part) if html_part else None,
         html=html_part,
         text=body.get("Text", {}).get("Data"),
+        tags={str(tag["Name"]): str(tag["Value"]) for tag in params.get("EmailTags", [])},
+        configuration_set=params.get("ConfigurationSetName"),
     )
 
 

@@ -33,6 +33,11 @@ from devtools.sam_template import load_template, translate
 from portal_reminders import clock
 
 STACK_NAME = "client-reminders"
+# What stands in locally for the resources moto's CloudFormation does not make.
+LOCALLY = {
+    "AWS::Serverless::HttpApi": ": the local gateway serves it",
+    "AWS::SES::ConfigurationSetEventDestination": ": POST /_local/ses-event plays it",
+}
 DEMO_FIRM = "demo-firm"
 DEMO_USER = "demo-user"
 
@@ -219,6 +224,7 @@ class LocalStack:
             endpoint.client("lambda"),
             self.parameters,
             STACK_NAME,
+            sesv2=endpoint.client("sesv2"),
         )
         endpoint.client("sesv2").create_email_identity(EmailIdentity=self.options.sender)
         # resources whose condition is false under the parameters are not in the stack at all
@@ -228,17 +234,31 @@ class LocalStack:
             for logical_id, r in sam_template["Resources"].items()
             if "Condition" not in r or resolver.condition(r["Condition"])
         }
-        missing = sorted(
-            f"{logical_id} ({kind})"
+        unlisted = {
+            logical_id: kind
             for logical_id, kind in types.items()
             if logical_id not in deployed.resources and kind != "AWS::Serverless::LayerVersion"  # on sys.path
+        }
+        alarms = sorted(logical_id for logical_id, kind in unlisted.items() if kind == "AWS::CloudWatch::Alarm")
+        missing = sorted(
+            f"{logical_id} ({kind}{LOCALLY.get(kind, '')})"
+            for logical_id, kind in unlisted.items()
+            if kind != "AWS::CloudWatch::Alarm"
         )
+        if alarms:
+            missing.insert(0, f"{len(alarms)} alarms (AWS::CloudWatch::Alarm: not evaluated locally)")
+        configuration_sets = [
+            deployed.resources[logical_id]
+            for logical_id, kind in types.items()
+            if kind == "AWS::SES::ConfigurationSet" and logical_id in deployed.resources
+        ]
         say(
             f"deployed template.yaml as stack {STACK_NAME} in {time.monotonic() - started:.1f} s: "
-            f"{len(deployed.resources)} resources; sender {self.options.sender} verified in SES"
+            f"{len(deployed.resources)} resources; sender {self.options.sender} verified in SES; "
+            f"configuration set {', '.join(configuration_sets) or 'none'} made with SES v2"
         )
         if missing:
-            say(f"  moto's stack lists no id for {', '.join(missing)}; the local gateway serves the HTTP API")
+            say(f"  moto's stack lists no id for {', '.join(missing)}")
         return deployed
 
     def _resolver(self) -> Resolver:

@@ -617,7 +617,10 @@ def test_a_round_whose_notify_contacts_are_all_suppressed_is_email_failed_not_se
     assert failed.type is AuditType.EMAIL_FAILED
     assert failed.details["reason"] == "every notify contact is suppressed"
     assert failed.recipients == (ANA.email, RUI.email)
-    assert failed.details["errors"] == {ANA.email: "suppressed after a bounce", RUI.email: "suppressed after a complaint"}
+    assert failed.details["errors"] == {
+        ANA.email: "suppressed after a bounce",
+        RUI.email: "suppressed after a complaint",
+    }
     assert (world.stored.reminders_sent, world.stored.failed_number) == (0, round_.number)
     assert policy.due_at(world.stored) is None
 
