@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
+from portal_reminders import wiring
 from portal_reminders.reminders import mail_tags
 from portal_reminders.repository.records import ItemRecord
 from tests.conftest import START
 from tests.support.aws import CONFIGURATION_SET, table_snapshot
+from tests.support.events import load_event
 from tests.support.faults import ses_errors
 from tests.support.world import World
 
@@ -558,3 +560,15 @@ def test_a_throttled_round_is_counted_and_its_record_logged_with_why(
     records = _emf(capsys.readouterr().out)
     assert (_figures(records)["EmailsThrottled"], _figures(records)["EmailsSent"]) == (1, 0)
     assert _figures(records, reason="throttled") == {"RoundsFailed": 1}
+
+
+def test_the_sample_event_for_sam_local_invoke_is_read_and_dropped_when_it_names_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the local stack's configuration set (the one events/ses_bounce.json was sent with)
+    monkeypatch.setenv("SES_CONFIGURATION_SET", "client-reminders-MailConfigurationSet")
+    wiring.reset()
+
+    # Then the sample is read, and dropped without an error: it names an account this table lacks
+    result = world.invoke_suppression(load_event("ses_bounce.json"))
+    assert (result["outcome"], result["reason"]) == ("unmappable", "no such account and item in the firm")

@@ -64,6 +64,7 @@ class SuppressionResult:
 
 
 REASONS = {FeedbackKind.BOUNCE: SuppressionReason.BOUNCE, FeedbackKind.COMPLAINT: SuppressionReason.COMPLAINT}
+SUPPRESSED_BY = {SuppressionReason.BOUNCE: "a permanent bounce", SuppressionReason.COMPLAINT: "a complaint"}
 AUDIT_TYPES = {
     SuppressionReason.BOUNCE: AuditType.EMAIL_BOUNCED,
     SuppressionReason.COMPLAINT: AuditType.EMAIL_COMPLAINED,
@@ -158,7 +159,7 @@ class SuppressionService:
                 "message_id": feedback.message_id,
             },
         )
-        return SuppressionResult(Outcome.SUPPRESSED, f"a {reason.value}", contact.id, reason)
+        return SuppressionResult(Outcome.SUPPRESSED, SUPPRESSED_BY[reason], contact.id, reason)
 
 
 def _unchanged_because(contact: Contact, feedback: MailFeedback) -> str | None:
