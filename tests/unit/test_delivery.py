@@ -328,6 +328,24 @@ def test_delivering_the_same_round_again_sends_nothing() -> None:
     assert world.stored == recorded
 
 
+@pytest.mark.parametrize("round_", [REMINDER_1, a_resend()], ids=["scheduled", "manual"])
+def test_a_worker_that_read_the_item_before_another_recorded_the_round_sends_nothing(round_: EmailRound) -> None:
+    # Given a worker that read the item (a batch's snapshot), and another worker that then
+    # delivered and recorded the same round (a duplicate message)
+    world = World(item())
+    before = DeliverySnapshot(item=world.stored, account=ACCOUNT, firm=FIRM)
+    world.deliver(round_)
+    recorded = world.stored
+
+    # When the first worker goes on with what it read
+    with pytest.raises(DeliveryInProgress, match="recorded meanwhile"):
+        world.deliverer.deliver(world.item.ref, round_, before)
+
+    # Then it stops before its first mail: nobody gets a second one, nothing is written
+    assert len(world.mailer.sent) == 3
+    assert world.stored == recorded
+
+
 def test_the_notification_of_a_new_item_is_delivered_and_recorded() -> None:
     # Given a new item claiming its notification
     fresh = item(notified=False, last_emailed_at=None, claim=Claim(number=0, until=T0 + timedelta(hours=1)))

@@ -187,6 +187,10 @@ class Deliverer:
                 stored = fresh.deliveries.get(email_round.key) if fresh is not None else None
                 if fresh is None or (stored is not None and not rounds.same_lease(stored, progress)):
                     raise DeliveryInProgress(f"{item.id} {email_round.key}: the round was taken over") from None
+                if not _still_recordable(fresh, email_round):
+                    # another worker (a duplicate message) began and recorded the whole round since
+                    # this one read the item: nothing is owed any more
+                    raise DeliveryInProgress(f"{item.id} {email_round.key}: the round was recorded meanwhile") from None
                 item = fresh
                 backoff(attempt)
         raise ConcurrentModification(item.id)

@@ -84,7 +84,8 @@ class SendBatch:
             return "fanned_out"
         if isinstance(message, AccountApprovalsMessage):
             return services.approvals.deliver_account(message)
-        outcome = services.deliverer.deliver(message.ref, message.email_round(), self._snapshots.get(message.ref))
+        # a snapshot serves one round: a second message about the item (a duplicate) reads it afresh
+        outcome = services.deliverer.deliver(message.ref, message.email_round(), self._snapshots.pop(message.ref, None))
         self.outcomes.append(outcome)
         return outcome.status.value
 
