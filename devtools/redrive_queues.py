@@ -68,17 +68,19 @@ def describe(body: str) -> str:
 
 
 def redrive(sqs: Any, queue_url: str, handle: Handle, dry_run: bool = False) -> RedriveReport:
+    """Receives until the queue shows nothing new (each message hidden meanwhile). A dry run shows
+    every message it saw again at the end, by its latest receipt handle."""
     report = RedriveReport()
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # message id -> its latest receipt handle
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=VISIBILITY_SECONDS
         ).get("Messages", [])
         fresh = [m for m in messages if m["MessageId"] not in seen]
+        seen |= {m["MessageId"]: m["ReceiptHandle"] for m in messages}
         if not fresh:
             break
         for message in fresh:
-            seen.add(message["MessageId"])
             kind = describe(message["Body"])
             report.what[kind] = report.what.get(kind, 0) + 1
             if dry_run:
@@ -91,11 +93,9 @@ def redrive(sqs: Any, queue_url: str, handle: Handle, dry_run: bool = False) -> 
                 continue
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             report.redriven.append(message["MessageId"])
-        if dry_run:
-            for message in fresh:
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
+    if dry_run:
+        for receipt_handle in seen.values():
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
     return report
 
 
