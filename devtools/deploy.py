@@ -79,8 +79,13 @@ def provide_configuration_sets(cfn: dict[str, Any], sesv2: Any, stack_name: str)
 
 
 def _replace_refs(node: Any, names: dict[str, str]) -> Any:
+    """`{"Ref": X}` and `${X}` in `Fn::Sub` strings, for each X in `names`, become its name."""
     if isinstance(node, list):
         return [_replace_refs(value, names) for value in node]
+    if isinstance(node, str):
+        for logical_id, name in names.items():
+            node = node.replace(f"${{{logical_id}}}", name)
+        return node
     if not isinstance(node, dict):
         return node
     if set(node) == {"Ref"} and node["Ref"] in names:

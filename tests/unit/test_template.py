@@ -153,6 +153,14 @@ def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: 
             if "ses:SendEmail" in statement["Action"]:
                 emailers.add(role)
                 assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
+                # SES authorizes the configuration set each send names too (and nothing else)
+                assert statement["Resource"] == [
+                    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                        ":configuration-set/${MailConfigurationSet}"
+                    },
+                ]
     assert emailers == {"ApiFunctionRole", "SendFunctionRole", "AutomationsFunctionRole"}
 
 
