@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from devtools.sam_template import code_folders, load_template, translate
 
 ARTIFACT_BUCKET = "client-reminders-artifacts"
@@ -53,15 +55,58 @@ class DeployedStack:
         return self.environments[function]
 
 
+def provide_configuration_sets(cfn: dict[str, Any], sesv2: Any, stack_name: str) -> dict[str, str]:
+    """moto's CloudFormation cannot create an SES configuration set (AWS::SES::ConfigurationSet), and
+    a reference to one resolves to nothing there. Create each with SES v2 itself (named as
+    CloudFormation would: stack, logical id), put its name where the template refers to it, and take
+    it out of the template; returns logical id -> name. Its event destination stays in the template
+    (moto skips it): moto's SES publishes no events, and the local stack emulates the EventBridge
+    destination (POST /_local/ses-event)."""
+    provided: dict[str, str] = {}
+    for logical_id, resource in list(cfn["Resources"].items()):
+        if resource["Type"] != "AWS::SES::ConfigurationSet":
+            continue
+        properties = resource.get("Properties", {})
+        name = str(properties.get("Name") or f"{stack_name}-{logical_id}")
+        options = {key: properties[key] for key in ("ReputationOptions", "SendingOptions") if key in properties}
+        sesv2.create_configuration_set(ConfigurationSetName=name, **options)
+        provided[logical_id] = name
+        del cfn["Resources"][logical_id]
+    replaced: dict[str, Any] = _replace_refs(cfn, provided)
+    cfn.clear()
+    cfn.update(replaced)
+    return provided
+
+
+def _replace_refs(node: Any, names: dict[str, str]) -> Any:
+    """`{"Ref": X}` and `${X}` in `Fn::Sub` strings, for each X in `names`, become its name."""
+    if isinstance(node, list):
+        return [_replace_refs(value, names) for value in node]
+    if isinstance(node, str):
+        for logical_id, name in names.items():
+            node = node.replace(f"${{{logical_id}}}", name)
+        return node
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"} and node["Ref"] in names:
+        return names[node["Ref"]]
+    return {key: _replace_refs(value, names) for key, value in node.items()}
+
+
 def deploy(
     cloudformation: Any,
     s3: Any,
     lambda_client: Any,
     parameters: dict[str, str],
     stack_name: str = "client-reminders",
+    sesv2: Any = None,
 ) -> DeployedStack:
+    """`sesv2`: the SES v2 client of the same endpoint (default: one for cloudformation's region)."""
     template = load_template()
     cfn = translate(template, package(s3, template))
+    if sesv2 is None:
+        sesv2 = boto3.client("sesv2", region_name=cloudformation.meta.region_name)
+    provided = provide_configuration_sets(cfn, sesv2, stack_name)
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(cfn),
@@ -77,7 +122,7 @@ def deploy(
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
         if "LogicalResourceId" in r and "PhysicalResourceId" in r
-    }
+    } | provided
     environments = {}
     for logical_id, resource in cfn["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":

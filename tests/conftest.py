@@ -25,11 +25,13 @@ from devtools import moto_fidelity
 from portal_reminders import clock, wiring
 from tests.support.aws import (
     BUS_NAME,
+    CONFIGURATION_SET,
     PORTAL_URL,
     REGION,
     SENDER,
     TABLE_NAME,
     create_bus,
+    create_configuration_set,
     create_queues,
     create_table_from_template,
     verify_sender,
@@ -51,6 +53,7 @@ ENVIRONMENT = {
     "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
     "EVENT_BUS_NAME": BUS_NAME,
     "SENDER_ADDRESS": SENDER,
+    "SES_CONFIGURATION_SET": CONFIGURATION_SET,
     "PORTAL_BASE_URL": PORTAL_URL,
     # moto has no SES GetAccount: the pacer falls back to this rate (tests of the rate set their own)
     "SEND_RATE_LIMIT": "1000",
@@ -103,6 +106,7 @@ def _moto_world(traveller: time_machine.Coordinates) -> Iterator[World]:
         create_table_from_template()
         queues = create_queues()
         verify_sender()
+        create_configuration_set()
         create_bus()
         yield World(queues, traveller)
 

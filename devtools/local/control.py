@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from devtools.local.eventbus import EventBus
+from devtools.local.eventbus import EventBus, event_from_entry
 from devtools.local.events import PublishedEvents
-from devtools.local.outbox import Outbox
+from devtools.local.outbox import Outbox, contact_key
 from devtools.local.poller import SqsPoller
 from devtools.local.schedule import Schedule
 from devtools.local.sesaccount import LocalSesAccount
+from devtools.local.sesevents import KINDS, put_events_entry, ses_detail
 from devtools.local.streams import StreamPoller
 from devtools.local.tokens import DevTokens
 from devtools.local.web import Reply, Request, error_reply, html_reply, json_reply
@@ -24,6 +25,8 @@ from portal_reminders import clock
 from portal_reminders.ids import is_external_id
 
 PREFIX = "/_local"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
 SETTLE_ROUNDS = 8  # send -> stream -> event -> automations -> stream ... chains a tick waits for
 
 
@@ -38,6 +41,8 @@ class Control:
     ses_account: LocalSesAccount
     streams: list[StreamPoller] = dataclasses.field(default_factory=list)
     published: PublishedEvents = dataclasses.field(default_factory=PublishedEvents)
+    # PutEvents on the endpoint (for SES's events about a mail: they go on the default bus)
+    put_events: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
 
     def handle(self, request: Request) -> Reply | None:
         """The reply for a /_local path, or None when there is no such endpoint."""
@@ -52,6 +57,7 @@ class Control:
             ("GET", "/status"): lambda _: json_reply(200, self.status()),
             ("GET", "/ses-account"): lambda _: json_reply(200, self.ses_account.describe()),
             ("POST", "/ses-account"): self._change_ses_account,
+            ("POST", "/ses-event"): self._ses_event,
             ("GET", ""): self._index,
             ("GET", "/"): self._index,
         }
@@ -62,14 +68,15 @@ class Control:
             return self._portal(name.removeprefix("/portal"))
         return None
 
-    def settle(self) -> int:
+    def settle(self, queues: bool = True) -> int:
         """Deliver what is queued (SQS batches, the table's stream into the publisher, then
         EventBridge events, which may queue more) until nothing is left; the number of SQS
-        messages handled."""
+        messages handled. `queues=False` leaves the SQS queues to their pollers (for work that
+        queues no message, which then need not wait for a poller's receive)."""
         handled = 0
         for _ in range(SETTLE_ROUNDS):
             delivered = len(self.eventbus.delivered) + len(self.eventbus.dead_lettered)
-            count = sum(poller.drain() for poller in self.pollers)
+            count = sum(poller.drain() for poller in self.pollers) if queues else 0
             published = sum(stream.drain() for stream in self.streams)
             self.eventbus.drain()
             delivered = len(self.eventbus.delivered) + len(self.eventbus.dead_lettered) - delivered
@@ -129,6 +136,55 @@ class Control:
         except ValueError as error:
             return error_reply(422, "validation_error", str(error))
 
+    def _ses_event(self, request: Request) -> Reply:
+        """SES reports a bounce or complaint (or a transient bounce, a delivery) about a mail of the
+        outbox, as its configuration set's EventBridge destination would: the event goes on the
+        default bus, where the stack's rules take it (the suppression function's), and the stack
+        settles (the audit event it writes is published in turn)."""
+        try:
+            body = request.json()
+        except ValueError:
+            return error_reply(400, "bad_request", "the request body is not valid JSON")
+        if not isinstance(body, dict):
+            return error_reply(400, "bad_request", 'send a JSON object, e.g. {"message_id": "...", "type": "bounce"}')
+        message_id, kind = body.get("message_id"), body.get("type")
+        if kind not in KINDS:
+            return error_reply(422, "validation_error", f"'type' must be one of {', '.join(KINDS)}")
+        mail = self.outbox.find(message_id) if isinstance(message_id, str) else None
+        if mail is None:
+            return error_reply(404, "not_found", "no mail with that message_id in the outbox (see /_local/outbox)")
+        if self.put_events is None:
+            return error_reply(409, "conflict", "this stack puts no events")
+        now = clock.now()
+        detail = ses_detail(
+            message_id=mail.message_id,
+            sender=mail.sender,
+            to=mail.to,
+            sent_at=mail.sent_at_time,
+            tags=mail.tags,
+            configuration_set=mail.configuration_set,
+            kind=str(kind),
+            at=now,
+        )
+        entry = put_events_entry(detail, now, REGION, ACCOUNT)
+        delivered_before = len(self.eventbus.delivered)
+        answer = self.put_events([entry])
+        event_id = str((answer.get("Entries") or [{}])[0].get("EventId", ""))
+        self.settle(queues=False)  # suppressing a contact queues no email
+        delivered = [
+            function for function, event in self.eventbus.delivered[delivered_before:] if event["id"] == event_id
+        ]
+        key = contact_key(mail)
+        state = self.outbox.contacts([mail]).get(key) if key is not None else None
+        return json_reply(
+            200,
+            {
+                "event": event_from_entry(entry, event_id, now, REGION, ACCOUNT),
+                "delivered_to": delivered,
+                "contact": None if state is None else dataclasses.asdict(state),
+            },
+        )
+
     def _index(self, _: Request) -> Reply:
         links = [
             ("/_local/outbox.html", "Outbox: every email sent, as the client sees it"),
@@ -137,6 +193,7 @@ class Control:
             ("/_local/events", "Events as JSON"),
             ("/_local/status", "Stack status: clock, functions, queues"),
             ("/_local/ses-account", "The emulated SES account: send rate, daily quota, paused or not"),
+            ("/_local/ses-event", 'POST {"message_id", "type": "bounce"|"complaint"}: SES reports that about a mail'),
             ("/swagger", "Swagger UI of the API"),
         ]
         items = "".join(f'<li><a href="{href}">{href}</a> {html.escape(text)}</li>' for href, text in links)

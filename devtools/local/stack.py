@@ -20,7 +20,7 @@ from devtools.local.eventbus import EventBus, rules_from_stack
 from devtools.local.events import PublishedEvents
 from devtools.local.gateway import ApiProxy, Gateway
 from devtools.local.observe import CallObserver
-from devtools.local.outbox import Outbox
+from devtools.local.outbox import ContactKey, ContactState, Outbox
 from devtools.local.poller import SqsPoller, queue_mappings
 from devtools.local.routes import RouteTable, jwt_authorizer, routes_from_template
 from devtools.local.rules import FunctionTarget, function_targets, take_over_targets
@@ -33,6 +33,11 @@ from devtools.sam_template import load_template, translate
 from portal_reminders import clock
 
 STACK_NAME = "client-reminders"
+# What stands in locally for the resources moto's CloudFormation does not make.
+LOCALLY = {
+    "AWS::Serverless::HttpApi": ": the local gateway serves it",
+    "AWS::SES::ConfigurationSetEventDestination": ": POST /_local/ses-event plays it",
+}
 DEMO_FIRM = "demo-firm"
 DEMO_USER = "demo-user"
 
@@ -94,7 +99,9 @@ class LocalStack:
             streams=self.streams,
             published=self.published,
             ses_account=self.ses_account,
+            put_events=lambda entries: endpoint.client("events").put_events(Entries=entries),
         )
+        self.outbox.contact_states = self._contact_states
         self.gateway.start()
         self.started_seconds = time.monotonic() - started
         say(f"gateway on {self.gateway.url}; ready in {self.started_seconds:.1f} s")
@@ -219,6 +226,7 @@ class LocalStack:
             endpoint.client("lambda"),
             self.parameters,
             STACK_NAME,
+            sesv2=endpoint.client("sesv2"),
         )
         endpoint.client("sesv2").create_email_identity(EmailIdentity=self.options.sender)
         # resources whose condition is false under the parameters are not in the stack at all
@@ -228,17 +236,31 @@ class LocalStack:
             for logical_id, r in sam_template["Resources"].items()
             if "Condition" not in r or resolver.condition(r["Condition"])
         }
-        missing = sorted(
-            f"{logical_id} ({kind})"
+        unlisted = {
+            logical_id: kind
             for logical_id, kind in types.items()
             if logical_id not in deployed.resources and kind != "AWS::Serverless::LayerVersion"  # on sys.path
+        }
+        alarms = sorted(logical_id for logical_id, kind in unlisted.items() if kind == "AWS::CloudWatch::Alarm")
+        missing = sorted(
+            f"{logical_id} ({kind}{LOCALLY.get(kind, '')})"
+            for logical_id, kind in unlisted.items()
+            if kind != "AWS::CloudWatch::Alarm"
         )
+        if alarms:
+            missing.insert(0, f"{len(alarms)} alarms (AWS::CloudWatch::Alarm: not evaluated locally)")
+        configuration_sets = [
+            deployed.resources[logical_id]
+            for logical_id, kind in types.items()
+            if kind == "AWS::SES::ConfigurationSet" and logical_id in deployed.resources
+        ]
         say(
             f"deployed template.yaml as stack {STACK_NAME} in {time.monotonic() - started:.1f} s: "
-            f"{len(deployed.resources)} resources; sender {self.options.sender} verified in SES"
+            f"{len(deployed.resources)} resources; sender {self.options.sender} verified in SES; "
+            f"configuration set {', '.join(configuration_sets) or 'none'} made with SES v2"
         )
         if missing:
-            say(f"  moto's stack lists no id for {', '.join(missing)}; the local gateway serves the HTTP API")
+            say(f"  moto's stack lists no id for {', '.join(missing)}")
         return deployed
 
     def _resolver(self) -> Resolver:
@@ -256,6 +278,28 @@ class LocalStack:
 
     def _mail_times(self) -> list[datetime]:
         return [datetime.strptime(m.sent_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) for m in self.outbox.mails()]
+
+    def _contact_states(self, keys: list[ContactKey]) -> dict[ContactKey, ContactState]:
+        """The contacts the outbox's mails went to, as their accounts hold them now (read in the
+        api function's environment, through the product's repository)."""
+
+        def read() -> dict[ContactKey, ContactState]:
+            from portal_reminders.api.present import contact_out  # noqa: PLC0415 - the function's code
+            from portal_reminders.wiring import get_services  # noqa: PLC0415
+
+            repository = get_services().repository
+            states: dict[ContactKey, ContactState] = {}
+            for firm_id, account_id in dict.fromkeys((firm, account) for firm, account, _ in keys):
+                account = repository.get_account(firm_id, account_id)
+                contacts = {c.id: contact_out(c) for c in account.contacts} if account else {}
+                for key in (k for k in keys if k[:2] == (firm_id, account_id)):
+                    found = contacts.get(key[2])
+                    suppressed = found.suppressed.model_dump(mode="json") if found and found.suppressed else None
+                    states[key] = ContactState(email=found.email if found else None, suppressed=suppressed)
+            return states
+
+        states: dict[ContactKey, ContactState] = self.api.run_as_function(read)
+        return states
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.runtime.invoke(function, event)

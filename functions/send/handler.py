@@ -3,6 +3,8 @@
 Each record is one email round (notification, automatic or manual reminder, approval request)
 keyed on item + round, so a redelivered message sends nothing twice. A record that fails comes
 back after its own backoff (not the queue's fixed visibility timeout) and is logged with why.
+Each batch publishes its figures (reminders/send_metrics.py): sent, failed by reason, throttled,
+skipped as suppressed, given up.
 """
 
 from typing import Any
@@ -16,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_reminders.budget import within_budget
 from portal_reminders.models.events import require_sqs_records
 from portal_reminders.observability import logger, metrics, tracer
+from portal_reminders.reminders import send_metrics
 from portal_reminders.reminders.sending import FailedRecord, SendBatch
 from portal_reminders.wiring import get_services
 
@@ -38,11 +41,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     response = process_partial_response(
         event=event, record_handler=lambda record: batch.handle(record.body), processor=processor, context=context
     )
-    batch.retry_later(
-        [
-            FailedRecord(record.message_id, record.receipt_handle, _receive_count(record), error)
-            for record, (_, error, _) in zip(processor.fail_messages, processor.exceptions, strict=True)
-            if error is not None
-        ]
-    )
+    failures = [
+        FailedRecord(record.message_id, record.receipt_handle, _receive_count(record), error)
+        for record, (_, error, _) in zip(processor.fail_messages, processor.exceptions, strict=True)
+        if error is not None
+    ]
+    batch.retry_later(failures)
+    send_metrics.publish(batch.outcomes, failures)
     return response

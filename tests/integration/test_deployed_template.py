@@ -14,6 +14,7 @@ import time_machine
 from moto import mock_aws
 
 from devtools.deploy import DeployedStack, deploy
+from devtools.local.eventbus import matches
 from devtools.local.rules import FunctionTarget, function_targets, take_over_targets
 from devtools.local.streams import stream_mappings
 from tests.conftest import START
@@ -21,7 +22,14 @@ from tests.support.aws import REGION, verify_sender
 from tests.support.world import Queues, World
 
 DAY = timedelta(days=1)
-FUNCTIONS = ("ApiFunction", "ScanFunction", "SendFunction", "AutomationsFunction", "PublisherFunction")
+FUNCTIONS = (
+    "ApiFunction",
+    "ScanFunction",
+    "SendFunction",
+    "AutomationsFunction",
+    "PublisherFunction",
+    "SuppressionFunction",
+)
 PARAMETERS = {
     "SenderAddress": "no-reply@reminders.example.org",
     "PortalBaseUrl": "https://clients.example.org",
@@ -213,6 +221,43 @@ def test_a_stage_automation_and_an_approval_request_against_the_deployed_stack(d
     world.drain()
     assert reply.body == {"accepted": True, "accounts": 1, "documents": 1}
     assert "Statements 2025" in world.mail[-1].html
+
+
+def test_a_bounce_through_the_deployed_configuration_set_and_rule_suppresses_the_contact(
+    deployment: tuple[DeployedStack, list[FunctionTarget]], deployed_world: World
+) -> None:
+    # Given the stack's configuration set (made with SES v2 by the deploy: moto's CloudFormation
+    # has none) and the suppression function's rule on the default bus, as the stack resolved it
+    stack, targets = deployment
+    world = deployed_world
+    name = stack.outputs["MailConfigurationSetName"]
+    assert boto3.client("sesv2", region_name=REGION).get_configuration_set(ConfigurationSetName=name)
+    [rule] = [t for t in targets if t.function == "SuppressionFunction"]
+    assert rule.bus == "default"
+    assert rule.target["DeadLetterConfig"]["Arn"].endswith(
+        stack.outputs["SuppressionRuleDeadLetterQueueUrl"].rsplit("/", 1)[-1]
+    )
+    assert {stack.environment(f)["SES_CONFIGURATION_SET"] for f in FUNCTIONS} == {name}
+
+    # And an item sent with it to Ana and Bruno
+    account = world.create_account()
+    item = world.send_item(account["id"], reminders={"enabled": True, "days_between": 3, "max_reminders": 2})
+    assert {m.configuration_set for m in world.sent} == {name}
+
+    # When SES publishes a permanent bounce of Bruno's mail on the default bus and the deployed rule
+    # takes it to the function
+    event = world.ses_event(world.sent_to("bruno@client.example.com")[0], "bounce")
+    assert matches(json.loads(rule.rule["EventPattern"]), event)
+    assert world.invoke_suppression(event)["outcome"] == "suppressed"
+
+    # Then Bruno is suppressed, and the next reminder goes to Ana only
+    contacts = world.api("GET", f"/accounts/{account['id']}").body["contacts"]
+    assert [c["suppressed"]["reason"] for c in contacts if c["suppressed"]] == ["bounce"]
+    sent = len(world.mail)
+    world.scan(START + 3 * DAY)
+    world.drain()
+    assert [m.to for m in world.mail[sent:]] == [["ana@client.example.com"]]
+    assert world.api("GET", f"/action-items/{item['id']}/audit").body["items"][1]["type"] == "email_bounced"
 
 
 def stack_bus(world: World) -> str:

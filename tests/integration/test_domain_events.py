@@ -21,15 +21,11 @@ from portal_reminders import ids
 from portal_reminders.models.domain import (
     Account,
     ActionItem,
-    AuditEvent,
-    AuditType,
     Contact,
     Kind,
     Language,
 )
 from portal_reminders.models.events import InvalidEvent
-from portal_reminders.repository.mapping import audit_to_record
-from portal_reminders.repository.records import AuditRecord
 from portal_reminders.wiring import get_services
 from tests.conftest import START
 from tests.support.aws import REGION, streams_client, template_limit
@@ -167,39 +163,26 @@ def test_a_recipient_whose_address_changed_since_is_left_out_and_counted(world: 
     assert sent["unresolved_recipients"] == 1
 
 
-def test_a_bounce_recorded_by_deliverability_will_publish_contact_suppressed(world: World) -> None:
-    # Given an item sent to Bruno, and the audit event deliverability (SPEC R15) will write when his
-    # address bounces for good, written to the table as it will be
+def test_a_permanent_bounce_publishes_contact_suppressed_for_that_contact(world: World) -> None:
+    # Given an item sent to Ana and Bruno, and SES reporting Bruno's address bounced for good (the
+    # event as EventBridge delivers it, through the suppression function)
     account = world.create_account()
     item = world.send_item(account["id"])
     world.publish()
     bruno = _contacts(account)["bruno@client.example.com"]
-    bounce = audit_to_record(_bounce_event(account["id"], item["id"]))
-    bounce.type = "email_bounced"
-    bounce.save(condition=AuditRecord.pk.does_not_exist())
+    world.time.shift(timedelta(minutes=30))
+    assert world.bounce("bruno@client.example.com") is not None
 
-    # When the publisher reads it from the stream
+    # When the publisher reads its email_bounced audit event from the stream
     world.publish()
 
-    # Then ContactSuppressed names Bruno by id, with the reason
+    # Then ContactSuppressed names Bruno by id, with the reason, and no address
     [suppressed] = world.events_of("ContactSuppressed")
     assert (suppressed["contact_id"], suppressed["reason"], suppressed["item_id"]) == (bruno, "bounce", item["id"])
-
-
-def _bounce_event(account_id: str, item_id: str) -> AuditEvent:
-    # AuditType has no email_bounced yet: built as another type, then retyped on the record
-    return AuditEvent(
-        id=ids.new_id(ids.EVENT),
-        firm_id="firm-a",
-        item_id=item_id,
-        account_id=account_id,
-        type=AuditType.EMAIL_FAILED,
-        at=START + DAY,
-        actor="system",
-        recipients=("bruno@client.example.com",),
-        details={"bounce_type": "Permanent"},
-        sequence=99,
-    )
+    assert (suppressed["actor"], suppressed["at"]) == ("system", "2026-11-27T09:30:00Z")
+    [bounced] = [e for e in _audit(world, item["id"]) if e["type"] == "email_bounced"]
+    assert suppressed["event_id"] == ids.derived_id(ids.EVENT, bounced["id"], bruno)
+    assert "@" not in json.dumps(suppressed)
 
 
 # delivery: never lost, never duplicated without the same event_id ------------------------------------

@@ -197,3 +197,42 @@ def test_swagger_ui_executes_a_call_with_a_token(local_stack: RunningStack, brow
     assert "Silva Contabilidade" in body
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "swagger-try-it-out.png"))
+
+
+def test_clicking_bounce_on_the_outbox_page_suppresses_the_contact(
+    local_stack: RunningStack, browser: WebDriver
+) -> None:
+    # Given a proposal emailed to Olivia (the newest mail in the outbox)
+    client = local_stack.new_firm()
+    address = "olivia.bounce@example.com"
+    contacts = [{"name": "Olivia Harper", "email": address, "notify": True}]
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": contacts})
+    client.expect(201, "POST", f"/accounts/{account['id']}/action-items", {"kind": "proposal", "title": "EL 2027"})
+    browser.get(f"{local_stack.url}/_local/outbox.html")
+    wait = WebDriverWait(browser, 60)
+    mail = wait.until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, f'article.mail[data-to="{address}"]'))
+    )
+    assert mail.get_attribute("data-suppressed") == ""
+    assert "mailable" in mail.text
+
+    # When "bounce" is clicked on it
+    button = mail.find_element(By.CSS_SELECTOR, 'button.ses-event[data-type="bounce"]')
+    browser.execute_script("arguments[0].scrollIntoView()", button)
+    button.click()
+
+    # Then the page shows the contact suppressed after the bounce (it reloads once SES's event was handled)
+    suppressed = wait.until(
+        expected_conditions.presence_of_element_located(
+            (By.CSS_SELECTOR, f'article.mail[data-to="{address}"][data-suppressed="bounce"]')
+        )
+    )
+    assert "suppressed after a bounce" in suppressed.text
+    listed = browser.find_elements(By.CSS_SELECTOR, f'#suppressed li.suppressed-contact[data-email="{address}"]')
+    assert len(listed) == 1
+    # and so does the API
+    [olivia] = client.expect(200, "GET", f"/accounts/{account['id']}")["contacts"]
+    assert olivia["suppressed"]["reason"] == "bounce"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("arguments[0].scrollIntoView()", suppressed)
+    browser.save_screenshot(str(ARTIFACTS / "outbox-bounced.png"))

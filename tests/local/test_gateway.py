@@ -254,3 +254,50 @@ def test_the_console_shows_one_short_line_per_function_invocation_and_hints_with
     port = urlsplit(local_stack.url).port
     assert f"make tick PORT={port} AT=2026-12-01T09:00:00Z" in log
     assert f"make demo PORT={port}" in log
+
+
+def test_ses_reports_a_bounce_through_the_default_bus_and_the_contact_is_suppressed(local_stack: RunningStack) -> None:
+    # Given an organizer emailed to Olivia, sent with the stack's configuration set and id tags
+    client = local_stack.new_firm()
+    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": CONTACTS})
+    item = client.expect(
+        201,
+        "POST",
+        f"/accounts/{account['id']}/action-items",
+        {"kind": "chat", "title": "W-2?", "reminders": REMINDERS},
+    )
+    outbox = local_stack.client().expect(200, "GET", "/_local/outbox")["items"]
+    [mail] = [m for m in outbox if m["tags"].get("item") == item["id"]]
+    assert mail["configuration_set"] == "client-reminders-MailConfigurationSet"
+    assert mail["contact"] == {"email": "olivia@example.com", "suppressed": None}
+
+    # When SES reports that it bounced for good (the configuration set's EventBridge destination, played locally)
+    answer = local_stack.client().expect(
+        200, "POST", "/_local/ses-event", {"message_id": mail["message_id"], "type": "bounce"}
+    )
+
+    # Then the event went on the default bus as SES puts it, the suppression function's rule took it,
+    # and Olivia is suppressed for the API, the outbox, and the audit
+    event = answer["event"]
+    assert (event["source"], event["detail-type"], event["detail"]["eventType"]) == (
+        "aws.ses",
+        "Email Bounced",
+        "Bounce",
+    )
+    assert event["detail"]["mail"]["tags"]["ses:configuration-set"] == ["client-reminders-MailConfigurationSet"]
+    assert answer["delivered_to"] == ["SuppressionFunction"]
+    assert answer["contact"]["suppressed"]["reason"] == "bounce"
+    [olivia] = [c for c in client.expect(200, "GET", f"/accounts/{account['id']}")["contacts"] if c["notify"]]
+    assert olivia["suppressed"]["reason"] == "bounce"
+    audit = client.expect(200, "GET", f"/action-items/{item['id']}/audit")["items"]
+    assert audit[-1]["type"] == "email_bounced"
+    events = local_stack.client().expect(200, "GET", "/_local/events")["items"]
+    assert any(e["detail-type"] == "ContactSuppressed" and e["detail"]["item_id"] == item["id"] for e in events)
+    assert any(e["bus"] == "default" and e["source"] == "aws.ses" for e in events)
+
+
+def test_the_ses_event_endpoint_refuses_what_it_cannot_send(local_stack: RunningStack) -> None:
+    control = local_stack.client()
+    assert control.call("POST", "/_local/ses-event", {"message_id": "nope", "type": "bounce"}).status == 404
+    assert control.call("POST", "/_local/ses-event", {"message_id": "nope", "type": "bounced"}).status == 422
+    assert control.call("POST", "/_local/ses-event", ["bounce"]).status == 400

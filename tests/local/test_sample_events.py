@@ -13,12 +13,14 @@ import pytest
 
 from devtools.local.eventbus import matches
 from devtools.local.routes import RouteTable, routes_from_template
+from devtools.local.stack import STACK_NAME
 from devtools.local.streams import stream_record
 from devtools.sam_template import load_template, translate
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SAMPLES = sorted(EVENTS.glob("*.json"))
 TEMPLATE = load_template()
+CONFIGURATION_SET_REF = json.dumps({"Ref": "MailConfigurationSet"})
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -98,8 +100,10 @@ def check_event_rule(event: dict[str, Any]) -> None:
     assert ISO_UTC.match(event["time"])
     assert isinstance(event["detail"], dict)
     assert {"id", "account", "region", "resources"} <= set(event)
+    # the configuration set as the local stack names it (devtools.deploy: stack, logical id)
+    configuration_set = json.dumps(f"{STACK_NAME}-MailConfigurationSet")
     patterns = [
-        event_source["Properties"]["Pattern"]
+        json.loads(json.dumps(event_source["Properties"]["Pattern"]).replace(CONFIGURATION_SET_REF, configuration_set))
         for logical_id in functions_with_trigger("EventBridgeRule")
         for event_source in TEMPLATE["Resources"][logical_id]["Properties"]["Events"].values()
         if event_source["Type"] == "EventBridgeRule"

@@ -18,6 +18,7 @@ TABLE_NAME = "client-reminders-test"
 SENDER = "reminders@portal.example.com"
 PORTAL_URL = "https://portal.example.com"
 BUS_NAME = "client-reminders-test"
+CONFIGURATION_SET = "client-reminders-test-MailConfigurationSet"
 
 TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode", "StreamSpecification")
 
@@ -98,6 +99,10 @@ def stream_arn(table_name: str = TABLE_NAME) -> str:
 def queue_arn(url: str) -> str:
     sqs = boto3.client("sqs", region_name=REGION)
     return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def create_configuration_set(name: str = CONFIGURATION_SET) -> None:
+    boto3.client("sesv2", region_name=REGION).create_configuration_set(ConfigurationSetName=name)
 
 
 def verify_sender(address: str = SENDER) -> None:

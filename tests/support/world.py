@@ -8,6 +8,8 @@ function when its rule matches."""
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,13 +18,17 @@ import boto3
 import pytest
 import time_machine
 
-from devtools.local.eventbus import matches
+from devtools.local.eventbus import event_from_entry, matches
+from devtools.local.outbox import Mail as SentMail
+from devtools.local.outbox import mail_from_send_email
+from devtools.local.sesevents import put_events_entry, ses_detail
 from devtools.local.streams import StreamMapping, StreamPoller
 from functions.api import handler as api_handler
 from functions.automations import handler as automations_handler
 from functions.publisher import handler as publisher_handler
 from functions.scan import handler as scan_handler
 from functions.send import handler as send_handler
+from functions.suppression import handler as suppression_handler
 from portal_reminders import clock, wiring
 from portal_reminders.adapters import clients
 from tests.support.aws import (
@@ -88,6 +94,8 @@ class World:
         # DetailType, Detail, EventBusName), and how many of them were offered to the rules
         self.published: list[dict[str, Any]] = []
         self._offered = 0
+        # every SendEmail SES accepted, with its tags and configuration set (moto's SES keeps neither)
+        self.sent: list[SentMail] = []
 
     def environment(self, function: str) -> dict[str, str]:
         return self._environments[function]
@@ -118,6 +126,7 @@ class World:
             claims = {"sub": user, "custom:firm_id": firm}
         event = api_event(method, path, body, query=query, claims=claims, headers=headers)
         self._as("ApiFunction")
+        self._watch_mail()
         response = api_handler.lambda_handler(event, FakeLambdaContext())
         raw = response.get("body") or ""
         return Reply(response["statusCode"], json.loads(raw) if raw else None, response.get("headers", {}))
@@ -163,6 +172,7 @@ class World:
     def send(self, messages: list[dict[str, Any]]) -> SendRun:
         """Invoke send with these messages as one batch; delete the ones it did not report failed."""
         self._as("SendFunction")
+        self._watch_mail()
         response = send_handler.lambda_handler(sqs_event(messages), FakeLambdaContext())
         run = SendRun(response=response, message_ids=[m["MessageId"] for m in messages])
         failed = set(run.failed_ids)
@@ -296,10 +306,74 @@ class World:
 
     def invoke_automations(self, event: dict[str, Any]) -> dict[str, Any]:
         self._as("AutomationsFunction")
+        self._watch_mail()
         result: dict[str, Any] = automations_handler.lambda_handler(event, FakeLambdaContext())
         return result
 
     # mail -------------------------------------------------------------------------------------
+
+    def _watch_mail(self) -> None:
+        """Keep each SendEmail call SES answered (the call still goes to moto's SES)."""
+        ses = clients.client("sesv2")
+
+        def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["world_email"] = json.loads(json.dumps(params))
+
+        def keep(http_response: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            if http_response.status_code < 300 and "world_email" in context:
+                self.sent.append(mail_from_send_email(context["world_email"], parsed, clock.now()))
+
+        ses.meta.events.register("before-parameter-build.sesv2.SendEmail", remember, unique_id="world-mail-params")
+        ses.meta.events.register("after-call.sesv2.SendEmail", keep, unique_id="world-mail-sent")
+
+    def sent_to(self, address: str) -> list[SentMail]:
+        """The mails SES accepted for this address, oldest first."""
+        return [m for m in self.sent if address in m.to]
+
+    # the mail service's events (SPEC R15) -----------------------------------------------------
+
+    def ses_event(self, mail: SentMail, kind: str, recipients: list[str] | None = None) -> dict[str, Any]:
+        """SES's event of `kind` (bounce, transient_bounce, complaint, delivery) about a mail, as
+        EventBridge delivers it from the configuration set's destination (devtools.local.sesevents)."""
+        now = clock.now()
+        detail = ses_detail(
+            message_id=mail.message_id,
+            sender=mail.sender,
+            to=recipients or mail.to,
+            sent_at=mail.sent_at_time,
+            tags=mail.tags,
+            configuration_set=mail.configuration_set,
+            kind=kind,
+            at=now,
+        )
+        entry = put_events_entry(detail, now, REGION, "123456789012")
+        return event_from_entry(entry, str(uuid.uuid4()), now, REGION, "123456789012")
+
+    @property
+    def suppression_pattern(self) -> dict[str, Any]:
+        """The suppression function's rule (on the default bus), with the stack's configuration set."""
+        properties = template_resource("SuppressionFunction")["Properties"]["Events"]["MailFeedback"]["Properties"]
+        name = (self._environments.get("SuppressionFunction") or os.environ)["SES_CONFIGURATION_SET"]
+        pattern: dict[str, Any] = json.loads(
+            json.dumps(properties["Pattern"]).replace(json.dumps({"Ref": "MailConfigurationSet"}), json.dumps(name))
+        )
+        return pattern
+
+    def deliver_ses_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """EventBridge's part: the event goes to the suppression function when its rule matches;
+        the function's result, or None when the rule does not match (the event goes nowhere)."""
+        if not matches(self.suppression_pattern, event):
+            return None
+        return self.invoke_suppression(event)
+
+    def invoke_suppression(self, event: dict[str, Any]) -> dict[str, Any]:
+        self._as("SuppressionFunction")
+        result: dict[str, Any] = suppression_handler.lambda_handler(event, FakeLambdaContext())
+        return result
+
+    def bounce(self, address: str, kind: str = "bounce") -> dict[str, Any] | None:
+        """The latest mail to `address` bounces (or draws a complaint): delivered as EventBridge would."""
+        return self.deliver_ses_event(self.ses_event(self.sent_to(address)[-1], kind))
 
     @property
     def mail(self) -> list[Mail]:

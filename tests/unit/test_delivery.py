@@ -31,6 +31,8 @@ from portal_reminders.models.domain import (
     Language,
     ReminderSettings,
     Status,
+    Suppression,
+    SuppressionReason,
 )
 from portal_reminders.models.errors import (
     ConcurrentModification,
@@ -295,11 +297,21 @@ def test_the_email_comes_from_the_firm_and_replies_go_to_the_firm() -> None:
     world.deliver(REMINDER_1)
 
     # Then each email is sent from the service's address in the firm's name, replies to the firm
-    # and is tagged with the item's kind and the round
+    # and is tagged with the ids of its firm, account, item and contact (no address: SPEC R15),
+    # the item's kind and the round
     email = world.mailer.sent[0]
     assert parseaddr(email.sender) == ("Silva & Filhos", "reminders@portal.example.com")
     assert email.reply_to == "office@silva.example"
-    assert email.tags == {"kind": "organizer", "round": "scheduled"}
+    contact = next(c for c in ACCOUNT.contacts if c.email == email.to)
+    assert email.tags == {
+        "firm": FIRM_ID,
+        "account": ACCOUNT_ID,
+        "item": world.item.id,
+        "contact": contact.id,
+        "kind": "organizer",
+        "round": "scheduled",
+    }
+    assert "@" not in "".join(email.tags.values())
     assert f"https://portal.example.com/action-items/{world.item.id}" in email.text
 
 
@@ -317,6 +329,24 @@ def test_delivering_the_same_round_again_sends_nothing() -> None:
     assert outcome.reason == policy.SKIP_ALREADY_SENT
     assert len(world.mailer.sent) == 3
     assert len(world.repository.events) == 1
+    assert world.stored == recorded
+
+
+@pytest.mark.parametrize("round_", [REMINDER_1, a_resend()], ids=["scheduled", "manual"])
+def test_a_worker_that_read_the_item_before_another_recorded_the_round_sends_nothing(round_: EmailRound) -> None:
+    # Given a worker that read the item (a batch's snapshot), and another worker that then
+    # delivered and recorded the same round (a duplicate message)
+    world = World(item())
+    before = DeliverySnapshot(item=world.stored, account=ACCOUNT, firm=FIRM)
+    world.deliver(round_)
+    recorded = world.stored
+
+    # When the first worker goes on with what it read
+    with pytest.raises(DeliveryInProgress, match="recorded meanwhile"):
+        world.deliverer.deliver(world.item.ref, round_, before)
+
+    # Then it stops before its first mail: nobody gets a second one, nothing is written
+    assert len(world.mailer.sent) == 3
     assert world.stored == recorded
 
 
@@ -547,6 +577,100 @@ def test_every_address_rejected_records_email_failed_and_stops_reminders() -> No
     assert [e.type for e in world.repository.events] == [AuditType.EMAIL_FAILED]
     assert world.stored.reminders_sent == 0
     assert policy.due_at(world.stored) is None
+
+
+# --- suppressed contacts (SPEC R15) --------------------------------------------------------------
+
+
+def _suppressed(contact: Contact, reason: SuppressionReason = SuppressionReason.BOUNCE) -> Contact:
+    return replace(contact, suppression=Suppression(reason=reason, at=T0 + DAY, key=f"bounce:msg-{contact.id}"))
+
+
+def test_a_suppressed_contact_gets_no_mail_and_the_audit_says_so() -> None:
+    # Given Rui's address bounced for good, and reminder 1 due
+    world = World(item(), account=an_account(ANA, _suppressed(RUI), QUIET, EVA))
+
+    # When reminder 1 is delivered
+    outcome = world.deliver(REMINDER_1)
+
+    # Then Ana and Eva get it, Rui does not; it counts, and its audit names Rui as left out
+    assert sorted(world.mailer.recipients) == [ANA.email, EVA.email]
+    assert (outcome.status, outcome.suppressed) == ("sent", (RUI.email,))
+    assert world.stored.reminders_sent == 1
+    [sent] = world.repository.events_of(AuditType.REMINDER_SENT)
+    assert sent.recipients == (ANA.email, EVA.email)
+    assert sent.details["suppressed"] == {RUI.email: "bounce"}
+    assert set(sent.details["message_ids"]) == {ANA.email, EVA.email}
+    assert world.repository.events_of(AuditType.EMAIL_FAILED) == []
+
+
+def test_a_lifted_suppression_mails_the_contact_again() -> None:
+    # Given Rui's suppression was lifted by the firm
+    lifted = _suppressed(RUI)
+    assert lifted.suppression is not None
+    lifted = replace(lifted, suppression=replace(lifted.suppression, lifted_at=T0 + 2 * DAY))
+    world = World(item(), account=an_account(ANA, lifted))
+
+    # When reminder 1 is delivered
+    outcome = world.deliver(REMINDER_1)
+
+    # Then Rui gets it again, and nothing is noted as suppressed
+    assert sorted(world.mailer.recipients) == [ANA.email, RUI.email]
+    assert outcome.suppressed == ()
+    assert "suppressed" not in world.repository.events_of(AuditType.REMINDER_SENT)[0].details
+
+
+@pytest.mark.parametrize("round_", [REMINDER_1, EmailRound.scheduled(0)], ids=["reminder", "notification"])
+def test_a_round_whose_notify_contacts_are_all_suppressed_is_email_failed_not_sent(round_: EmailRound) -> None:
+    # Given every notify contact of the account is suppressed (Quiet has notify off)
+    stored = item() if round_.number else item(notified=False, last_emailed_at=None, claim=Claim(0, NOW))
+    contacts = (_suppressed(ANA), _suppressed(RUI, SuppressionReason.COMPLAINT), QUIET)
+    world = World(stored, account=an_account(*contacts))
+
+    # When the round is delivered
+    outcome = world.deliver(round_)
+
+    # Then nobody is emailed, and it is not recorded as sent: email_failed names the suppressed
+    # contacts and why, the round is not counted, and automatic reminders stop until the firm acts
+    assert world.mailer.sent == []
+    assert outcome.status == "failed"
+    assert outcome.suppressed == (ANA.email, RUI.email)
+    [failed] = world.repository.events
+    assert failed.type is AuditType.EMAIL_FAILED
+    assert failed.details["reason"] == "every notify contact is suppressed"
+    assert failed.recipients == (ANA.email, RUI.email)
+    assert failed.details["errors"] == {
+        ANA.email: "suppressed after a bounce",
+        RUI.email: "suppressed after a complaint",
+    }
+    assert (world.stored.reminders_sent, world.stored.failed_number) == (0, round_.number)
+    assert policy.due_at(world.stored) is None
+
+
+def test_suppressed_and_rejected_contacts_together_fail_the_round() -> None:
+    # Given Ana is suppressed and the mail service rejects Rui (the only other notify contact)
+    world = World(
+        item(), FakeMailer(rejects={RUI.email: "MessageRejected"}), account=an_account(_suppressed(ANA), RUI, QUIET)
+    )
+
+    outcome = world.deliver(REMINDER_1)
+
+    assert outcome.status == "failed"
+    [failed] = world.repository.events
+    assert failed.details["reason"] == "every notify contact is suppressed or was rejected"
+    assert failed.details["errors"] == {ANA.email: "suppressed after a bounce", RUI.email: "MessageRejected"}
+
+
+def test_an_account_with_no_notify_contact_is_not_a_suppressed_round() -> None:
+    # Given only a contact with notify off, who is also suppressed
+    world = World(item(), account=an_account(_suppressed(QUIET)))
+
+    outcome = world.deliver(REMINDER_1)
+
+    # Then it is the usual "nobody emailed" reminder (SPEC R1), not a failure
+    assert outcome.status == "sent"
+    [sent] = world.repository.events
+    assert (sent.type, sent.details.get("nobody_emailed")) == (AuditType.REMINDER_SENT, True)
 
 
 def _refused_since(started: datetime, delivered: dict[str, str] | None = None) -> Delivery:

@@ -140,7 +140,7 @@ def _statements(translated: dict[str, Any], role: str) -> list[dict[str, Any]]:
 def test_each_function_has_its_own_least_privilege_role(translated: dict[str, Any]) -> None:
     functions = {k: v for k, v in translated["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert len(roles) == len(functions) == 5
+    assert len(roles) == len(functions) == 6
     for role in roles:
         for statement in _statements(translated, role):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -158,6 +158,14 @@ def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: 
             if "ses:SendEmail" in statement["Action"]:
                 emailers.add(role)
                 assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
+                # SES authorizes the configuration set each send names too (and nothing else)
+                assert statement["Resource"] == [
+                    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},
+                    {
+                        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                        ":configuration-set/${MailConfigurationSet}"
+                    },
+                ]
     assert emailers == {"ApiFunctionRole", "SendFunctionRole", "AutomationsFunctionRole"}
 
 
@@ -447,3 +455,223 @@ def test_only_new_audit_events_and_job_writes_reach_the_publisher() -> None:
     assert not passes("REMOVE", "JOB")
     assert not any(passes(name, "ITEM") for name in ("INSERT", "MODIFY", "REMOVE"))
     assert not passes("INSERT", "ACCOUNT")
+
+
+# deliverability and operations (SPEC R15) -------------------------------------------------------------
+
+
+def _resources_of(translated: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in translated["Resources"].items() if v["Type"] == kind}
+
+
+def test_every_email_is_sent_with_the_configuration_set_whose_events_go_to_the_default_bus() -> None:
+    # Given the configuration set and its event destination
+    destination = RESOURCES["MailEventsToEventBridge"]["Properties"]
+    assert RESOURCES["MailConfigurationSet"]["Type"] == "AWS::SES::ConfigurationSet"
+    assert RESOURCES["MailConfigurationSet"]["Properties"]["ReputationOptions"] == {"ReputationMetricsEnabled": True}
+
+    # Then every function is told its name (the SES adapter names it on every send)
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+
+    # And it publishes at least bounces, complaints, deliveries and rejects to the default bus (the
+    # only one SES publishes to), where the suppression function's rule takes them
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    assert destination["EventDestination"]["Enabled"] is True
+    assert {"bounce", "complaint", "delivery", "reject"} <= set(destination["EventDestination"]["MatchingEventTypes"])
+    assert destination["EventDestination"]["EventBridgeDestination"] == {
+        "EventBusArn": {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}
+    }
+
+
+def test_the_suppression_rule_takes_this_configuration_sets_bounces_and_complaints_and_dead_letters() -> None:
+    rule = RESOURCES["SuppressionFunction"]["Properties"]["Events"]["MailFeedback"]
+    assert rule["Type"] == "EventBridgeRule"
+    assert "EventBusName" not in rule["Properties"]  # the default bus
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern == {
+        "source": ["aws.ses"],
+        "detail": {
+            "eventType": ["Bounce", "Complaint"],
+            "mail": {"tags": {"ses:configuration-set": [{"Ref": "MailConfigurationSet"}]}},
+        },
+    }
+
+    def event(event_type: str, configuration_set: str) -> dict[str, Any]:
+        tags = {"ses:configuration-set": [configuration_set], "firm": ["f"]}
+        return {"source": "aws.ses", "detail": {"eventType": event_type, "mail": {"tags": tags}}}
+
+    mine = json.loads(json.dumps(pattern).replace('{"Ref": "MailConfigurationSet"}', '"mine"'))
+    assert matches(mine, event("Bounce", "mine"))
+    assert matches(mine, event("Complaint", "mine"))
+    assert not matches(mine, event("Delivery", "mine"))
+    assert not matches(mine, event("Bounce", "another-stack"))
+    # EventBridge retries for a day, then keeps the event in the rule's dead-letter queue
+    assert rule["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+    assert LIMITS["Suppress"]["RuleEventAgeSeconds"] == 86400
+
+
+def test_the_suppression_function_may_read_and_write_the_table_and_nothing_more(translated: dict[str, Any]) -> None:
+    statements = [(s["Action"], s["Resource"]) for s in _statements(translated, "SuppressionFunctionRole")]
+    assert sorted(statements, key=str) == sorted(
+        [
+            # the account and the item a mail was about (one read), the account and the audit
+            # event (one transaction)
+            ("dynamodb:BatchGetItem", {"Fn::GetAtt": ["RemindersTable", "Arn"]}),
+            ("dynamodb:PutItem", {"Fn::GetAtt": ["RemindersTable", "Arn"]}),
+            # SAM's own statement for the function's dead-letter queue
+            ("sqs:SendMessage", {"Fn::GetAtt": ["SuppressionDeadLetterQueue", "Arn"]}),
+        ],
+        key=str,
+    )
+    assert translated["Resources"]["SuppressionFunctionRole"]["Properties"]["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    ]
+
+
+def test_every_alarm_notifies_the_alarm_topic_which_may_email_someone(translated: dict[str, Any]) -> None:
+    alarms = _resources_of(translated, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 20
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["Properties"]["OKActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["Properties"]["AlarmDescription"], name
+    subscription = RESOURCES["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert TEMPLATE["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert TEMPLATE["Parameters"]["AlarmEmail"]["Default"] == ""
+    pattern = TEMPLATE["Parameters"]["AlarmEmail"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "")
+    assert re.fullmatch(pattern, "oncall@example.com")
+    assert not re.fullmatch(pattern, "oncall")
+    assert "AlarmTopicArn" in TEMPLATE["Outputs"]
+
+
+def _watched(translated: dict[str, Any]) -> list[tuple[str, str, Any, dict[str, Any]]]:
+    """(namespace, metric, the first dimension's value, properties) of every alarm."""
+    found = []
+    for alarm in _resources_of(translated, "AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        dimensions = properties.get("Dimensions") or [{"Value": None}]
+        found.append((properties["Namespace"], properties["MetricName"], dimensions[0]["Value"], properties))
+    return found
+
+
+def _dead_letter_queues(translated: dict[str, Any]) -> set[str]:
+    """Every queue something dead-letters to: a redrive policy, a function's dead-letter queue, a
+    rule target's dead-letter config, an event source mapping's on-failure destination."""
+    queues = set()
+    for resource in translated["Resources"].values():
+        properties = resource.get("Properties", {})
+        candidates = [
+            properties.get("RedrivePolicy", {}).get("deadLetterTargetArn"),
+            properties.get("DeadLetterConfig", {}).get("TargetArn"),
+            properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+            *[target.get("DeadLetterConfig", {}).get("Arn") for target in properties.get("Targets", [])],
+        ]
+        queues |= {c["Fn::GetAtt"][0] for c in candidates if isinstance(c, dict) and "Fn::GetAtt" in c}
+    return queues
+
+
+def test_every_dead_letter_queue_has_an_alarm(translated: dict[str, Any]) -> None:
+    queues = _dead_letter_queues(translated)
+    assert queues == {
+        "SendDeadLetterQueue",
+        "AutomationsDeadLetterQueue",
+        "AutomationsFunctionJobEnteredStageQueue",
+        "PublisherDeadLetterQueue",
+        "SuppressionDeadLetterQueue",
+        "SuppressionFunctionMailFeedbackQueue",
+    }
+    watched = {
+        dimension["Fn::GetAtt"][0]
+        for namespace, metric, dimension, properties in _watched(translated)
+        if (namespace, metric) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        and properties["Threshold"] == 1
+        and properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    }
+    assert watched == queues
+
+
+def test_every_function_is_watched_for_errors_and_throttles(translated: dict[str, Any]) -> None:
+    functions = set(_resources_of(translated, "AWS::Lambda::Function"))
+    for metric in ("Errors", "Throttles"):
+        watched = {d["Ref"] for ns, m, d, _ in _watched(translated) if (ns, m) == ("AWS/Lambda", metric)}
+        assert watched == functions, metric
+
+
+def test_the_send_queues_oldest_message_the_scan_ses_reputation_and_api_5xx_are_watched(
+    translated: dict[str, Any],
+) -> None:
+    by_metric = {(ns, m): (d, p) for ns, m, d, p in _watched(translated)}
+    # a reminder waiting in the send queue for an hour
+    dimension, oldest = by_metric[("AWS/SQS", "ApproximateAgeOfOldestMessage")]
+    assert dimension == {"Fn::GetAtt": ["SendQueue", "QueueName"]}
+    assert oldest["Threshold"] == {"Fn::FindInMap": ["Limits", "Alarms", "SendQueueOldestSeconds"]}
+    assert LIMITS["Alarms"]["SendQueueOldestSeconds"] == 3600
+    # the scan not running for two schedule periods: no invocation in ScanMissedMinutes one-minute
+    # periods, missing data counting as breaching
+    dimension, scan = by_metric[("AWS/Lambda", "Invocations")]
+    assert dimension == {"Ref": "ScanFunction"}
+    assert (scan["Period"], scan["EvaluationPeriods"], scan["DatapointsToAlarm"]) == (
+        60,
+        {"Ref": "ScanMissedMinutes"},
+        {"Ref": "ScanMissedMinutes"},
+    )
+    assert (scan["Threshold"], scan["ComparisonOperator"], scan["TreatMissingData"]) == (
+        1,
+        "LessThanThreshold",
+        "breaching",
+    )
+    rate = re.fullmatch(r"rate\((\d+) minutes\)", TEMPLATE["Parameters"]["ScheduleRate"]["Default"])
+    assert rate is not None
+    assert TEMPLATE["Parameters"]["ScanMissedMinutes"]["Default"] == 2 * int(rate.group(1))
+    # SES's own warning levels: 5 % bounces, 0.1 % complaints
+    _, bounces = by_metric[("AWS/SES", "Reputation.BounceRate")]
+    _, complaints = by_metric[("AWS/SES", "Reputation.ComplaintRate")]
+    assert (LIMITS["Alarms"]["SesBounceRate"], LIMITS["Alarms"]["SesComplaintRate"]) == (0.05, 0.001)
+    assert bounces["Threshold"] == {"Fn::FindInMap": ["Limits", "Alarms", "SesBounceRate"]}
+    assert complaints["Threshold"] == {"Fn::FindInMap": ["Limits", "Alarms", "SesComplaintRate"]}
+    # the API answering 5xx
+    dimension, api = by_metric[("AWS/ApiGateway", "5xx")]
+    assert (dimension, api["Threshold"]) == ({"Ref": "HttpApi"}, 1)
+
+
+def test_every_function_logs_to_its_own_log_group_with_the_retention_parameter(translated: dict[str, Any]) -> None:
+    groups = _resources_of(translated, "AWS::Logs::LogGroup")
+    functions = _resources_of(translated, "AWS::Lambda::Function")
+    assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
+    for name, function in functions.items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+    assert len(groups) == len(functions)
+
+
+def test_the_dashboard_shows_the_figures_the_functions_publish() -> None:
+    body = RESOURCES["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    shown = json.dumps(widgets)
+    for metric in [
+        "EmailsSent",
+        "EmailsThrottled",
+        "ContactsSkippedSuppressed",
+        "RoundsGivenUp",
+        "RoundsFailed",
+        "ScanQueueFailures",
+        "ScanStoppedEarly",
+        "ContactsSuppressed",
+        "ApproximateAgeOfOldestMessage",
+        "Reputation.BounceRate",
+        "Reputation.ComplaintRate",
+        "5xx",
+    ]:
+        assert metric in shown, metric
+    for queue in ("SendDeadLetterQueue", "SuppressionFunctionMailFeedbackQueue", "PublisherDeadLetterQueue"):
+        assert f"${{{queue}.QueueName}}" in body
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] in shown

@@ -19,6 +19,9 @@ class Settings(BaseModel):
     region: str = Field(min_length=1, validation_alias="AWS_REGION")
     # The bus the publisher puts the domain events on (functions that publish nothing have none).
     event_bus_name: str = Field(default="", validation_alias="EVENT_BUS_NAME")
+    # The SES configuration set every email is sent with: its events (bounces, complaints) reach
+    # the suppression function through EventBridge (SPEC R15).
+    ses_configuration_set: str = Field(default="", max_length=64, validation_alias="SES_CONFIGURATION_SET")
     # The send function's dead-letter queue: messages no retry can fix go straight there.
     send_dead_letter_url: str = Field(default="", validation_alias="SEND_DEAD_LETTER_QUEUE_URL")
     # A claim outlives every message carrying it: the send queue keeps a message at most its

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.pacing import SendPacer
     from portal_reminders.reminders.pipelines import PipelineService
     from portal_reminders.reminders.rescheduling import RescheduleService
+    from portal_reminders.reminders.suppression import SuppressionService
     from portal_reminders.reminders.templates import TemplateService
     from portal_reminders.repository.changes import DynamoEventFacts
     from portal_reminders.repository.dynamo import DynamoRepository
@@ -57,7 +58,7 @@ class Services:
     def mailer(self) -> Mailer:
         from portal_reminders.adapters.ses import SesMailer
 
-        return SesMailer(clients.client("sesv2"))
+        return SesMailer(clients.client("sesv2"), self.settings.ses_configuration_set)
 
     @cached_property
     def pacer(self) -> SendPacer:
@@ -144,6 +145,12 @@ class Services:
         from portal_reminders.reminders.accounts import AccountService
 
         return AccountService(self.repository, self.repository, lambda: self.rescheduling)
+
+    @cached_property
+    def suppressions(self) -> SuppressionService:
+        from portal_reminders.reminders.suppression import SuppressionService
+
+        return SuppressionService(self.repository, self.repository, self.settings.ses_configuration_set)
 
     @cached_property
     def idempotency(self) -> DynamoDBPersistenceLayer:

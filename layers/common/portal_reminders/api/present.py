@@ -20,6 +20,7 @@ from portal_reminders.api.schemas import (
     RemindersOut,
     SendingHoursOut,
     StageOut,
+    SuppressionOut,
     TaskOut,
     TemplateKind,
     TemplateOut,
@@ -54,7 +55,14 @@ def firm_out(firm: Firm) -> FirmOut:
 
 
 def contact_out(contact: Contact) -> ContactOut:
-    return ContactOut(id=contact.id, name=contact.name, email=contact.email, notify=contact.notify)
+    suppression = contact.suppressed
+    return ContactOut(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        notify=contact.notify,
+        suppressed=None if suppression is None else SuppressionOut(reason=suppression.reason, at=suppression.at),
+    )
 
 
 def account_out(account: Account) -> AccountOut:

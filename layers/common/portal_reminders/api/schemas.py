@@ -7,7 +7,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from portal_reminders import ids
 from portal_reminders.api.types import (
@@ -36,6 +45,7 @@ from portal_reminders.models.domain import (
     Kind,
     Language,
     Status,
+    SuppressionReason,
     Weekday,
 )
 
@@ -138,12 +148,34 @@ class ContactIn(_Request):
     notify: Flag = True
 
 
+def _only_false(value: bool) -> bool:
+    if value:
+        raise ValueError("only false: the firm lifts a suppression; the mail service's bounces and complaints set it")
+    return value
+
+
+# `{"suppressed": false}` lifts a contact's suppression (SPEC R15). JSON false only: not 0, not true.
+LiftSuppression = Annotated[
+    bool,
+    Field(strict=True),
+    AfterValidator(_only_false),
+    WithJsonSchema(
+        {
+            "type": "boolean",
+            "const": False,
+            "description": "false lifts the suppression after a bounce or complaint (a new email does too)",
+        }
+    ),
+]
+
+
 class ContactPatch(_Request):
     model_config = ConfigDict(json_schema_extra=_patch_schema)
 
     name: Name | None = None
     email: EmailAddress | None = None
     notify: Flag | None = None
+    suppressed: LiftSuppression | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> ContactPatch:
@@ -183,11 +215,22 @@ class AccountPatch(_Request):
         return self
 
 
+class SuppressionOut(_Schema):
+    reason: SuppressionReason
+    at: Timestamp
+
+
 class ContactOut(_Schema):
     id: str
     name: str
     email: str
     notify: bool
+    suppressed: SuppressionOut | None = Field(
+        description=(
+            "set while a permanent bounce or a complaint stops all email to the contact; "
+            'PATCH {"suppressed": false} lifts it'
+        )
+    )
 
 
 class AccountOut(_Schema):

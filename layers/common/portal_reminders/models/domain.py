@@ -39,6 +39,9 @@ class AuditType(StrEnum):
     PAYMENT_RECORDED = "payment_recorded"
     APPROVAL_REQUESTED = "approval_requested"
     EMAIL_FAILED = "email_failed"
+    # a contact suppressed after a permanent bounce or a complaint (SPEC R15), on the item the mail was about
+    EMAIL_BOUNCED = "email_bounced"
+    EMAIL_COMPLAINED = "email_complained"
 
 
 SYSTEM_ACTOR = "system"
@@ -90,6 +93,8 @@ class Delivery:
     sending: str | None = None
     refusals: int = 0  # times the mail service refused the round (throttled, quota, paused)
     give_up_by: datetime | None = None
+    # notify contacts the round did not email because they are suppressed: address -> why (SPEC R15)
+    suppressed: Mapping[str, str] = field(default_factory=dict)
     counted: int = 0  # emails counted against the firm's daily cap for this round
 
     @property
@@ -155,12 +160,41 @@ class Firm:
     sending_hours: SendingHours | None = None  # None: any time
 
 
+class SuppressionReason(StrEnum):
+    BOUNCE = "bounce"
+    COMPLAINT = "complaint"
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """The mail service reported the contact's address dead (a permanent bounce) or the recipient
+    marked our mail as spam (a complaint): no email goes to it until the firm lifts it (SPEC R15).
+
+    `key` names the mail service's event that caused it; `lifted_at` is when the firm lifted it.
+    A lifted suppression is kept so that the same event, delivered again, changes nothing."""
+
+    reason: SuppressionReason
+    at: datetime
+    key: str
+    lifted_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     id: str
     name: str
     email: str
     notify: bool
+    suppression: Suppression | None = None
+
+    @property
+    def suppressed(self) -> Suppression | None:
+        """The suppression in force, if any."""
+        return self.suppression if self.suppression is not None and self.suppression.active else None
 
 
 @dataclass(frozen=True, slots=True)

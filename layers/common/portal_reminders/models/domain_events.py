@@ -45,7 +45,7 @@ class DomainEvent:
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """An audit event as it was written. `type` is kept as text: a later version may write types
-    this one does not know (email_bounced, email_complained), and the publisher must still read them."""
+    this one does not know, and the publisher must still read them."""
 
     id: str
     firm_id: str

@@ -109,10 +109,23 @@ class AccountService:
             current = next((c for c in account.contacts if c.id == contact_id), None)
             if current is None:
                 raise NotFound("contact", contact_id)
-            updated = replace(current, **changes)
+            updated = _changed_contact(current, changes, self._now())
             contacts = tuple(updated if c.id == contact_id else c for c in account.contacts)
             _check_unique_emails(contacts)
             self._accounts.save_account(replace(account, contacts=contacts))
             return updated
 
         return with_retries(attempt)
+
+
+def _changed_contact(contact: Contact, changes: Mapping[str, Any], now: datetime) -> Contact:
+    """PATCH of a contact. A new email address starts clean: a suppression was about the old one.
+    `suppressed: false` lifts the suppression (SPEC R15); the lifted one is kept, so that the mail
+    service delivering the same bounce again does not suppress the contact again."""
+    fields = {name: value for name, value in changes.items() if name != "suppressed"}
+    updated = replace(contact, **fields)
+    if "email" in fields and fields["email"].casefold() != contact.email.casefold():
+        return replace(updated, suppression=None)
+    if changes.get("suppressed") is False and (suppression := updated.suppressed) is not None:
+        return replace(updated, suppression=replace(suppression, lifted_at=now))
+    return updated

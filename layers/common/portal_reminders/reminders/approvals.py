@@ -29,7 +29,7 @@ from portal_reminders.models.messages import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail, SendQueue
-from portal_reminders.reminders import compose, policy, rounds, transitions
+from portal_reminders.reminders import compose, mail_tags, policy, rounds, transitions
 from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.mailing import email_round
 from portal_reminders.reminders.pacing import SendPacer
@@ -129,7 +129,7 @@ class ApprovalService:
             self._give_up(account, documents, request, key, now)
             return "failed"
         owed = rounds.to_email(account.notify_contacts, current)
-        progress = rounds.begin(current, now, self._settings.delivery_lease)
+        progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), account.notify_contacts)
         if owed:
             # past the firm's daily cap the request waits for the next day (DailyCapReached)
             unpaid = max(0, len(owed) - progress.paid_for)
@@ -157,7 +157,7 @@ class ApprovalService:
         got the email (if anyone) and an email_failed event for the rest; nothing retries it."""
         current = rounds.settle(account.deliveries[key])
         reason = f"the mail service refused it since {current.started_at:%Y-%m-%dT%H:%M:%SZ}"
-        missing = {c.email: reason for c in account.notify_contacts if c.email not in current.done_with}
+        missing = {c.email: reason for c in rounds.to_email(account.notify_contacts, current)}
         progress = replace(current, rejected={**current.rejected, **missing})
         for document in documents:
             self._record(document, key, now, request, progress)
@@ -182,13 +182,14 @@ class ApprovalService:
         progress: Delivery,
     ) -> tuple[Account, Delivery]:
         titles = [d.title for d in documents]
+        tags = mail_tags.for_account_round(account.firm_id, account.id, documents[0].id, "approvals")
         latest = account
 
         def build(contact: Contact) -> OutgoingEmail:
             content = compose.render_approvals(
                 account, firm, contact, titles, request.message, self._settings.portal_base_url
             )
-            return compose.outgoing(content, contact, firm, self._settings.sender_address, {"round": "approvals"})
+            return compose.outgoing(content, contact, firm, self._settings.sender_address, tags)
 
         def save(state: Delivery) -> None:
             nonlocal latest

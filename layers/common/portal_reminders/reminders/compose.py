@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, RoundMode
 from portal_reminders.ports import OutgoingEmail
+from portal_reminders.reminders import mail_tags
 
 if TYPE_CHECKING:
     from portal_reminders.emails import EmailContent
@@ -69,6 +70,8 @@ def firm_name(firm: Firm | None) -> str:
 def outgoing(
     content: EmailContent, contact: Contact, firm: Firm | None, sender_address: str, tags: dict[str, str]
 ) -> OutgoingEmail:
+    """The mail to one contact; its tags name the contact too (mail_tags), so that a bounce or a
+    complaint about it finds the contact again."""
     return OutgoingEmail(
         to=contact.email,
         sender=formataddr((firm_name(firm), sender_address)),
@@ -76,7 +79,7 @@ def outgoing(
         text=content.text,
         html=content.html,
         reply_to=firm.reply_to if firm else None,
-        tags=tags,
+        tags={**tags, **mail_tags.for_contact(contact)},
     )
 
 

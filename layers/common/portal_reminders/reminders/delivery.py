@@ -37,7 +37,7 @@ from portal_reminders.models.errors import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
-from portal_reminders.reminders import compose, mailing, policy, rounds, transitions
+from portal_reminders.reminders import compose, mail_tags, mailing, policy, rounds, transitions
 from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository
@@ -62,6 +62,8 @@ class DeliveryOutcome:
     reason: str | None = None
     recipients: tuple[str, ...] = ()
     rejected: dict[str, str] = field(default_factory=dict)
+    suppressed: tuple[str, ...] = ()  # notify contacts left out: suppressed (SPEC R15)
+    given_up: bool = False  # the mail service refused it for the whole retry horizon
 
 
 def refusal(
@@ -151,7 +153,7 @@ class Deliverer:
         if rounds.past_retry_horizon(current, now, self._settings.give_up_after):
             return self._give_up(item, email_round, now, contacts)
         owed = rounds.to_email(contacts, current)
-        progress = rounds.begin(current, now, self._settings.delivery_lease)
+        progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), contacts)
         if owed:
             # the daily cap counts each email once, before it is sent (a retry draws on what it paid)
             unpaid = max(0, len(owed) - progress.paid_for)
@@ -182,7 +184,7 @@ class Deliverer:
         """Email the owed contacts; returns the item as last written and the round's progress."""
         account = snapshot.account
         assert account is not None
-        tags = {"kind": item.kind.value, "round": email_round.mode.value}
+        tags = mail_tags.for_round(item, email_round)
         latest = item
 
         def build(contact: Contact) -> OutgoingEmail:
@@ -216,6 +218,10 @@ class Deliverer:
                 stored = fresh.deliveries.get(email_round.key) if fresh is not None else None
                 if fresh is None or (stored is not None and not rounds.same_lease(stored, progress)):
                     raise DeliveryInProgress(f"{item.id} {email_round.key}: the round was taken over") from None
+                if not _still_recordable(fresh, email_round):
+                    # another worker (a duplicate message) began and recorded the whole round since
+                    # this one read the item: nothing is owed any more
+                    raise DeliveryInProgress(f"{item.id} {email_round.key}: the round was recorded meanwhile") from None
                 item = fresh
                 backoff(attempt)
         raise ConcurrentModification(item.id)
@@ -238,12 +244,19 @@ class Deliverer:
                     raise RoundNotRecorded(f"{item.id} {email_round.key}: {error}") from error
                 raise
             recipients = tuple(sorted(progress.delivered))
-            status = RoundStatus.FAILED if progress.rejected and not recipients else RoundStatus.SENT
+            failed = (progress.rejected or progress.suppressed) and not recipients
+            status = RoundStatus.FAILED if failed else RoundStatus.SENT
             logger.info(
                 "email round recorded",
                 extra={"item_id": item.id, "round": email_round.key, "recipients": len(recipients), "status": status},
             )
-            return DeliveryOutcome(status, saved, recipients=recipients, rejected=dict(progress.rejected))
+            return DeliveryOutcome(
+                status,
+                saved,
+                recipients=recipients,
+                rejected=dict(progress.rejected),
+                suppressed=tuple(sorted(progress.suppressed)),
+            )
         raise ConcurrentModification(item.id)
 
     def _give_up(
@@ -256,4 +269,4 @@ class Deliverer:
         updated, events = transitions.give_up(item, email_round, now, reason, [c.email for c in contacts])
         saved = self._items.save_item(updated, events)
         logger.warning("email round given up", extra={"item_id": item.id, "round": email_round.key, "reason": reason})
-        return DeliveryOutcome(RoundStatus.FAILED, saved, reason=reason)
+        return DeliveryOutcome(RoundStatus.FAILED, saved, reason=reason, given_up=True)

@@ -18,11 +18,10 @@ from portal_reminders import ids
 from portal_reminders.models.domain import Account, ActionItem, AuditType
 from portal_reminders.models.domain_events import AuditEntry, DomainEvent, EventType, StageEntry
 
-# Audit types written by the deliverability feature (SPEC R15) when a contact is suppressed after a
-# permanent bounce or a complaint. This version writes neither; once they are written, each
-# names the suppressed address in `recipients` and the publisher announces ContactSuppressed.
-EMAIL_BOUNCED = "email_bounced"
-EMAIL_COMPLAINED = "email_complained"
+# Written by the suppression function (SPEC R15) when a permanent bounce or a complaint suppresses
+# a contact: each names the suppressed address in `recipients`, and is announced as ContactSuppressed.
+EMAIL_BOUNCED = AuditType.EMAIL_BOUNCED.value
+EMAIL_COMPLAINED = AuditType.EMAIL_COMPLAINED.value
 
 # The audit types that are published, and as what. The others (settings_changed,
 # payment_recorded, approval_requested) stay in the audit trail only.

@@ -47,9 +47,16 @@ def held_by_another(current: Delivery | None, now: datetime) -> bool:
 
 
 def to_email(contacts: Sequence[Contact], current: Delivery | None) -> list[Contact]:
-    """The contacts this round still owes a mail."""
+    """The contacts this round still owes a mail (never a suppressed one, SPEC R15)."""
     done = current.done_with if current else frozenset()
-    return [c for c in contacts if c.email not in done]
+    return [c for c in contacts if c.email not in done and c.suppressed is None]
+
+
+def skipping(delivery: Delivery, contacts: Sequence[Contact]) -> Delivery:
+    """Note which of the round's contacts it does not email because they are suppressed (for the audit)."""
+    done = delivery.done_with
+    suppressed = {c.email: s.reason.value for c in contacts if (s := c.suppressed) is not None and c.email not in done}
+    return delivery if suppressed == dict(delivery.suppressed) else replace(delivery, suppressed=suppressed)
 
 
 def mark(delivery: Delivery, address: str) -> Delivery:

@@ -35,6 +35,7 @@ from portal_reminders.reminders import backoff, rounds
 from portal_reminders.repository.ports import DeliverySnapshot
 
 if TYPE_CHECKING:
+    from portal_reminders.reminders.delivery import DeliveryOutcome
     from portal_reminders.wiring import Services
 
 
@@ -54,6 +55,7 @@ class SendBatch:
         self._services = services
         self._snapshots: dict[ItemRef, DeliverySnapshot] = {}
         self._allowance = services.daily_cap.allowance()
+        self.outcomes: list[DeliveryOutcome] = []  # of the item rounds carried out (send_metrics)
         item_rounds = [m for m in (_try_parse(body) for body in bodies) if isinstance(m, ItemRoundMessage)]
         refs = list(dict.fromkeys(m.ref for m in item_rounds))
         if refs:
@@ -89,9 +91,11 @@ class SendBatch:
             return services.approvals.deliver_account(message, self._allowance)
         if isinstance(message, RescheduleMessage):
             return services.rescheduling.run(message)
+        # a snapshot serves one round: a second message about the item (a duplicate) reads it afresh
         outcome = services.deliverer.deliver(
-            message.ref, message.email_round(), self._snapshots.get(message.ref), self._allowance
+            message.ref, message.email_round(), self._snapshots.pop(message.ref, None), self._allowance
         )
+        self.outcomes.append(outcome)
         return outcome.status.value
 
     def retry_later(self, failures: Sequence[FailedRecord]) -> None:

@@ -89,8 +89,9 @@ def finish_delivery(item: Delivering, key: str) -> Delivering:
 
 
 def round_details(progress: Delivery | None) -> dict[str, Any]:
-    """What the audit keeps of a round's mail: each accepted address's message id, and the addresses
-    whose outcome is unknown (a worker died between marking them and hearing back)."""
+    """What the audit keeps of a round's mail: each accepted address's message id, the addresses
+    whose outcome is unknown (a worker died between marking them and hearing back), and the notify
+    contacts it left out because they are suppressed (address -> bounce or complaint)."""
     details: dict[str, Any] = {}
     if progress is None:
         return details
@@ -98,7 +99,28 @@ def round_details(progress: Delivery | None) -> dict[str, Any]:
         details["message_ids"] = dict(sorted(progress.delivered.items()))
     if progress.unconfirmed:
         details["unconfirmed"] = sorted(progress.unconfirmed)
+    if progress.suppressed:
+        details["suppressed"] = dict(sorted(progress.suppressed.items()))
     return details
+
+
+# Why a round reached nobody although the account has notify contacts (the round is email_failed).
+EVERY_RECIPIENT_REJECTED = "every recipient was rejected"
+EVERY_CONTACT_SUPPRESSED = "every notify contact is suppressed"
+NO_CONTACT_REACHABLE = "every notify contact is suppressed or was rejected"
+
+
+def _unreachable(progress: Delivery | None) -> tuple[str, dict[str, str]] | None:
+    """When the round reached no one (nobody accepted, nobody unconfirmed) but had notify contacts,
+    each rejected for good or suppressed: why, and each address with its reason. Else None."""
+    if progress is None or progress.delivered or progress.unconfirmed:
+        return None
+    if not (progress.rejected or progress.suppressed):
+        return None
+    failed = {**{a: f"suppressed after a {r}" for a, r in progress.suppressed.items()}, **progress.rejected}
+    if not progress.suppressed:
+        return EVERY_RECIPIENT_REJECTED, failed
+    return (NO_CONTACT_REACHABLE if progress.rejected else EVERY_CONTACT_SUPPRESSED), failed
 
 
 def record_delivery(
@@ -111,8 +133,12 @@ def record_delivery(
     `progress.rejected` (address -> reason) were refused for good."""
     recipients = sorted(progress.delivered) if progress else []
     failed = dict(progress.rejected) if progress else {}
-    if failed and not recipients and not (progress and progress.unconfirmed):
-        return record_failure(item, email_round, at, reason="every recipient was rejected", failed=failed)
+    unreachable = _unreachable(progress)
+    if unreachable is not None:
+        # Not a silent "sent": nobody got it, so it is not counted, and automatic reminders stop
+        # (as when every address is rejected) until the firm resends or changes the settings.
+        reason, failed = unreachable
+        return record_failure(item, email_round, at, reason=reason, failed=failed)
     deliveries = _without_delivery(item, email_round.key)
     events: list[AuditEvent] = []
     mail = round_details(progress)

@@ -64,6 +64,7 @@ from portal_reminders.repository.ports import (
     ScanLease,
     ScanStateRepository,
     SendTimeline,
+    SuppressionRepository,
     TemplateRepository,
 )
 from portal_reminders.repository.records import (
@@ -119,6 +120,7 @@ class DynamoRepository(
     SendTimeline,
     ScanStateRepository,
     ClientTimeRepository,
+    SuppressionRepository,
 ):
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
@@ -152,6 +154,19 @@ class DynamoRepository(
     def save_account(self, account: Account) -> Account:
         record = account_to_record(account, version=account.version + 1)
         self._save_versioned(record, AccountRecord, account.version, account.id)
+        return replace(account, version=account.version + 1)
+
+    def save_suppression(self, account: Account, events: Sequence[AuditEvent]) -> Account:
+        record = account_to_record(account, version=account.version + 1)
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.save(record, condition=AccountRecord.version == account.version)
+                for position, event in enumerate(events):
+                    transaction.save(audit_to_record(event, position), condition=AuditRecord.pk.does_not_exist())
+        except TransactWriteError as error:
+            if _transaction_condition_failed(error):
+                raise ConcurrentModification(account.id) from error
+            raise StorageUnavailable(f"account {account.id} not written: {error.cause_response_code}") from error
         return replace(account, version=account.version + 1)
 
     # items ---------------------------------------------------------------------------------

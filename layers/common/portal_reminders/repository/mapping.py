@@ -33,6 +33,8 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Stage,
     Status,
+    Suppression,
+    SuppressionReason,
     Template,
     Weekday,
 )
@@ -115,7 +117,7 @@ def account_to_record(account: Account, version: int) -> AccountRecord:
         account_id=account.id,
         name=account.name,
         language=account.language.value,
-        contacts=[ContactMap(id=c.id, name=c.name, email=c.email, notify=c.notify) for c in account.contacts],
+        contacts=[_contact_to_map(c) for c in account.contacts],
         created_at=account.created_at,
         deliveries=_deliveries_to_json(account.deliveries),
         done_keys=list(account.done_keys) or None,
@@ -130,13 +132,45 @@ def account_from_record(record: AccountRecord) -> Account:
         id=record.account_id,
         name=record.name,
         language=Language(record.language),
-        contacts=tuple(Contact(id=c.id, name=c.name, email=c.email, notify=c.notify) for c in record.contacts),
+        contacts=tuple(_contact_from_map(c) for c in record.contacts),
         created_at=record.created_at,
         deliveries=_deliveries_from_json(record.deliveries),
         done_keys=tuple(record.done_keys or ()),
         version=int(record.version),
         time_zone=record.time_zone,
     )
+
+
+def _contact_to_map(contact: Contact) -> ContactMap:
+    suppression = contact.suppression
+    return ContactMap(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        notify=contact.notify,
+        suppression=None
+        if suppression is None
+        else {
+            "reason": suppression.reason.value,
+            "at": suppression.at.timestamp(),
+            "key": suppression.key,
+            "lifted_at": None if suppression.lifted_at is None else suppression.lifted_at.timestamp(),
+        },
+    )
+
+
+def _contact_from_map(raw: ContactMap) -> Contact:
+    stored = raw.suppression
+    suppression = None
+    if stored:
+        lifted_at = stored.get("lifted_at")
+        suppression = Suppression(
+            reason=SuppressionReason(stored["reason"]),
+            at=from_epoch(stored["at"]),
+            key=str(stored.get("key", "")),
+            lifted_at=None if lifted_at is None else from_epoch(lifted_at),
+        )
+    return Contact(id=raw.id, name=raw.name, email=raw.email, notify=raw.notify, suppression=suppression)
 
 
 def _deliveries_to_json(deliveries: Mapping[str, Delivery]) -> dict[str, Any] | None:
@@ -164,6 +198,8 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
         raw["give_up_by"] = d.give_up_by.timestamp()
     if d.counted:
         raw["counted"] = d.counted
+    if d.suppressed:
+        raw["suppressed"] = dict(d.suppressed)
     return raw
 
 
@@ -188,6 +224,7 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         refusals=int(value.get("refusals", 0)),
         give_up_by=None if give_up_by is None else from_epoch(give_up_by),
         counted=int(value.get("counted", 0)),
+        suppressed=dict(value.get("suppressed") or {}),
     )
 
 

@@ -83,6 +83,15 @@ class AccountRepository(ABC):
         """Create (version 0) or replace the version read; ConcurrentModification if it moved on."""
 
 
+class SuppressionRepository(ABC):
+    """Writes a contact's suppression with its audit event (SPEC R15)."""
+
+    @abstractmethod
+    def save_suppression(self, account: Account, events: Sequence[AuditEvent]) -> Account:
+        """Replace the account at the version read and add the audit events, in one transaction;
+        ConcurrentModification if the account moved on or an event is already written."""
+
+
 class ItemRepository(ABC):
     @abstractmethod
     def get_item(self, firm_id: str, item_id: str) -> ActionItem | None: ...

@@ -61,6 +61,8 @@ class ContactMap(MapAttribute[str, Any]):
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     notify = BooleanAttribute()
+    # {reason, at, key, lifted_at}: a bounce or complaint suppressed the address (SPEC R15)
+    suppression = JSONAttribute(null=True)
 
 
 class AccountRecord(_Record):
