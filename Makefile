@@ -89,12 +89,14 @@ else
 	@LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m devtools.build_check --install-runtime $(PIP_FILTER)
 endif
 
+TEST_WORKERS ?= 2
+
 test: venv sam-venv ## lint, build, browsers, then the whole test suite; fails if any of them fails
 	@$(STEP); \
 	step $(MAKE) --no-print-directory lint; \
 	step $(MAKE) --no-print-directory build; \
 	step $(MAKE) --no-print-directory browsers; \
-	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest; \
+	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile; \
 	$(STEP_SUMMARY)
 
 # The local stack (docs/local-stack.md): template.yaml deployed into an in-process moto server,
