@@ -47,5 +47,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if error is not None
     ]
     batch.retry_later(failures)
+    batch.settle()
     send_metrics.publish(batch.outcomes, failures)
     return response

@@ -572,3 +572,52 @@ def test_the_sample_event_for_sam_local_invoke_is_read_and_dropped_when_it_names
     # Then the sample is read, and dropped without an error: it names an account this table lacks
     result = world.invoke_suppression(load_event("ses_bounce.json"))
     assert (result["outcome"], result["reason"]) == ("unmappable", "no such account and item in the firm")
+
+
+# ContactSuppressed names the contact the bounce suppressed, whatever the firm changed since (R17)
+
+
+def test_contact_suppressed_is_published_even_if_the_firm_changed_the_address_before_the_publisher_ran(
+    world: World,
+) -> None:
+    # Given Bruno's address bounced for good: the suppression is committed (contact + email_bounced audit)
+    account = world.create_account()
+    world.send_item(account["id"])
+    world.publish()
+    bruno = _contact(world, account["id"], BRUNO)["id"]
+    world.time.shift(timedelta(minutes=30))
+    assert world.bounce(BRUNO)["outcome"] == "suppressed"  # type: ignore[index]
+
+    # And the firm lifts it the way SPEC R15 says, by changing the address, before the stream
+    # record reaches the publisher (a publisher backlog, or a retry of a refused PutEvents)
+    changed = world.api("PATCH", f"/accounts/{account['id']}/contacts/{bruno}", {"email": "bruno@new.example.com"})
+    assert changed.status == 200
+
+    # When the publisher reads the committed email_bounced audit event
+    world.publish()
+
+    # Then ContactSuppressed is still published for Bruno (R17: a change is never committed without
+    # being published); the audit event itself names the contact id in details.contact_id
+    assert [e["contact_id"] for e in world.events_of("ContactSuppressed")] == [bruno]
+
+
+def test_contact_suppressed_never_names_a_contact_that_was_not_suppressed(world: World) -> None:
+    # Given Bruno's address bounced for good and Bruno suppressed
+    account = world.create_account()
+    world.send_item(account["id"])
+    world.publish()
+    bruno = _contact(world, account["id"], BRUNO)["id"]
+    world.time.shift(timedelta(minutes=30))
+    assert world.bounce(BRUNO)["outcome"] == "suppressed"  # type: ignore[index]
+
+    # And, before the publisher ran, the firm gave Bruno a new address and added Dora with the old one
+    path = f"/accounts/{account['id']}/contacts"
+    assert world.api("PATCH", f"{path}/{bruno}", {"email": "bruno@new.example.com"}).status == 200
+    dora = world.api("POST", path, {"name": "Dora", "email": BRUNO})
+    assert dora.status == 201
+
+    # When the publisher reads the email_bounced audit event (details.contact_id == Bruno)
+    world.publish()
+
+    # Then ContactSuppressed names Bruno, not Dora (who was never suppressed)
+    assert [e["contact_id"] for e in world.events_of("ContactSuppressed")] == [bruno]

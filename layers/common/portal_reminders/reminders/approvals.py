@@ -132,10 +132,14 @@ class ApprovalService:
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), account.notify_contacts)
         if owed:
             # past the firm's daily cap the request waits for the next day (DailyCapReached)
-            unpaid = max(0, len(owed) - progress.paid_for)
-            (allowance or self._cap.allowance()).take(request.firm_id, unpaid)
-            progress = rounds.counted(progress, unpaid)
-            account, progress = self._email(account, snapshot.firm, documents, request, key, now, owed, progress)
+            own = allowance or self._cap.allowance()
+            try:
+                account, progress = self._email(
+                    account, snapshot.firm, documents, request, key, now, owed, progress, own
+                )
+            finally:
+                if allowance is None:
+                    own.settle()
         # everyone emailed is remembered before the documents are recorded (a retry emails no one)
         progress = rounds.paused(rounds.settle(progress), now, refused=False)
         self._accounts.save_account(transitions.with_delivery(account, key, progress))
@@ -180,6 +184,7 @@ class ApprovalService:
         now: datetime,
         owed: list[Contact],
         progress: Delivery,
+        allowance: Allowance,
     ) -> tuple[Account, Delivery]:
         titles = [d.title for d in documents]
         tags = mail_tags.for_account_round(account.firm_id, account.id, documents[0].id, "approvals")
@@ -200,7 +205,18 @@ class ApprovalService:
                     raise RoundNotRecorded(f"{account.id} {key}: {error}") from error
                 raise
 
-        progress = email_round(owed, build, self._mailer, self._pacer, progress, save, now, self._settings.give_up_by)
+        progress = email_round(
+            owed,
+            build,
+            self._mailer,
+            self._pacer,
+            progress,
+            save,
+            now,
+            self._settings.give_up_by,
+            allowance,
+            account.firm_id,
+        )
         return latest, progress
 
     def _record(

@@ -121,14 +121,18 @@ class Deliverer:
         StorageUnavailable / DailyCapReached for the caller to retry later, RoundNotRecorded when
         mail went out but could not be recorded (the caller hands the round to the send queue to
         finish). `allowance` is what the caller already counted against the firm's daily cap."""
-        allowance = allowance or self._cap.allowance()
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                return self._attempt(ref, email_round, snapshot if attempt == 0 else None, allowance)
-            except ConcurrentModification:
-                logger.info("item changed while delivering; re-reading", extra={"item_id": ref.item_id})
-                backoff(attempt)
-        raise ConcurrentModification(ref.item_id)
+        own = allowance or self._cap.allowance()
+        try:
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    return self._attempt(ref, email_round, snapshot if attempt == 0 else None, own)
+                except ConcurrentModification:
+                    logger.info("item changed while delivering; re-reading", extra={"item_id": ref.item_id})
+                    backoff(attempt)
+            raise ConcurrentModification(ref.item_id)
+        finally:
+            if allowance is None:
+                own.settle()
 
     def _attempt(
         self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None, allowance: Allowance
@@ -155,11 +159,7 @@ class Deliverer:
         owed = rounds.to_email(contacts, current)
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), contacts)
         if owed:
-            # the daily cap counts each email once, before it is sent (a retry draws on what it paid)
-            unpaid = max(0, len(owed) - progress.paid_for)
-            allowance.take(item.firm_id, unpaid)
-            progress = rounds.counted(progress, unpaid)
-            item, progress = self._email(item, snapshot, email_round, now, owed, progress)
+            item, progress = self._email(item, snapshot, email_round, now, owed, progress, allowance)
         return self._record(item, email_round, now, progress)
 
     def _skip(self, item: ActionItem, email_round: EmailRound, now: datetime, reason: str) -> DeliveryOutcome:
@@ -180,6 +180,7 @@ class Deliverer:
         now: datetime,
         owed: list[Contact],
         progress: Delivery,
+        allowance: Allowance,
     ) -> tuple[ActionItem, Delivery]:
         """Email the owed contacts; returns the item as last written and the round's progress."""
         account = snapshot.account
@@ -203,7 +204,16 @@ class Deliverer:
                 raise
 
         progress = mailing.email_round(
-            owed, build, self._mailer, self._pacer, progress, save, now, self._settings.give_up_by
+            owed,
+            build,
+            self._mailer,
+            self._pacer,
+            progress,
+            save,
+            now,
+            self._settings.give_up_by,
+            allowance,
+            item.firm_id,
         )
         return latest, progress
 

@@ -74,13 +74,13 @@ def resolve_contacts(account: Account | None, addresses: Sequence[str]) -> tuple
 
 
 def events_for_audit(entry: AuditEntry, item: ActionItem, account: Account | None) -> list[DomainEvent]:
-    """The events one audit event stands for: none for a type that is not published, one per
-    resolved contact for a suppression, else exactly one whose event_id is the audit event's id."""
+    """The events one audit event stands for: none for a type that is not published, one for the
+    contact a suppression names, else exactly one whose event_id is the audit event's id."""
     event_type = AUDIT_EVENT_TYPES.get(entry.type)
     if event_type is None:
         return []
     if event_type is EventType.CONTACT_SUPPRESSED:
-        return _suppressions(entry, item, account)
+        return [_suppression(entry, item)]
     detail = _item_detail(entry.id, entry, item)
     if event_type in (EventType.ITEM_SENT, EventType.REMINDER_SENT, EventType.EMAIL_FAILED):
         if event_type is EventType.REMINDER_SENT:
@@ -128,17 +128,17 @@ def _item_detail(event_id: str, entry: AuditEntry, item: ActionItem) -> dict[str
     }
 
 
-def _suppressions(entry: AuditEntry, item: ActionItem, account: Account | None) -> list[DomainEvent]:
-    contact_ids, _ = resolve_contacts(account, entry.recipients)
-    events = []
-    for contact_id in contact_ids:
-        # one event per contact: its id derives from the audit event's, so a redelivery repeats it
-        event_id = ids.derived_id(ids.EVENT, entry.id, contact_id)
-        detail = _item_detail(event_id, entry, item)
-        detail["contact_id"] = contact_id
-        detail["reason"] = SUPPRESSION_REASONS[entry.type]
-        events.append(DomainEvent(type=EventType.CONTACT_SUPPRESSED, event_id=event_id, at=entry.at, detail=detail))
-    return events
+def _suppression(entry: AuditEntry, item: ActionItem) -> DomainEvent:
+    # The contact comes from the audit event, not from its address matched against the account as it
+    # is now: the firm may have changed that address (lifting the suppression) or given it to
+    # another contact before the publisher ran.
+    contact_id = _text(entry, "contact_id")
+    # its id derives from the audit event's, so a redelivery repeats it
+    event_id = ids.derived_id(ids.EVENT, entry.id, contact_id)
+    detail = _item_detail(event_id, entry, item)
+    detail["contact_id"] = contact_id
+    detail["reason"] = SUPPRESSION_REASONS[entry.type]
+    return DomainEvent(type=EventType.CONTACT_SUPPRESSED, event_id=event_id, at=entry.at, detail=detail)
 
 
 def _text(entry: AuditEntry, name: str, allowed: tuple[str, ...] | None = None) -> str:

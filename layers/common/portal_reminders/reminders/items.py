@@ -39,7 +39,7 @@ from portal_reminders.models.errors import (
 from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
-from portal_reminders.reminders import limits, policy, transitions
+from portal_reminders.reminders import limits, policy, rounds, transitions
 from portal_reminders.reminders.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome, RoundStatus
 from portal_reminders.reminders.lookup import existing, load
@@ -157,21 +157,26 @@ class ItemService:
         )
         # A firm user's request past the daily email cap is refused (429) before anything is made;
         # an automation's item is made, and its notification waits for the next day (SPEC R18).
-        allowance = None if origin else self._cap.manual(firm_id, len(account.notify_contacts))
+        allowance = None if origin else self._cap.manual(firm_id, _emails_to(account))
         try:
-            item = self._items.save_item(item)
-        except ConcurrentModification:
-            if origin is None:
-                raise
-            # this automation already created it on an earlier run of the same stage entry
-            created_before = self._items.get_item(firm_id, item.id)
-            if created_before is None:
-                raise
-            return created_before
-        outcome = self._deliver_or_queue(
-            item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0), allowance
-        )
-        return outcome.item if outcome and outcome.item else item
+            try:
+                item = self._items.save_item(item)
+            except ConcurrentModification:
+                if origin is None:
+                    raise
+                # this automation already created it on an earlier run of the same stage entry
+                created_before = self._items.get_item(firm_id, item.id)
+                if created_before is None:
+                    raise
+                return created_before
+            outcome = self._deliver_or_queue(
+                item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0), allowance
+            )
+            return outcome.item if outcome and outcome.item else item
+        finally:
+            # what was counted but not sent (handed to the send queue, which counts it there) goes back
+            if allowance is not None:
+                allowance.settle()
 
     def cancel(self, firm_id: str, item_id: str, actor: str) -> ActionItem:
         def attempt() -> ActionItem:
@@ -193,18 +198,22 @@ class ItemService:
         """A manual reminder (SPEC R5): emails every notify contact again, now."""
         item = self._acceptable_resend(self.get(firm_id, item_id))
         _, account = self._client(firm_id, item.account_id)
-        allowance = self._cap.manual(firm_id, len(account.notify_contacts))
-        item = with_retries(lambda: self._accept_resend(firm_id, item_id))
-        email_round = EmailRound.manual(ids.new_id(ids.RESEND), actor, message)
-        queued_message = ManualEmailMessage(
-            firm_id=firm_id,
-            item_id=item.id,
-            account_id=item.account_id,
-            resend_id=email_round.resend_id or "",
-            actor=actor,
-            message=message,
-        )
-        outcome = self._deliver_or_queue(item.ref, email_round, to_body(queued_message), allowance)
+        allowance = self._cap.manual(firm_id, _emails_to(account))
+        try:
+            item = with_retries(lambda: self._accept_resend(firm_id, item_id))
+            email_round = EmailRound.manual(ids.new_id(ids.RESEND), actor, message)
+            queued_message = ManualEmailMessage(
+                firm_id=firm_id,
+                item_id=item.id,
+                account_id=item.account_id,
+                resend_id=email_round.resend_id or "",
+                actor=actor,
+                message=message,
+            )
+            outcome = self._deliver_or_queue(item.ref, email_round, to_body(queued_message), allowance)
+        finally:
+            # what was counted but not sent (a recheck refused it, the send queue counts it) goes back
+            allowance.settle()
         if outcome is None:
             return ResendResult(item=item, recipients=0, queued=True)
         if outcome.status is RoundStatus.SKIPPED:
@@ -295,3 +304,8 @@ class ItemService:
 
 def _account_in(snapshot: ClientSnapshot | None, account_id: str) -> Account | None:
     return None if snapshot is None else snapshot.accounts.get(account_id)
+
+
+def _emails_to(account: Account) -> int:
+    """How many emails a new round for the account sends: its notify contacts not suppressed."""
+    return len(rounds.to_email(account.notify_contacts, None))

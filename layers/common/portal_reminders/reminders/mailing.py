@@ -12,6 +12,7 @@ from portal_reminders.budget import OutOfTime
 from portal_reminders.models.domain import Contact, Delivery
 from portal_reminders.ports import Mailer, MailRejected, MailThrottled, MailUnavailable, OutgoingEmail, SendRateExceeded
 from portal_reminders.reminders import rounds
+from portal_reminders.reminders.daily_cap import Allowance
 from portal_reminders.reminders.pacing import SendPacer
 
 # Persist the round's progress; returns nothing, raises if it could not be written.
@@ -27,13 +28,49 @@ def email_round(
     save: SaveProgress,
     now: datetime,
     give_up_by: timedelta,
+    allowance: Allowance,
+    firm_id: str,
 ) -> Delivery:
     """Email each of `contacts` (those the round still owes a mail); returns the round's progress.
 
-    `progress` is the round as begun (rounds.begin), not yet saved. When the mail service cannot
-    take mail now, or the invocation runs out of time, the progress is saved with the lease
-    released and the error raised: the retry emails only the contacts still owed.
+    `progress` is the round as begun (rounds.begin), not yet saved. The emails are first counted
+    against the firm's daily cap (DailyCapReached past it), once: a retry draws on what the round
+    already paid for. When the mail service cannot take mail now, or the invocation runs out of
+    time, the progress is saved with the lease released and the error raised: the retry emails
+    only the contacts still owed.
     """
+    unpaid = max(0, len(contacts) - progress.paid_for)
+    allowance.take(firm_id, unpaid)
+    written = False
+
+    def save_noted(state: Delivery) -> None:
+        nonlocal written
+        save(state)
+        written = True
+
+    try:
+        return _email_each(
+            contacts, build, mailer, pacer, rounds.counted(progress, unpaid), save_noted, now, give_up_by
+        )
+    except BaseException:
+        if not written:
+            # This try stored nothing, so what it counted is not stored with the round either (held
+            # back by the shared send rate, the first mark not written): the count goes back, and
+            # the retry counts again.
+            allowance.give_back(firm_id, unpaid)
+        raise
+
+
+def _email_each(
+    contacts: Sequence[Contact],
+    build: Callable[[Contact], OutgoingEmail],
+    mailer: Mailer,
+    pacer: SendPacer,
+    progress: Delivery,
+    save: SaveProgress,
+    now: datetime,
+    give_up_by: timedelta,
+) -> Delivery:
     saved = False
     for contact in contacts:
         try:

@@ -76,6 +76,11 @@ class SendBatch:
         # one write per firm counts the batch's emails against the firm's daily cap
         self._allowance = self._services.daily_cap.prepay(sends)
 
+    def settle(self) -> None:
+        """At the batch's end: what it counted against the firms' daily caps but did not send
+        (rounds skipped, deferred, held back, or already paid for) goes back."""
+        self._allowance.settle()
+
     def handle(self, body: str) -> str:
         """Carry out one message; raise to have it retried (after retry_later's backoff)."""
         budget.check()
