@@ -188,11 +188,7 @@ def scan_throughput(due: int, budget: float = SCAN_TIMEOUT - SCAN_MARGIN) -> dic
     drained = {
         shard: sum(1 for e in entries if e.ref.item_id in index.claims) for shard, entries in index.shards.items()
     }
-    shares = [
-        min(tick["claimed_by_shard"].values(), default=0) / max(tick["claimed_by_shard"].values(), default=1)
-        for tick in ticks
-        if tick["claimed"]
-    ]
+    shares = _least_over_most_served(ticks, {shard: len(entries) for shard, entries in index.shards.items()})
     return {
         "due_items": due,
         "tick_budget_seconds": budget,
@@ -208,12 +204,30 @@ def scan_throughput(due: int, budget: float = SCAN_TIMEOUT - SCAN_MARGIN) -> dic
             shard: f"{drained[shard]}/{len(entries)}" for shard, entries in sorted(index.shards.items())
         },
         "every_shard_drained": all(drained[s] == len(e) for s, e in index.shards.items()),
-        # per tick, the least-served shard's claims over the most-served one's (1.0: perfectly even)
+        # per tick, the least-served shard's claims over the most-served one's, among the shards the
+        # tick left unfinished (1.0: perfectly even; 0: a shard starved; a tick that finished every
+        # shard it touched starved none)
         "least_over_most_served_shard_per_tick": [round(share, 2) for share in shares],
         "per_tick": ticks,
         "target_seconds": TARGET_SCAN_SECONDS,
         "passed": total <= TARGET_SCAN_SECONDS and len(index.claims) == due,
     }
+
+
+def _least_over_most_served(ticks: list[dict[str, Any]], sizes: dict[str, int]) -> list[float]:
+    """A shard drained within a tick got all it had; only a shard the tick left items on can have
+    been starved, so each tick compares those shards' claims with the most any shard got."""
+    left = dict(sizes)
+    shares = []
+    for tick in ticks:
+        claimed: dict[str, int] = tick["claimed_by_shard"]
+        if not tick["claimed"]:
+            continue
+        for shard, count in claimed.items():
+            left[shard] -= count
+        unfinished = [claimed.get(shard, 0) for shard, remaining in left.items() if remaining > 0]
+        shares.append(min(unfinished) / max(claimed.values()) if unfinished else 1.0)
+    return shares
 
 
 # --- 2. send rate under a backlog ---------------------------------------------------------------
