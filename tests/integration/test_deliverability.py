@@ -152,6 +152,20 @@ def test_a_complaint_suppresses_the_contact(world: World) -> None:
     assert [e["reason"] for e in world.events_of("ContactSuppressed")] == ["complaint"]
 
 
+@pytest.mark.parametrize("detail_type", ["Email Complaint Received", "Email Complained"])
+def test_a_complaint_is_read_whichever_detail_type_names_it(world: World, detail_type: str) -> None:
+    # AWS names it "Email Complaint Received", SPEC R15 "Email Complained": the rule and the function
+    # read detail.eventType, so either reaches the function and suppresses the contact
+    account, _ = _sent_with_an_item(world)
+    event = {**world.ses_event(world.sent_to(ANA)[-1], "complaint"), "detail-type": detail_type}
+
+    result = world.deliver_ses_event(event)
+
+    assert result is not None
+    assert result["suppression"] == "complaint"
+    assert _contact(world, account["id"], ANA)["suppressed"]["reason"] == "complaint"
+
+
 @pytest.mark.parametrize("kind", ["transient_bounce", "delivery"])
 def test_a_transient_bounce_or_a_delivery_changes_nothing(world: World, kind: str) -> None:
     # Given an item sent to Ana and Bruno
