@@ -18,8 +18,6 @@ from portal_reminders.models.domain import Account, ActionItem, Contact, Deliver
 from portal_reminders.models.errors import (
     ConcurrentModification,
     DeliveryInProgress,
-    RoundNotRecorded,
-    StorageUnavailable,
 )
 from portal_reminders.models.messages import (
     APPROVALS_PER_MESSAGE,
@@ -31,7 +29,7 @@ from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail, SendQueue
 from portal_reminders.reminders import compose, mail_tags, policy, rounds, transitions
 from portal_reminders.reminders.daily_cap import Allowance, DailyCap
-from portal_reminders.reminders.mailing import email_round
+from portal_reminders.reminders.mailing import RoundMailer
 from portal_reminders.reminders.pacing import SendPacer
 from portal_reminders.reminders.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, ApprovalRepository, ItemRepository
@@ -65,8 +63,7 @@ class ApprovalService:
         self._approvals = approvals
         self._accounts = accounts
         self._items = items
-        self._mailer = mailer
-        self._pacer = pacer
+        self._rounds = RoundMailer(mailer, pacer, settings.give_up_by)
         self._queue = queue
         self._settings = settings
         self._now = now
@@ -132,14 +129,10 @@ class ApprovalService:
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), account.notify_contacts)
         if owed:
             # past the firm's daily cap the request waits for the next day (DailyCapReached)
-            own = allowance or self._cap.allowance()
-            try:
+            with self._cap.drawing_on(allowance) as drawn_on:
                 account, progress = self._email(
-                    account, snapshot.firm, documents, request, key, now, owed, progress, own
+                    account, snapshot.firm, documents, request, key, now, owed, progress, drawn_on
                 )
-            finally:
-                if allowance is None:
-                    own.settle()
         # everyone emailed is remembered before the documents are recorded (a retry emails no one)
         progress = rounds.paused(rounds.settle(progress), now, refused=False)
         self._accounts.save_account(transitions.with_delivery(account, key, progress))
@@ -198,24 +191,10 @@ class ApprovalService:
 
         def save(state: Delivery) -> None:
             nonlocal latest
-            try:
-                latest = self._accounts.save_account(transitions.with_delivery(latest, key, state))
-            except StorageUnavailable as error:
-                if state.delivered or state.unconfirmed:
-                    raise RoundNotRecorded(f"{account.id} {key}: {error}") from error
-                raise
+            latest = self._accounts.save_account(transitions.with_delivery(latest, key, state))
 
-        progress = email_round(
-            owed,
-            build,
-            self._mailer,
-            self._pacer,
-            progress,
-            save,
-            now,
-            self._settings.give_up_by,
-            allowance,
-            account.firm_id,
+        progress = self._rounds.email(
+            owed, build, progress, save, now, allowance, account.firm_id, f"{account.id} {key}"
         )
         return latest, progress
 

@@ -9,7 +9,8 @@ write per firm, only when something is left)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from portal_reminders import clock
@@ -27,6 +28,19 @@ class DailyCap:
 
     def allowance(self, prepaid: Mapping[str, int] | None = None) -> Allowance:
         return Allowance(self, dict(prepaid or {}), limits.email_day(self._now()))
+
+    @contextmanager
+    def drawing_on(self, allowance: Allowance | None) -> Iterator[Allowance]:
+        """The caller's allowance (the caller settles it), or else one of this call's own, settled
+        when the call ends."""
+        if allowance is not None:
+            yield allowance
+            return
+        own = self.allowance()
+        try:
+            yield own
+        finally:
+            own.settle()
 
     def count(self, firm_id: str, emails: int) -> None:
         """Count `emails` for the firm today, or DailyCapReached (nothing counted)."""

@@ -104,8 +104,7 @@ class Deliverer:
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._items = items
-        self._mailer = mailer
-        self._pacer = pacer
+        self._rounds = mailing.RoundMailer(mailer, pacer, settings.give_up_by)
         self._cap = cap
         self._settings = settings
         self._now = now
@@ -121,18 +120,14 @@ class Deliverer:
         StorageUnavailable / DailyCapReached for the caller to retry later, RoundNotRecorded when
         mail went out but could not be recorded (the caller hands the round to the send queue to
         finish). `allowance` is what the caller already counted against the firm's daily cap."""
-        own = allowance or self._cap.allowance()
-        try:
+        with self._cap.drawing_on(allowance) as drawn_on:
             for attempt in range(WRITE_ATTEMPTS):
                 try:
-                    return self._attempt(ref, email_round, snapshot if attempt == 0 else None, own)
+                    return self._attempt(ref, email_round, snapshot if attempt == 0 else None, drawn_on)
                 except ConcurrentModification:
                     logger.info("item changed while delivering; re-reading", extra={"item_id": ref.item_id})
                     backoff(attempt)
             raise ConcurrentModification(ref.item_id)
-        finally:
-            if allowance is None:
-                own.settle()
 
     def _attempt(
         self, ref: ItemRef, email_round: EmailRound, snapshot: DeliverySnapshot | None, allowance: Allowance
@@ -196,24 +191,10 @@ class Deliverer:
 
         def save(state: Delivery) -> None:
             nonlocal latest
-            try:
-                latest = self._save_progress(latest, email_round, state)
-            except StorageUnavailable as error:
-                if state.delivered or state.unconfirmed:
-                    raise RoundNotRecorded(f"{item.id} {email_round.key}: {error}") from error
-                raise
+            latest = self._save_progress(latest, email_round, state)
 
-        progress = mailing.email_round(
-            owed,
-            build,
-            self._mailer,
-            self._pacer,
-            progress,
-            save,
-            now,
-            self._settings.give_up_by,
-            allowance,
-            item.firm_id,
+        progress = self._rounds.email(
+            owed, build, progress, save, now, allowance, item.firm_id, f"{item.id} {email_round.key}"
         )
         return latest, progress
 

@@ -5,11 +5,13 @@ called (rounds.py), so no failure at any point can make a retry email someone tw
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal_reminders import budget
 from portal_reminders.budget import OutOfTime
 from portal_reminders.models.domain import Contact, Delivery
+from portal_reminders.models.errors import RoundNotRecorded, StorageUnavailable
 from portal_reminders.ports import Mailer, MailRejected, MailThrottled, MailUnavailable, OutgoingEmail, SendRateExceeded
 from portal_reminders.reminders import rounds
 from portal_reminders.reminders.daily_cap import Allowance
@@ -19,46 +21,67 @@ from portal_reminders.reminders.pacing import SendPacer
 SaveProgress = Callable[[Delivery], None]
 
 
-def email_round(
-    contacts: Sequence[Contact],
-    build: Callable[[Contact], OutgoingEmail],
-    mailer: Mailer,
-    pacer: SendPacer,
-    progress: Delivery,
-    save: SaveProgress,
-    now: datetime,
-    give_up_by: timedelta,
-    allowance: Allowance,
-    firm_id: str,
-) -> Delivery:
-    """Email each of `contacts` (those the round still owes a mail); returns the round's progress.
+@dataclass(frozen=True)
+class RoundMailer:
+    """What emailing a round takes besides the round itself: the mail service, the shared send
+    rate, and how long a refused round keeps trying."""
 
-    `progress` is the round as begun (rounds.begin), not yet saved. The emails are first counted
-    against the firm's daily cap (DailyCapReached past it), once: a retry draws on what the round
-    already paid for. When the mail service cannot take mail now, or the invocation runs out of
-    time, the progress is saved with the lease released and the error raised: the retry emails
-    only the contacts still owed.
-    """
-    unpaid = max(0, len(contacts) - progress.paid_for)
-    allowance.take(firm_id, unpaid)
-    written = False
+    mailer: Mailer
+    pacer: SendPacer
+    give_up_by: timedelta
 
-    def save_noted(state: Delivery) -> None:
-        nonlocal written
-        save(state)
-        written = True
+    def email(
+        self,
+        contacts: Sequence[Contact],
+        build: Callable[[Contact], OutgoingEmail],
+        progress: Delivery,
+        save: SaveProgress,
+        now: datetime,
+        allowance: Allowance,
+        firm_id: str,
+        round_name: str,
+    ) -> Delivery:
+        """Email each of `contacts` (those the round still owes a mail); returns the round's progress.
 
-    try:
-        return _email_each(
-            contacts, build, mailer, pacer, rounds.counted(progress, unpaid), save_noted, now, give_up_by
-        )
-    except BaseException:
-        if not written:
-            # This try stored nothing, so what it counted is not stored with the round either (held
-            # back by the shared send rate, the first mark not written): the count goes back, and
-            # the retry counts again.
-            allowance.give_back(firm_id, unpaid)
-        raise
+        `progress` is the round as begun (rounds.begin), not yet saved. The emails are first counted
+        against the firm's daily cap (DailyCapReached past it), once: a retry draws on what the round
+        already paid for. When the mail service cannot take mail now, or the invocation runs out of
+        time, the progress is saved with the lease released and the error raised: the retry emails
+        only the contacts still owed. A save that fails once someone was emailed raises
+        RoundNotRecorded (`round_name` says which): the mail went out, only its record is owed.
+        """
+        unpaid = max(0, len(contacts) - progress.paid_for)
+        allowance.take(firm_id, unpaid)
+        written = False
+
+        def save_noted(state: Delivery) -> None:
+            nonlocal written
+            try:
+                save(state)
+            except StorageUnavailable as error:
+                if state.delivered or state.unconfirmed:
+                    raise RoundNotRecorded(f"{round_name}: {error}") from error
+                raise
+            written = True
+
+        try:
+            return _email_each(
+                contacts,
+                build,
+                self.mailer,
+                self.pacer,
+                rounds.counted(progress, unpaid),
+                save_noted,
+                now,
+                self.give_up_by,
+            )
+        except BaseException:
+            if not written:
+                # This try stored nothing, so what it counted is not stored with the round either (held
+                # back by the shared send rate, the first mark not written): the count goes back, and
+                # the retry counts again.
+                allowance.give_back(firm_id, unpaid)
+            raise
 
 
 def _email_each(
