@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal_reminders import clock
-from portal_reminders.reminders import mail_tags
+from portal_reminders.reminders.delivery import mail_tags
 
 _LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)", re.IGNORECASE)
 
