@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_reminders.budget import within_budget
 from portal_reminders.models.events import require_sqs_records
 from portal_reminders.observability import logger, metrics, tracer
-from portal_reminders.reminders.delivery import send_metrics
+from portal_reminders.reminders.workers import send_metrics
 from portal_reminders.reminders.workers.send_batch import FailedRecord, SendBatch
 from portal_reminders.wiring import get_services
 
