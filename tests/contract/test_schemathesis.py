@@ -39,9 +39,13 @@ MIN_REQUESTS = 1000
 
 # The deliberate exceptions, all of them. Each is a rule about data already stored, which no
 # schema can state: a well-formed value that names nothing (or the wrong thing) in the firm; and
-# one comparison of two fields, which JSON Schema cannot state either (sending hours' start before
-# their end). Schema-valid requests refused for them are accepted only with that status, and only
-# when the error names that field; every other check runs on every request.
+# comparisons of fields, which JSON Schema cannot state either (sending hours' start before their
+# end; a due-date schedule's steps in increasing order with `final` only on the last, and as many
+# as max_reminders; an invoice's due date given twice the same). Schema-valid requests refused for
+# them are accepted only with that status, and only when the error names that field; every other
+# check runs on every request.
+SCHEDULE_FIELDS = r"{prefix}(schedule|steps|max_reminders|steps\[\d+\]\.(days|tone))"
+SCHEDULE_RULES = "a due_date schedule has steps in increasing order, final only last, as many as max_reminders"
 STORED_DATA_RULES: dict[str, list[tuple[int, str, str]]] = {
     "GET /templates": [(400, r"next_token", "a page token is taken only by the listing that issued it")],
     "GET /accounts/{account_id}/action-items": [(400, r"next_token", "likewise")],
@@ -59,16 +63,37 @@ STORED_DATA_RULES: dict[str, list[tuple[int, str, str]]] = {
     "POST /accounts/{account_id}/action-items": [
         (422, r"template_id", "the template must be one of the firm's, of the item's kind"),
         (422, r"invoice", "an invoice from a template needs the template's invoice terms when it brings none"),
+        (422, r"due_date", "an invoice's due date is invoice.due_date: given twice, it is the same date"),
+        (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES + ", and the item a due date"),
+    ],
+    "PATCH /action-items/{item_id}": [
+        (422, r"due_date", "an invoice, or an item whose reminders follow its due date, keeps a due date")
+    ],
+    "PATCH /action-items/{item_id}/reminders": [
+        (422, SCHEDULE_FIELDS.format(prefix=""), SCHEDULE_RULES + ", and the item a due date")
+    ],
+    "POST /templates": [
+        (422, r"due_in_days", "an invoice template's due_in_days is invoice.due_in_days: given twice, the same"),
+        (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES),
     ],
     "POST /action-items/{item_id}/complete": [(422, r"via", "'via' is for chat items only")],
     "POST /action-items/{item_id}/payments": [(422, r"amount", "payments are for invoices only")],
-    "PATCH /templates/{template_id}": [(422, r"invoice", "invoice terms are for invoice templates only")],
+    "PATCH /templates/{template_id}": [
+        (422, r"invoice", "invoice terms are for invoice templates only"),
+        (422, r"due_in_days", "an invoice template keeps its due_in_days, which is invoice.due_in_days"),
+        (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES),
+    ],
     "POST /pipelines": [
         (
             422,
             r"stages\[\d+\]\.automations\[\d+\]\.template_id",
             "each automation's template must be one of the firm's, of the action's kind (invoices: with terms)",
-        )
+        ),
+        (
+            422,
+            SCHEDULE_FIELDS.format(prefix=r"stages\[\d+\]\.automations\[\d+\]\.reminders\."),
+            SCHEDULE_RULES + ", and the template a due_in_days",
+        ),
     ],
     "POST /pipelines/{pipeline_id}/jobs": [
         (422, r"account_id", "the account must be one of the firm's"),

@@ -3,6 +3,7 @@ typo ("days_betwen") is a 422 naming the field instead of a silently ignored set
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -27,11 +28,13 @@ from portal_reminders.api.types import (
     DaysBetween,
     DueInDays,
     EmailAddress,
+    EscalateAfterDays,
     Flag,
     MaxReminders,
     Message,
     MoneyOut,
     Name,
+    StepDays,
     Timestamp,
     TimeZoneName,
     Title,
@@ -39,13 +42,17 @@ from portal_reminders.api.types import (
 )
 from portal_reminders.models.domain import (
     MAX_CONTACTS,
+    MAX_STEPS,
     AuditType,
     AutomationAction,
     JobStatus,
     Kind,
     Language,
+    Schedule,
     Status,
+    StepStatus,
     SuppressionReason,
+    Tone,
     Weekday,
 )
 
@@ -190,20 +197,26 @@ class AccountIn(_Request):
     time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
 
 
-def _account_patch_schema(schema: dict[str, Any]) -> None:
-    _patch_schema(schema)
-    # null is meaningful here: the account goes back to the firm's time zone
-    zone = schema["properties"]["time_zone"]
-    schema["properties"]["time_zone"] = {
-        "anyOf": [{key: value for key, value in zone.items() if key != "description"}, {"type": "null"}],
-        "description": zone.get("description", ""),
-    }
+def _patch_schema_with_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A PATCH body's schema where null means something for these fields (see changes_of)."""
+
+    def complete(schema: dict[str, Any]) -> None:
+        _patch_schema(schema)
+        for name in names:
+            field = schema["properties"][name]
+            schema["properties"][name] = {
+                "anyOf": [{key: value for key, value in field.items() if key != "description"}, {"type": "null"}],
+                "description": field.get("description", ""),
+            }
+
+    return complete
 
 
 class AccountPatch(_Request):
     """Any of the account's name, language and time zone; the others keep their values."""
 
-    model_config = ConfigDict(json_schema_extra=_account_patch_schema)
+    # null is meaningful here: the account goes back to the firm's time zone
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("time_zone"))
 
     name: Name | None = None
     language: Language | None = None
@@ -245,22 +258,55 @@ class AccountOut(_Schema):
 # action items ----------------------------------------------------------------------------------
 
 
+class StepIn(_Request):
+    days: StepDays = Field(
+        description="days after the due date (negative: before); the reminder is due at 09:00 that day in the "
+        "client's time zone, then kept to the sending hours"
+    )
+    tone: Tone | None = Field(
+        default=None,
+        description="how it speaks; final only on the last step. Omitted: the last of several steps is final, "
+        "steps after the due date are firm, the others gentle",
+    )
+
+
+_SCHEDULE = (
+    "interval: every days_between days after the latest email, max_reminders times (the default); due_date: one "
+    "reminder per step, relative to the item's due_date (which it then needs)"
+)
+_STEPS = (
+    f"a due_date schedule's reminders, 1 to {MAX_STEPS}, in strictly increasing order of days "
+    "(kept while the schedule is interval). Under due_date, max_reminders is their number"
+)
+_ESCALATE = (
+    "days (24-hour periods) after the last automatic reminder that a still pending item is escalated to the firm"
+)
+
+
 class RemindersIn(_Request):
     """Automatic reminder settings; omitted fields come from the template, else the defaults."""
 
     enabled: Flag | None = None
     days_between: DaysBetween | None = None
     max_reminders: MaxReminders | None = None
+    schedule: Schedule | None = Field(default=None, description=_SCHEDULE)
+    steps: list[StepIn] | None = Field(default=None, min_length=1, max_length=MAX_STEPS, description=_STEPS)
+    escalate_after_days: EscalateAfterDays | None = Field(default=None, description=_ESCALATE)
 
 
 class RemindersPatch(_Request):
-    """Any of the automatic reminder settings; the others keep their values."""
+    """Any of the automatic reminder settings; the others keep their values. Turning reminders on,
+    or changing the schedule or its steps, reschedules the steps not sent."""
 
-    model_config = ConfigDict(json_schema_extra=_patch_schema)
+    # null is meaningful here: no escalation
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("escalate_after_days"))
 
     enabled: Flag | None = None
     days_between: DaysBetween | None = None
     max_reminders: MaxReminders | None = None
+    schedule: Schedule | None = Field(default=None, description=_SCHEDULE)
+    steps: list[StepIn] | None = Field(default=None, min_length=1, max_length=MAX_STEPS, description=_STEPS)
+    escalate_after_days: EscalateAfterDays | None = Field(default=None, description=_ESCALATE + "; null: never")
 
     @model_validator(mode="after")
     def _changes_something(self) -> RemindersPatch:
@@ -315,11 +361,50 @@ class ActionItemIn(_Request):
     invoice: InvoiceIn | None = Field(
         default=None, description="for invoices only; required unless the template has invoice terms"
     )
+    due_date: DateIn | None = Field(
+        default=None,
+        description=(
+            "the client's calendar day the item is due; else the template's due_in_days after today. "
+            "For invoices it is invoice.due_date (if both are given they must be the same)"
+        ),
+    )
+
+    @field_validator("due_date")
+    @classmethod
+    def _same_as_the_invoices(cls, due_date: date | None, info: ValidationInfo) -> date | None:
+        invoice = info.data.get("invoice")
+        if due_date is not None and isinstance(invoice, InvoiceIn) and invoice.due_date != due_date:
+            raise ValueError(f"an invoice's due date is invoice.due_date ({invoice.due_date}); give one date")
+        return due_date
+
+    @property
+    def effective_due_date(self) -> date | None:
+        return self.invoice.due_date if self.invoice is not None else self.due_date
 
     @model_validator(mode="after")
     def _invoice_only_for_invoices(self) -> ActionItemIn:
         if self.invoice is not None and self.kind is not Kind.INVOICE:
             raise ValueError("invoice details are only for kind 'invoice'")
+        return self
+
+
+class ItemPatch(_Request):
+    """The item's own fields that can change after it was sent (its reminders have their own PATCH)."""
+
+    # null is meaningful here: the item has no due date any more
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("due_date"))
+
+    due_date: DateIn | None = Field(
+        default=None,
+        description=(
+            "the client's calendar day the item is due; null: none (not for invoices, nor under a due_date "
+            "schedule). An invoice's invoice.due_date changes with it; unsent steps are rescheduled"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ItemPatch:
+        _at_least_one_field(self)
         return self
 
 
@@ -331,10 +416,22 @@ class CompleteIn(_Request):
     via: Literal["read", "reply"] | None = None
 
 
+class StepOut(_Schema):
+    days: int
+    tone: Tone = Field(description="as named, else by the default rule (if it goes on its day)")
+    at: Timestamp | None = Field(
+        description="when it is due: 09:00 on its day in the client's time zone, kept to the sending hours"
+    )
+    status: StepStatus = Field(description="scheduled, sent, or skipped (its time had passed, or a later step went)")
+
+
 class RemindersOut(_Schema):
     enabled: bool
     days_between: int
-    max_reminders: int
+    max_reminders: int = Field(description="under a due_date schedule, the number of steps")
+    schedule: Schedule
+    steps: list[StepOut]
+    escalate_after_days: int | None
     sent: int
     next_at: Timestamp | None
 
@@ -363,6 +460,9 @@ class ActionItemOut(_Schema):
     reminders: RemindersOut
     manual_reminders_sent: int
     email_failed: bool
+    due_date: date | None = Field(
+        description="the client's calendar day the item is due; for invoices invoice.due_date"
+    )
     invoice: InvoiceOut | None = None
     template_id: str | None = None
     job_id: str | None = Field(default=None, description="the job whose stage automation created the item")
@@ -385,6 +485,7 @@ class TaskOut(_Schema):
     kind: Kind
     title: str
     last_emailed_at: Timestamp | None
+    due_date: date | None
 
 
 class TaskPage(_Schema):
@@ -418,7 +519,22 @@ class PaymentIn(_Request):
 class InvoiceTermsIn(_Request):
     amount: AmountIn
     currency: Currency
-    due_in_days: DueInDays = Field(description="the due date is this many days after sending")
+    due_in_days: DueInDays = Field(
+        description="the due date is this many days after sending (the template's due_in_days)"
+    )
+
+
+_DUE_IN_DAYS = (
+    "items made from the template are due this many days after the day they are sent, on the client's calendar; "
+    "for invoice templates it is invoice.due_in_days (if both are given they must be the same)"
+)
+
+
+def _same_due_in_days(due_in_days: int | None, info: ValidationInfo) -> int | None:
+    invoice = info.data.get("invoice")
+    if due_in_days is not None and isinstance(invoice, InvoiceTermsIn) and invoice.due_in_days != due_in_days:
+        raise ValueError(f"an invoice template's due_in_days is invoice.due_in_days ({invoice.due_in_days}); give one")
+    return due_in_days
 
 
 class TemplateKind(StrEnum):
@@ -447,18 +563,29 @@ class TemplateIn(_Request):
     body: Message | None = None
     invoice: InvoiceTermsIn | None = Field(default=None, description="invoice templates only")
     reminders: RemindersIn | None = Field(default=None, description='"Send reminders to clients"')
+    due_in_days: DueInDays | None = Field(default=None, description=_DUE_IN_DAYS)
+
+    _same_due_in_days = field_validator("due_in_days")(_same_due_in_days)
+
+    @property
+    def effective_due_in_days(self) -> int | None:
+        return self.invoice.due_in_days if self.invoice is not None else self.due_in_days
 
 
 class TemplatePatch(_Request):
     """Only the named fields change; `invoice` and `reminders` are replaced as a whole."""
 
-    model_config = ConfigDict(json_schema_extra=_patch_schema)
+    # null is meaningful here: items made from the template have no due date
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("due_in_days"))
 
     name: Name | None = None
     title: Title | None = None
     body: Message | None = None
     invoice: InvoiceTermsIn | None = Field(default=None, description="invoice templates only")
     reminders: RemindersIn | None = None
+    due_in_days: DueInDays | None = Field(default=None, description=_DUE_IN_DAYS + "; null: none")
+
+    _same_due_in_days = field_validator("due_in_days")(_same_due_in_days)
 
     @model_validator(mode="after")
     def _changes_something(self) -> TemplatePatch:
@@ -472,10 +599,18 @@ class InvoiceTermsOut(_Schema):
     due_in_days: int
 
 
+class TemplateStepOut(_Schema):
+    days: int
+    tone: Tone | None = None
+
+
 class TemplateRemindersOut(_Schema):
     enabled: bool | None = None
     days_between: int | None = None
     max_reminders: int | None = None
+    schedule: Schedule | None = None
+    steps: list[TemplateStepOut] | None = None
+    escalate_after_days: int | None = None
 
 
 class TemplateOut(_Schema):
@@ -486,6 +621,7 @@ class TemplateOut(_Schema):
     body: str | None
     invoice: InvoiceTermsOut | None
     reminders: TemplateRemindersOut
+    due_in_days: int | None
     created_at: Timestamp
     updated_at: Timestamp
 

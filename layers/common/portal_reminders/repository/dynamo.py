@@ -45,6 +45,7 @@ from portal_reminders.repository.mapping import (
     template_from_record,
     template_to_record,
     window_from_json,
+    zone_from_json,
 )
 from portal_reminders.repository.ports import (
     AccountRepository,
@@ -454,7 +455,10 @@ class DynamoRepository(
             limit,
             token,
             lambda record: PendingEntry(
-                account_id=record.account_id, item_id=record.item_id, window=window_from_json(record.send_window)
+                account_id=record.account_id,
+                item_id=record.item_id,
+                window=window_from_json(record.send_window),
+                zone=zone_from_json(record.send_window),
             ),
             sort=("pending_sk", prefix) if prefix else None,
         )

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from portal_reminders.models.domain import (
+    DEFAULT_TIME_ZONE,
     Account,
     ActionItem,
     AuditEvent,
@@ -174,11 +175,12 @@ class ScanStateRepository(ABC):
 
 @dataclass(frozen=True, slots=True)
 class PendingEntry:
-    """A pending item as the pending index shows it: whose it is, and the sending window it saw."""
+    """A pending item as the pending index shows it: whose it is, and the client's time it saw."""
 
     account_id: str
     item_id: str
     window: SendingWindow | None
+    zone: str = DEFAULT_TIME_ZONE
 
 
 @dataclass(frozen=True, slots=True)

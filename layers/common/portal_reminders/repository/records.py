@@ -143,6 +143,11 @@ class ItemRecord(_Record):
     reminders_enabled = BooleanAttribute()
     days_between = NumberAttribute()
     max_reminders = NumberAttribute()
+    # the rest of the reminder settings (SPEC R19): {"schedule", "steps", "escalate_after_days"};
+    # absent: the interval schedule, as items written before had
+    reminder_schedule = JSONAttribute(null=True)
+    # a due-date schedule's steps sent or skipped: {"<days>": "sent" | "skipped"}
+    step_marks = JSONAttribute(null=True)
     notified = BooleanAttribute(default=False)
     reminders_sent = NumberAttribute(default=0)
     manual_reminders_sent = NumberAttribute(default=0)
@@ -163,9 +168,12 @@ class ItemRecord(_Record):
     template_id = UnicodeAttribute(null=True)
     origin = JSONAttribute(null=True)
     version = NumberAttribute(default=0)
-    # the client's sending window the item last saw ({"zone", "days", "start", "end"}; absent: any time)
+    # the client's time the item last saw: {"zone"} and, with sending hours, {"days", "start", "end"}
+    # (absent: UTC at any time)
     send_window = JSONAttribute(null=True)
     not_before = NumberAttribute(null=True)  # epoch seconds
+    # YYYY-MM-DD, the client's calendar day (SPEC R19); invoices also keep it in invoice.due_date
+    due_date = UnicodeAttribute(null=True)
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -232,6 +240,8 @@ class TemplateRecord(_Record):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)
+    # invoice templates also keep it in invoice.due_in_days, where templates written before had it
+    due_in_days = NumberAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
 

@@ -16,12 +16,14 @@ from portal_reminders.api.schemas import (
     ActionItemOut,
     CompleteIn,
     ItemPage,
+    ItemPatch,
     PaymentIn,
     RemindersPatch,
     ResendAccepted,
     ResendIn,
     TaskPage,
 )
+from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import ActionItem, Invoice, Status
 from portal_reminders.wiring import get_services
 
@@ -30,8 +32,8 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 def _shown(item: ActionItem) -> ActionItemOut:
     """The item, its next reminder in the client's sending window as it is now (SPEC R16)."""
-    window = get_services().items.client_window(item.firm_id, item.account_id)
-    return item_out(item, clock.now(), window)
+    client = get_services().items.client_time(item.firm_id, item.account_id)
+    return item_out(item, clock.now(), client)
 
 
 @router.post(
@@ -42,20 +44,21 @@ def _shown(item: ActionItem) -> ActionItemOut:
 def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
     invoice = None
     if body.invoice is not None:
-        invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency, due_date=body.invoice.due_date)
+        invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency)
     who = caller(router)
-    item = get_services().items.send(
+    command = SendItem(
         firm_id=who.firm_id,
         account_id=account_id,
         actor=who.user_id,
         kind=body.kind,
         title=body.title,
         message=body.message,
-        reminders=body.reminders.model_dump(exclude_none=True) if body.reminders else None,
+        reminders=body.reminders.model_dump(mode="json", exclude_none=True) if body.reminders else None,
         invoice=invoice,
+        due_date=body.effective_due_date,
         template_id=body.template_id,
     )
-    return Response(201, content_types.APPLICATION_JSON, _shown(item))
+    return Response(201, content_types.APPLICATION_JSON, _shown(get_services().items.send(command)))
 
 
 @router.get(
@@ -71,10 +74,10 @@ def list_items(
 ) -> ItemPage:
     services = get_services()
     firm_id = caller(router).firm_id
-    window = services.items.client_window(firm_id, account_id)  # 404 for an account not the firm's
+    client = services.items.client_time(firm_id, account_id)  # 404 for an account not the firm's
     page = services.repository.list_items(firm_id, account_id, status, limit, next_token)
     now = clock.now()
-    return ItemPage(items=[item_out(i, now, window) for i in page.items], next_token=page.next_token)
+    return ItemPage(items=[item_out(i, now, client) for i in page.items], next_token=page.next_token)
 
 
 @router.get(
@@ -96,13 +99,26 @@ def get_item(item_id: str) -> ActionItemOut:
 
 
 @router.patch(
+    "/action-items/<item_id>",
+    summary="Change the item's due date (any status); unsent steps of a due-date schedule are rescheduled",
+    responses=responses(200, "the item", 400, 404),
+)
+def change_item(item_id: str, body: ItemPatch) -> ActionItemOut:
+    who = caller(router)
+    changes = changes_of(body, nullable={"due_date"})
+    item = get_services().items.change_due_date(who.firm_id, item_id, who.user_id, changes["due_date"])
+    return _shown(item)
+
+
+@router.patch(
     "/action-items/<item_id>/reminders",
     summary="Change automatic reminder settings (any status; nothing is sent for a closed item)",
     responses=responses(200, "the item", 400, 404),
 )
 def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
     who = caller(router)
-    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes_of(body))
+    changes = changes_of(body, nullable={"escalate_after_days"})
+    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes)
     return _shown(item)
 
 

@@ -25,7 +25,7 @@ def create_pipeline(body: PipelineIn) -> Response[PipelineOut]:
         StageSpec(
             name=stage.name,
             automations=[
-                (a.action, a.template_id, a.reminders.model_dump(exclude_none=True) if a.reminders else {})
+                (a.action, a.template_id, a.reminders.model_dump(mode="json", exclude_none=True) if a.reminders else {})
                 for a in stage.automations
             ],
         )

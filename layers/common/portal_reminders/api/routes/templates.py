@@ -26,11 +26,11 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 def _terms(invoice: InvoiceTermsIn | None) -> InvoiceTerms | None:
     if invoice is None:
         return None
-    return InvoiceTerms(amount=invoice.amount, currency=invoice.currency, due_in_days=invoice.due_in_days)
+    return InvoiceTerms(amount=invoice.amount, currency=invoice.currency)
 
 
 def _settings(reminders: RemindersIn | None) -> dict[str, Any]:
-    return reminders.model_dump(exclude_none=True) if reminders else {}
+    return reminders.model_dump(mode="json", exclude_none=True) if reminders else {}
 
 
 @router.post("/templates", summary="Create a template", responses=responses(201, "the template", 400))
@@ -43,6 +43,7 @@ def create_template(body: TemplateIn) -> Response[TemplateOut]:
         body=body.body,
         invoice=_terms(body.invoice),
         reminders=_settings(body.reminders),
+        due_in_days=body.effective_due_in_days,
     )
     return Response(201, content_types.APPLICATION_JSON, template_out(template))
 
@@ -64,9 +65,11 @@ def get_template(template_id: str) -> TemplateOut:
     responses=responses(200, "the template", 400, 404),
 )
 def update_template(template_id: str, body: TemplatePatch) -> TemplateOut:
-    changes = changes_of(body)
+    changes = changes_of(body, nullable={"due_in_days"})
     if "invoice" in changes:
         changes["invoice"] = _terms(body.invoice)
+        if body.invoice is not None:
+            changes["due_in_days"] = body.invoice.due_in_days
     if "reminders" in changes:
         changes["reminders"] = _settings(body.reminders)
     return template_out(get_services().templates.update(caller(router).firm_id, template_id, changes))

@@ -15,6 +15,7 @@ from typing import Any
 
 from portal_reminders import budget, ids
 from portal_reminders.clock import now as clock_now
+from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import (
     SYSTEM_ACTOR,
     Automation,
@@ -174,17 +175,15 @@ class PipelineService:
             )
             try:
                 item = self._items.send(
-                    firm_id=entry.firm_id,
-                    account_id=entry.account_id,
-                    actor=SYSTEM_ACTOR,
-                    kind=automation.action.kind,
-                    title=None,
-                    message=None,
-                    reminders=None,
-                    invoice=None,
-                    template_id=automation.template_id,
-                    automation=automation,
-                    origin=origin,
+                    SendItem(
+                        firm_id=entry.firm_id,
+                        account_id=entry.account_id,
+                        actor=SYSTEM_ACTOR,
+                        kind=automation.action.kind,
+                        template_id=automation.template_id,
+                        automation=automation,
+                        origin=origin,
+                    )
                 )
             except DomainError as error:
                 # e.g. the account was removed: the other automations still run
@@ -216,3 +215,4 @@ class PipelineService:
         if stage is None:
             raise InvalidInput(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
         return stage
+
