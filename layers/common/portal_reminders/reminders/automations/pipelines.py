@@ -25,6 +25,7 @@ from portal_reminders.models.domain import (
     Origin,
     Pipeline,
     Stage,
+    Template,
 )
 from portal_reminders.models.errors import DomainError, InvalidInput, StateConflict
 from portal_reminders.models.messages import JobEnteredStage
@@ -33,6 +34,8 @@ from portal_reminders.reminders.clients.items import ItemService
 from portal_reminders.reminders.clients.lookup import existing, load
 from portal_reminders.reminders.clients.retry import with_retries
 from portal_reminders.reminders.clients.templates import TemplateService
+from portal_reminders.reminders.scheduling import sequences
+from portal_reminders.reminders.state import transitions
 from portal_reminders.repository.ports import AccountRepository, PipelineRepository
 
 ARCHIVED_REASON = "job archived"
@@ -82,6 +85,7 @@ class PipelineService:
                 # (a template without a title lends its name as the item's title)
                 if action is AutomationAction.CREATE_INVOICE and template.invoice is None:
                     raise InvalidInput(f"template {template_id} has no invoice terms", field=where)
+                _check_schedule(reminders, template, f"stages[{s}].automations[{a}].reminders.")
                 automations.append(Automation(action=action, template_id=template_id, reminders=dict(reminders)))
             built.append(Stage(id=ids.new_id(ids.STAGE), name=spec.name, automations=tuple(automations)))
         pipeline = Pipeline(
@@ -216,3 +220,15 @@ class PipelineService:
             raise InvalidInput(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
         return stage
 
+
+def _check_schedule(reminders: Mapping[str, Any], template: Template, prefix: str) -> None:
+    """The automation's reminders over its template's (R8): a due-date schedule needs steps, and the
+    template a due_in_days, since an automation's item has no request to give it a due date."""
+    sequences.check_layer(reminders, prefix)
+    settings = transitions.merge_settings(reminders, template.reminders)
+    if settings.by_due_date and template.due_in_days is None:
+        raise InvalidInput(
+            f"a due_date schedule needs a due date: template {template.id} has no due_in_days",
+            field=f"{prefix}schedule",
+        )
+    sequences.check_settings(settings, has_due_date=True, named=reminders, prefix=prefix)
