@@ -1,6 +1,9 @@
 """Benchmark: one scan tick over 100,000 non-due and 1,000 due items, then the send queue drained.
 
-    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200]
+    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200] [--sequences]
+
+With --sequences every item is on a due-date schedule (SPEC R19) and bench/results_sequences.json
+is written instead.
 
 Everything runs in-process under moto, with the environment and resources template.yaml defines
 and time frozen at the sample scheduled event's `time`. The functions' AWS calls are counted with
@@ -49,6 +52,7 @@ from devtools.local.sesaccount import LocalSesAccount
 
 EVENTS = ROOT / "events"
 RESULTS = Path(__file__).resolve().parent / "results.json"
+RESULTS_SEQUENCES = Path(__file__).resolve().parent / "results_sequences.json"
 PACKAGES = ("boto3", "botocore", "moto", "pynamodb", "aws-lambda-powertools", "pydantic")
 SQS_BATCH = 10
 NOTIFY_CONTACTS_PER_ACCOUNT = 2
@@ -512,6 +516,7 @@ def results_document(
             "non_due": args.non_due,
             "due": args.due,
             "accounts": args.accounts,
+            "schedule": "due_date (steps -3, 0, 7, 14)" if args.sequences else "interval",
             "notify_contacts_per_account": NOTIFY_CONTACTS_PER_ACCOUNT,
             "now": now.isoformat(),
             "due_shards": keys.DUE_SHARDS,
@@ -593,8 +598,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--due", type=int, default=1_000, help="items due now (default 1000)")
     parser.add_argument("--accounts", type=int, default=200, help="client accounts the items belong to")
     parser.add_argument("--import-runs", type=int, default=5, help="fresh interpreters per import measurement")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results JSON")
+    parser.add_argument(
+        "--sequences",
+        action="store_true",
+        help="every item on a due-date schedule of 4 steps (SPEC R19); writes bench/results_sequences.json",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="where to write the results JSON")
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = RESULTS_SEQUENCES if args.sequences else RESULTS
     if args.due < 1 or args.non_due < 0 or args.accounts < 1:
         parser.error("--due and --accounts must be at least 1, --non-due at least 0")
     return args
@@ -632,7 +644,9 @@ def main(argv: list[str] | None = None) -> int:
 
         total = args.non_due + args.due
         say(f"seeding 1 firm, {args.accounts:,} accounts, {total:,} items into moto (not measured) ...")
-        seeded = seed(dynamodb, stack.table_name, now, args.non_due, args.due, args.accounts, say)
+        seeded = seed(
+            dynamodb, stack.table_name, now, args.non_due, args.due, args.accounts, say, by_due_date=args.sequences
+        )
         say(f"  seeded {seeded.records:,} records in {seeded.seconds:.1f} s: {dict(seeded.shapes)}")
 
         meter = Meter()
