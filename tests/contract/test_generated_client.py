@@ -127,7 +127,7 @@ def test_the_readme_story_runs_through_the_generated_client(world: World, client
     assert (paid.status, paid.invoice.paid) == (models.Status.COMPLETED, True)
     # and the audit trail reads as typed events with typed details
     assert isinstance(audit, models.AuditPage)
-    types = [event.type for event in audit.items]
+    types = [event.type_ for event in audit.items]  # `type` is a builtin: the generator says type_
     assert types == [
         models.AuditType.ITEM_SENT,
         models.AuditType.REMINDER_SENT,

@@ -25,7 +25,7 @@ from typing import Any
 
 from portal_reminders import ids
 from portal_reminders.api import idempotency
-from portal_reminders.api.types import TIME_ZONE_JSON_SCHEMA, TIME_ZONE_MARK, TIME_ZONE_SCHEMA
+from portal_reminders.api.types import TIME_ZONE_MARK, TIME_ZONE_SCHEMA, time_zone_json_schema
 
 
 class Tag(StrEnum):
@@ -262,7 +262,7 @@ def finish(generated: dict[str, Any]) -> dict[str, Any]:
         "properties": {"message": {"type": "string"}},
         "required": ["message"],
     }
-    document["components"]["schemas"][TIME_ZONE_SCHEMA] = dict(TIME_ZONE_JSON_SCHEMA)
+    document["components"]["schemas"][TIME_ZONE_SCHEMA] = time_zone_json_schema()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody")
