@@ -68,11 +68,12 @@ requirements: ## rewrite layers/common/requirements.txt from pyproject.toml's ru
 
 # cfn-lint no longer expands SAM resources, so it also lints the samtranslator output (written to an
 # absolute --out: devtools.sam_template prints that path relative to the repo root).
-lint: venv sam-venv ## ruff, mypy, cfn-lint (template and its translated CloudFormation), sam validate --lint
+lint: venv sam-venv ## ruff, mypy, import-linter (the domain's layers), cfn-lint (template and its translated CloudFormation), sam validate --lint
 	@$(STEP); \
 	step $(VENV)/bin/ruff check .; \
 	step $(VENV)/bin/ruff format --check .; \
 	step $(VENV)/bin/mypy; \
+	step env PYTHONPATH=layers/common $(VENV)/bin/lint-imports --no-cache; \
 	step $(VENV)/bin/cfn-lint template.yaml; \
 	step $(VENV_PY) -m devtools.sam_template --out "$(CURDIR)/$(TRANSLATED)" \
 		&& step $(VENV)/bin/cfn-lint $(TRANSLATED); \

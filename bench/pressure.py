@@ -51,10 +51,10 @@ from portal_reminders.models.errors import ConcurrentModification
 from portal_reminders.models.messages import ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, MailThrottled, OutgoingEmail, SendQuota
-from portal_reminders.reminders.daily_cap import DailyCap
-from portal_reminders.reminders.pacing import SendPacer
-from portal_reminders.reminders.scan import run_scan
-from portal_reminders.reminders.sending import FailedRecord, SendBatch
+from portal_reminders.reminders.delivery.daily_cap import DailyCap
+from portal_reminders.reminders.delivery.pacing import SendPacer
+from portal_reminders.reminders.delivery.scan import run_scan
+from portal_reminders.reminders.workers.send_batch import FailedRecord, SendBatch
 from portal_reminders.repository import keys
 from portal_reminders.repository.ports import DeliverySnapshot, DueEntry, ItemRepository, Page
 from portal_reminders.settings import Settings

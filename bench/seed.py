@@ -26,7 +26,7 @@ from portal_reminders.models.domain import (
     ReminderSettings,
     Status,
 )
-from portal_reminders.reminders import policy
+from portal_reminders.reminders.scheduling import policy
 from portal_reminders.repository.mapping import account_to_record, firm_to_record, item_to_record
 
 FIRM_ID = "firm-bench-contabilidade"

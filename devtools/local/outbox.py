@@ -13,7 +13,7 @@ from typing import Any
 
 from devtools.local.web import VIEWPORT
 from portal_reminders import clock
-from portal_reminders.reminders import mail_tags
+from portal_reminders.reminders.delivery import mail_tags
 
 _LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)", re.IGNORECASE)
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portal_reminders.budget import within_budget
 from portal_reminders.observability import logger, metrics, tracer
-from portal_reminders.reminders.automations import handle_job_entered
+from portal_reminders.reminders.automations.automations import handle_job_entered
 from portal_reminders.wiring import get_services
 
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portal_reminders.budget import within_budget
 from portal_reminders.observability import logger, metrics, tracer
-from portal_reminders.reminders.publishing import publish_changes
+from portal_reminders.reminders.publishing.publishing import publish_changes
 from portal_reminders.repository.changes import changes_from_stream
 from portal_reminders.wiring import get_services
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_reminders.budget import within_budget
 from portal_reminders.models.events import parse_scheduled_event
 from portal_reminders.observability import logger, metrics, tracer
-from portal_reminders.reminders.scan import run_scan
+from portal_reminders.reminders.delivery.scan import run_scan
 from portal_reminders.wiring import get_services
 
 # Stop claiming with this much time left, so queued claims are never cut off mid-batch.

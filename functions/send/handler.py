@@ -3,7 +3,7 @@
 Each record is one email round (notification, automatic or manual reminder, approval request)
 keyed on item + round, so a redelivered message sends nothing twice. A record that fails comes
 back after its own backoff (not the queue's fixed visibility timeout) and is logged with why.
-Each batch publishes its figures (reminders/send_metrics.py): sent, failed by reason, throttled,
+Each batch publishes its figures (reminders/workers/send_metrics.py): sent, failed by reason, throttled,
 skipped as suppressed, given up.
 """
 
@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from portal_reminders.budget import within_budget
 from portal_reminders.models.events import require_sqs_records
 from portal_reminders.observability import logger, metrics, tracer
-from portal_reminders.reminders import send_metrics
-from portal_reminders.reminders.sending import FailedRecord, SendBatch
+from portal_reminders.reminders.workers import send_metrics
+from portal_reminders.reminders.workers.send_batch import FailedRecord, SendBatch
 from portal_reminders.wiring import get_services
 
 # An all-failed batch is reported record by record like any other (not raised), so SQS

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portal_reminders.budget import within_budget
 from portal_reminders.observability import logger, metrics, tracer
-from portal_reminders.reminders.suppression import receive_feedback
+from portal_reminders.reminders.clients.suppression import receive_feedback
 from portal_reminders.wiring import get_services
 
 

@@ -351,7 +351,7 @@ def test_many_accounts_and_many_documents_are_fanned_out_in_parts(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given 12 accounts with one document each, and one with five (more than a part holds here)
-    monkeypatch.setattr("portal_reminders.reminders.approvals.APPROVALS_PER_MESSAGE", 2)
+    monkeypatch.setattr("portal_reminders.reminders.clients.approvals.APPROVALS_PER_MESSAGE", 2)
     contact = [{"name": "C", "email": "c@client.example.com", "notify": True}]
     for n in range(12):
         world.send_item(world.create_account(contacts=contact)["id"], kind="approval", title=f"Doc {n}")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from portal_reminders import wiring
-from portal_reminders.reminders import mail_tags
+from portal_reminders.reminders.delivery import mail_tags
 from portal_reminders.repository.records import ItemRecord
 from tests.conftest import START
 from tests.support.aws import CONFIGURATION_SET, table_snapshot

@@ -14,23 +14,23 @@ ROOT = Path(__file__).resolve().parents[2]
 NEVER = {"boto3", "s3transfer", "aws_lambda_powertools.utilities.parser"}
 ALSO_NEVER = {
     "api": {"portal_reminders.emails"},
-    "scan": {"portal_reminders.emails", "portal_reminders.api", "portal_reminders.reminders.delivery"},
+    "scan": {"portal_reminders.emails", "portal_reminders.api", "portal_reminders.reminders.delivery.deliverer"},
     "send": {"portal_reminders.api"},
     "automations": {"portal_reminders.api"},
     # the publisher reads the stream and puts events: no email, API, delivery or item use case
     "publisher": {
         "portal_reminders.emails",
         "portal_reminders.api",
-        "portal_reminders.reminders.delivery",
-        "portal_reminders.reminders.items",
+        "portal_reminders.reminders.delivery.deliverer",
+        "portal_reminders.reminders.clients.items",
         "aws_lambda_powertools.utilities.batch",
     },
     # SES's bounces and complaints: reads an account and writes it, nothing that emails
     "suppression": {
         "portal_reminders.emails",
         "portal_reminders.api",
-        "portal_reminders.reminders.delivery",
-        "portal_reminders.reminders.items",
+        "portal_reminders.reminders.delivery.deliverer",
+        "portal_reminders.reminders.clients.items",
         "aws_lambda_powertools.utilities.batch",
     },
 }

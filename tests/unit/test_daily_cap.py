@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from portal_reminders.models.errors import DailyCapReached
-from portal_reminders.reminders.daily_cap import DailyCap
+from portal_reminders.reminders.delivery.daily_cap import DailyCap
 from tests.support.fakes import FakeDailyEmails
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -42,10 +42,11 @@ from portal_reminders.models.errors import (
     StorageUnavailable,
 )
 from portal_reminders.ports import Mailer, MailRejected, MailUnavailable, OutgoingEmail, SendQuota, SendRateExceeded
-from portal_reminders.reminders import policy, transitions
-from portal_reminders.reminders.daily_cap import DailyCap
-from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome
-from portal_reminders.reminders.pacing import SendPacer
+from portal_reminders.reminders.delivery.daily_cap import DailyCap
+from portal_reminders.reminders.delivery.deliverer import Deliverer, DeliveryOutcome
+from portal_reminders.reminders.delivery.pacing import SendPacer
+from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.state import transitions
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page
 from portal_reminders.settings import Settings
 from tests.support.fakes import FakeDailyEmails, FakeMailAccount, FakeSendTimeline

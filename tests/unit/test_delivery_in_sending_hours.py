@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import time, timedelta
 
 from portal_reminders.models.domain import Claim, SendingHours, SendingWindow, Weekday
-from portal_reminders.reminders import policy
+from portal_reminders.reminders.scheduling import policy
 from tests.unit.test_delivery import ACCOUNT, FIRM, NOW, REMINDER_1, T0, World, a_resend, item
 
 # NOW is Thursday 5 March 2026, 09:05 UTC

@@ -23,8 +23,8 @@ from portal_reminders.models.domain_events import (
     StageEntry,
 )
 from portal_reminders.ports import EventBus
-from portal_reminders.reminders import events
-from portal_reminders.reminders.publishing import PUT_ATTEMPTS, publish_changes
+from portal_reminders.reminders.publishing import events
+from portal_reminders.reminders.publishing.publishing import PUT_ATTEMPTS, publish_changes
 from portal_reminders.repository.ports import EventFacts, EventFactsRepository
 
 AT = datetime(2026, 11, 27, 9, 0, 0, 123456, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_reminders.reminders.limits import resend_wait
+from portal_reminders.reminders.delivery.limits import resend_wait
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

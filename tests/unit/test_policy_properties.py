@@ -27,7 +27,8 @@ from portal_reminders.models.domain import (
     ReminderSettings,
     Status,
 )
-from portal_reminders.reminders import policy, transitions
+from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.state import transitions
 from tests.support.fakes import progress_of
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Rescheduling (SPEC R16, reminders/rescheduling.py) with in-memory fakes: the pass rewrites only
+"""Rescheduling (SPEC R16, reminders/clients/rescheduling.py) with in-memory fakes: the pass rewrites only
 the pending items whose stored sending window is stale, survives a concurrent writer, and hands
 what is left to another message when its invocation runs short of time."""
 
@@ -14,8 +14,8 @@ import pytest
 from portal_reminders import budget, ids
 from portal_reminders.models.domain import ActionItem, Firm, SendingHours, SendingWindow, Status, Weekday
 from portal_reminders.models.messages import RescheduleMessage
-from portal_reminders.reminders import rescheduling
-from portal_reminders.reminders.rescheduling import RescheduleService
+from portal_reminders.reminders.clients import rescheduling
+from portal_reminders.reminders.clients.rescheduling import RescheduleService
 from portal_reminders.repository.ports import ClientSnapshot, ClientTimeRepository, Page, PendingEntry
 from tests.support.fakes import FakeSendQueue
 from tests.unit.test_delivery import ACCOUNT, FIRM, FakeItemRepository, item

@@ -10,7 +10,7 @@ from typing import Any
 
 from portal_reminders.models.domain import AuditType, Claim, ItemRef
 from portal_reminders.models.messages import ScheduledEmailMessage, parse_send_message
-from portal_reminders.reminders.scan import ScanReport, run_scan
+from portal_reminders.reminders.delivery.scan import ScanReport, run_scan
 from portal_reminders.repository import keys
 from portal_reminders.repository.ports import DueEntry
 from portal_reminders.settings import Settings

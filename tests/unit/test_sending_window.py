@@ -25,7 +25,7 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Weekday,
 )
-from portal_reminders.reminders import policy
+from portal_reminders.reminders.scheduling import policy
 from tests.support.fakes import progress_of
 
 WEEK = timedelta(days=7)

@@ -13,7 +13,7 @@ from devtools.local.eventbus import matches
 from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
 from portal_reminders.ports import MailThrottled, MailUnavailable
-from portal_reminders.reminders import backoff
+from portal_reminders.reminders.delivery import backoff
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
     DUE_INDEX,

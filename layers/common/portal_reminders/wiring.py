@@ -18,16 +18,16 @@ if TYPE_CHECKING:
 
     from portal_reminders.adapters.sqs import SqsSendQueue
     from portal_reminders.ports import EventBus, Mailer
-    from portal_reminders.reminders.accounts import AccountService
-    from portal_reminders.reminders.approvals import ApprovalService
-    from portal_reminders.reminders.daily_cap import DailyCap
-    from portal_reminders.reminders.delivery import Deliverer
-    from portal_reminders.reminders.items import ItemService
-    from portal_reminders.reminders.pacing import SendPacer
-    from portal_reminders.reminders.pipelines import PipelineService
-    from portal_reminders.reminders.rescheduling import RescheduleService
-    from portal_reminders.reminders.suppression import SuppressionService
-    from portal_reminders.reminders.templates import TemplateService
+    from portal_reminders.reminders.automations.pipelines import PipelineService
+    from portal_reminders.reminders.clients.accounts import AccountService
+    from portal_reminders.reminders.clients.approvals import ApprovalService
+    from portal_reminders.reminders.clients.items import ItemService
+    from portal_reminders.reminders.clients.rescheduling import RescheduleService
+    from portal_reminders.reminders.clients.suppression import SuppressionService
+    from portal_reminders.reminders.clients.templates import TemplateService
+    from portal_reminders.reminders.delivery.daily_cap import DailyCap
+    from portal_reminders.reminders.delivery.deliverer import Deliverer
+    from portal_reminders.reminders.delivery.pacing import SendPacer
     from portal_reminders.repository.changes import DynamoEventFacts
     from portal_reminders.repository.dynamo import DynamoRepository
 
@@ -64,7 +64,7 @@ class Services:
     def pacer(self) -> SendPacer:
         """One per process: it keeps the turns this function booked on the shared send rate."""
         from portal_reminders.adapters.ses import SesAccount
-        from portal_reminders.reminders.pacing import SendPacer
+        from portal_reminders.reminders.delivery.pacing import SendPacer
 
         return SendPacer(
             self.repository,
@@ -75,25 +75,25 @@ class Services:
 
     @cached_property
     def daily_cap(self) -> DailyCap:
-        from portal_reminders.reminders.daily_cap import DailyCap
+        from portal_reminders.reminders.delivery.daily_cap import DailyCap
 
         return DailyCap(self.repository, self.settings.daily_email_cap)
 
     @cached_property
     def deliverer(self) -> Deliverer:
-        from portal_reminders.reminders.delivery import Deliverer
+        from portal_reminders.reminders.delivery.deliverer import Deliverer
 
         return Deliverer(self.repository, self.mailer, self.pacer, self.daily_cap, self.settings)
 
     @cached_property
     def templates(self) -> TemplateService:
-        from portal_reminders.reminders.templates import TemplateService
+        from portal_reminders.reminders.clients.templates import TemplateService
 
         return TemplateService(self.repository)
 
     @cached_property
     def items(self) -> ItemService:
-        from portal_reminders.reminders.items import ItemService
+        from portal_reminders.reminders.clients.items import ItemService
 
         return ItemService(
             self.repository, self.repository, self.templates, self.deliverer, self.daily_cap, self.queue, self.settings
@@ -101,7 +101,7 @@ class Services:
 
     @cached_property
     def pipelines(self) -> PipelineService:
-        from portal_reminders.reminders.pipelines import PipelineService
+        from portal_reminders.reminders.automations.pipelines import PipelineService
 
         return PipelineService(self.repository, self.repository, self.templates, self.items)
 
@@ -121,7 +121,7 @@ class Services:
 
     @cached_property
     def approvals(self) -> ApprovalService:
-        from portal_reminders.reminders.approvals import ApprovalService
+        from portal_reminders.reminders.clients.approvals import ApprovalService
 
         return ApprovalService(
             self.repository,
@@ -136,19 +136,19 @@ class Services:
 
     @cached_property
     def rescheduling(self) -> RescheduleService:
-        from portal_reminders.reminders.rescheduling import RescheduleService
+        from portal_reminders.reminders.clients.rescheduling import RescheduleService
 
         return RescheduleService(self.repository, self.repository, self.queue)
 
     @cached_property
     def accounts(self) -> AccountService:
-        from portal_reminders.reminders.accounts import AccountService
+        from portal_reminders.reminders.clients.accounts import AccountService
 
         return AccountService(self.repository, self.repository, lambda: self.rescheduling)
 
     @cached_property
     def suppressions(self) -> SuppressionService:
-        from portal_reminders.reminders.suppression import SuppressionService
+        from portal_reminders.reminders.clients.suppression import SuppressionService
 
         return SuppressionService(self.repository, self.repository, self.settings.ses_configuration_set)
 

@@ -37,7 +37,7 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Template,
 )
-from portal_reminders.reminders import policy
+from portal_reminders.reminders.scheduling import policy
 
 
 def firm_out(firm: Firm) -> FirmOut:

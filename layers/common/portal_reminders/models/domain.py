@@ -293,7 +293,7 @@ class ActionItem:
     origin: Origin | None = None
     version: int = 0
     # The client's sending window as last seen by a writer that read the firm and the account
-    # (None: any time). The due index is derived from it; see reminders/rescheduling.py.
+    # (None: any time). The due index is derived from it; see reminders/clients/rescheduling.py.
     window: SendingWindow | None = None
     # The sender found the window closed at this time: the next automatic email waits for the
     # window's next opening after it, however long ago it fell due.

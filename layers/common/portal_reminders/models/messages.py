@@ -96,7 +96,7 @@ class AccountApprovalsMessage(BaseModel):
 
 class RescheduleMessage(BaseModel):
     """The firm's sending hours or time zone, or an account's time zone, changed (SPEC R16): the
-    send function brings its pending items' sending windows up to date (reminders/rescheduling.py).
+    send function brings its pending items' sending windows up to date (reminders/clients/rescheduling.py).
     `after` continues a pass that ran out of time, after that page of the pending index."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

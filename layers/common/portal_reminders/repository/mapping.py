@@ -38,7 +38,7 @@ from portal_reminders.models.domain import (
     Template,
     Weekday,
 )
-from portal_reminders.reminders import policy
+from portal_reminders.reminders.scheduling import policy
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
     AccountRecord,

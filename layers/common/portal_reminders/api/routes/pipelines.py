@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_reminders.api.present import job_out, pipeline_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
-from portal_reminders.reminders.pipelines import StageSpec
+from portal_reminders.reminders.automations.pipelines import StageSpec
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]

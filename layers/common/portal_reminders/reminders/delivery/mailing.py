@@ -13,9 +13,9 @@ from portal_reminders.budget import OutOfTime
 from portal_reminders.models.domain import Contact, Delivery
 from portal_reminders.models.errors import RoundNotRecorded, StorageUnavailable
 from portal_reminders.ports import Mailer, MailRejected, MailThrottled, MailUnavailable, OutgoingEmail, SendRateExceeded
-from portal_reminders.reminders import rounds
-from portal_reminders.reminders.daily_cap import Allowance
-from portal_reminders.reminders.pacing import SendPacer
+from portal_reminders.reminders.delivery.daily_cap import Allowance
+from portal_reminders.reminders.delivery.pacing import SendPacer
+from portal_reminders.reminders.state import rounds
 
 # Persist the round's progress; returns nothing, raises if it could not be written.
 SaveProgress = Callable[[Delivery], None]

@@ -37,9 +37,11 @@ from portal_reminders.models.errors import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
-from portal_reminders.reminders import compose, mail_tags, mailing, policy, rounds, transitions
-from portal_reminders.reminders.daily_cap import Allowance, DailyCap
-from portal_reminders.reminders.pacing import SendPacer
+from portal_reminders.reminders.delivery import compose, mail_tags, mailing
+from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
+from portal_reminders.reminders.delivery.pacing import SendPacer
+from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.state import rounds, transitions
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository
 from portal_reminders.settings import Settings
 

@@ -29,7 +29,7 @@ from portal_reminders.models.errors import ConcurrentModification
 from portal_reminders.models.messages import RescheduleMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import SendQueue
-from portal_reminders.reminders import policy
+from portal_reminders.reminders.scheduling import policy
 from portal_reminders.repository.ports import ClientSnapshot, ClientTimeRepository, ItemRepository, PendingEntry
 
 # Pending items read from the index per page, and stale items read (with the firm and their

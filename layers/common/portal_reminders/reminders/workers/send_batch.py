@@ -31,11 +31,12 @@ from portal_reminders.models.messages import (
     parse_send_message,
 )
 from portal_reminders.observability import logger
-from portal_reminders.reminders import backoff, rounds
+from portal_reminders.reminders.delivery import backoff
+from portal_reminders.reminders.state import rounds
 from portal_reminders.repository.ports import DeliverySnapshot
 
 if TYPE_CHECKING:
-    from portal_reminders.reminders.delivery import DeliveryOutcome
+    from portal_reminders.reminders.delivery.deliverer import DeliveryOutcome
     from portal_reminders.wiring import Services
 
 

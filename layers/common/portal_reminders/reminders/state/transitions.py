@@ -28,7 +28,7 @@ from portal_reminders.models.domain import (
     Status,
 )
 from portal_reminders.models.errors import InvalidInput, StateConflict
-from portal_reminders.reminders import rounds
+from portal_reminders.reminders.state import rounds
 
 # Manual resend keys already recorded, kept so a redelivered queue message never re-sends one.
 DONE_KEYS_KEPT = 20
@@ -355,7 +355,7 @@ def new_item(
 
 def seen_window(item: ActionItem, window: SendingWindow | None) -> ActionItem:
     """The client's sending window as it is now, kept on the item by a writer that read the firm and
-    the account: the due index is derived from it (SPEC R16, reminders/rescheduling.py)."""
+    the account: the due index is derived from it (SPEC R16, reminders/clients/rescheduling.py)."""
     return item if item.window == window else replace(item, window=window)
 
 

@@ -28,8 +28,8 @@ from portal_reminders.models.domain import Claim, EmailRound
 from portal_reminders.models.messages import ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import SendQueue
-from portal_reminders.reminders import policy
-from portal_reminders.reminders.transitions import record_failure_event
+from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.state.transitions import record_failure_event
 from portal_reminders.repository import keys
 from portal_reminders.repository.ports import DueEntry, DueItemsRepository, ScanLease, ScanStateRepository
 from portal_reminders.settings import Settings

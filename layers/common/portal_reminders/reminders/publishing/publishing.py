@@ -30,7 +30,7 @@ from portal_reminders.models.domain_events import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import EventBus
-from portal_reminders.reminders import events
+from portal_reminders.reminders.publishing import events
 from portal_reminders.repository.ports import EventFacts, EventFactsRepository
 
 # Attempts within one invocation at the events the bus refused (throttled, internal errors);

@@ -35,7 +35,8 @@ from portal_reminders.models.domain import (
 from portal_reminders.models.errors import ConcurrentModification
 from portal_reminders.models.ses_events import FeedbackKind, MailFeedback, MalformedFeedback, parse_feedback
 from portal_reminders.observability import count, count_by, logger
-from portal_reminders.reminders import mail_tags, transitions
+from portal_reminders.reminders.delivery import mail_tags
+from portal_reminders.reminders.state import transitions
 from portal_reminders.repository.ports import ItemRepository, SuppressionRepository
 
 ATTEMPTS = 5

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from portal_reminders import clock
 from portal_reminders.models.errors import DailyCapReached, RateLimited, StorageUnavailable
 from portal_reminders.observability import logger
-from portal_reminders.reminders import limits
+from portal_reminders.reminders.delivery import limits
 from portal_reminders.repository.ports import DailyEmailCounter
 
 

@@ -28,10 +28,10 @@ from portal_reminders.models.domain import (
 from portal_reminders.models.errors import DomainError, InvalidInput, StateConflict
 from portal_reminders.models.messages import JobEnteredStage
 from portal_reminders.observability import logger
-from portal_reminders.reminders.items import ItemService
-from portal_reminders.reminders.lookup import existing, load
-from portal_reminders.reminders.retry import with_retries
-from portal_reminders.reminders.templates import TemplateService
+from portal_reminders.reminders.clients.items import ItemService
+from portal_reminders.reminders.clients.lookup import existing, load
+from portal_reminders.reminders.clients.retry import with_retries
+from portal_reminders.reminders.clients.templates import TemplateService
 from portal_reminders.repository.ports import AccountRepository, PipelineRepository
 
 ARCHIVED_REASON = "job archived"

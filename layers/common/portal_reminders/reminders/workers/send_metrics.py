@@ -19,10 +19,10 @@ from portal_reminders.budget import OutOfTime
 from portal_reminders.models.errors import DeliveryInProgress, RoundNotRecorded, StorageUnavailable
 from portal_reminders.observability import count, count_by
 from portal_reminders.ports import MailThrottled, MailUnavailable, SendRateExceeded
-from portal_reminders.reminders.delivery import DeliveryOutcome, RoundStatus
+from portal_reminders.reminders.delivery.deliverer import DeliveryOutcome, RoundStatus
 
 if TYPE_CHECKING:
-    from portal_reminders.reminders.sending import FailedRecord
+    from portal_reminders.reminders.workers.send_batch import FailedRecord
 
 
 def failure_reason(error: BaseException) -> str:

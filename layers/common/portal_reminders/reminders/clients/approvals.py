@@ -27,11 +27,13 @@ from portal_reminders.models.messages import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail, SendQueue
-from portal_reminders.reminders import compose, mail_tags, policy, rounds, transitions
-from portal_reminders.reminders.daily_cap import Allowance, DailyCap
-from portal_reminders.reminders.mailing import RoundMailer
-from portal_reminders.reminders.pacing import SendPacer
-from portal_reminders.reminders.retry import with_retries
+from portal_reminders.reminders.clients.retry import with_retries
+from portal_reminders.reminders.delivery import compose, mail_tags
+from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
+from portal_reminders.reminders.delivery.mailing import RoundMailer
+from portal_reminders.reminders.delivery.pacing import SendPacer
+from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.state import rounds, transitions
 from portal_reminders.repository.ports import AccountRepository, ApprovalRepository, ItemRepository
 from portal_reminders.settings import Settings
 

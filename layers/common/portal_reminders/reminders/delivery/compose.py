@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, RoundMode
 from portal_reminders.ports import OutgoingEmail
-from portal_reminders.reminders import mail_tags
+from portal_reminders.reminders.delivery import mail_tags
 
 if TYPE_CHECKING:
     from portal_reminders.emails import EmailContent

@@ -11,8 +11,8 @@ from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import TEMPLATE_KINDS, Invoice, InvoiceTerms, Kind, Template
 from portal_reminders.models.errors import InvalidInput
-from portal_reminders.reminders.lookup import existing, load
-from portal_reminders.reminders.retry import with_retries
+from portal_reminders.reminders.clients.lookup import existing, load
+from portal_reminders.reminders.clients.retry import with_retries
 from portal_reminders.repository.ports import Page, TemplateRepository
 
 _ARTICLE = {Kind.INVOICE: "an", Kind.ORGANIZER: "an"}

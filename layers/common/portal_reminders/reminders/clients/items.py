@@ -39,12 +39,14 @@ from portal_reminders.models.errors import (
 from portal_reminders.models.messages import ManualEmailMessage, ScheduledEmailMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
-from portal_reminders.reminders import limits, policy, rounds, transitions
-from portal_reminders.reminders.daily_cap import Allowance, DailyCap
-from portal_reminders.reminders.delivery import Deliverer, DeliveryOutcome, RoundStatus
-from portal_reminders.reminders.lookup import existing, load
-from portal_reminders.reminders.retry import with_retries
-from portal_reminders.reminders.templates import TemplateService, invoice_from_terms
+from portal_reminders.reminders.clients.lookup import existing, load
+from portal_reminders.reminders.clients.retry import with_retries
+from portal_reminders.reminders.clients.templates import TemplateService, invoice_from_terms
+from portal_reminders.reminders.delivery import limits
+from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
+from portal_reminders.reminders.delivery.deliverer import Deliverer, DeliveryOutcome, RoundStatus
+from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.state import rounds, transitions
 from portal_reminders.repository.ports import ClientSnapshot, ClientTimeRepository, ItemRepository
 from portal_reminders.settings import Settings
 

@@ -11,12 +11,12 @@ from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import MAX_CONTACTS, Account, Contact, Firm, Language
 from portal_reminders.models.errors import InvalidInput, NotFound
-from portal_reminders.reminders.lookup import existing
-from portal_reminders.reminders.retry import with_retries
+from portal_reminders.reminders.clients.lookup import existing
+from portal_reminders.reminders.clients.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, FirmRepository
 
 if TYPE_CHECKING:
-    from portal_reminders.reminders.rescheduling import RescheduleService
+    from portal_reminders.reminders.clients.rescheduling import RescheduleService
 
 
 def _check_unique_emails(contacts: Sequence[Contact]) -> None:

@@ -1,0 +1,1 @@
+"""Use cases on a firm's clients: accounts, action items, templates, approvals, suppressions, rescheduling."""

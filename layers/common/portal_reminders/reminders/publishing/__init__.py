@@ -1,0 +1,1 @@
+"""Domain events (R17): what a committed change announces on the bus."""

@@ -1,0 +1,1 @@
+"""When an automatic reminder goes: due times, claims, the client's sending window. Pure rules."""

@@ -1,0 +1,1 @@
+"""What the queue-driven functions do with a batch: the send batch routes each message to its use case."""
