@@ -55,8 +55,10 @@ def screen(request: pytest.FixtureRequest, browser: WebDriver) -> Iterator[int]:
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def _emails_of_every_length(local_stack: RunningStack) -> None:
-    """An invoice, a long chat message and a Portuguese signature request: emails of different heights."""
+@pytest.fixture(scope="module")
+def emails_of_every_length(local_stack: RunningStack) -> None:
+    """An invoice, a long chat message and a Portuguese signature request (emails of different
+    heights), published as events too: made once for every page and width."""
     client = local_stack.new_firm()
     client.expect(200, "PUT", "/firm", {"name": "Silva & Harper Accounting", "reply_to": "office@example.com"})
     contacts = [{"name": "Olivia Harper", "email": "olivia.widths@example.com", "notify": True}]
@@ -72,6 +74,7 @@ def _emails_of_every_length(local_stack: RunningStack) -> None:
         (portuguese, {"kind": "signature", "title": "Procuração eletrônica para a Receita Federal"}),
     ):
         client.expect(201, "POST", f"/accounts/{account['id']}/action-items", item)
+    local_stack.client().expect(200, "POST", "/_local/tick", {})  # the stream published, the bus delivered
 
 
 def _open(browser: WebDriver, url: str, ready: str) -> None:
@@ -87,12 +90,11 @@ def _assert_fits(browser: WebDriver, width: int, page: str) -> None:
     browser.save_screenshot(str(ARTIFACTS / f"{page}-{width}.png"))
 
 
+@pytest.mark.usefixtures("emails_of_every_length")
 def test_the_outbox_fits_the_screen_and_shows_every_email_whole(
     local_stack: RunningStack, browser: WebDriver, screen: int
 ) -> None:
     # Given emails of different lengths and languages in the outbox
-    _emails_of_every_length(local_stack)
-
     # When the outbox page is opened on this screen, and its email frames have loaded
     _open(browser, f"{local_stack.url}/_local/outbox.html", "iframe.body")
     frames = WebDriverWait(browser, 30).until(
@@ -107,11 +109,9 @@ def test_the_outbox_fits_the_screen_and_shows_every_email_whole(
     assert not cut_off, f"{len(cut_off)} of {len(frames)} email frames are not their email's height: {cut_off}"
 
 
+@pytest.mark.usefixtures("emails_of_every_length")
 def test_the_events_page_fits_the_screen(local_stack: RunningStack, browser: WebDriver, screen: int) -> None:
-    # Given published events (an item sent), whose ids and titles are long unbroken words
-    _emails_of_every_length(local_stack)
-    local_stack.client().expect(200, "POST", "/_local/tick", {})
-
+    # Given published events (items sent), whose ids and titles are long unbroken words
     # When the events page is opened on this screen
     _open(browser, f"{local_stack.url}/_local/events.html", "article.event")
 
