@@ -170,7 +170,9 @@ def test_an_automation_cannot_ask_for_a_due_date_schedule_its_template_gives_no_
     no_due_date = pipeline({"enabled": True, "schedule": "due_date", "steps": [{"days": 0}]})
     out_of_order = pipeline({"steps": [{"days": 3}, {"days": 1}]})
 
-    # Then each is a 422 naming the field, and nothing was written
+    # Then each is refused naming the field (409: the stored template lacks the due date; 422: the
+    # request's own steps), and nothing was written
+    assert (no_due_date.status, out_of_order.status) == (409, 422)
     assert [d["field"] for d in no_due_date.body["error"]["details"]] == ["stages[0].automations[0].reminders.schedule"]
     assert [d["field"] for d in out_of_order.body["error"]["details"]] == [
         "stages[0].automations[0].reminders.steps[1].days"

@@ -390,7 +390,7 @@ def test_a_due_date_schedule_needs_a_due_date(world: World) -> None:
     # And an item on a due-date schedule keeps its due date
     scheduled = world.send_item(account["id"], due_date=DUE, reminders=sequence())
     cleared = world.api("PATCH", f"/action-items/{scheduled['id']}", {"due_date": None})
-    assert (cleared.status, cleared.body["error"]["details"][0]["field"]) == (422, "due_date")
+    assert (cleared.status, cleared.body["error"]["details"][0]["field"]) == (409, "due_date")
 
 
 def test_escalate_after_days_is_stored_shown_and_cleared(world: World) -> None:

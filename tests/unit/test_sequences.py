@@ -22,7 +22,7 @@ from portal_reminders.models.domain import (
     StepStatus,
     Tone,
 )
-from portal_reminders.models.errors import InvalidInput
+from portal_reminders.models.errors import InvalidInput, StateConflict
 from portal_reminders.reminders.scheduling import policy, sequences
 from portal_reminders.reminders.state import transitions
 from tests.support.fakes import progress_of
@@ -231,7 +231,7 @@ def test_switching_to_the_interval_schedule_keeps_the_steps_and_their_marks() ->
 
 
 def test_a_due_date_cannot_be_taken_from_an_item_whose_reminders_follow_it() -> None:
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(StateConflict) as refused:
         transitions.change_due_date(sent(), None, T0, USER)
     assert refused.value.field == "due_date"
 

@@ -84,7 +84,7 @@ class PipelineService:
                 # an automation has no request to fill gaps from: the template must hold everything
                 # (a template without a title lends its name as the item's title)
                 if action is AutomationAction.CREATE_INVOICE and template.invoice is None:
-                    raise InvalidInput(f"template {template_id} has no invoice terms", field=where)
+                    raise StateConflict(f"template {template_id} has no invoice terms", field=where)
                 _check_schedule(reminders, template, f"stages[{s}].automations[{a}].reminders.")
                 automations.append(Automation(action=action, template_id=template_id, reminders=dict(reminders)))
             built.append(Stage(id=ids.new_id(ids.STAGE), name=spec.name, automations=tuple(automations)))
@@ -106,7 +106,7 @@ class PipelineService:
         its automations run once that event is consumed."""
         pipeline = self.get(firm_id, pipeline_id)
         if load(ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i)) is None:
-            raise InvalidInput(f"account {account_id} does not exist", field="account_id")
+            raise StateConflict(f"account {account_id} does not exist", field="account_id")
         self._stage(pipeline, stage_id)
         now = self._now()
         job = Job(
@@ -217,7 +217,7 @@ class PipelineService:
     def _stage(pipeline: Pipeline, stage_id: str) -> Stage:
         stage = pipeline.stage(stage_id)
         if stage is None:
-            raise InvalidInput(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
+            raise StateConflict(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
         return stage
 
 
@@ -227,7 +227,8 @@ def _check_schedule(reminders: Mapping[str, Any], template: Template, prefix: st
     sequences.check_layer(reminders, prefix)
     settings = transitions.merge_settings(reminders, template.reminders)
     if settings.by_due_date and template.due_in_days is None:
-        raise InvalidInput(
+        # the stored template lacks it: the request is fine in itself (409)
+        raise StateConflict(
             f"a due_date schedule needs a due date: template {template.id} has no due_in_days",
             field=f"{prefix}schedule",
         )

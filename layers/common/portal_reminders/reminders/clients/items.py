@@ -125,8 +125,14 @@ class ItemService:
         invoice = command.invoice
         if invoice is None and template is not None and template.invoice is not None:
             invoice = invoice_from_terms(template.invoice)
-        if kind is Kind.INVOICE and invoice is None:
+        if kind is Kind.INVOICE and invoice is None and template is None:
             raise InvalidInput("an invoice needs its amount, currency and due date", field="invoice")
+        if kind is Kind.INVOICE and invoice is None:
+            # a stored template without invoice terms: the request is fine in itself (409)
+            raise StateConflict(
+                f"template {command.template_id} has no invoice terms: the request needs its own invoice",
+                field="invoice",
+            )
         # the request's due date, else so many days after today on the client's calendar (the
         # day its emails show), as the template says (SPEC R19)
         due_date = command.due_date or due_from_template(template, client_clock.client_today(now, client.zone))
@@ -245,7 +251,7 @@ class ItemService:
         def attempt() -> ActionItem:
             item = self.get(firm_id, item_id)
             if via is not None and item.kind is not Kind.CHAT:
-                raise InvalidInput("'via' applies to chat items only", field="via")
+                raise StateConflict(f"'via' applies to chat items only; this is {item.kind.value} item", field="via")
             updated, events = transitions.complete(item, self._now(), actor, via)
             return self._items.save_item(updated, events) if events else item
 

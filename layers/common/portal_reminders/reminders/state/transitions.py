@@ -27,7 +27,7 @@ from portal_reminders.models.domain import (
     RoundMode,
     Status,
 )
-from portal_reminders.models.errors import InvalidInput, StateConflict
+from portal_reminders.models.errors import StateConflict
 from portal_reminders.reminders.scheduling import policy, sequences
 from portal_reminders.reminders.state import rounds
 
@@ -302,9 +302,9 @@ def change_due_date(item: ActionItem, due_date: date | None, at: datetime, actor
     is the invoice's due date too, which an invoice cannot be without, nor an item whose reminders
     follow its due date."""
     if due_date is None and item.kind is Kind.INVOICE:
-        raise InvalidInput("an invoice always has a due date", field="due_date")
+        raise StateConflict("an invoice always has a due date", field="due_date")
     if due_date is None and item.reminders.by_due_date:
-        raise InvalidInput("the item's reminders follow its due date (schedule due_date)", field="due_date")
+        raise StateConflict("the item's reminders follow its due date (schedule due_date)", field="due_date")
     if due_date == item.due_date:
         return item, []
     before, item = item.due_date, replace(item, due_date=due_date)
@@ -425,7 +425,7 @@ def cancel(item: ActionItem, at: datetime, actor: str) -> Transition:
 def record_payment(item: ActionItem, amount: Decimal, at: datetime, actor: str) -> Transition:
     """A payment on an invoice (R13): a partial one keeps its reminders; the full balance completes it."""
     if item.kind is not Kind.INVOICE or item.invoice is None:
-        raise InvalidInput("payments apply to invoices only", field="amount")
+        raise StateConflict(f"payments apply to invoices only; this is {item.kind.value} item", field="amount")
     if item.status is not Status.PENDING:
         raise StateConflict(f"the invoice is {item.status.value}; it takes no more payments")
     balance = item.invoice.balance_due
