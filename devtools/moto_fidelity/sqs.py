@@ -15,7 +15,7 @@
   SendMessageBatch; for DeleteMessageBatch it checks only that there is an entry and that the
   receipt handles (not the ids) differ, and for ChangeMessageVisibilityBatch nothing.
 
-MAX_PAYLOAD_BYTES is the 256 KiB that SQS held every message and batch to until August 2025, when
+MAX_PAYLOAD_BYTES is the 256 KiB that SQS held every message and batch to until 2025, when
 it raised the bound to 1 MiB (moto follows the new bound). The product is built to the old one
 (adapters/sqs.py splits batches at 256 KiB): holding the tests to it keeps the product working on
 queues whose MaximumMessageSize says 262144, and a rule stricter than AWS can only fail a test
