@@ -14,6 +14,7 @@ from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
 from portal_reminders.ports import MailThrottled, MailUnavailable
 from portal_reminders.reminders.delivery import backoff
+from portal_reminders.reminders.workers import send_metrics
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
     DUE_INDEX,
@@ -577,6 +578,24 @@ def _dead_letter_queues(translated: dict[str, Any]) -> set[str]:
         ]
         queues |= {c["Fn::GetAtt"][0] for c in candidates if isinstance(c, dict) and "Fn::GetAtt" in c}
     return queues
+
+
+def test_mail_ses_refuses_for_the_products_own_fault_is_alarmed_on(translated: dict[str, Any]) -> None:
+    # The send function's EMF metrics land in the namespace and service dimension the stack sets
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    send_variables = RESOURCES["SendFunction"]["Properties"].get("Environment", {}).get("Variables", {})
+    assert "POWERTOOLS_METRICS_NAMESPACE" not in send_variables
+    assert "POWERTOOLS_SERVICE_NAME" not in send_variables
+    [properties] = [
+        properties
+        for namespace, metric, _, properties in _watched(translated)
+        if (namespace, metric) == (variables["POWERTOOLS_METRICS_NAMESPACE"], send_metrics.MAIL_MISCONFIGURED)
+    ]
+    assert properties["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    # any one record refused for the product's own fault in five minutes
+    assert (properties["Statistic"], properties["Period"], properties["Threshold"]) == ("Sum", 300, 1)
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert properties["TreatMissingData"] == "notBreaching"
 
 
 def test_every_dead_letter_queue_has_an_alarm(translated: dict[str, Any]) -> None:
