@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from pynamodb.indexes import GlobalSecondaryIndex
 
 from devtools.local.eventbus import matches
 from devtools.sam_template import load_template, translate
@@ -17,10 +18,14 @@ from portal_reminders.ports import MailThrottled, MailUnavailable
 from portal_reminders.reminders.delivery import backoff
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
+    ACCOUNT_INDEX,
     DUE_INDEX,
     DUE_INDEX_PROJECTION,
     PENDING_INDEX,
     PENDING_INDEX_PROJECTION,
+    RECORDS,
+    TASK_INDEX,
+    TASK_INDEX_PROJECTION,
 )
 from portal_reminders.wiring import API_IDEMPOTENCY_PK, AUTOMATIONS_IDEMPOTENCY_PK
 from tests.support.iam import RolePolicy, TableRequest, role_policy
@@ -237,6 +242,29 @@ def test_the_send_function_queries_the_pending_approvals_and_the_pending_items_i
 def test_the_pending_index_projects_what_rescheduling_reads() -> None:
     indexes = {i["IndexName"]: i for i in RESOURCES["RemindersTable"]["Properties"]["GlobalSecondaryIndexes"]}
     assert indexes[PENDING_INDEX]["Projection"]["NonKeyAttributes"] == PENDING_INDEX_PROJECTION
+
+
+def test_every_index_copies_what_the_code_reading_it_declares_and_no_more() -> None:
+    # Given the table's indexes and the pynamodb index models the repository queries them through
+    indexes = {i["IndexName"]: i for i in RESOURCES["RemindersTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    declared: dict[str, set[tuple[str, tuple[str, ...]]]] = {}
+    for record in RECORDS:
+        for value in vars(record).values():
+            if isinstance(value, GlobalSecondaryIndex):
+                projection = value.Meta.projection
+                attributes = tuple(getattr(projection, "non_key_attributes", None) or ())
+                declared.setdefault(value.Meta.index_name, set()).add((projection.projection_type, attributes))
+
+    # Then each index is declared once, the same way by every record kind in it, as the table has it
+    for name, index in indexes.items():
+        [(kind, attributes)] = declared[name]
+        assert index["Projection"]["ProjectionType"] == kind, name
+        assert tuple(index["Projection"].get("NonKeyAttributes", ())) == attributes, name
+    # and only the small, rarely changing task list copy and the scan's own index carry attributes: the
+    # account index (items written on every reminder) copies keys only
+    assert indexes[ACCOUNT_INDEX]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert indexes[TASK_INDEX]["Projection"]["NonKeyAttributes"] == TASK_INDEX_PROJECTION
+    assert not any(i["Projection"]["ProjectionType"] == "ALL" for i in indexes.values())
 
 
 def test_the_api_is_behind_a_jwt_authorizer_of_the_given_provider_or_the_stacks_user_pool() -> None:

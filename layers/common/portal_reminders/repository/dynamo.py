@@ -21,6 +21,7 @@ from portal_reminders.models.domain import (
     Firm,
     ItemRef,
     Job,
+    Kind,
     Pipeline,
     Status,
     Template,
@@ -65,6 +66,7 @@ from portal_reminders.repository.ports import (
     ScanStateRepository,
     SendTimeline,
     SuppressionRepository,
+    TaskEntry,
     TemplateRepository,
 )
 from portal_reminders.repository.records import (
@@ -242,7 +244,7 @@ class DynamoRepository(
         partition = keys.account_pk(firm_id, account_id)
         return self._account_index_page(ItemRecord, partition, prefix, limit, token, item_from_record)
 
-    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[TaskEntry]:
         partition = keys.account_pk(firm_id, account_id)
         return self._page(
             lambda start: ItemRecord.task_index.query(
@@ -252,7 +254,12 @@ class DynamoRepository(
             ("task_pk", partition),
             limit,
             token,
-            item_from_record,
+            lambda record: TaskEntry(
+                item_id=record.item_id,
+                kind=Kind(record.kind),
+                title=record.title,
+                last_emailed_at=record.last_emailed_at,
+            ),
         )
 
     def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]:
@@ -599,8 +606,10 @@ class DynamoRepository(
     def _account_index_page(
         self, model: Any, partition: str, prefix: str, limit: int, token: str | None, convert: Callable[[Any], T]
     ) -> Page[T]:
-        """A page of the records of one kind (`prefix`) in an account-index partition."""
-        return self._page(
+        """A page of the records of one kind (`prefix`) in an account-index partition. The index
+        copies keys only: the records themselves are read by key, consistently, in index order; one
+        that changed since its index entry was written (now elsewhere in the index, or gone) is left out."""
+        page = self._page(
             lambda start: model.account_index.query(
                 partition, model.gsi1sk.startswith(prefix), limit=limit + 1, last_evaluated_key=start
             ),
@@ -608,9 +617,13 @@ class DynamoRepository(
             ("gsi1pk", partition),
             limit,
             token,
-            convert,
+            lambda entry: (entry.pk, entry.sk),
             sort=("gsi1sk", prefix),
         )
+        found = {(raw["pk"]["S"], raw["sk"]["S"]): raw for raws in self._batch_get(page.items).values() for raw in raws}
+        records = [model.from_raw_data(found[key]) for key in page.items if key in found]
+        current = [r for r in records if r.gsi1pk == partition and r.gsi1sk.startswith(prefix)]
+        return Page(items=[convert(record) for record in current], next_token=page.next_token)
 
     @staticmethod
     def _page(
