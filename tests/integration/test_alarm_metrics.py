@@ -21,6 +21,8 @@ from tests.support.world import World
 TEMPLATE = load_template()
 DAY = timedelta(days=1)
 GLOBALS = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+# the dimensions a metric may have: the service, a reason of a handful, the function (cold starts)
+LOW_CARDINALITY = {"service", "reason", "function_name"}
 
 
 def _emf(output: str) -> list[dict[str, Any]]:
@@ -90,6 +92,10 @@ def test_the_alarms_watch_the_metrics_the_functions_publish_when_ses_refuses_the
     for alarm, metrics in watched.items():
         for _, metric, dimensions in metrics:
             assert (namespace, metric, dimensions) in published, (alarm, metric, sorted(dimensions))
+
+    # And no metric is split by anything with many values (a firm, an account, an item): each
+    # dimension value is a metric CloudWatch bills monthly (docs/aws-readiness.md, "Cost")
+    assert {name for _, _, dimensions in published for name, _ in dimensions} <= LOW_CARDINALITY
 
     # And with the values that make them fire: a round given up, refused and throttled rounds
     service = ("service", GLOBALS["POWERTOOLS_SERVICE_NAME"])
