@@ -68,7 +68,11 @@ def provide_configuration_sets(cfn: dict[str, Any], sesv2: Any, stack_name: str)
             continue
         properties = resource.get("Properties", {})
         name = str(properties.get("Name") or f"{stack_name}-{logical_id}")
-        options = {key: properties[key] for key in ("ReputationOptions", "SendingOptions") if key in properties}
+        options = {
+            key: properties[key]
+            for key in ("ReputationOptions", "SendingOptions", "SuppressionOptions")
+            if key in properties
+        }
         sesv2.create_configuration_set(ConfigurationSetName=name, **options)
         provided[logical_id] = name
         del cfn["Resources"][logical_id]

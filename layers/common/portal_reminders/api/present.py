@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal_reminders.api.schemas import (
     AccountOut,
@@ -38,6 +38,9 @@ from portal_reminders.models.domain import (
     Template,
 )
 from portal_reminders.reminders.scheduling import policy
+
+if TYPE_CHECKING:
+    from portal_reminders.repository.ports import TaskEntry
 
 
 def firm_out(firm: Firm) -> FirmOut:
@@ -116,8 +119,8 @@ def item_out(item: ActionItem, now: datetime, window: SendingWindow | None) -> A
     )
 
 
-def task_out(item: ActionItem) -> TaskOut:
-    return TaskOut(item_id=item.id, kind=item.kind, title=item.title, last_emailed_at=item.last_emailed_at)
+def task_out(task: TaskEntry) -> TaskOut:
+    return TaskOut(item_id=task.item_id, kind=task.kind, title=task.title, last_emailed_at=task.last_emailed_at)
 
 
 def audit_out(event: AuditEvent) -> AuditEventOut:
