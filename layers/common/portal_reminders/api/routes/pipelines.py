@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_reminders.api.present import job_out, pipeline_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
-from portal_reminders.reminders.automations.pipelines import StageSpec
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -21,6 +20,10 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
     responses=responses(201, "the pipeline, each stage with its id", 400),
 )
 def create_pipeline(body: PipelineIn) -> Response[PipelineOut]:
+    # the pipelines use case (with the item and delivery code it runs) loads with the first pipeline
+    # request, not with every cold start of the api
+    from portal_reminders.reminders.automations.pipelines import StageSpec  # noqa: PLC0415
+
     stages = [
         StageSpec(
             name=stage.name,
