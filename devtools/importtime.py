@@ -17,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,15 +102,24 @@ def run_once(target: Target, environment: Mapping[str, str], python: str = sys.e
 
 
 def measure(
-    targets: Mapping[str, Target], environment: Mapping[str, str], runs: int, python: str = sys.executable
+    targets: Mapping[str, Target],
+    environment: Mapping[str, str],
+    runs: int,
+    python: str = sys.executable,
+    until: Callable[[dict[str, Timing]], bool] | None = None,
+    max_runs: int = 0,
 ) -> dict[str, Timing]:
-    """`runs` timed runs of every target, round after round, after one untimed round."""
+    """`runs` timed runs of every target, round after round, after one untimed round; then, while
+    `until` is given and false, more rounds up to `max_runs` (each best run can only come closer to
+    an undisturbed import)."""
     for target in targets.values():
         run_once(target, environment, python)
     timings = {name: Timing() for name in targets}
-    for _ in range(runs):
+    rounds = 0
+    while rounds < runs or (until is not None and rounds < max_runs and not until(timings)):
         for name, target in targets.items():
             timings[name].samples.append(run_once(target, environment, python))
+        rounds += 1
     return timings
 
 
