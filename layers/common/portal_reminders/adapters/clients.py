@@ -3,7 +3,7 @@ functions need nothing boto3 adds, and leaving it out shortens every cold start.
 
 botocore itself (about as long to import as boto3) is imported when the first client is made,
 like every service wiring.py builds: importing a handler loads no AWS SDK. With SnapStart the
-api function makes its clients before the snapshot (portal_reminders/snapstart.py)."""
+api function makes its clients before the snapshot (portal_reminders/api/snapstart.py)."""
 
 from __future__ import annotations
 

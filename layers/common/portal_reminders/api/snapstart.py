@@ -5,15 +5,16 @@ process, and starts every new copy of the function from the snapshot. Two hooks 
 
 * Before the snapshot, `prime` builds what a copy's first request would otherwise build on the
   request's time: the settings, the use cases the routes call, and their AWS clients (botocore
-  loading its service models). It makes no AWS call, so no connection and nothing read from the
-  account is in the snapshot.
+  loading its service models). It sends no request to AWS (making a client only reads its
+  credentials), so no connection and nothing read from the account is in the snapshot.
 * After each restore, `reseed` gives the copy its own random generator. Every copy starts with the
   snapshot's state, and the jitter of retries (ours in reminders/clients/retry.py, botocore's)
   exists so that writers that collided do not collide again: copies must not draw alike.
 
 What else the snapshot holds, and why the copies may share it: ids are uuid4 (os.urandom, fresh in
-every copy); no clock is cached (portal_reminders.clock reads the system clock); for a SnapStart
-function Lambda gives the SDK container credentials, which the clients refresh when they expire;
+every copy); no clock is cached (portal_reminders.clock reads the system clock); the clients'
+credentials are container credentials for a SnapStart function, which botocore renews when they
+are about to expire (as a snapshot's soon are);
 botocore opens a connection on a request's first call, never when a client is made; Powertools'
 idempotency keeps no local cache here; Powertools' cold-start flag and the invocation budget are
 set per invocation.
@@ -32,7 +33,7 @@ from portal_reminders.wiring import get_services
 
 
 def prime() -> None:
-    """Build what the routes use, as their first requests would (no AWS call is made)."""
+    """Build what the routes use, as their first requests would (no request is sent to AWS)."""
     services = get_services()  # validates the settings: a bad environment fails the deploy
     services.repository.connect()
     built = {
