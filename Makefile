@@ -82,13 +82,14 @@ lint: venv sam-venv ## ruff, mypy, import-linter (the domain's layers), cfn-lint
 	step $(SAM) validate --lint --template template.yaml --region us-east-1; \
 	$(STEP_SUMMARY)
 
-build: venv sam-venv ## sam build without Docker (python3.12 first on PATH) + the runtime's boto3 for the build check
+build: venv sam-venv ## sam build without Docker (python3.12 first on PATH), its bytecode compiled, + the runtime's boto3 for the build check
 ifeq ($(PY312),)
 	@echo "build: SKIPPED, no python3.12 (the Lambda runtime's Python) on PATH or under pyenv;" \
 		"install it (e.g. pyenv install 3.12) to build and check the artifacts"
 else
 	@echo "sam build with $(PY312)"
 	@PATH="$(dir $(PY312)):$$PATH" $(SAM) build --template template.yaml --parallel
+	@LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m devtools.build_check --compile
 	@LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m devtools.build_check --install-runtime $(PIP_FILTER)
 endif
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-_SUB_ARN = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")  # ${X} or ${X.Arn}, not ${AWS::Region}
 
 
 class UnsupportedTemplate(ValueError):
@@ -22,7 +22,7 @@ def resources_of_type(template: Mapping[str, Any], resource_type: str) -> Iterat
 
 
 def referenced_resource(value: Any) -> str | None:
-    """The logical id that a Ref, a GetAtt or a Sub of "${X.Arn}" points at, else None."""
+    """The logical id that a Ref, a GetAtt or a Sub of "${X}" or "${X.Arn}" points at, else None."""
     if not isinstance(value, Mapping) or len(value) != 1:
         return None
     ((function, argument),) = value.items()
@@ -33,7 +33,7 @@ def referenced_resource(value: Any) -> str | None:
         return str(parts[0]) if parts else None
     if function == "Fn::Sub":
         text = argument[0] if isinstance(argument, list) else argument
-        match = _SUB_ARN.search(text) if isinstance(text, str) else None
+        match = _SUB_REFERENCE.search(text) if isinstance(text, str) else None
         return match.group(1) if match else None
     return None
 

@@ -137,6 +137,13 @@ def test_the_stack_wires_schedule_bus_queue_and_dead_letter_queues(
     assert dead_letters.endswith(stack.outputs["PublisherDeadLetterQueueUrl"].rsplit("/", 1)[-1])
     assert len(stream["FilterCriteria"]["Filters"]) == 2
 
+    # And the api function's "live" alias (what API Gateway invokes) is on the version the stack
+    # published (moto's CloudFormation makes no alias: devtools.deploy makes it as AWS would)
+    alias = awslambda.get_alias(FunctionName=stack.outputs["ApiFunctionName"], Name="live")
+    assert alias["AliasArn"] == stack.resources["ApiFunctionAliaslive"]
+    versions = awslambda.list_versions_by_function(FunctionName=stack.outputs["ApiFunctionName"])["Versions"]
+    assert alias["FunctionVersion"] == max((v["Version"] for v in versions if v["Version"] != "$LATEST"), key=int)
+
 
 def test_the_table_has_the_sparse_sharded_due_index_and_refuses_to_be_deleted(stack: DeployedStack) -> None:
     table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=stack.outputs["TableName"])["Table"]

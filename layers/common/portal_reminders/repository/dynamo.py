@@ -137,6 +137,11 @@ class DynamoRepository(
     def _connection(self) -> Connection:
         return self._table.connection
 
+    def connect(self) -> None:
+        """Make the table's DynamoDB client now rather than on the first query (it loads botocore's
+        model of the service; no request is sent): the api does it before its SnapStart snapshot."""
+        _ = self._connection.client
+
     # firms ---------------------------------------------------------------------------------
 
     def get_firm(self, firm_id: str) -> Firm | None:
