@@ -47,7 +47,7 @@ from portal_reminders.reminders.delivery.deliverer import Deliverer, DeliveryOut
 from portal_reminders.reminders.delivery.pacing import SendPacer
 from portal_reminders.reminders.scheduling import policy
 from portal_reminders.reminders.state import transitions
-from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page
+from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page, TaskEntry
 from portal_reminders.settings import Settings
 from tests.support.fakes import FakeDailyEmails, FakeMailAccount, FakeSendTimeline
 
@@ -138,7 +138,7 @@ class FakeItemRepository(ItemRepository):
     ) -> Page[ActionItem]:
         raise NotImplementedError
 
-    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[TaskEntry]:
         raise NotImplementedError
 
     def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]:

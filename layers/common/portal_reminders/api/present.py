@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal_reminders.api.schemas import (
     AccountOut,
@@ -40,6 +40,9 @@ from portal_reminders.models.domain import (
     Template,
 )
 from portal_reminders.reminders.scheduling import client_clock, policy, sequences, tone
+
+if TYPE_CHECKING:
+    from portal_reminders.repository.ports import TaskEntry
 
 
 def firm_out(firm: Firm) -> FirmOut:
@@ -137,9 +140,13 @@ def item_out(item: ActionItem, now: datetime, client: ClientTime) -> ActionItemO
     )
 
 
-def task_out(item: ActionItem) -> TaskOut:
+def task_out(task: TaskEntry) -> TaskOut:
     return TaskOut(
-        item_id=item.id, kind=item.kind, title=item.title, last_emailed_at=item.last_emailed_at, due_date=item.due_date
+        item_id=task.item_id,
+        kind=task.kind,
+        title=task.title,
+        last_emailed_at=task.last_emailed_at,
+        due_date=task.due_date,
     )
 
 

@@ -18,6 +18,7 @@ from portal_reminders.models.domain import (
     Firm,
     ItemRef,
     Job,
+    Kind,
     Pipeline,
     SendingWindow,
     Status,
@@ -121,7 +122,7 @@ class ItemRepository(ABC):
     ) -> Page[ActionItem]: ...
 
     @abstractmethod
-    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]: ...
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[TaskEntry]: ...
 
     @abstractmethod
     def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]: ...
@@ -171,6 +172,17 @@ class ScanStateRepository(ABC):
     @abstractmethod
     def unlock(self, owner: str, cursor: int, keep_in_flight: bool = False) -> None:
         """Free the lock; the next scan starts at shard `cursor`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEntry:
+    """An item on the client's portal task list, as the task index shows it."""
+
+    item_id: str
+    kind: Kind
+    title: str
+    last_emailed_at: datetime | None
+    due_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,21 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
+# What each index copies of a record is what the code reading it needs (docs/aws-readiness.md, "Cost"):
+# every write that changes a copied attribute writes the index again, so an index that copies ALL of an
+# item is written on every claim, mark and record of every reminder. Where the copy would not carry what
+# the reader needs, the reader gets the record itself (a consistent BatchGetItem) instead.
+#
+# The account index lists an account's items and audit events and a firm's templates: its readers get
+# the records themselves by key, so it copies keys only (an item's entry changes only when its status does).
 ACCOUNT_INDEX = "account-index"
 TASK_INDEX = "task-index"
+# What the portal task list shows (SPEC §5: item_id, kind, title, last_emailed_at; R19: due_date); the
+# entry moves when the item is emailed, and is rewritten when its due date changes.
+TASK_INDEX_PROJECTION = ["item_id", "kind", "title", "last_emailed_at", "due_date"]
 DUE_INDEX = "due-index"
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
@@ -88,7 +98,7 @@ class InvoiceMap(MapAttribute[str, Any]):
 class ItemAccountIndex(GlobalSecondaryIndex["ItemRecord"]):
     class Meta:
         index_name = ACCOUNT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
@@ -97,7 +107,7 @@ class ItemAccountIndex(GlobalSecondaryIndex["ItemRecord"]):
 class TaskIndex(GlobalSecondaryIndex["ItemRecord"]):
     class Meta:
         index_name = TASK_INDEX
-        projection = AllProjection()
+        projection = IncludeProjection(TASK_INDEX_PROJECTION)
 
     task_pk = UnicodeAttribute(hash_key=True)
     task_sk = UnicodeAttribute(range_key=True)
@@ -196,7 +206,7 @@ class ItemRecord(_Record):
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
     class Meta:
         index_name = ACCOUNT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
@@ -222,7 +232,7 @@ class AuditRecord(_Record):
 class TemplateAccountIndex(GlobalSecondaryIndex["TemplateRecord"]):
     class Meta:
         index_name = ACCOUNT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)

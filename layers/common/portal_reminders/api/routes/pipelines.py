@@ -10,7 +10,6 @@ from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import job_out, pipeline_out
 from portal_reminders.api.routes.common import SCHEDULE_RULES, caller, responses
 from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
-from portal_reminders.reminders.automations.pipelines import StageSpec
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -34,6 +33,10 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
     ),
 )
 def create_pipeline(body: PipelineIn) -> Response[PipelineOut]:
+    # the pipelines use case (with the item and delivery code it runs) loads with the first pipeline
+    # request, not with every cold start of the api
+    from portal_reminders.reminders.automations.pipelines import StageSpec  # noqa: PLC0415
+
     stages = [
         StageSpec(
             name=stage.name,
