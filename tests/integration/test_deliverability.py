@@ -342,7 +342,7 @@ def test_a_manual_resend_skips_a_suppressed_contact(world: World) -> None:
     assert world.sent[-1].to == [BRUNO]
 
 
-def test_a_reminder_whose_notify_contacts_are_all_suppressed_is_email_failed_not_a_silent_sent(world: World) -> None:
+def test_a_reminder_whose_notify_contacts_are_all_suppressed_is_skipped_not_a_silent_sent(world: World) -> None:
     # Given both notify contacts suppressed (Ana bounced, Bruno complained); Carla has notify off
     account, item = _sent_with_an_item(world)
     world.bounce(ANA)
@@ -353,24 +353,23 @@ def test_a_reminder_whose_notify_contacts_are_all_suppressed_is_email_failed_not
     world.scan(START + 3 * DAY + timedelta(minutes=1))
     world.drain()
 
-    # Then nobody is emailed, the reminder is not counted, and no further one is scheduled
+    # Then nobody is emailed and the reminder is not counted; its turn is used up (SPEC R20)
     assert len(world.mail) == sent_before
     stored = world.api("GET", f"/action-items/{item['id']}").body
-    assert (stored["reminders"]["sent"], stored["reminders"]["next_at"]) == (0, None)
+    assert (stored["reminders"]["sent"], stored["reminders"]["next_at"]) == (0, "2026-12-03T09:01:00Z")
 
-    # And the audit says why: email_failed, naming each suppressed address and its reason
-    failed = _audit(world, item["id"])[-1]
-    assert (failed["type"], failed["recipients"]) == ("email_failed", [ANA, BRUNO])
-    assert failed["details"] == {
+    # And the audit says why: reminder_skipped, naming each suppressed address and its reason
+    skipped = _audit(world, item["id"])[-1]
+    assert (skipped["type"], skipped["recipients"]) == ("reminder_skipped", [])
+    assert skipped["details"] == {
         "mode": "auto",
         "number": 1,
+        "of": 2,
         "reason": "every notify contact is suppressed",
-        "errors": {ANA: "suppressed after a bounce", BRUNO: "suppressed after a complaint"},
+        "suppressed": {ANA: "bounce", BRUNO: "complaint"},
     }
     world.publish()
-    [email_failed] = world.events_of("EmailFailed")
-    ids = {_contact(world, account["id"], a)["id"] for a in (ANA, BRUNO)}
-    assert (set(email_failed["contact_ids"]), email_failed["reason"]) == (ids, "every notify contact is suppressed")
+    assert world.events_of("EmailFailed") == world.events_of("ReminderSent") == []
 
     # And once the firm lifts a suppression and resends, mail goes out again
     ana = _contact(world, account["id"], ANA)
@@ -518,14 +517,13 @@ def test_the_send_function_publishes_what_it_sent_skipped_and_failed(
     # When the send function sends them
     world.drain()
 
-    # Then its metrics say: one email sent, two contacts skipped as suppressed, one round failed
-    # because every contact is suppressed
+    # Then its metrics say: one email sent, two contacts skipped as suppressed, and one reminder
+    # skipped because every contact is suppressed (SPEC R20: not a failure, not a fake reminder)
     records = emf_records(capsys.readouterr().out)
     assert {r["_aws"]["CloudWatchMetrics"][0]["Namespace"] for r in records} == {"ClientRemindersTest"}
     totals = figures(records)
-    assert (totals["EmailsSent"], totals["ContactsSkippedSuppressed"], totals["RoundsFailed"]) == (1, 2, 1)
-    assert (totals["EmailsThrottled"], totals["RoundsGivenUp"]) == (0, 0)
-    assert figures(records, reason="suppressed") == {"RoundsFailed": 1}
+    assert (totals["EmailsSent"], totals["ContactsSkippedSuppressed"], totals["RemindersSkipped"]) == (1, 2, 1)
+    assert (totals["EmailsThrottled"], totals["RoundsGivenUp"], totals["RoundsFailed"]) == (0, 0, 0)
     assert _contact(world, account["id"], ANA)["suppressed"] is None
 
 

@@ -634,10 +634,10 @@ def test_a_lifted_suppression_mails_the_contact_again() -> None:
     assert "suppressed" not in world.repository.events_of(AuditType.REMINDER_SENT)[0].details
 
 
-@pytest.mark.parametrize("round_", [REMINDER_1, EmailRound.scheduled(0)], ids=["reminder", "notification"])
-def test_a_round_whose_notify_contacts_are_all_suppressed_is_email_failed_not_sent(round_: EmailRound) -> None:
+def test_a_notification_whose_notify_contacts_are_all_suppressed_is_email_failed_not_sent() -> None:
     # Given every notify contact of the account is suppressed (Quiet has notify off)
-    stored = item() if round_.number else item(notified=False, last_emailed_at=None, claim=Claim(0, NOW))
+    round_ = EmailRound.scheduled(0)
+    stored = item(notified=False, last_emailed_at=None, claim=Claim(0, NOW))
     contacts = (_suppressed(ANA), _suppressed(RUI, SuppressionReason.COMPLAINT), QUIET)
     world = World(stored, account=an_account(*contacts))
 
@@ -675,16 +675,40 @@ def test_suppressed_and_rejected_contacts_together_fail_the_round() -> None:
     assert failed.details["errors"] == {ANA.email: "suppressed after a bounce", RUI.email: "MessageRejected"}
 
 
-def test_an_account_with_no_notify_contact_is_not_a_suppressed_round() -> None:
+def test_an_automatic_reminder_whose_notify_contacts_are_all_suppressed_is_skipped() -> None:
+    # Given every notify contact of the account is suppressed (Quiet has notify off)
+    world = World(item(), account=an_account(_suppressed(ANA), _suppressed(RUI, SuppressionReason.COMPLAINT), QUIET))
+
+    # When reminder 1 is delivered
+    outcome = world.deliver(REMINDER_1)
+
+    # Then nobody is emailed, it is not counted, and the audit says reminder_skipped and why (SPEC R20)
+    assert world.mailer.sent == []
+    assert (outcome.status, outcome.reason, outcome.suppressed) == (
+        "skipped",
+        policy.SKIP_NOBODY,
+        (ANA.email, RUI.email),
+    )
+    [skipped] = world.repository.events
+    assert skipped.type is AuditType.REMINDER_SKIPPED
+    assert skipped.details["reason"] == "every notify contact is suppressed"
+    assert skipped.details["suppressed"] == {ANA.email: "bounce", RUI.email: "complaint"}
+    # And the turn is used up: the schedule goes on from it, not from the last email
+    assert (world.stored.reminders_sent, world.stored.reminders_skipped, world.stored.failed_number) == (0, 1, None)
+    assert policy.due_at(world.stored) == NOW + timedelta(days=world.stored.reminders.days_between)
+
+
+def test_an_automatic_reminder_to_an_account_with_no_notify_contact_is_skipped() -> None:
     # Given only a contact with notify off, who is also suppressed
     world = World(item(), account=an_account(_suppressed(QUIET)))
 
     outcome = world.deliver(REMINDER_1)
 
-    # Then it is the usual "nobody emailed" reminder (SPEC R1), not a failure
-    assert outcome.status == "sent"
-    [sent] = world.repository.events
-    assert (sent.type, sent.details.get("nobody_emailed")) == (AuditType.REMINDER_SENT, True)
+    # Then it is skipped because nobody has notify on (SPEC R20), not a failure and not a sent
+    assert outcome.status == "skipped"
+    [skipped] = world.repository.events
+    assert (skipped.type, skipped.details["reason"]) == (AuditType.REMINDER_SKIPPED, "no contact has notify on")
+    assert "suppressed" not in skipped.details
 
 
 def _refused_since(started: datetime, delivered: dict[str, str] | None = None) -> Delivery:

@@ -84,8 +84,17 @@ class Services:
     @cached_property
     def deliverer(self) -> Deliverer:
         from portal_reminders.reminders.delivery.deliverer import Deliverer
+        from portal_reminders.reminders.delivery.digest import DigestRounds
 
-        return Deliverer(self.repository, self.mailer, self.pacer, self.daily_cap, self.settings)
+        repository = self.repository
+        return Deliverer(
+            repository,
+            self.mailer,
+            self.pacer,
+            self.daily_cap,
+            self.settings,
+            digests=lambda mailer: DigestRounds(repository, repository, repository, mailer, self.settings),
+        )
 
     @cached_property
     def templates(self) -> TemplateService:

@@ -56,6 +56,8 @@ def firm_out(firm: Firm) -> FirmOut:
         sending_hours=None
         if hours is None
         else SendingHoursOut(days=hours.ordered_days, start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}"),
+        reminders_paused_until=firm.reminders_paused_until,
+        reminder_digest=firm.reminder_digest,
     )
 
 
@@ -76,6 +78,7 @@ def account_out(account: Account) -> AccountOut:
         name=account.name,
         language=account.language,
         time_zone=account.time_zone,
+        reminders_paused_until=account.reminders_paused_until,
         contacts=[contact_out(c) for c in account.contacts],
         created_at=account.created_at,
     )
@@ -100,7 +103,7 @@ def reminders_out(item: ActionItem, now: datetime, client: ClientTime) -> Remind
             **item.reminders.as_dict(),
             "steps": steps,
             "sent": item.reminders_sent,
-            "next_at": policy.next_at(item, now, client.window),
+            "next_at": policy.next_at(item, now, client.window, client.paused_until),
         }
     )
 

@@ -131,6 +131,20 @@ class SendingHoursOut(_Schema):
     end: str
 
 
+_FIRM_PAUSE = (
+    "every account's automatic reminders wait until this day starts (00:00) in the client's time zone, then "
+    "the sending hours; at most ten years ahead; null: not paused"
+)
+_DIGEST = (
+    "automatic reminders of one account due on the same client day go to each notify contact as one email "
+    "listing every item (true, the default); false: one email per item"
+)
+_ACCOUNT_PAUSE = (
+    "the account's automatic reminders wait until this day starts (00:00) in its time zone, then the "
+    "sending hours (the later of this and the firm's pause wins); at most ten years ahead; null: not paused"
+)
+
+
 class FirmIn(_Request):
     name: Name
     reply_to: EmailAddress | None = None
@@ -139,6 +153,8 @@ class FirmIn(_Request):
         default="UTC", description="the firm's IANA time zone; clients' sending hours are in it unless theirs is set"
     )
     sending_hours: SendingHoursIn | None = Field(default=None, description="null: automatic reminders go at any time")
+    reminders_paused_until: DateIn | None = Field(default=None, description=_FIRM_PAUSE)
+    reminder_digest: Flag = Field(default=True, description=_DIGEST)
 
 
 class FirmOut(_Schema):
@@ -148,6 +164,8 @@ class FirmOut(_Schema):
     portal_url: str | None
     time_zone: str
     sending_hours: SendingHoursOut | None
+    reminders_paused_until: date | None = Field(description=_FIRM_PAUSE)
+    reminder_digest: bool = Field(description=_DIGEST)
 
 
 # accounts --------------------------------------------------------------------------------------
@@ -220,11 +238,12 @@ class AccountPatch(_Request):
     """Any of the account's name, language and time zone; the others keep their values."""
 
     # null is meaningful here: the account goes back to the firm's time zone
-    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("time_zone"))
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("time_zone", "reminders_paused_until"))
 
     name: Name | None = None
     language: Language | None = None
     time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
+    reminders_paused_until: DateIn | None = Field(default=None, description=_ACCOUNT_PAUSE)
 
     @model_validator(mode="after")
     def _changes_something(self) -> AccountPatch:
@@ -255,6 +274,7 @@ class AccountOut(_Schema):
     name: str
     language: Language
     time_zone: str | None = Field(description="the client's own time zone; null: the firm's")
+    reminders_paused_until: date | None = Field(description=_ACCOUNT_PAUSE)
     contacts: list[ContactOut]
     created_at: Timestamp
 
@@ -536,16 +556,25 @@ class AuditDetails(_Schema):
 
     mode: Literal["notification", "auto", "manual", "approvals"] | MISSING = Field(
         default=MISSING,
-        description="reminder_sent: auto (scheduled) or manual (resend); email_failed: also notification, approvals",
+        description=(
+            "reminder_sent: auto (scheduled) or manual (resend); reminder_skipped: auto; email_failed: also "
+            "notification, approvals"
+        ),
     )
-    number: int | MISSING = Field(default=MISSING, description="reminder_sent, email_failed: the reminder's number")
+    number: int | MISSING = Field(
+        default=MISSING, description="reminder_sent, reminder_skipped, email_failed: the reminder's number"
+    )
     of: int | MISSING | None = Field(
-        default=MISSING, description="reminder_sent: max_reminders when it went (null for a manual resend)"
+        default=MISSING,
+        description="reminder_sent, reminder_skipped: max_reminders at the time (null for a manual resend)",
     )
     tone: Tone | MISSING = Field(default=MISSING, description="reminder_sent (auto): gentle, firm or final")
     days: int | MISSING = Field(
         default=MISSING,
-        description="reminder_sent (auto, due-date schedule): the step carried out, days after the due date",
+        description=(
+            "reminder_sent (auto, due-date schedule): the step carried out, days after the due date; "
+            "reminder_skipped: the step skipped"
+        ),
     )
     message: str | MISSING = Field(default=MISSING, description="reminder_sent, approval_requested: the firm's message")
     message_ids: dict[str, str] | MISSING = Field(
@@ -555,13 +584,17 @@ class AuditDetails(_Schema):
         default=MISSING, description="addresses the mail may or may not have reached (a worker stopped mid-send)"
     )
     suppressed: dict[str, SuppressionReason] | MISSING = Field(
-        default=MISSING, description="notify contacts left out because a bounce or a complaint suppressed them"
+        default=MISSING,
+        description=(
+            "notify contacts left out because a bounce or a complaint suppressed them (reminder_skipped: all of them)"
+        ),
     )
     nobody_emailed: bool | MISSING = Field(default=MISSING, description="true when the email reached nobody")
     reason: str | MISSING = Field(
         default=MISSING,
         description=(
-            "why: item_sent, nobody emailed; email_failed, what failed; settings_changed, who or what changed "
+            "why: item_sent, nobody emailed; reminder_skipped, why nobody could get it (no contact has notify "
+            "on, every notify contact is suppressed); email_failed, what failed; settings_changed, who or what changed "
             "them when not a firm user; email_bounced, email_complained: bounce or complaint"
         ),
     )

@@ -1,6 +1,7 @@
 """Client emails: what each action item's notification and reminders say, in text and HTML."""
 
 from portal_reminders.emails.model import (
+    DigestEmail,
     EmailContent,
     InvoiceSummary,
     ItemEmail,
@@ -10,9 +11,10 @@ from portal_reminders.emails.model import (
     Purpose,
     Tone,
 )
-from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
+from portal_reminders.emails.render import render_digest_email, render_item_email, render_pending_approvals_email
 
 __all__ = [
+    "DigestEmail",
     "EmailContent",
     "InvoiceSummary",
     "ItemEmail",
@@ -21,6 +23,7 @@ __all__ = [
     "PendingApprovalsEmail",
     "Purpose",
     "Tone",
+    "render_digest_email",
     "render_item_email",
     "render_pending_approvals_email",
 ]

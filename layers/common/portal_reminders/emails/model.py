@@ -60,3 +60,15 @@ class PendingApprovalsEmail:
     documents: tuple[str, ...]
     portal_link: str
     message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEmail:
+    """One email listing every automatic reminder of an account due on one client day (SPEC R20):
+    each item as its own reminder would say it (which one, its tone, its due status), with its own
+    button. `items` are reminders (purpose "reminder", each with its number and tone)."""
+
+    language: Language
+    firm_name: str
+    recipient_name: str
+    items: tuple[ItemEmail, ...]

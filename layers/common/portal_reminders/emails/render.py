@@ -12,6 +12,7 @@ from html import escape
 from typing import assert_never
 
 from portal_reminders.emails.model import (
+    DigestEmail,
     EmailContent,
     InvoiceSummary,
     ItemEmail,
@@ -55,7 +56,14 @@ class _Button:
     fallback: str
 
 
-_Block = _Paragraph | _Details | _Bullets | _Note | _Button
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    """An item's heading in a digest."""
+
+    paragraph: _Paragraph
+
+
+_Block = _Paragraph | _Details | _Bullets | _Note | _Button | _Heading
 
 
 def render_item_email(email: ItemEmail) -> EmailContent:
@@ -100,6 +108,39 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
         subject=subject,
         content=blocks,
     )
+
+
+def render_digest_email(email: DigestEmail) -> EmailContent:
+    """Every reminder of the day in one email (SPEC R20): each item under its own heading, saying
+    what its own reminder would (which one, in its tone, its due status), with its own button."""
+    if not email.items:
+        raise ValueError("a digest needs at least one item")
+    words = WORDING[email.language]
+    count = str(len(email.items))
+    values = {"firm": email.firm_name, "count": count}
+    subject = words.digest.subject.format(firm=_subject_part(email.firm_name, SUBJECT_FIRM_LIMIT), count=count)
+    blocks: list[_Block] = [_Paragraph(words.digest.intro, values)]
+    for position, item in enumerate(email.items, start=1):
+        heading = {"position": str(position), "count": count, "title": _single_line(item.item_title)}
+        blocks.append(_Heading(_Paragraph(words.digest.item_heading, heading)))
+        blocks.extend(_item_blocks(item, words))
+    return _assemble(
+        language=email.language,
+        words=words,
+        firm_name=email.firm_name,
+        recipient_name=email.recipient_name,
+        subject=subject,
+        content=blocks,
+    )
+
+
+def _item_blocks(email: ItemEmail, words: LanguageWording) -> list[_Block]:
+    """What an item's own reminder says, without its greeting and sign-off."""
+    if email.kind == "invoice":
+        _, blocks = _invoice_email(email, words)
+    else:
+        _, blocks = _action_email(email, words, words.kinds[email.kind], {})
+    return blocks
 
 
 def format_money(amount: Decimal, currency: str, language: Language) -> str:
@@ -364,6 +405,9 @@ def _block_text(block: _Block) -> str:
             return f"{_paragraph_text(block.heading)}\n{block.message}"
         case _Button():
             return f"{block.label}:\n{block.url}"
+        case _Heading():
+            heading = _paragraph_text(block.paragraph)
+            return f"{heading}\n{'=' * min(len(heading), 60)}"
         case _:
             assert_never(block)
 
@@ -424,6 +468,11 @@ def _block_html(block: _Block) -> str:
             return _note_html(block)
         case _Button():
             return _button_html(block)
+        case _Heading():
+            return (
+                f'<h2 style="margin:24px 0 12px 0;padding-top:16px;border-top:1px solid #e4e7eb;{_FONT}'
+                f'font-size:17px;line-height:24px;color:{_TEXT_COLOR};">{_paragraph_html(block.paragraph)}</h2>'
+            )
         case _:
             assert_never(block)
 

@@ -51,6 +51,17 @@ class ApprovalsWording:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestWording:
+    """One email for an account's reminders of the day (SPEC R20): {firm}, {count}; each item
+    is introduced by `item_heading` ({position}, {count}, {title}) and then says what its own
+    reminder would."""
+
+    subject: str
+    intro: str
+    item_heading: str
+
+
+@dataclass(frozen=True, slots=True)
 class DueWording:
     """Where the item stands against its due date on the client's calendar ({days}, {due_date}):
     short for subjects, as a sentence for the body."""
@@ -90,6 +101,7 @@ class LanguageWording:
     kinds: dict[Kind, KindWording]
     invoice: InvoiceWording
     approvals: ApprovalsWording
+    digest: DigestWording
     reminders: ReminderWording
     due: DueWording
     due_date_label: str
@@ -172,6 +184,11 @@ ENGLISH = LanguageWording(
         call_to_action_one="Please review and approve it in your client portal.",
         call_to_action_many="Please review and approve them in your client portal.",
         button="Review and approve",
+    ),
+    digest=DigestWording(
+        subject="Reminder: {firm} is waiting for you on {count} items",
+        intro="{firm} is still waiting for you on {count} items. Here they are in one email, each with its own button.",
+        item_heading="{position} of {count}: “{title}”",
     ),
     reminders=ReminderWording(
         ordinals=(
@@ -302,6 +319,12 @@ PORTUGUESE = LanguageWording(
         call_to_action_one="Reveja e aprove-o no portal do cliente.",
         call_to_action_many="Reveja e aprove-os no portal do cliente.",
         button="Rever e aprovar",
+    ),
+    digest=DigestWording(
+        subject="Lembrete: {firm} aguarda por si em {count} pedidos",
+        intro="{firm} continua a aguardar por si em {count} pedidos. Reunimo-los num só email, cada um com o "
+        "seu botão.",
+        item_heading="{position} de {count}: “{title}”",
     ),
     reminders=ReminderWording(
         ordinals=(

@@ -33,6 +33,8 @@ class Language(StrEnum):
 class AuditType(StrEnum):
     ITEM_SENT = "item_sent"
     REMINDER_SENT = "reminder_sent"
+    # an automatic reminder's turn came and it would have reached nobody: not counted (SPEC R20)
+    REMINDER_SKIPPED = "reminder_skipped"
     SETTINGS_CHANGED = "settings_changed"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
@@ -160,6 +162,14 @@ class ReminderPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestMember:
+    """One item of a digest: its automatic reminder `number`, and the step and words it carries out."""
+
+    number: int
+    plan: ReminderPlan
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One email round (notification, reminder, approval request) in progress.
 
@@ -184,6 +194,9 @@ class Delivery:
     suppressed: Mapping[str, str] = field(default_factory=dict)
     counted: int = 0  # emails counted against the firm's daily cap for this round
     plan: ReminderPlan | None = None  # an automatic reminder's step and words, once it began
+    # a digest (SPEC R20, an account's round): the items it lists, each with its reminder's number
+    # and plan, fixed when it begins so that a retry lists (and records) the same
+    members: Mapping[str, DigestMember] = field(default_factory=dict)
 
     @property
     def paid_for(self) -> int:
@@ -245,6 +258,9 @@ class ClientTime:
 
     zone: str = DEFAULT_TIME_ZONE
     window: SendingWindow | None = None
+    # automatic reminders wait until this day starts in `zone` (SPEC R20): the later of the
+    # account's and the firm's pause; None: not paused
+    paused_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +271,10 @@ class Firm:
     portal_url: str | None = None
     time_zone: str = DEFAULT_TIME_ZONE
     sending_hours: SendingHours | None = None  # None: any time
+    # every account's automatic reminders wait until this day starts in the client's zone (SPEC R20)
+    reminders_paused_until: date | None = None
+    # automatic reminders of one account due on one client day go as one email (SPEC R20)
+    reminder_digest: bool = True
 
 
 class SuppressionReason(StrEnum):
@@ -307,6 +327,8 @@ class Account:
     done_keys: tuple[str, ...] = ()
     version: int = 0
     time_zone: str | None = None  # None: the firm's
+    # the account's automatic reminders wait until this day starts in its zone (SPEC R20)
+    reminders_paused_until: date | None = None
 
     @property
     def notify_contacts(self) -> tuple[Contact, ...]:
@@ -375,6 +397,10 @@ class ActionItem:
     status: Status = Status.PENDING
     notified: bool = False
     reminders_sent: int = 0
+    # automatic reminders whose turn came while nobody could get them (SPEC R20): not counted in
+    # reminders_sent, but the turn is used up and the interval schedule goes on from `skipped_at`
+    reminders_skipped: int = 0
+    skipped_at: datetime | None = None
     manual_reminders_sent: int = 0
     # when a firm user's resend was last accepted: the cooldown counts from it (SPEC R18)
     last_manual_resend_at: datetime | None = None
@@ -402,6 +428,8 @@ class ActionItem:
     zone: str = DEFAULT_TIME_ZONE
     # What became of each step of a due-date schedule, by its `days`: sent or skipped (absent: scheduled).
     step_marks: Mapping[int, StepStatus] = field(default_factory=dict)
+    # The pause (SPEC R20) as last seen with `window`: automatic reminders wait until this day starts in `zone`.
+    paused_until: date | None = None
 
     @property
     def ref(self) -> ItemRef:

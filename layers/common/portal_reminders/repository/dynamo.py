@@ -41,6 +41,7 @@ from portal_reminders.repository.mapping import (
     item_to_record,
     job_from_record,
     job_to_record,
+    paused_from_json,
     pipeline_from_record,
     pipeline_to_record,
     template_from_record,
@@ -482,6 +483,7 @@ class DynamoRepository(
                 item_id=record.item_id,
                 window=window_from_json(record.send_window),
                 zone=zone_from_json(record.send_window),
+                paused_until=paused_from_json(record.send_window),
             ),
             prefix=prefix,
         )

@@ -19,6 +19,7 @@ from portal_reminders.models.domain import (
     Claim,
     Contact,
     Delivery,
+    DigestMember,
     Firm,
     Invoice,
     InvoiceTerms,
@@ -75,6 +76,8 @@ def firm_to_record(firm: Firm) -> FirmRecord:
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
         sending_hours=None if firm.sending_hours is None else hours_to_json(firm.sending_hours),
+        reminders_paused_until=_day_to_json(firm.reminders_paused_until),
+        reminder_digest=None if firm.reminder_digest else False,
     )
 
 
@@ -86,7 +89,17 @@ def firm_from_record(record: FirmRecord) -> Firm:
         portal_url=record.portal_url,
         time_zone=record.time_zone or DEFAULT_TIME_ZONE,
         sending_hours=None if record.sending_hours is None else hours_from_json(record.sending_hours),
+        reminders_paused_until=_day_from_json(record.reminders_paused_until),
+        reminder_digest=record.reminder_digest is not False,
     )
+
+
+def _day_to_json(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _day_from_json(raw: str | None) -> date | None:
+    return None if not raw else date.fromisoformat(raw)
 
 
 def hours_to_json(hours: SendingHours) -> dict[str, Any]:
@@ -105,11 +118,19 @@ def hours_from_json(raw: Mapping[str, Any]) -> SendingHours:
     )
 
 
-def client_time_to_json(zone: str, window: SendingWindow | None) -> dict[str, Any] | None:
-    """The client's time an item last saw: its zone, and the sending hours in it (if any)."""
+def client_time_to_json(
+    zone: str, window: SendingWindow | None, paused_until: date | None = None
+) -> dict[str, Any] | None:
+    """The client's time an item last saw: its zone, the sending hours in it (if any), and the
+    pause (if any, SPEC R20). Kept in one attribute, which the pending index copies for rescheduling."""
+    pause = {} if paused_until is None else {"paused_until": paused_until.isoformat()}
     if window is not None:
-        return {"zone": window.zone, **hours_to_json(window.hours)}
-    return None if zone == DEFAULT_TIME_ZONE else {"zone": zone}
+        return {"zone": window.zone, **hours_to_json(window.hours), **pause}
+    return None if zone == DEFAULT_TIME_ZONE and not pause else {"zone": zone, **pause}
+
+
+def paused_from_json(raw: Mapping[str, Any] | None) -> date | None:
+    return None if raw is None or not raw.get("paused_until") else date.fromisoformat(raw["paused_until"])
 
 
 def window_from_json(raw: Mapping[str, Any] | None) -> SendingWindow | None:
@@ -134,6 +155,7 @@ def account_to_record(account: Account, version: int) -> AccountRecord:
         done_keys=list(account.done_keys) or None,
         version=version,
         time_zone=account.time_zone,
+        reminders_paused_until=_day_to_json(account.reminders_paused_until),
     )
 
 
@@ -149,6 +171,7 @@ def account_from_record(record: AccountRecord) -> Account:
         done_keys=tuple(record.done_keys or ()),
         version=int(record.version),
         time_zone=record.time_zone,
+        reminders_paused_until=_day_from_json(record.reminders_paused_until),
     )
 
 
@@ -212,8 +235,18 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
     if d.suppressed:
         raw["suppressed"] = dict(d.suppressed)
     if d.plan is not None:
-        raw["plan"] = {"step": d.plan.step, "tone": d.plan.tone.value}
+        raw["plan"] = _plan_to_json(d.plan)
+    if d.members:
+        raw["members"] = {item_id: {"number": m.number, **_plan_to_json(m.plan)} for item_id, m in d.members.items()}
     return raw
+
+
+def _plan_to_json(plan: ReminderPlan) -> dict[str, Any]:
+    return {"step": plan.step, "tone": plan.tone.value}
+
+
+def _plan_from_json(raw: Mapping[str, Any]) -> ReminderPlan:
+    return ReminderPlan(step=raw.get("step"), tone=Tone(raw.get("tone", "gentle")))
 
 
 def _deliveries_from_json(raw: Mapping[str, Any] | None) -> dict[str, Delivery]:
@@ -239,7 +272,11 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         give_up_by=None if give_up_by is None else from_epoch(give_up_by),
         counted=int(value.get("counted", 0)),
         suppressed=dict(value.get("suppressed") or {}),
-        plan=None if plan is None else ReminderPlan(step=plan.get("step"), tone=Tone(plan.get("tone", "gentle"))),
+        plan=None if plan is None else _plan_from_json(plan),
+        members={
+            item_id: DigestMember(number=int(m["number"]), plan=_plan_from_json(m))
+            for item_id, m in (value.get("members") or {}).items()
+        },
     )
 
 
@@ -274,6 +311,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         step_marks={str(days): mark.value for days, mark in sorted(item.step_marks.items())} or None,
         notified=item.notified,
         reminders_sent=item.reminders_sent,
+        reminders_skipped=item.reminders_skipped or None,
+        skipped_at=item.skipped_at,
         manual_reminders_sent=item.manual_reminders_sent,
         last_manual_resend_at=item.last_manual_resend_at,
         last_emailed_at=item.last_emailed_at,
@@ -286,7 +325,7 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         template_id=item.template_id,
         origin=item.origin.as_dict() if item.origin else None,
         version=version,
-        send_window=client_time_to_json(item.zone, item.window),
+        send_window=client_time_to_json(item.zone, item.window, item.paused_until),
         not_before=None if item.not_before is None else item.not_before.timestamp(),
         due_date=None if item.due_date is None else item.due_date.isoformat(),
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
@@ -360,6 +399,8 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         step_marks={int(days): StepStatus(mark) for days, mark in (record.step_marks or {}).items()},
         notified=bool(record.notified),
         reminders_sent=int(record.reminders_sent),
+        reminders_skipped=int(record.reminders_skipped or 0),
+        skipped_at=record.skipped_at,
         manual_reminders_sent=int(record.manual_reminders_sent),
         last_manual_resend_at=record.last_manual_resend_at,
         last_emailed_at=record.last_emailed_at,
@@ -376,6 +417,7 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         version=int(record.version),
         window=window_from_json(record.send_window),
         zone=zone_from_json(record.send_window),
+        paused_until=paused_from_json(record.send_window),
         not_before=None if record.not_before is None else from_epoch(float(record.not_before)),
         due_date=date.fromisoformat(due_date) if due_date else None,
     )

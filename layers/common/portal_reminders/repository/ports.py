@@ -193,6 +193,7 @@ class PendingEntry:
     item_id: str
     window: SendingWindow | None
     zone: str = DEFAULT_TIME_ZONE
+    paused_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,8 @@ class FirmRecord(_Record):
     portal_url = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)  # absent: UTC
     sending_hours = JSONAttribute(null=True)  # {"days": [...], "start": "HH:MM", "end": "HH:MM"}; absent: any time
+    reminders_paused_until = UnicodeAttribute(null=True)  # YYYY-MM-DD (SPEC R20); absent: not paused
+    reminder_digest = BooleanAttribute(null=True)  # absent: on (SPEC R20)
 
 
 class ContactMap(MapAttribute[str, Any]):
@@ -86,6 +88,7 @@ class AccountRecord(_Record):
     done_keys: ListAttribute[str] = ListAttribute(null=True)
     version = NumberAttribute(default=0)
     time_zone = UnicodeAttribute(null=True)  # absent: the firm's
+    reminders_paused_until = UnicodeAttribute(null=True)  # YYYY-MM-DD (SPEC R20); absent: not paused
 
 
 class InvoiceMap(MapAttribute[str, Any]):
@@ -160,6 +163,9 @@ class ItemRecord(_Record):
     step_marks = JSONAttribute(null=True)
     notified = BooleanAttribute(default=False)
     reminders_sent = NumberAttribute(default=0)
+    # automatic reminders skipped because nobody could get them, and the latest such turn (SPEC R20)
+    reminders_skipped = NumberAttribute(null=True)
+    skipped_at = UTCDateTimeAttribute(null=True)
     manual_reminders_sent = NumberAttribute(default=0)
     last_manual_resend_at = UTCDateTimeAttribute(null=True)
     last_emailed_at = UTCDateTimeAttribute(null=True)
@@ -178,8 +184,8 @@ class ItemRecord(_Record):
     template_id = UnicodeAttribute(null=True)
     origin = JSONAttribute(null=True)
     version = NumberAttribute(default=0)
-    # the client's time the item last saw: {"zone"} and, with sending hours, {"days", "start", "end"}
-    # (absent: UTC at any time)
+    # the client's time the item last saw: {"zone"} and, with sending hours, {"days", "start", "end"},
+    # and with a pause {"paused_until"} (absent: UTC at any time, not paused)
     send_window = JSONAttribute(null=True)
     not_before = NumberAttribute(null=True)  # epoch seconds
     # YYYY-MM-DD, the client's calendar day (SPEC R19); invoices also keep it in invoice.due_date

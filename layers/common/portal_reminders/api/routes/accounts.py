@@ -47,11 +47,11 @@ def get_account(account_id: str) -> AccountOut:
     "/accounts/<account_id>",
     operation_id="updateAccount",
     tags=[Tag.ACCOUNTS],
-    summary="Change the account's name, language or time zone (null: the firm's)",
-    responses=responses(200, "the account", 400, 404),
+    summary="Change the account's name, language, time zone (null: the firm's) or reminder pause (null: none)",
+    responses=responses(200, "the account", 400, 404, invalid="a pause more than ten years ahead"),
 )
 def update_account(account_id: str, body: AccountPatch) -> AccountOut:
-    changes = changes_of(body, nullable={"time_zone"})
+    changes = changes_of(body, nullable={"time_zone", "reminders_paused_until"})
     return account_out(get_services().accounts.update(caller(router).firm_id, account_id, changes))
 
 

@@ -32,8 +32,13 @@ def get_firm() -> FirmOut:
     "/firm",
     operation_id="putFirm",
     tags=[Tag.FIRM],
-    summary="Set the firm profile; pending automatic reminders move into new sending hours",
-    responses=responses(200, "the firm profile", 400, invalid="sending hours that end before they start"),
+    summary="Set the firm profile; pending automatic reminders move into new sending hours or a pause",
+    responses=responses(
+        200,
+        "the firm profile",
+        400,
+        invalid="sending hours that end before they start; a pause more than ten years ahead",
+    ),
 )
 def put_firm(body: FirmIn) -> FirmOut:
     hours = body.sending_hours
@@ -46,5 +51,7 @@ def put_firm(body: FirmIn) -> FirmOut:
         sending_hours=None
         if hours is None
         else SendingHours(frozenset(hours.days), time.fromisoformat(hours.start), time.fromisoformat(hours.end)),
+        reminders_paused_until=body.reminders_paused_until,
+        reminder_digest=body.reminder_digest,
     )
     return firm_out(get_services().accounts.put_firm(firm))

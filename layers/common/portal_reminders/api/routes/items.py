@@ -177,7 +177,10 @@ def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
         "accepted",
         400,
         404,
-        conflict="the item is cancelled, or completed (except an invoice: its email goes paid or unpaid)",
+        conflict=(
+            "the item is cancelled, or completed (except an invoice: its email goes paid or unpaid); or nobody "
+            "would get it (no contact of the account has notify on, or every notify contact is suppressed)"
+        ),
     ),
 )
 def resend(item_id: str, body: ResendIn | None = None) -> Response[ResendAccepted]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portal_reminders import ids
@@ -17,6 +17,8 @@ from portal_reminders.repository.ports import AccountRepository, FirmRepository
 
 if TYPE_CHECKING:
     from portal_reminders.reminders.clients.rescheduling import RescheduleService
+
+MAX_PAUSE = timedelta(days=3653)
 
 
 def _check_unique_emails(contacts: Sequence[Contact], refusal: type[InvalidInput | StateConflict]) -> None:
@@ -48,8 +50,10 @@ class AccountService:
         return self._firms.get_firm(firm_id) or Firm(id=firm_id)
 
     def put_firm(self, firm: Firm) -> Firm:
-        """Replace the firm profile, then have the pending items' sending windows brought up to
-        date (SPEC R16): every time, so that repeating a request whose pass was not queued does it."""
+        """Replace the firm profile, then have the pending items' sending windows and pause brought
+        up to date (SPEC R16, R20): every time, so that repeating a request whose pass was not
+        queued does it."""
+        self._check_pause(firm.reminders_paused_until)
         saved = self._firms.put_firm(firm)
         self._rescheduling().request(firm.id)
         return saved
@@ -79,17 +83,25 @@ class AccountService:
         return self._accounts.save_account(account)
 
     def update(self, firm_id: str, account_id: str, changes: Mapping[str, Any]) -> Account:
-        """Change the account's name, language or time zone (None: the firm's). A time zone named
-        has the account's pending items rescheduled (SPEC R16), as for the firm."""
+        """Change the account's name, language, time zone (None: the firm's) or reminder pause
+        (None: none). A time zone or a pause named has the account's pending items rescheduled
+        (SPEC R16, R20), as for the firm: setting, moving or lifting a pause moves their due times."""
+        self._check_pause(changes.get("reminders_paused_until"))
 
         def attempt() -> Account:
             account = self.get(firm_id, account_id)
             return self._accounts.save_account(replace(account, **changes))
 
         updated = with_retries(attempt)
-        if "time_zone" in changes:
+        if "time_zone" in changes or "reminders_paused_until" in changes:
             self._rescheduling().request(firm_id, account_id)
         return updated
+
+    def _check_pause(self, until: date | None) -> None:
+        """A pause ends at most ten years ahead: a pause is for a season, not for ever (and day
+        arithmetic near year 9999 would overflow)."""
+        if until is not None and until > self._now().date() + MAX_PAUSE:
+            raise InvalidInput("a pause ends at most ten years ahead", field="reminders_paused_until")
 
     def add_contact(self, firm_id: str, account_id: str, name: str, email: str, notify: bool) -> Contact:
         contact = Contact(id=ids.new_id(ids.CONTACT), name=name, email=email, notify=notify)

@@ -203,8 +203,9 @@ class ItemService:
 
     def resend(self, firm_id: str, item_id: str, actor: str, message: str | None) -> ResendResult:
         """A manual reminder (SPEC R5): emails every notify contact again, now."""
-        item = self._acceptable_resend(self.get(firm_id, item_id))
+        item = self.get(firm_id, item_id)
         _, account = self._client(firm_id, item.account_id)
+        self._acceptable_resend(item, account)
         allowance = self._cap.manual(firm_id, _emails_to(account))
         try:
             item = with_retries(lambda: self._accept_resend(firm_id, item_id))
@@ -228,12 +229,16 @@ class ItemService:
             raise StateConflict(outcome.reason or "the item can no longer be resent")
         return ResendResult(item=outcome.item or item, recipients=len(outcome.recipients), queued=False)
 
-    def _acceptable_resend(self, item: ActionItem) -> ActionItem:
-        """The item if a manual resend of it may go; refused in SPEC R18's order: its state
-        (StateConflict), then the cooldown (RateLimited). (An unknown item was a NotFound before.)"""
+    def _acceptable_resend(self, item: ActionItem, account: Account | None = None) -> ActionItem:
+        """The item if a manual resend of it may go; refused in SPEC R18's order: its state or an
+        account nobody on which would get it (StateConflict, SPEC R20), then the cooldown
+        (RateLimited). (An unknown item was a NotFound before.)"""
         refusal = policy.resend_refusal(item)
         if refusal is not None:
             raise StateConflict(refusal)
+        nobody = None if account is None else transitions.nobody_to_email(account.notify_contacts)
+        if nobody is not None:
+            raise StateConflict(_NOBODY_FOR_RESEND[nobody])
         wait = limits.resend_wait(item.last_manual_resend_at, self._now(), self._settings.resend_cooldown)
         if wait is not None:
             minutes = self._settings.resend_cooldown_minutes
@@ -317,6 +322,15 @@ class ItemService:
         return to_body(
             ScheduledEmailMessage(firm_id=item.firm_id, item_id=item.id, account_id=item.account_id, number=number)
         )
+
+
+_NOBODY_FOR_RESEND = {
+    transitions.NOBODY_HAS_NOTIFY: "nobody would get this resend: no contact of the account has notify on",
+    transitions.EVERY_CONTACT_SUPPRESSED: (
+        "nobody would get this resend: every notify contact of the account is suppressed "
+        "(lift a suppression or change the address first)"
+    ),
+}
 
 
 def _account_in(snapshot: ClientSnapshot | None, account_id: str) -> Account | None:

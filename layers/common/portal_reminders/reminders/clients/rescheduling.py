@@ -88,7 +88,9 @@ class RescheduleService:
             return 0
         # A first look at the index's copy of each window (cheap, and possibly a moment old)...
         now_seen = self._clients.load_clients(firm_id, {e.account_id for e in entries}, [])
-        stale = [e for e in entries if ClientTime(e.zone, e.window) != _client_of(now_seen, e.account_id)]
+        stale = [
+            e for e in entries if ClientTime(e.zone, e.window, e.paused_until) != _client_of(now_seen, e.account_id)
+        ]
         moved = 0
         # ... then the decision on consistent reads of the items with their firm and accounts
         for start in range(0, len(stale), READ_CHUNK):

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
-from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, ReminderPlan, RoundMode
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    Contact,
+    DigestMember,
+    EmailRound,
+    Firm,
+    ReminderPlan,
+    RoundMode,
+)
 from portal_reminders.ports import OutgoingEmail
 from portal_reminders.reminders.delivery import mail_tags
 from portal_reminders.reminders.scheduling import client_clock
 
 if TYPE_CHECKING:
-    from portal_reminders.emails import EmailContent
+    from portal_reminders.emails import EmailContent, ItemEmail
 
 DEFAULT_FIRM_NAME = "Your accounting firm"
 
@@ -24,6 +34,30 @@ def portal_base(firm: Firm | None, default_portal_url: str) -> str:
 
 def portal_link(item: ActionItem, firm: Firm | None, default_portal_url: str) -> str:
     return f"{portal_base(firm, default_portal_url)}/action-items/{item.id}"
+
+
+def render_digest(
+    members: Sequence[tuple[ActionItem, DigestMember]],
+    account: Account,
+    firm: Firm | None,
+    contact: Contact,
+    portal_url: str,
+    *,
+    now: datetime,
+) -> EmailContent:
+    """The one email a contact gets for the account's reminders of the day (SPEC R20): each item as
+    its own automatic reminder would say it, with its own portal button."""
+    from portal_reminders.emails import DigestEmail, render_digest_email  # noqa: PLC0415
+
+    items = tuple(
+        _item_email(item, account, firm, contact, EmailRound.scheduled(member.number), portal_url, now, member.plan)
+        for item, member in members
+    )
+    return render_digest_email(
+        DigestEmail(
+            language=account.language.value, firm_name=firm_name(firm), recipient_name=contact.name, items=items
+        )
+    )
 
 
 def render_round(
@@ -41,7 +75,22 @@ def render_round(
     automatic one: its number and its `plan`'s tone), when the item was first sent and where it
     stands against its due date, on the client's calendar (SPEC R19)."""
     # Imported when the first email is rendered: reads and scans never pay for the templates.
-    from portal_reminders.emails import InvoiceSummary, ItemEmail, render_item_email  # noqa: PLC0415
+    from portal_reminders.emails import render_item_email  # noqa: PLC0415
+
+    return render_item_email(_item_email(item, account, firm, contact, email_round, portal_url, now, plan))
+
+
+def _item_email(
+    item: ActionItem,
+    account: Account,
+    firm: Firm | None,
+    contact: Contact,
+    email_round: EmailRound,
+    portal_url: str,
+    now: datetime,
+    plan: ReminderPlan | None,
+) -> ItemEmail:
+    from portal_reminders.emails import InvoiceSummary, ItemEmail  # noqa: PLC0415
 
     message = email_round.message if email_round.mode is RoundMode.MANUAL and email_round.message else item.message
     zone = client_clock.client_zone(firm, account)
@@ -54,23 +103,21 @@ def render_round(
             paid=item.invoice.paid,
             balance_due=item.invoice.balance_due,
         )
-    return render_item_email(
-        ItemEmail(
-            kind=item.kind.value,
-            language=account.language.value,
-            purpose="notification" if email_round.is_notification else "reminder",
-            firm_name=firm_name(firm),
-            recipient_name=contact.name,
-            item_title=item.title,
-            portal_link=portal_link(item, firm, portal_url),
-            message=message,
-            invoice=invoice,
-            due_date=item.due_date,
-            today=client_clock.client_today(now, zone),
-            first_sent=client_clock.client_today(item.sent_at, zone),
-            number=email_round.number if automatic else None,
-            tone=plan.tone.value if automatic and plan is not None else None,
-        )
+    return ItemEmail(
+        kind=item.kind.value,
+        language=account.language.value,
+        purpose="notification" if email_round.is_notification else "reminder",
+        firm_name=firm_name(firm),
+        recipient_name=contact.name,
+        item_title=item.title,
+        portal_link=portal_link(item, firm, portal_url),
+        message=message,
+        invoice=invoice,
+        due_date=item.due_date,
+        today=client_clock.client_today(now, zone),
+        first_sent=client_clock.client_today(item.sent_at, zone),
+        number=email_round.number if automatic else None,
+        tone=plan.tone.value if automatic and plan is not None else None,
     )
 
 

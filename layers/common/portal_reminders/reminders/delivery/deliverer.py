@@ -22,12 +22,12 @@ from enum import StrEnum
 from portal_reminders import clock
 from portal_reminders.models.domain import (
     ActionItem,
+    ClientTime,
     Contact,
     Delivery,
     EmailRound,
     ItemRef,
     RoundMode,
-    SendingWindow,
 )
 from portal_reminders.models.errors import (
     ConcurrentModification,
@@ -37,8 +37,9 @@ from portal_reminders.models.errors import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
-from portal_reminders.reminders.delivery import compose, mail_tags, mailing
+from portal_reminders.reminders.delivery import compose, digest, mail_tags, mailing
 from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
+from portal_reminders.reminders.delivery.digest import DigestRounds
 from portal_reminders.reminders.delivery.pacing import SendPacer
 from portal_reminders.reminders.scheduling import client_clock, policy
 from portal_reminders.reminders.state import rounds, transitions
@@ -66,18 +67,20 @@ class DeliveryOutcome:
     rejected: dict[str, str] = field(default_factory=dict)
     suppressed: tuple[str, ...] = ()  # notify contacts left out: suppressed (SPEC R15)
     given_up: bool = False  # the mail service refused it for the whole retry horizon
+    # the reminders a digest recorded with this one (SPEC R20): (item id, number) of each of its items
+    digest: tuple[tuple[str, int], ...] = ()
 
 
-def refusal(
-    item: ActionItem, email_round: EmailRound, now: datetime, window: SendingWindow | None = None
-) -> str | None:
-    """Why this round must not be emailed now; None when it may go. `window` is the client's
-    sending window as it is now (automatic reminders keep to it; nothing else does)."""
+def refusal(item: ActionItem, email_round: EmailRound, now: datetime, client: ClientTime | None = None) -> str | None:
+    """Why this round must not be emailed now; None when it may go. `client` is the client's time
+    as it is now: automatic reminders keep to its sending window and wait out its pause; nothing
+    else does."""
     if email_round.mode is RoundMode.MANUAL:
         if email_round.key in item.done_keys:
             return policy.SKIP_ALREADY_DELIVERED
         return policy.resend_refusal(item)
-    return policy.skip_reason_for_scheduled(item, email_round.number, now, window)
+    client = client or ClientTime()
+    return policy.skip_reason_for_scheduled(item, email_round.number, now, client.window, client.paused_until)
 
 
 def _needs_release(item: ActionItem, email_round: EmailRound) -> bool:
@@ -89,6 +92,10 @@ def _still_recordable(item: ActionItem, email_round: EmailRound) -> bool:
     if email_round.mode is RoundMode.MANUAL:
         return email_round.key not in item.done_keys
     return policy.next_number(item) == email_round.number and item.failed_number != email_round.number
+
+
+def _automatic(email_round: EmailRound) -> bool:
+    return email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification
 
 
 def backoff(attempt: int) -> None:
@@ -104,9 +111,12 @@ class Deliverer:
         cap: DailyCap,
         settings: Settings,
         now: Callable[[], datetime] = clock.now,
+        digests: Callable[[mailing.RoundMailer], DigestRounds] | None = None,
     ) -> None:
         self._items = items
         self._rounds = mailing.RoundMailer(mailer, pacer, settings.give_up_by)
+        # one email per client (SPEC R20); without it every reminder goes on its own
+        self._digests = None if digests is None else digests(self._rounds)
         self._cap = cap
         self._settings = settings
         self._now = now
@@ -142,7 +152,12 @@ class Deliverer:
         # the client's time zone and sending window as the batch read them, kept on every write (SPEC R16)
         client = client_clock.client_time(snapshot.firm, snapshot.account)
         item = transitions.seen_client(item, client)
-        reason = refusal(item, email_round, now, client.window)
+        if self._in_digest(item, snapshot, email_round):
+            # a digest listing it went out (part of it, at least): it is finished whatever changed since
+            return self._digest(item, snapshot, now, allowance) or self._skip(
+                item, email_round, now, policy.SKIP_ALREADY_SENT
+            )
+        reason = refusal(item, email_round, now, client)
         if reason == policy.SKIP_OUTSIDE_HOURS:
             item = transitions.defer(item, now)
         if reason is not None:
@@ -151,16 +166,50 @@ class Deliverer:
         if rounds.held_by_another(current, now):
             raise DeliveryInProgress(f"{item.id} {email_round.key}")
         contacts = [] if snapshot.account is None else list(snapshot.account.notify_contacts)
+        nobody = transitions.nobody_to_email(contacts)
+        if nobody is not None and _automatic(email_round) and not rounds.reached_anyone(current):
+            # never a fake reminder (SPEC R20): not counted, audited as skipped, the schedule goes on
+            return self._record_skip(item, email_round, now, nobody, contacts)
         if rounds.past_retry_horizon(current, now, self._settings.give_up_after):
             return self._give_up(item, email_round, now, contacts)
+        if current is None and _automatic(email_round) and (sent := self._digest(item, snapshot, now, allowance)):
+            return sent
         owed = rounds.to_email(contacts, current)
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), contacts)
-        if email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification:
+        if _automatic(email_round):
             # which step, in which words: chosen once, when the round begins (SPEC R19)
             progress = rounds.planned(progress, policy.plan_reminder(item, now))
         if owed:
             item, progress = self._email(item, snapshot, email_round, now, owed, progress, allowance)
         return self._record(item, email_round, now, progress)
+
+    def _in_digest(self, item: ActionItem, snapshot: DeliverySnapshot, email_round: EmailRound) -> bool:
+        return (
+            self._digests is not None
+            and _automatic(email_round)
+            and digest.owed_digest(snapshot.account, item.id, email_round.number) is not None
+        )
+
+    def _digest(
+        self, item: ActionItem, snapshot: DeliverySnapshot, now: datetime, allowance: Allowance
+    ) -> DeliveryOutcome | None:
+        """The day's digest listing this reminder (SPEC R20); None when it goes on its own."""
+        if self._digests is None or snapshot.account is None:
+            return None
+        done = self._digests.deliver(item, snapshot.account, snapshot.firm, now, allowance)
+        if done is None:
+            return None
+        saved, progress, members = done
+        recipients = tuple(sorted(progress.delivered))
+        failed = (progress.rejected or progress.suppressed) and not recipients
+        return DeliveryOutcome(
+            RoundStatus.FAILED if failed else RoundStatus.SENT,
+            saved,
+            recipients=recipients,
+            rejected=dict(progress.rejected),
+            suppressed=tuple(sorted(progress.suppressed)),
+            digest=tuple((i, progress.members[i].number) for i in members),
+        )
 
     def _skip(self, item: ActionItem, email_round: EmailRound, now: datetime, reason: str) -> DeliveryOutcome:
         reached = transitions.partly_delivered(item, email_round)
@@ -255,6 +304,27 @@ class Deliverer:
                 rejected=dict(progress.rejected),
                 suppressed=tuple(sorted(progress.suppressed)),
             )
+        raise ConcurrentModification(item.id)
+
+    def _record_skip(
+        self, item: ActionItem, email_round: EmailRound, now: datetime, reason: str, contacts: list[Contact]
+    ) -> DeliveryOutcome:
+        for attempt in range(WRITE_ATTEMPTS):
+            updated, events = transitions.record_skip(item, email_round, now, reason, contacts)
+            try:
+                saved = self._items.save_item(updated, events)
+            except ConcurrentModification:
+                fresh = self._items.get_item(item.firm_id, item.id)
+                if fresh is None or not _still_recordable(fresh, email_round):
+                    return DeliveryOutcome(RoundStatus.SKIPPED, fresh, reason=policy.SKIP_ALREADY_SENT)
+                item = fresh
+                backoff(attempt)
+                continue
+            logger.info(
+                "automatic reminder skipped", extra={"item_id": item.id, "round": email_round.key, "reason": reason}
+            )
+            left_out = tuple(sorted(c.email for c in contacts if c.suppressed is not None))
+            return DeliveryOutcome(RoundStatus.SKIPPED, saved, reason=policy.SKIP_NOBODY, suppressed=left_out)
         raise ConcurrentModification(item.id)
 
     def _give_up(

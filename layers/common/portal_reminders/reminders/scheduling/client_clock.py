@@ -28,9 +28,24 @@ def sending_window(firm: Firm | None, account: Account | None) -> SendingWindow 
     return SendingWindow(zone=client_zone(firm, account), hours=firm.sending_hours)
 
 
+def paused_until(firm: Firm | None, account: Account | None) -> date | None:
+    """The day automatic reminders resume (SPEC R20): the later of the account's and the firm's pause."""
+    days = [d for d in (firm and firm.reminders_paused_until, account and account.reminders_paused_until) if d]
+    return max(days, default=None)
+
+
 def client_time(firm: Firm | None, account: Account | None) -> ClientTime:
-    """The client's zone and sending window, as the firm and the account say now."""
-    return ClientTime(zone=client_zone(firm, account), window=sending_window(firm, account))
+    """The client's zone, sending window and pause, as the firm and the account say now."""
+    return ClientTime(
+        zone=client_zone(firm, account),
+        window=sending_window(firm, account),
+        paused_until=paused_until(firm, account),
+    )
+
+
+def resume_at(paused_until: date | None, zone: str) -> datetime | None:
+    """When a pause ends: the start (00:00) of its day on the client's wall clock; None: no pause."""
+    return None if paused_until is None else wall_clock_instant(paused_until, time(0, 0), zone)
 
 
 def client_today(at: datetime, zone: str) -> date:

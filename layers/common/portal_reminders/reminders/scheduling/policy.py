@@ -8,7 +8,7 @@ schedule (SPEC R19) the steps say when each is due (sequences.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from portal_reminders.models.domain import ActionItem, Claim, EmailRound, Kind, ReminderPlan, SendingWindow, Status
 from portal_reminders.reminders.scheduling import client_clock, sequences, tone
@@ -21,6 +21,8 @@ SKIP_STOPPED = "reminders_stopped"
 SKIP_NOT_DUE = "not_due_yet"
 SKIP_ALREADY_DELIVERED = "already_delivered"
 SKIP_OUTSIDE_HOURS = "outside_sending_hours"
+SKIP_NOBODY = "nobody_to_email"
+SKIP_PAUSED = "reminders_paused"
 
 # The due index keeps whole seconds; a due time a fraction of a second after the tick that
 # claimed it is due at that tick.
@@ -53,8 +55,11 @@ def due_at(item: ActionItem) -> datetime | None:
     if settings.by_due_date:
         step_at = sequences.next_step_time(item)
         return None if step_at is None else max(step_at, last + sequences.MIN_GAP)
-    if item.reminders_sent >= settings.max_reminders:
+    if item.reminders_sent + item.reminders_skipped >= settings.max_reminders:
         return None
+    # a turn skipped because nobody could get it moves the schedule on as a sent one would (SPEC R20)
+    if item.skipped_at is not None:
+        last = max(last, item.skipped_at)
     return last + timedelta(days=settings.days_between)
 
 
@@ -67,16 +72,25 @@ def send_at(item: ActionItem) -> datetime | None:
     if due is None or next_number(item) == 0:
         return due
     earliest = due if item.not_before is None else max(due, item.not_before)
-    return next_allowed(earliest, item.window)
+    return next_allowed(_after_pause(earliest, item.paused_until, item.zone), item.window)
 
 
-def next_at(item: ActionItem, now: datetime, window: SendingWindow | None = None) -> datetime | None:
-    """The next automatic reminder as the API shows it, None if none: max(now, due) (SPEC R4),
-    moved to the next start of the client's sending window as it is now (SPEC R16)."""
+def _after_pause(at: datetime, paused_until: date | None, zone: str) -> datetime:
+    """`at`, or when the pause ends if that is later (SPEC R20)."""
+    resume = client_clock.resume_at(paused_until, zone)
+    return at if resume is None else max(at, resume)
+
+
+def next_at(
+    item: ActionItem, now: datetime, window: SendingWindow | None = None, paused_until: date | None = None
+) -> datetime | None:
+    """The next automatic reminder as the API shows it, None if none: max(now, due) (SPEC R4), after
+    the client's pause if any (SPEC R20), moved to the next start of the client's sending window as
+    it is now (SPEC R16)."""
     if not item.notified:
         return None
     due = due_at(item)
-    return None if due is None else next_allowed(max(due, now), window)
+    return None if due is None else next_allowed(_after_pause(max(due, now), paused_until, item.zone), window)
 
 
 def plan_reminder(item: ActionItem, now: datetime) -> ReminderPlan:
@@ -85,7 +99,8 @@ def plan_reminder(item: ActionItem, now: datetime) -> ReminderPlan:
     time has come (sequences.step_for_round); and its tone, by the client's calendar day now."""
     step = sequences.step_for_round(item, now) if item.reminders.by_due_date else None
     today = client_clock.client_today(now, item.zone)
-    spoken = tone.of_reminder(item.reminders, next_number(item), step, item.due_date, today)
+    turn = next_number(item) + item.reminders_skipped
+    spoken = tone.of_reminder(item.reminders, turn, step, item.due_date, today)
     return ReminderPlan(step=None if step is None else step.days, tone=spoken)
 
 
@@ -117,7 +132,7 @@ def next_claim(previous: Claim | None, number: int, now: datetime, lease: timede
 
 
 def skip_reason_for_scheduled(
-    item: ActionItem, number: int, now: datetime, window: SendingWindow | None = None
+    item: ActionItem, number: int, now: datetime, window: SendingWindow | None = None, paused_until: date | None = None
 ) -> str | None:
     """Why scheduled email `number` must not go out now (re-checked by the sender), or None to send.
 
@@ -136,6 +151,8 @@ def skip_reason_for_scheduled(
     if due > now + DUE_TOLERANCE:
         return SKIP_NOT_DUE
     started = EmailRound.scheduled(number).key in item.deliveries
+    if number > 0 and not started and _after_pause(now, paused_until, item.zone) > now + DUE_TOLERANCE:
+        return SKIP_PAUSED
     if number > 0 and not started and next_allowed(now, window) > now + DUE_TOLERANCE:
         return SKIP_OUTSIDE_HOURS
     return None

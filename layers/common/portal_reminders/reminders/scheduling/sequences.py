@@ -86,13 +86,14 @@ def rescheduled(item: ActionItem, now: datetime) -> Mapping[int, StepStatus]:
     return marks
 
 
-def marked_sent(item: ActionItem, days: int) -> Mapping[int, StepStatus]:
-    """The marks once the step `days` went out: it is sent, and the open steps before it are skipped."""
+def marked_sent(item: ActionItem, days: int, mark: StepStatus = StepStatus.SENT) -> Mapping[int, StepStatus]:
+    """The marks once the step `days` went out: it is sent, and the open steps before it are skipped.
+    A step whose turn came while nobody could get it (SPEC R20) is marked `skipped` the same way."""
     marks = dict(item.step_marks)
     for step in item.reminders.steps:
         if step.days < days and status(item, step) is StepStatus.SCHEDULED:
             marks[step.days] = StepStatus.SKIPPED
-    marks[days] = StepStatus.SENT
+    marks[days] = mark
     return marks
 
 

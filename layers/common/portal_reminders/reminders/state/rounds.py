@@ -99,5 +99,10 @@ def past_retry_horizon(delivery: Delivery | None, now: datetime, horizon: timede
     return delivery is not None and delivery.refusals > 0 and now - delivery.started_at >= horizon
 
 
+def reached_anyone(current: Delivery | None) -> bool:
+    """Whether the round has mailed (or tried to mail) anyone yet: then it is finished and recorded."""
+    return current is not None and bool(current.delivered or current.unconfirmed or current.sending or current.rejected)
+
+
 def same_lease(a: Delivery | None, b: Delivery | None) -> bool:
     return a is not None and b is not None and a.owner == b.owner

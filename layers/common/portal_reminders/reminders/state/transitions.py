@@ -17,6 +17,7 @@ from portal_reminders.models.domain import (
     AuditType,
     Claim,
     ClientTime,
+    Contact,
     Delivery,
     EmailRound,
     Invoice,
@@ -26,6 +27,7 @@ from portal_reminders.models.domain import (
     ReminderSettings,
     RoundMode,
     Status,
+    StepStatus,
 )
 from portal_reminders.models.errors import StateConflict
 from portal_reminders.reminders.scheduling import policy, sequences
@@ -165,7 +167,7 @@ def record_delivery(
         events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details | mail))
     elif email_round.is_notification:
         item = replace(item, notified=True, last_emailed_at=at, claim=None, failed_number=None, deliveries=deliveries)
-        details = {"nobody_emailed": True, "reason": "no contact has notify on"} if nobody else {}
+        details = {"nobody_emailed": True, "reason": NOBODY_HAS_NOTIFY} if nobody else {}
         if item.template_id:
             details["template_id"] = item.template_id
         if item.origin:
@@ -197,6 +199,46 @@ def record_delivery(
     if failed:
         events.append(_email_failed_event(item, email_round, at, "rejected by the mail service", failed))
     return item, events
+
+
+# Why an automatic reminder reached nobody before any mail was tried (SPEC R20: reminder_skipped).
+NOBODY_HAS_NOTIFY = "no contact has notify on"
+
+
+def nobody_to_email(contacts: Sequence[Contact]) -> str | None:
+    """Why a round to these notify contacts would reach nobody, or None when someone can get it."""
+    if not contacts:
+        return NOBODY_HAS_NOTIFY
+    if not rounds.to_email(contacts, None):
+        return EVERY_CONTACT_SUPPRESSED
+    return None
+
+
+def record_skip(
+    item: ActionItem, email_round: EmailRound, at: datetime, reason: str, contacts: Sequence[Contact]
+) -> Transition:
+    """An automatic reminder's turn came and nobody could get it (no notify contact, or each one
+    suppressed): never a fake reminder (SPEC R20). It is not counted and the last email does not
+    move, but the turn is used up so that the schedule goes on: the interval counts from now, a
+    due-date schedule's step is marked skipped (with the open ones before it)."""
+    plan = policy.plan_reminder(item, at)
+    item = replace(
+        item,
+        reminders_skipped=item.reminders_skipped + 1,
+        skipped_at=at,
+        claim=None,
+        failed_number=None,
+        deliveries=_without_delivery(item, email_round.key),
+        step_marks=item.step_marks if plan.step is None else sequences.marked_sent(item, plan.step, StepStatus.SKIPPED),
+    )
+    details: dict[str, Any] = {"mode": "auto", "number": email_round.number, "of": item.reminders.max_reminders}
+    if plan.step is not None:
+        details["days"] = plan.step
+    details["reason"] = reason
+    suppressed = {c.email: s.reason.value for c in contacts if (s := c.suppressed) is not None}
+    if suppressed:
+        details["suppressed"] = dict(sorted(suppressed.items()))
+    return item, [audit_event(item, AuditType.REMINDER_SKIPPED, at, email_round.actor, (), details)]
 
 
 def record_failure(
@@ -392,6 +434,7 @@ def new_item(
         window=client.window,
         zone=client.zone,
         due_date=due_date,
+        paused_until=client.paused_until,
     )
     # a step already past when the item is sent is skipped (SPEC R19)
     return replace(item, step_marks=sequences.rescheduled(item, at))
@@ -401,9 +444,9 @@ def seen_client(item: ActionItem, client: ClientTime) -> ActionItem:
     """The client's time zone and sending window as they are now, kept on the item by a writer that
     read the firm and the account: the due index is derived from them (SPEC R16, R19;
     reminders/clients/rescheduling.py)."""
-    if (item.zone, item.window) == (client.zone, client.window):
+    if (item.zone, item.window, item.paused_until) == (client.zone, client.window, client.paused_until):
         return item
-    return replace(item, zone=client.zone, window=client.window)
+    return replace(item, zone=client.zone, window=client.window, paused_until=client.paused_until)
 
 
 def defer(item: ActionItem, now: datetime) -> ActionItem:

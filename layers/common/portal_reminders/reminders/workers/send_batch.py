@@ -57,6 +57,8 @@ class SendBatch:
         self._snapshots: dict[ItemRef, DeliverySnapshot] = {}
         self._allowance = services.daily_cap.allowance()
         self.outcomes: list[DeliveryOutcome] = []  # of the item rounds carried out (send_metrics)
+        # reminders a digest of this batch recorded: their own messages need no read (SPEC R20)
+        self._in_digests: set[tuple[str, int]] = set()
         item_rounds = [m for m in (_try_parse(body) for body in bodies) if isinstance(m, ItemRoundMessage)]
         refs = list(dict.fromkeys(m.ref for m in item_rounds))
         if refs:
@@ -97,11 +99,14 @@ class SendBatch:
             return services.approvals.deliver_account(message, self._allowance)
         if isinstance(message, RescheduleMessage):
             return services.rescheduling.run(message)
+        if isinstance(message, ScheduledEmailMessage) and (message.item_id, message.number) in self._in_digests:
+            return "in_digest"
         # a snapshot serves one round: a second message about the item (a duplicate) reads it afresh
         outcome = services.deliverer.deliver(
             message.ref, message.email_round(), self._snapshots.pop(message.ref, None), self._allowance
         )
         self.outcomes.append(outcome)
+        self._in_digests.update(outcome.digest)
         return outcome.status.value
 
     def retry_later(self, failures: Sequence[FailedRecord]) -> None:

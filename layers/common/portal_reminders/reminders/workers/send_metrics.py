@@ -7,6 +7,8 @@ batch: what went out, what was held back and why, so that a dashboard and alarms
                                or configuration (a tag, the configuration set, the sender, the size):
                                retried, never blamed on an address; template.yaml alarms on any
     ContactsSkippedSuppressed  notify contacts left out: suppressed after a bounce or complaint
+    RemindersSkipped           automatic reminders that would have reached nobody (no notify contact, or
+                               every one suppressed): audited reminder_skipped, not counted (SPEC R20)
     RoundsGivenUp              rounds the mail service refused for the whole retry horizon
     RoundsFailed (by reason)   rounds that did not complete: refused, misconfigured, throttled, paced,
                                busy, storage, error (retried later); rejected, suppressed, given_up
@@ -23,6 +25,7 @@ from portal_reminders.models.errors import DeliveryInProgress, RoundNotRecorded,
 from portal_reminders.observability import count, count_by
 from portal_reminders.ports import MailMisconfigured, MailThrottled, MailUnavailable, SendRateExceeded
 from portal_reminders.reminders.delivery.deliverer import DeliveryOutcome, RoundStatus
+from portal_reminders.reminders.scheduling import policy
 
 if TYPE_CHECKING:
     from portal_reminders.reminders.workers.send_batch import FailedRecord
@@ -62,6 +65,7 @@ def publish(outcomes: Sequence[DeliveryOutcome], failures: Sequence[FailedRecord
     count("EmailsThrottled", sum(isinstance(f.error, MailThrottled) for f in failures))
     count(MAIL_MISCONFIGURED, sum(isinstance(f.error, MailMisconfigured) for f in failures))
     count("ContactsSkippedSuppressed", sum(len(o.suppressed) for o in outcomes))
+    count("RemindersSkipped", sum(o.reason == policy.SKIP_NOBODY for o in outcomes))
     count("RoundsGivenUp", sum(o.given_up for o in outcomes))
     reasons: Counter[str] = Counter(failure_reason(f.error) for f in failures)
     reasons.update(reason for o in outcomes if (reason := final_failure_reason(o)) is not None)

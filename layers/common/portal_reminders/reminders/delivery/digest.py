@@ -1,0 +1,277 @@
+"""One email per client (SPEC R20): the automatic reminders of one account due on one client
+calendar day go to each notify contact as ONE email listing every item.
+
+A digest is an account's email round, keyed `digest:<client day>`, like the bulk approval request
+(R6): the account holds its progress (rounds.py: each contact marked before its mail service call),
+so each contact gets at most one digest per day under redelivery, concurrent workers, throttling
+halfway through the contacts, or a failed write after the mail service accepted. Read as a line:
+
+1. a claimed automatic reminder comes in (its own queue message, as before); the account's pending
+   items are read with it, consistently (the pending index, then the records by key);
+2. the digest's members are fixed when it begins and kept on the round: the claimed item, and every
+   other one whose automatic reminder falls due by the end of the client's day (brought forward),
+   except one emailed less than 24 hours before (R19's rule wins); with the claimed item alone,
+   it is no digest: the item's own round sends its usual reminder;
+3. each owed contact is emailed the digest (mailing.py);
+4. each member records its own reminder (count, audit event with that mail's message id,
+   ReminderSent with its tone), the claimed item last, so a retry that finds it unrecorded finishes
+   the others first; then the day's key is done. A reminder that falls due after the day's digest
+   went out goes on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from portal_reminders import budget
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    ClientTime,
+    Contact,
+    Delivery,
+    DigestMember,
+    EmailRound,
+    Firm,
+    Status,
+)
+from portal_reminders.models.errors import ConcurrentModification, DeliveryInProgress
+from portal_reminders.observability import logger
+from portal_reminders.ports import OutgoingEmail
+from portal_reminders.reminders.delivery import compose, mail_tags
+from portal_reminders.reminders.delivery.daily_cap import Allowance
+from portal_reminders.reminders.delivery.mailing import RoundMailer
+from portal_reminders.reminders.scheduling import client_clock, policy
+from portal_reminders.reminders.state import rounds, transitions
+from portal_reminders.repository.ports import AccountRepository, ClientTimeRepository, ItemRepository
+from portal_reminders.settings import Settings
+
+KEY_PREFIX = "digest:"
+# The account's pending items read for a digest: pages of the pending index (an account with more
+# pending items than these pages hold gets the others' reminders on their own).
+PENDING_PAGE = 100
+MAX_PENDING_PAGES = 10
+# An item emailed less than this before is not brought forward (SPEC R19's 24 hours).
+MIN_GAP = timedelta(hours=24)
+WRITE_ATTEMPTS = 5
+
+
+def key_of(day: date) -> str:
+    return f"{KEY_PREFIX}{day.isoformat()}"
+
+
+def owed_digest(account: Account | None, item_id: str, number: int) -> str | None:
+    """The key of a digest in progress that lists this item's reminder `number`, if any: whatever
+    became of the item since, the mail went out listing it and must be recorded."""
+    if account is None:
+        return None
+    for key, progress in account.deliveries.items():
+        member = progress.members.get(item_id)
+        if key.startswith(KEY_PREFIX) and member is not None and member.number == number:
+            return key
+    return None
+
+
+class DigestRounds:
+    def __init__(
+        self,
+        items: ItemRepository,
+        accounts: AccountRepository,
+        clients: ClientTimeRepository,
+        mailer: RoundMailer,
+        settings: Settings,
+    ) -> None:
+        self._items = items
+        self._accounts = accounts
+        self._clients = clients
+        self._mailer = mailer
+        self._settings = settings
+
+    def deliver(
+        self, item: ActionItem, account: Account, firm: Firm | None, now: datetime, allowance: Allowance
+    ) -> tuple[ActionItem, Delivery, tuple[str, ...]] | None:
+        """Send (or finish) the digest that lists this claimed automatic reminder; returns the item
+        as recorded, the digest's progress and its members' ids. None: no digest (the firm turned
+        them off, today's digest already went, or the item is the only one due today): the caller
+        sends the item's own reminder. Raises DeliveryInProgress while another worker has the digest."""
+        number = policy.next_number(item)
+        key = owed_digest(account, item.id, number)
+        if key is None:
+            if firm is not None and not firm.reminder_digest:
+                return None
+            key = key_of(client_clock.client_today(now, client_clock.client_zone(firm, account)))
+            if key in account.done_keys:
+                return None
+        pending = self._pending(item.firm_id, item.account_id)
+        if key not in account.deliveries and set(pending) <= {item.id}:
+            return None  # nothing else pending: the item's own reminder
+        snapshot = self._clients.load_clients(item.firm_id, [item.account_id], [*dict.fromkeys([item.id, *pending])])
+        fresh_account = snapshot.accounts.get(item.account_id)
+        if fresh_account is None or key in fresh_account.done_keys:
+            return None
+        found = {i.id: i for i in snapshot.items}
+        current = fresh_account.deliveries.get(key)
+        if current is not None:
+            if item.id not in current.members or rounds.held_by_another(current, now):
+                raise DeliveryInProgress(f"{item.account_id} {key}")
+            members = dict(current.members)
+        else:
+            client = client_clock.client_time(snapshot.firm, fresh_account)
+            members = _members(item, found.values(), key, client, now)
+            if len(members) < 2:
+                return None
+        progress = rounds.begin(current, now, self._settings.delivery_lease)
+        progress = replace(progress, members=members)
+        return self._send(item.id, found, fresh_account, snapshot.firm, key, progress, now, allowance)
+
+    def _pending(self, firm_id: str, account_id: str) -> list[str]:
+        """The account's pending items (their ids), from the pending index, page by page."""
+        found: list[str] = []
+        token: str | None = None
+        for _ in range(MAX_PENDING_PAGES):
+            page = self._clients.pending_entries(firm_id, account_id, PENDING_PAGE, token)
+            found += [e.item_id for e in page.items]
+            token = page.next_token
+            if token is None:
+                break
+        return found
+
+    def _send(
+        self,
+        trigger_id: str,
+        found: Mapping[str, ActionItem],
+        account: Account,
+        firm: Firm | None,
+        key: str,
+        progress: Delivery,
+        now: datetime,
+        allowance: Allowance,
+    ) -> tuple[ActionItem, Delivery, tuple[str, ...]]:
+        contacts = list(account.notify_contacts)
+        current = account.deliveries.get(key)
+        owed = rounds.to_email(contacts, current)
+        progress = rounds.skipping(progress, contacts)
+        listed = [(found[i], m) for i, m in progress.members.items() if i in found]
+        if owed and listed:
+            account, progress = self._email(account, firm, listed, key, now, owed, progress, allowance)
+        # everyone emailed is remembered, with the answers, before the items are recorded: a retry
+        # emails no one and records the same message ids
+        progress = rounds.paused(rounds.settle(progress), now, refused=False)
+        account = self._accounts.save_account(transitions.with_delivery(account, key, progress))
+        # the claimed item last: while it is unrecorded, its message's retry comes back here
+        order = sorted(progress.members, key=lambda i: i == trigger_id)
+        recorded = {
+            i: self._record(found.get(i), i, account.firm_id, progress.members[i], now, progress) for i in order
+        }
+        self._finish(account.firm_id, account.id, key)
+        logger.info(
+            "digest recorded",
+            extra={"account_id": account.id, "round": key, "items": len(order), "recipients": len(progress.delivered)},
+        )
+        trigger = recorded.get(trigger_id) or found[trigger_id]
+        return trigger, progress, tuple(order)
+
+    def _email(
+        self,
+        account: Account,
+        firm: Firm | None,
+        listed: Sequence[tuple[ActionItem, DigestMember]],
+        key: str,
+        now: datetime,
+        owed: list[Contact],
+        progress: Delivery,
+        allowance: Allowance,
+    ) -> tuple[Account, Delivery]:
+        tags = mail_tags.for_account_round(account.firm_id, account.id, listed[0][0].id, "digest")
+        latest = account
+
+        def build(contact: Contact) -> OutgoingEmail:
+            content = compose.render_digest(listed, account, firm, contact, self._settings.portal_base_url, now=now)
+            return compose.outgoing(content, contact, firm, self._settings.sender_address, tags)
+
+        def save(state: Delivery) -> None:
+            nonlocal latest
+            latest = self._accounts.save_account(transitions.with_delivery(latest, key, state))
+
+        progress = self._mailer.email(
+            owed, build, progress, save, now, allowance, account.firm_id, f"{account.id} {key}"
+        )
+        return latest, progress
+
+    def _record(
+        self,
+        item: ActionItem | None,
+        item_id: str,
+        firm_id: str,
+        member: DigestMember,
+        at: datetime,
+        progress: Delivery,
+    ) -> ActionItem | None:
+        """The member's own reminder, recorded from the digest's mail (its plan, the digest's message ids)."""
+        email_round = EmailRound.scheduled(member.number)
+        mail = replace(progress, plan=member.plan, members={})
+        for _ in range(WRITE_ATTEMPTS):
+            budget.check()
+            if item is None or not _recordable(item, member.number):
+                return item
+            updated, events = transitions.record_delivery(item, email_round, at, mail)
+            try:
+                return self._items.save_item(updated, events)
+            except ConcurrentModification:
+                item = self._items.get_item(firm_id, item_id)
+        raise ConcurrentModification(item_id)
+
+    def _finish(self, firm_id: str, account_id: str, key: str) -> None:
+        """The day's digest is done: its key is kept (a redelivery sends nothing) and its progress goes."""
+        for _ in range(WRITE_ATTEMPTS):
+            account = self._accounts.get_account(firm_id, account_id)
+            if account is None or key in account.done_keys:
+                return
+            try:
+                self._accounts.save_account(transitions.finish_delivery(account, key))
+                return
+            except ConcurrentModification:
+                continue
+        raise ConcurrentModification(f"{account_id} {key}")
+
+
+def _recordable(item: ActionItem, number: int) -> bool:
+    return policy.next_number(item) == number and item.failed_number != number
+
+
+def _members(
+    claimed: ActionItem, items: Iterable[ActionItem], key: str, client: ClientTime, now: datetime
+) -> dict[str, DigestMember]:
+    """The claimed item, and every other pending item whose automatic reminder falls due by the end
+    of the client's day, except one emailed less than 24 hours before."""
+    day = date.fromisoformat(key.removeprefix(KEY_PREFIX))
+    members: dict[str, DigestMember] = {}
+    for item in items:
+        seen = transitions.seen_client(item, client)
+        if item.id == claimed.id:
+            members[item.id] = DigestMember(policy.next_number(seen), policy.plan_reminder(seen, now))
+            continue
+        due = _due_today(seen, day, client.zone, now)
+        if due is not None:
+            members[item.id] = DigestMember(policy.next_number(seen), policy.plan_reminder(seen, max(now, due)))
+    # the claimed item first in the email
+    return dict(sorted(members.items(), key=lambda kv: kv[0] != claimed.id))
+
+
+def _due_today(item: ActionItem, day: date, zone: str, now: datetime) -> datetime | None:
+    """When the item's next automatic reminder may go, if it is one for today's digest."""
+    number = policy.next_number(item)
+    if item.status is not Status.PENDING or number in (0, item.failed_number):
+        return None
+    if EmailRound.scheduled(number).key in item.deliveries:
+        return None  # its own round has begun: it finishes on its own
+    if item.claim is not None and item.claim.number != number:
+        return None
+    if item.last_emailed_at is not None and now - item.last_emailed_at < MIN_GAP:
+        return None
+    due = policy.send_at(item)
+    if due is None or client_clock.client_today(due, zone) > day:
+        return None
+    return due
