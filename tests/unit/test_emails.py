@@ -9,11 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal_reminders.emails import (
+    DigestEmail,
     InvoiceSummary,
     ItemEmail,
     Kind,
     Language,
     PendingApprovalsEmail,
+    render_digest_email,
     render_item_email,
     render_pending_approvals_email,
 )
@@ -725,3 +727,53 @@ def test_every_kind_and_language_has_a_reminder_in_every_tone(kind: Kind, langua
         content = render_item_email(a_reminder(kind, language, tone=tone, number=2))
         assert content.subject.endswith(")")
         assert "{" not in content.text + content.subject
+
+
+# --- the digest (SPEC R20) ------------------------------------------------------------------------
+
+
+def a_digest(language: Language = "en") -> DigestEmail:
+    items = (
+        an_item_email("organizer", language, purpose="reminder", number=1, tone="gentle", item_title="<Organizer>"),
+        an_item_email(
+            "invoice",
+            language,
+            purpose="reminder",
+            number=2,
+            tone="final",
+            item_title="INV-9",
+            invoice=an_invoice(),
+            due_date=date(2026, 12, 1),
+            today=date(2026, 12, 8),
+            portal_link="https://portal.example.com/items/it-2",
+        ),
+    )
+    return DigestEmail(language=language, firm_name=FIRM, recipient_name="Ana Souza", items=items)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_digest_lists_every_item_with_its_own_words_and_button_in_both_parts(language: Language) -> None:
+    # Given a digest of a gentle organizer reminder and a final, overdue invoice reminder
+    content = render_digest_email(a_digest(language))
+
+    # Then the subject counts the items, and each part heads each item and gives it its own button
+    assert "2" in content.subject
+    assert FIRM in content.subject
+    for part in (content.text, content.html):
+        assert ("1 of 2" if language == "en" else "1 de 2") in part
+        assert ("2 of 2" if language == "en" else "2 de 2") in part
+    assert content.text.count(LINK) == 1
+    assert content.text.count("https://portal.example.com/items/it-2") == 1
+    assert content.html.count(f'href="{escape(LINK, quote=True)}"') == 2  # the button and the fallback link
+    # And each item says what its own reminder would: the invoice is overdue and final
+    overdue = "overdue by 7 days" if language == "en" else "em atraso há 7 dias"
+    assert overdue in content.text.lower()
+    assert ("last reminder" if language == "en" else "último lembrete") in content.text.lower()
+    # And values are escaped in HTML, never markup
+    assert "<Organizer>" not in content.html
+    assert escape("<Organizer>") in content.html
+
+
+def test_a_digest_needs_an_item() -> None:
+    with pytest.raises(ValueError, match="at least one item"):
+        render_digest_email(DigestEmail(language="en", firm_name=FIRM, recipient_name="Ana", items=()))

@@ -119,7 +119,12 @@ class DigestRounds:
             members = dict(current.members)
         else:
             client = client_clock.client_time(snapshot.firm, fresh_account)
-            members = _members(item, found.values(), key, client, now)
+            claimed = found.get(item.id)
+            if claimed is None or policy.skip_reason_for_scheduled(
+                transitions.seen_client(claimed, client), number, now, client.window, client.paused_until
+            ):
+                return None  # it changed since the batch read it: its own round decides, on a fresh read
+            members = _members(claimed, found.values(), key, client, now)
             if len(members) < 2:
                 return None
         progress = rounds.begin(current, now, self._settings.delivery_lease)
