@@ -170,7 +170,7 @@ class DigestRounds:
         recorded = {
             i: self._record(found.get(i), i, account.firm_id, progress.members[i], now, progress) for i in order
         }
-        self._finish(account.firm_id, account.id, key)
+        self._finish(account, key)
         logger.info(
             "digest recorded",
             extra={"account_id": account.id, "round": key, "items": len(order), "recipients": len(progress.delivered)},
@@ -228,17 +228,18 @@ class DigestRounds:
                 item = self._items.get_item(firm_id, item_id)
         raise ConcurrentModification(item_id)
 
-    def _finish(self, firm_id: str, account_id: str, key: str) -> None:
-        """The day's digest is done: its key is kept (a redelivery sends nothing) and its progress goes."""
+    def _finish(self, account: Account | None, key: str) -> None:
+        """The day's digest is done: its key is kept (a redelivery sends nothing) and its progress
+        goes. Written on the account as this worker last wrote it; read again only if it moved on."""
+        firm_id, account_id = (account.firm_id, account.id) if account else ("", "")
         for _ in range(WRITE_ATTEMPTS):
-            account = self._accounts.get_account(firm_id, account_id)
             if account is None or key in account.done_keys:
                 return
             try:
                 self._accounts.save_account(transitions.finish_delivery(account, key))
                 return
             except ConcurrentModification:
-                continue
+                account = self._accounts.get_account(firm_id, account_id)
         raise ConcurrentModification(f"{account_id} {key}")
 
 
