@@ -1,9 +1,12 @@
 """Benchmark: one scan tick over 100,000 non-due and 1,000 due items, then the send queue drained.
 
-    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200] [--sequences]
+    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200] [--sequences | --digest]
 
 With --sequences every item is on a due-date schedule (SPEC R19) and bench/results_sequences.json
-is written instead.
+is written instead. With --digest the firm sends digests (SPEC R20) and the due items come three
+to an account of their own, due the same day: each contact gets one email for the three, and
+bench/results_digest.json is written. Without it the firm sends one email per item
+(reminder_digest off), as before digests: the baseline its emails per reminder are compared to.
 
 Everything runs in-process under moto, with the environment and resources template.yaml defines
 and time frozen at the sample scheduled event's `time`. The functions' AWS calls are counted with
@@ -55,6 +58,12 @@ from devtools.local.sesaccount import LocalSesAccount
 EVENTS = ROOT / "events"
 RESULTS = Path(__file__).resolve().parent / "results.json"
 RESULTS_SEQUENCES = Path(__file__).resolve().parent / "results_sequences.json"
+RESULTS_DIGEST = Path(__file__).resolve().parent / "results_digest.json"
+# --digest: due items per account, and the emails per reminder it must reach against one email
+# per item to each notify contact (SPEC R20: one email per contact instead of three)
+DIGEST_OF = 3
+TARGET_DIGEST_EMAIL_RATIO = 0.34
+TARGET_DYNAMODB_PER_REMINDER_DIGEST = 5.5
 PACKAGES = ("boto3", "botocore", "moto", "pynamodb", "aws-lambda-powertools", "pydantic")
 SQS_BATCH = 10
 NOTIFY_CONTACTS_PER_ACCOUNT = 2
@@ -343,14 +352,29 @@ def build_figures(
     emails: int,
     stray: int,
     imports: dict[str, dict[str, Timing]],
+    digest_of: int = 0,
 ) -> list[Figure]:
     def per(count: float) -> float:
         return ratio(count, reminders)
 
     scans = meter.by_operation("dynamodb").get("Scan", 0)
+    # one email per item to each notify contact; with digests one per account with due items
+    expected_emails = NOTIFY_CONTACTS_PER_ACCOUNT * (-(-due // digest_of) if digest_of else due)
     figures = [
         equal("reminders_sent", "reminders sent", reminders, due, " due"),
-        equal("emails_sent", "emails sent (moto SES)", emails, NOTIFY_CONTACTS_PER_ACCOUNT * due),
+        equal("emails_sent", "emails sent (moto SES)", emails, expected_emails),
+        Figure("emails_per_reminder", "emails per reminder", per(emails)),
+    ]
+    if digest_of:
+        figures.append(
+            at_most(
+                "emails_per_reminder_vs_one_per_item",
+                "  against one email per item to each contact",
+                ratio(per(emails), NOTIFY_CONTACTS_PER_ACCOUNT),
+                TARGET_DIGEST_EMAIL_RATIO,
+            )
+        )
+    figures += [
         equal("emails_to_contacts_without_notify", "emails to a contact without notify", stray, 0),
         equal("send_records_failed", "send records reported failed", run.records_failed, 0),
         equal("dynamodb_scan_calls", "DynamoDB Scan calls", scans, 0),
@@ -365,7 +389,7 @@ def build_figures(
             "dynamodb_requests_per_reminder",
             "DynamoDB requests per reminder (txn = 1 per item)",
             per(meter.weighted_dynamodb()),
-            TARGET_DYNAMODB_PER_REMINDER,
+            TARGET_DYNAMODB_PER_REMINDER_DIGEST if digest_of else TARGET_DYNAMODB_PER_REMINDER,
         ),
         Figure("dynamodb_requests_per_reminder_scan", "  of which scan tick", per(meter.weighted_dynamodb("scan"))),
         Figure("dynamodb_requests_per_reminder_send", "  of which send drain", per(meter.weighted_dynamodb("send"))),
@@ -520,6 +544,9 @@ def results_document(
             "due": args.due,
             "accounts": args.accounts,
             "schedule": "due_date (steps -3, 0, 7, 14)" if args.sequences else "interval",
+            "reminder_digest": args.digest,
+            "due_items_per_account": DIGEST_OF if args.digest else None,
+            "accounts_with_due_items": -(-args.due // DIGEST_OF) if args.digest else None,
             "notify_contacts_per_account": NOTIFY_CONTACTS_PER_ACCOUNT,
             "now": now.isoformat(),
             "due_shards": keys.DUE_SHARDS,
@@ -611,10 +638,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="every item on a due-date schedule of 4 steps (SPEC R19); writes bench/results_sequences.json",
     )
+    parser.add_argument(
+        "--digest",
+        action="store_true",
+        help=f"digests on, {DIGEST_OF} due items per account, due the same day (SPEC R20); writes "
+        "bench/results_digest.json",
+    )
     parser.add_argument("--out", type=Path, default=None, help="where to write the results JSON")
     args = parser.parse_args(argv)
+    if args.sequences and args.digest:
+        parser.error("--sequences and --digest are separate runs")
     if args.out is None:
-        args.out = RESULTS_SEQUENCES if args.sequences else RESULTS
+        args.out = RESULTS_SEQUENCES if args.sequences else RESULTS_DIGEST if args.digest else RESULTS
     if args.due < 1 or args.non_due < 0 or args.accounts < 1:
         parser.error("--due and --accounts must be at least 1, --non-due at least 0")
     return args
@@ -653,7 +688,15 @@ def main(argv: list[str] | None = None) -> int:
         total = args.non_due + args.due
         say(f"seeding 1 firm, {args.accounts:,} accounts, {total:,} items into moto (not measured) ...")
         seeded = seed(
-            dynamodb, stack.table_name, now, args.non_due, args.due, args.accounts, say, by_due_date=args.sequences
+            dynamodb,
+            stack.table_name,
+            now,
+            args.non_due,
+            args.due,
+            args.accounts,
+            say,
+            by_due_date=args.sequences,
+            digest_of=DIGEST_OF if args.digest else 0,
         )
         say(f"  seeded {seeded.records:,} records in {seeded.seconds:.1f} s: {dict(seeded.shapes)}")
 
@@ -679,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
         for function in importtime.FUNCTIONS
     }
 
-    figures = build_figures(meter, run, args.due, reminders, emails, stray, imports)
+    figures = build_figures(meter, run, args.due, reminders, emails, stray, imports, DIGEST_OF if args.digest else 0)
     total_seconds = time.perf_counter() - started
     print_table(figures, meter)
     for function, modules in heaviest.items():
