@@ -1,6 +1,8 @@
 """make demo: seed a running local stack with a demo firm, two accounts (en, pt) whose contacts
-have notify on and off, and one action item of each kind with reminders on; then print what to
-look at next. Everything goes through the HTTP API, as a firm user would do it.
+have notify on and off, and one action item of each kind with reminders on, three per account and
+all due the same day (so each account's reminders go as one digest, SPEC R20); and a third account
+whose reminders are paused. Then print what to look at next. Everything goes through the HTTP
+API, as a firm user would do it.
 
     python -m devtools.local.demo [--url http://127.0.0.1:3000]
 """
@@ -37,7 +39,14 @@ ACCOUNTS: list[dict[str, Any]] = [
             {"name": "Carlos Oliveira", "email": "carlos@oliveira.example.com", "notify": False},
         ],
     },
+    {
+        "name": "Costa Family",
+        "language": "en",
+        "contacts": [{"name": "Rita Costa", "email": "rita.costa@example.com", "notify": True}],
+    },
 ]
+# The Costa family's reminders are paused for this many days (SPEC R20).
+PAUSED_DAYS = 10
 
 
 def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
@@ -64,6 +73,7 @@ def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
         ),
         (1, {"kind": "signature", "title": "Procuração eletrônica para a Receita Federal"}),
         (1, {"kind": "approval", "title": "Balanço patrimonial 2026"}),
+        (2, {"kind": "organizer", "title": "2026 Tax Organizer"}),
     ]
 
 
@@ -78,6 +88,9 @@ def seed(client: StackClient) -> None:
     for account in accounts:
         notify = ", ".join(f"{c['email']} (notify {'on' if c['notify'] else 'off'})" for c in account["contacts"])
         print(f"account {account['id']}  {account['name']} [{account['language']}]: {notify}")
+    paused_until = (now + timedelta(days=PAUSED_DAYS)).date().isoformat()
+    client.expect(200, "PATCH", f"/accounts/{accounts[2]['id']}", {"reminders_paused_until": paused_until})
+    print(f"  reminders of {accounts[2]['name']} paused until {paused_until}")
     for index, item in items(now):
         account = accounts[index]
         created = client.expect(
@@ -97,7 +110,8 @@ def seed(client: StackClient) -> None:
   Three days later, the reminders go out:
     {make_hint("tick", url, "IN=3d")}
     curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "3d"}}'
-  then reload the outbox: each item got a "Reminder: ..." email.
+  then reload the outbox: each of the first two accounts got ONE "Reminder: ..." email listing its
+  three items (a digest), and the Costa family none: its reminders are paused.
   Swagger UI                      {url}/swagger   (Authorize with the token below)
   The API as the demo firm user:
     export TOKEN={token}

@@ -19,6 +19,7 @@ from tests.local.conftest import ARTIFACTS, LOOPBACK, RunningStack
 pytestmark = pytest.mark.allow_hosts(LOOPBACK)
 
 PHONE, LAPTOP = 390, 1280
+DAILY = {"enabled": True, "days_between": 1}
 CHAT = (
     "Could you send us the October invoices (notas fiscais) of both companies, and the bank statements "
     "of the savings account? We need them before we can close the quarter. " * 8
@@ -57,8 +58,9 @@ def screen(request: pytest.FixtureRequest, browser: WebDriver) -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def emails_of_every_length(local_stack: RunningStack) -> None:
-    """An invoice, a long chat message and a Portuguese signature request (emails of different
-    heights), published as events too: made once for every page and width."""
+    """An invoice, a long chat message, a Portuguese signature request, and a day later the
+    Portuguese account's digest of its reminders (SPEC R20): emails of different heights, published
+    as events too, made once for every page and width."""
     client = local_stack.new_firm()
     client.expect(200, "PUT", "/firm", {"name": "Silva & Harper Accounting", "reply_to": "office@example.com"})
     contacts = [{"name": "Olivia Harper", "email": "olivia.widths@example.com", "notify": True}]
@@ -72,9 +74,12 @@ def emails_of_every_length(local_stack: RunningStack) -> None:
         (english, {"kind": "invoice", "title": "Invoice 1042: 2026 tax return", "invoice": invoice}),
         (english, {"kind": "chat", "title": "October invoices and bank statements", "message": CHAT}),
         (portuguese, {"kind": "signature", "title": "Procuração eletrônica para a Receita Federal"}),
+        (portuguese, {"kind": "organizer", "title": "IRS 2026", "reminders": DAILY}),
+        (portuguese, {"kind": "proposal", "title": "Carta de compromisso 2027", "reminders": DAILY}),
     ):
         client.expect(201, "POST", f"/accounts/{account['id']}/action-items", item)
     local_stack.client().expect(200, "POST", "/_local/tick", {})  # the stream published, the bus delivered
+    local_stack.client().expect(200, "POST", "/_local/tick", {"in": "1d"})  # the digest goes
 
 
 def _open(browser: WebDriver, url: str, ready: str) -> None:
@@ -104,7 +109,8 @@ def test_the_outbox_fits_the_screen_and_shows_every_email_whole(
     # Then the page is no wider than the screen
     _assert_fits(browser, screen, "outbox")
     # And every frame is as tall as its email: none cut off, none a fixed height with a gap below
-    assert len(frames) >= 3
+    assert len(frames) >= 4
+    assert any(f["subject"].startswith("Lembrete: ") and "2 pedidos" in f["subject"] for f in frames)
     cut_off = [f for f in frames if f["frame"] < f["scroll"] or f["frame"] > f["email"] + 2]
     assert not cut_off, f"{len(cut_off)} of {len(frames)} email frames are not their email's height: {cut_off}"
 
