@@ -18,6 +18,20 @@ class EmailContent:
 
 
 @dataclass(frozen=True, slots=True)
+class Brand:
+    """The firm's look, an input of every email (SPEC R21): a logo (https URL) in the HTML header,
+    an accent colour ("#RRGGBB") on the button and the header rule, a plain-text signature after
+    the sign-off. None: the product's default."""
+
+    logo_url: str | None = None
+    accent_color: str | None = None
+    signature: str | None = None
+
+
+NO_BRAND = Brand()
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceSummary:
     amount: Decimal
     currency: str
@@ -34,11 +48,13 @@ class ItemEmail:
     # automatic or a manual resend.
     purpose: Purpose
     firm_name: str
+    # the name the greeting uses ("Hi Olivia,"): the contact's first name
     recipient_name: str
     item_title: str
     portal_link: str
     message: str | None = None
     invoice: InvoiceSummary | None = None
+    brand: Brand = NO_BRAND
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +67,4 @@ class PendingApprovalsEmail:
     documents: tuple[str, ...]
     portal_link: str
     message: str | None = None
+    brand: Brand = NO_BRAND
