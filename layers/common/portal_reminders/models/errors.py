@@ -22,6 +22,14 @@ class StateConflict(DomainError):
     """The action does not apply to the entity in its current state (SPEC §3 table)."""
 
 
+class DomainTaken(StateConflict):
+    """Another firm holds the sending domain (SPEC R21)."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(f"{domain} is another firm's sending domain")
+        self.domain = domain
+
+
 class RateLimited(DomainError):
     """The caller asked again too soon (SPEC R18); it may try again after `retry_after_seconds`."""
 

@@ -27,6 +27,7 @@ from portal_reminders.models.domain import (
 )
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
 from portal_reminders.repository import keys, paging
+from portal_reminders.repository.firms import DynamoFirms
 from portal_reminders.repository.mapping import (
     account_from_record,
     account_to_record,
@@ -34,7 +35,6 @@ from portal_reminders.repository.mapping import (
     audit_to_record,
     epoch,
     firm_from_record,
-    firm_to_record,
     from_epoch,
     item_from_record,
     item_to_record,
@@ -56,7 +56,6 @@ from portal_reminders.repository.ports import (
     DeliverySnapshot,
     DueEntry,
     DueItemsRepository,
-    FirmRepository,
     ItemRepository,
     Page,
     PendingEntry,
@@ -110,7 +109,7 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
 
 class DynamoRepository(
     DailyEmailCounter,
-    FirmRepository,
+    DynamoFirms,
     AccountRepository,
     ItemRepository,
     DueItemsRepository,
@@ -134,16 +133,6 @@ class DynamoRepository(
     @property
     def _connection(self) -> Connection:
         return self._table.connection
-
-    # firms ---------------------------------------------------------------------------------
-
-    def get_firm(self, firm_id: str) -> Firm | None:
-        record = self._get(FirmRecord, keys.firm_pk(firm_id), keys.FIRM_SK)
-        return None if record is None else firm_from_record(record)
-
-    def put_firm(self, firm: Firm) -> Firm:
-        firm_to_record(firm).save()
-        return firm
 
     # accounts ------------------------------------------------------------------------------
 

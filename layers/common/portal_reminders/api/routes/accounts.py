@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_reminders.api.present import account_out, contact_out
 from portal_reminders.api.routes.common import caller, changes_of, responses
 from portal_reminders.api.schemas import AccountIn, AccountOut, AccountPatch, ContactIn, ContactOut, ContactPatch
+from portal_reminders.reminders.clients.accounts import NewContact
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -19,7 +20,7 @@ def create_account(body: AccountIn) -> Response[AccountOut]:
         caller(router).firm_id,
         body.name,
         body.language,
-        [(c.name, c.email, c.notify) for c in body.contacts],
+        [_new_contact(c) for c in body.contacts],
         body.time_zone,
     )
     return Response(201, content_types.APPLICATION_JSON, account_out(account))
@@ -46,17 +47,20 @@ def update_account(account_id: str, body: AccountPatch) -> AccountOut:
     "/accounts/<account_id>/contacts", summary="Add a contact", responses=responses(201, "the contact", 400, 404)
 )
 def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
-    contact = get_services().accounts.add_contact(
-        caller(router).firm_id, account_id, body.name, body.email, body.notify
-    )
+    contact = get_services().accounts.add_contact(caller(router).firm_id, account_id, _new_contact(body))
     return Response(201, content_types.APPLICATION_JSON, contact_out(contact))
 
 
 @router.patch(
     "/accounts/<account_id>/contacts/<contact_id>",
-    summary="Change a contact's notify flag, name or email",
+    summary="Change a contact's notify flag, name, first name or email",
     responses=responses(200, "the contact", 400, 404),
 )
 def update_contact(account_id: str, contact_id: str, body: ContactPatch) -> ContactOut:
-    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes_of(body))
+    changes = changes_of(body, nullable={"first_name"})
+    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes)
     return contact_out(contact)
+
+
+def _new_contact(body: ContactIn) -> NewContact:
+    return NewContact(name=body.name, email=body.email, notify=body.notify, first_name=body.first_name)
