@@ -9,8 +9,9 @@ Easy DKIM, and the From of the firm's mail (reminders@<domain>) once the mail se
   and a firm must never inherit its verification.
 * Changing to another domain releases the old claim and deletes the old identity: an identity
   left behind would keep the stack's account able to send as a domain no firm holds, and the next
-  firm to claim that domain must prove it owns it afresh (a new identity gets new DKIM keys). If
-  the delete fails, the released claim remembers it and the next claim deletes it first.
+  firm to claim that domain would inherit its verification; deleted, the next claim starts a
+  verification of its own. If the delete fails, the released claim remembers it and the next
+  claim deletes it first.
 * GET asks the mail service again when the stored status is older than a minute (an hour once
   verified), so that a page polling for "verified" costs one SES call a minute per firm at most
   (SES answers its identity calls at one a second per account); the send path reads only the
