@@ -112,9 +112,11 @@ run: venv ## start the local stack in the foreground (PORT=3000, SCHEDULE_SECOND
 demo: venv ## seed the running local stack with a demo firm, accounts and one item of each kind
 	@$(VENV_PY) -m devtools.local.demo --url $(LOCAL_URL)
 
-tick: venv ## move the running local stack's clock and scan at once: make tick AT=2026-12-01T09:00:00Z
-	@test -n "$(AT)" || { echo "usage: make tick AT=2026-12-01T09:00:00Z [PORT=3000]" >&2; exit 2; }
-	@$(VENV_PY) -m devtools.local.tick --url $(LOCAL_URL) "$(AT)"
+# IN= counts from the stack's own clock (GET /_local/clock), so `make tick IN=3d` always means
+# "three days after whatever the stack reads now", however often it was moved.
+tick: venv ## move the running local stack's clock and scan at once: make tick IN=3d (or AT=2026-12-01T09:00:00Z)
+	@test -n "$(IN)$(AT)" || { echo "usage: make tick IN=3d|AT=2026-12-01T09:00:00Z [PORT=3000]" >&2; exit 2; }
+	@$(VENV_PY) -m devtools.local.tick --url $(LOCAL_URL) $(if $(IN),--in "$(IN)") $(if $(AT),"$(AT)")
 
 verify-domain: venv ## the running local stack's SES verifies a firm's sending domain: make verify-domain DOMAIN=mail.example.com
 	@test -n "$(DOMAIN)" || { echo "usage: make verify-domain DOMAIN=mail.example.com [PORT=3000]" >&2; exit 2; }

@@ -48,7 +48,7 @@ def banner(stack: object) -> str:
 
     assert isinstance(stack, LocalStack)
     url, token = stack.url, stack.demo_token()
-    tick = make_hint("tick", url, "AT=2026-12-01T09:00:00Z")
+    tick = make_hint("tick", url, "IN=3d")  # from the stack's clock: no date that has passed by the time it is read
     scan = stack.schedule.targets[0] if stack.schedule.targets else None
     every = f"every {stack.options.schedule_seconds:g} s" if stack.options.schedule_seconds > 0 else "on tick only"
     schedule = f"{scan.function} {every} (deployed: {scan.expression})" if scan else "none"
@@ -71,8 +71,9 @@ def banner(stack: object) -> str:
         """                          -d '{"firm_id": "my-firm", "sub": "me"}'""",
         "",
         f"  Seed demo data:  {make_hint('demo', url)}",
-        f"  Move the clock:  {tick}   (moves the clock, scans and sends at once)",
-        f"""                  curl -X POST {url}/_local/tick -d '{{"at": "2026-12-01T09:00:00Z"}}'""",
+        f"  Move the clock:  {tick}   (three days on from the stack's clock; scans and sends at once)",
+        f"""                   curl -X POST {url}/_local/tick -d '{{"in": "3d"}}'""",
+        f"  Read the clock:  curl {url}/_local/clock",
         "  Ctrl-C stops everything. State lives for this run only.",
         "",
     ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from devtools.local.durations import parse_duration
 from devtools.local.eventbus import EventBus, event_from_entry
 from devtools.local.events import PublishedEvents
 from devtools.local.outbox import Outbox, contact_key
@@ -21,7 +22,7 @@ from devtools.local.sesevents import KINDS, put_events_entry, ses_detail
 from devtools.local.sesidentities import LocalSendingDomains
 from devtools.local.streams import StreamPoller
 from devtools.local.tokens import DevTokens
-from devtools.local.web import Reply, Request, error_reply, html_reply, json_reply
+from devtools.local.web import VIEWPORT, Reply, Request, error_reply, html_reply, json_reply
 from portal_reminders import clock
 from portal_reminders.ids import is_external_id
 
@@ -29,6 +30,7 @@ PREFIX = "/_local"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 SETTLE_ROUNDS = 8  # send -> stream -> event -> automations -> stream ... chains a tick waits for
+TICK_USAGE = 'send {"in": "3d"} (from the stack\'s clock) or {"at": "2026-12-01T09:00:00Z"} (ISO 8601 with a zone)'
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Control:
         routes: dict[tuple[str, str], Callable[[Request], Reply]] = {
             ("POST", "/token"): self._token,
             ("POST", "/tick"): self._tick,
+            ("GET", "/clock"): self._clock,
             ("GET", "/outbox"): lambda _: json_reply(200, self.outbox.as_json()),
             ("GET", "/outbox.html"): lambda _: html_reply(200, self.outbox.page()),
             ("GET", "/events"): lambda _: json_reply(200, self.published.as_json()),
@@ -109,16 +112,15 @@ class Control:
         return json_reply(201, {"token": token, "claims": claims, "note": "dev-only token for this local run"})
 
     def _tick(self, request: Request) -> Reply:
+        """Move the clock to {"at": <ISO time>}, or forward by {"in": "3d"} from the stack's own
+        now (so a printed hint stays right however long the stack has run), then scan at once."""
+        before, emails_before = clock.now(), len(self.outbox.mails())
         try:
-            body = request.json()
-            at = datetime.fromisoformat(str(body["at"])) if isinstance(body, dict) and "at" in body else clock.now()
-        except (ValueError, KeyError):
-            return error_reply(
-                400, "bad_request", 'send {"at": "<ISO 8601 time with zone, e.g. 2026-12-01T09:00:00Z>"}'
-            )
+            at = _tick_target(request, before)
+        except ValueError as error:
+            return error_reply(400, "bad_request", str(error))
         if at.tzinfo is None:
             return error_reply(422, "validation_error", "'at' needs a time zone, e.g. 2026-12-01T09:00:00Z")
-        before, emails_before = clock.now(), len(self.outbox.mails())
         if at < before.replace(microsecond=0):
             return error_reply(409, "conflict", f"the clock only moves forward; it reads {before:%Y-%m-%dT%H:%M:%SZ}")
         scans = self.schedule.tick(at)
@@ -209,6 +211,7 @@ class Control:
             ("/_local/events.html", "Events: every domain event published on the bus, newest first"),
             ("/_local/events", "Events as JSON"),
             ("/_local/status", "Stack status: clock, functions, queues"),
+            ("/_local/clock", 'The stack\'s clock (POST /_local/tick {"in": "3d"} moves it on)'),
             ("/_local/ses-account", "The emulated SES account: send rate, daily quota, paused or not"),
             ("/_local/ses-event", 'POST {"message_id", "type": "bounce"|"complaint"}: SES reports that about a mail'),
             ("/_local/sending-domains.html", "Sending domains: the firms' domains in SES, their DKIM records"),
@@ -216,14 +219,43 @@ class Control:
             ("/swagger", "Swagger UI of the API"),
         ]
         items = "".join(f'<li><a href="{href}">{href}</a> {html.escape(text)}</li>' for href, text in links)
-        return html_reply(
-            200, f"<!DOCTYPE html><html lang='en'><title>Local stack</title><h1>Local stack</h1><ul>{items}</ul>"
-        )
+        return html_reply(200, _small_page("Local stack", f"<h1>Local stack</h1><ul>{items}</ul>"))
+
+    def _clock(self, _: Request) -> Reply:
+        return json_reply(200, {"now": f"{clock.now():%Y-%m-%dT%H:%M:%SZ}"})
 
     def _portal(self, path: str) -> Reply:
         return html_reply(
             200,
-            "<!DOCTYPE html><html lang='en'><title>Client portal (stand-in)</title><h1>Client portal</h1>"
-            f"<p>In production this link opens <code>{html.escape(path)}</code> in the firm's client portal, "
-            "which is not part of this service.</p><p><a href='/_local/outbox.html'>Back to the outbox</a></p>",
+            _small_page(
+                "Client portal (stand-in)",
+                f"<h1>Client portal</h1><p>In production this link opens <code>{html.escape(path)}</code> in the "
+                "firm's client portal, which is not part of this service.</p>"
+                "<p><a href='/_local/outbox.html'>Back to the outbox</a></p>",
+            ),
         )
+
+
+def _small_page(title: str, body: str) -> str:
+    return f"<!DOCTYPE html><html lang='en'><meta charset='utf-8'>{VIEWPORT}<title>{html.escape(title)}</title>{body}"
+
+
+def _tick_target(request: Request, now: datetime) -> datetime:
+    """Where a tick moves the clock: `at`, or `in` after now, or now (an empty body: scan only)."""
+    try:
+        body = request.json()
+    except ValueError as error:
+        raise ValueError(TICK_USAGE) from error
+    if not isinstance(body, dict) or ("at" in body and "in" in body):
+        raise ValueError(TICK_USAGE)
+    if "in" in body:
+        try:
+            return now + parse_duration(str(body["in"]))
+        except OverflowError as error:
+            raise ValueError(f"'in' is {body['in']!r}: further than the clock can go") from error
+    if "at" in body:
+        try:
+            return datetime.fromisoformat(str(body["at"]))
+        except ValueError as error:
+            raise ValueError(TICK_USAGE) from error
+    return now

@@ -88,7 +88,6 @@ def seed(client: StackClient) -> None:
             f"(next reminder {created['reminders']['next_at']})"
         )
     emails = len(client.expect(200, "GET", "/_local/outbox")["items"]) - emails_before
-    later = (now + timedelta(days=3, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     url = client.url
     print(
         f"""
@@ -96,8 +95,8 @@ def seed(client: StackClient) -> None:
 
   Outbox (what the clients got)   {url}/_local/outbox.html
   Three days later, the reminders go out:
-    {make_hint("tick", url, f"AT={later}")}
-    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"at": "{later}"}}'
+    {make_hint("tick", url, "IN=3d")}
+    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "3d"}}'
   then reload the outbox: each item got a "Reminder: ..." email.
   Swagger UI                      {url}/swagger   (Authorize with the token below)
   The API as the demo firm user:

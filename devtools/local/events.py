@@ -1,5 +1,5 @@
 """Every event the functions put on an EventBridge bus and the bus accepted (the domain events the
-publisher announces, SPEC R17), newest first: as JSON, each as a rule's target receives it, and as
+publisher announces: docs/events.md), newest first: as JSON, each as a rule's target receives it, and as
 a page."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from devtools.local.eventbus import bus_name, event_from_entry
+from devtools.local.web import VIEWPORT
 from portal_reminders import clock
 
 
@@ -55,11 +56,17 @@ class PublishedEvents:
 
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+*, *::before, *::after { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; margin: 0 auto; padding: 1rem; max-width: 60rem; color: #222; }
 header p { color: #555; }
-article.event { border: 1px solid #ccc; border-radius: 8px; padding: .75rem 1.25rem; margin: 1rem 0; }
+h1, h2, p { overflow-wrap: anywhere; }
+article.event { border: 1px solid #ccc; border-radius: 8px; padding: .75rem 1rem; margin: 1rem 0; }
 h2 { margin: 0 0 .25rem; font-size: 1.1rem; } h2 small { color: #666; font-weight: normal; }
-pre { background: #f6f6f6; padding: .75rem; border-radius: 4px; overflow-x: auto; font-size: .85rem; }
+pre { background: #f6f6f6; padding: .75rem; border-radius: 4px; font-size: .85rem;
+      white-space: pre-wrap; word-break: break-all; }
+@media (max-width: 30rem) {
+  body { padding: .5rem; } article.event { padding: .5rem .75rem; } pre { padding: .5rem; font-size: .7rem; }
+}
 """
 
 
@@ -79,7 +86,7 @@ def _card(published: PublishedEvent) -> str:
 def render_page(events: list[PublishedEvent]) -> str:
     cards = "".join(_card(event) for event in events) or '<p id="empty">No event published yet.</p>'
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Events ({len(events)}) - local stack</title>
+<html lang="en"><head><meta charset="utf-8">{VIEWPORT}<title>Events ({len(events)}) - local stack</title>
 <style>{_STYLE}</style></head>
 <body><header><h1>Events</h1>
 <p>{len(events)} event(s) on the bus, newest first, each as an EventBridge rule's target receives it.

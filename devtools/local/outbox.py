@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from devtools.local.web import VIEWPORT
 from portal_reminders import clock
 from portal_reminders.reminders.delivery import mail_tags
 
@@ -93,7 +94,7 @@ class Outbox:
     def __init__(self) -> None:
         self._mails: list[Mail] = []
         self._lock = threading.Lock()
-        # set by the stack: reads the contacts the mails went to (their suppression, SPEC R15)
+        # set by the stack: reads the contacts the mails went to (their suppression: docs/guarantees.md)
         self.contact_states: ContactStates | None = None
 
     def record_send_email(self, params: dict[str, Any], response: dict[str, Any]) -> None:
@@ -200,27 +201,46 @@ def _suppressed_list(states: dict[ContactKey, ContactState]) -> str:
 
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+*, *::before, *::after { box-sizing: border-box; }
+body { font-family: system-ui, sans-serif; margin: 0 auto; padding: 1rem; max-width: 60rem; color: #222; }
 header p { color: #555; }
-article.mail { border: 1px solid #ccc; border-radius: 8px; padding: 1rem 1.25rem; margin: 1.5rem 0; }
+h1, h2, p, dd, li { overflow-wrap: anywhere; }
+article.mail { border: 1px solid #ccc; border-radius: 8px; padding: 1rem; margin: 1.5rem 0; }
 h2.subject { margin: 0 0 .5rem; font-size: 1.15rem; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0 0 1rem; font-size: .9rem; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .15rem 1rem; margin: 0 0 1rem;
+     font-size: .9rem; }
 dt { color: #666; } dd { margin: 0; }
-iframe.body { width: 100%; height: 420px; border: 1px solid #e3e3e3; border-radius: 4px; background: #fff; }
+iframe.body { display: block; width: 100%; height: 420px; border: 1px solid #e3e3e3; border-radius: 4px;
+              background: #fff; }
 article.mail[data-suppressed="bounce"], article.mail[data-suppressed="complaint"] { border-color: #c62828; }
 p.ses-events { font-size: .9rem; color: #555; } p.ses-events button { margin-right: .25rem; }
-#suppressed { border: 1px solid #f0c0c0; background: #fff6f6; border-radius: 8px; padding: .5rem 1.25rem; }
+#suppressed { border: 1px solid #f0c0c0; background: #fff6f6; border-radius: 8px; padding: .5rem 1rem; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: .75rem; border-radius: 4px; }
+@media (max-width: 30rem) {
+  body { padding: .5rem; }
+  article.mail { padding: .75rem; }
+  dl { grid-template-columns: minmax(0, 1fr); gap: 0; } dt { margin-top: .35rem; }
+}
 """
 
-# Grows each email's frame to its content (allowed: srcdoc frames with allow-same-origin); the
+# Each email's frame is as tall as its content: measured on load, at once (a srcdoc frame may have
+# loaded before this script ran, and then no load event comes: the frames stayed 420 px and cut
+# their email off), and again when the window's width changes (the email reflows). The parent may
+# read the frame's document: srcdoc frames with allow-same-origin, and no scripts inside. The
 # "bounce" and "complaint" buttons have SES report that about the mail (POST /_local/ses-event),
 # then show the page again once the stack has handled it.
 _SCRIPT = """
-for (const frame of document.querySelectorAll("iframe.body")) {
-  frame.addEventListener("load", () => {
-    frame.style.height = (frame.contentDocument.documentElement.scrollHeight + 24) + "px";
-  });
+function fit(frame) {
+  const root = frame.contentDocument && frame.contentDocument.documentElement;
+  const borders = frame.offsetHeight - frame.clientHeight;
+  if (root) frame.style.height = Math.ceil(root.getBoundingClientRect().height) + borders + "px";
 }
+const frames = Array.from(document.querySelectorAll("iframe.body"));
+for (const frame of frames) {
+  frame.addEventListener("load", () => fit(frame));
+  fit(frame);
+}
+addEventListener("resize", () => frames.forEach(fit));
 for (const button of document.querySelectorAll("button.ses-event")) {
   button.addEventListener("click", async () => {
     const result = button.parentElement.querySelector(".ses-result");
@@ -244,7 +264,7 @@ def render_page(mails: list[Mail], states: dict[ContactKey, ContactState] | None
     cards = "".join(_card(mail, states.get(key) if (key := contact_key(mail)) else None) for mail in mails)
     cards = cards or '<p id="empty">No email sent yet.</p>'
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Outbox ({len(mails)}) - local stack</title>
+<html lang="en"><head><meta charset="utf-8">{VIEWPORT}<title>Outbox ({len(mails)}) - local stack</title>
 <style>{_STYLE}</style></head>
 <body><header><h1>Outbox</h1>
 <p>{len(mails)} email(s) sent through SES by the local stack, newest first, each as the client sees it.

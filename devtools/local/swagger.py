@@ -15,7 +15,7 @@ from aws_lambda_powertools import event_handler
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
-from devtools.local.web import Reply, html_reply, json_reply
+from devtools.local.web import VIEWPORT, Reply, html_reply, json_reply
 
 SWAGGER_PATH = "/swagger"
 ASSETS = Path(event_handler.__file__).parent / "openapi" / "swagger_ui"
@@ -25,6 +25,19 @@ DESCRIPTION = (
     "or on a schedule until they act, and keep an audit trail. Every request needs a JWT from the "
     "firm's identity provider with the claims `sub` (the firm user) and `custom:firm_id` (the firm)."
 )
+
+# Swagger UI lays an opened operation out for a desktop: on a phone its buttons, parameter and
+# response tables run past the screen's edge. Let them wrap, and scroll inside their own box.
+NARROW_STYLE = """<style>
+@media (max-width: 40rem) {
+  .swagger-ui .wrapper { padding: 0 .5rem; }
+  .swagger-ui .opblock .opblock-section-header { flex-wrap: wrap; row-gap: 1.5rem; }
+  .swagger-ui .try-out, .swagger-ui .btn-group { flex-wrap: wrap; }
+  .swagger-ui .table-container, .swagger-ui .responses-inner { overflow-x: auto; }
+  .swagger-ui .responses-inner { padding: .5rem; }
+  .swagger-ui table.responses-table, .swagger-ui table.parameters { display: block; overflow-x: auto; }
+}
+</style>"""
 
 
 def openapi_document() -> dict[str, Any]:
@@ -74,10 +87,10 @@ class SwaggerUi:
                 oauth2_config=None,
                 persist_authorization=True,
             )
-            return html_reply(
-                200,
-                page.replace("<title>Swagger UI</title>", f"<title>{self._spec['info']['title']} - Swagger UI</title>"),
-            )
+            title = f"<title>{self._spec['info']['title']} - Swagger UI</title>"
+            page = page.replace("<html>", '<html lang="en">', 1).replace("<title>Swagger UI</title>", VIEWPORT + title)
+            page = page.replace("</head>", NARROW_STYLE + "</head>", 1)
+            return html_reply(200, page)
         name = path.removeprefix(f"{SWAGGER_PATH}/")
         if name in ASSET_TYPES:
             return Reply(

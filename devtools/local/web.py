@@ -39,8 +39,15 @@ class Reply:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
+# Every page of the local stack sets the viewport, so a phone lays it out at its own width
+# instead of a zoomed-out 980 px desktop page.
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
 def json_reply(status: int, payload: Any, indent: int | None = 2) -> Reply:
-    body = json.dumps(payload, indent=indent).encode()
+    # Indented replies are for people (curl on a terminal: end the line before the prompt); compact
+    # ones copy API Gateway's own answers byte for byte, which end with no newline.
+    body = (json.dumps(payload, indent=indent) + ("\n" if indent is not None else "")).encode()
     return Reply(status, body, [("Content-Type", "application/json")])
 
 
@@ -49,7 +56,7 @@ def html_reply(status: int, page: str) -> Reply:
 
 
 def error_reply(status: int, code: str, message: str) -> Reply:
-    """Errors of the /_local endpoints, in the API's own error shape (SPEC section 5)."""
+    """Errors of the /_local endpoints, in the API's own error shape (docs/http-api.md)."""
     return json_reply(status, {"error": {"code": code, "message": message, "details": []}})
 
 

@@ -1,6 +1,6 @@
 """The local stack for these tests: `python -m devtools.local` in a child process on free ports
 (its own process, so its servers and environment are apart from the tests'), driven over HTTP
-on the loopback only."""
+on the loopback only; and headless Chromium for the tests that look at its pages."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from devtools.local.client import StackClient
 
@@ -94,3 +98,49 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
         pytest.fail(f"the local stack did not stop within 60 s of Ctrl-C:\n{stack.log_tail()}")
     assert code == 0, f"the local stack exited {code} on Ctrl-C:\n{stack.log_tail()}"
     assert "stopped" in log.read_text(errors="replace")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# The closed network makes a default Chromium hang on updates, sync and QUIC probes.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,2000",
+]
+
+
+def _browser_missing() -> str | None:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return None
+    return (
+        f"{' and '.join(missing)} not installed: the browser tests need Debian's chromium and chromium-driver, "
+        "which `make test` installs with apt-get when it runs as root"
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"in CI the browser tests must run: {missing}")
+        pytest.skip(missing)
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -5,15 +5,9 @@ the API's OpenAPI document with no internet, and the events page lists the publi
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -22,51 +16,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.local.conftest import ARTIFACTS, LOOPBACK, RunningStack
 
 pytestmark = pytest.mark.allow_hosts(LOOPBACK)
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-# The closed network makes a default Chromium hang on updates, sync and QUIC probes.
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,2000",
-]
-
-
-def _browser_missing() -> str | None:
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if not missing:
-        return None
-    return (
-        f"{' and '.join(missing)} not installed: the browser tests need Debian's chromium and chromium-driver, "
-        "which `make test` installs with apt-get when it runs as root"
-    )
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    missing = _browser_missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"in CI the browser tests must run: {missing}")
-        pytest.skip(missing)
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_outbox_page_shows_the_reminder_as_the_client_sees_it(

@@ -5,6 +5,10 @@ the domain events the publisher announces from the table's stream."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -173,6 +177,71 @@ def test_the_clock_only_moves_forward(local_stack: RunningStack) -> None:
     assert malformed.status == 400
 
 
+def test_the_clock_tells_the_stacks_time_and_a_tick_in_a_duration_counts_from_it(local_stack: RunningStack) -> None:
+    # Given a stack whose clock was moved ten days ahead of this machine's
+    control = local_stack.client()
+    ahead = (datetime.fromisoformat(control.expect(200, "GET", "/_local/clock")["now"]) + timedelta(days=10)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    control.expect(200, "POST", "/_local/tick", {"at": ahead})
+
+    # When it is ticked two days and three hours on, and its clock read
+    tick = control.expect(200, "POST", "/_local/tick", {"in": "2d3h"})
+    now = datetime.fromisoformat(control.expect(200, "GET", "/_local/clock")["now"])
+
+    # Then the tick counted from the stack's time, and the clock reads the moved time (and runs on)
+    moved_from, moved_to = (datetime.fromisoformat(tick["clock"][end]) for end in ("from", "to"))
+    assert moved_from >= datetime.fromisoformat(ahead)
+    assert moved_to - moved_from == timedelta(days=2, hours=3)
+    assert timedelta(0) <= now - moved_to < timedelta(minutes=1)
+
+
+def test_a_tick_refuses_a_duration_it_cannot_read(local_stack: RunningStack) -> None:
+    control = local_stack.client()
+
+    for body in ({"in": "3 days"}, {"in": "0d"}, {"in": "9999999999d"}, {"in": "3d", "at": "2027-01-01T00:00:00Z"}):
+        refused = control.call("POST", "/_local/tick", body)
+        assert (refused.status, refused.body["error"]["code"]) == (400, "bad_request"), body
+
+
+def _make(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """make as a person runs it, with this test run's interpreter (its venv is already made)."""
+    command = ["make", "-s", "-o", ".venv/.installed", f"VENV_PY={sys.executable}", *arguments]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_move_the_clock_hint_of_the_banner_works_when_copied(local_stack: RunningStack) -> None:
+    # Given the "Move the clock" hint the stack printed when it started
+    hint = re.search(r"Move the clock:\s+(make tick [^(]+?)\s{2,}", local_stack.log.read_text(errors="replace"))
+    assert hint is not None, local_stack.log_tail()
+    before = datetime.fromisoformat(local_stack.client().expect(200, "GET", "/_local/clock")["now"])
+
+    # When it is run as printed (make tick PORT=... IN=3d)
+    result = _make(*shlex.split(hint.group(1))[1:])
+
+    # Then the stack's clock moved three days on from where it was
+    assert result.returncode == 0, result.stderr
+    moved = json.loads(result.stdout)["clock"]
+    assert datetime.fromisoformat(moved["from"]) >= before.replace(microsecond=0)
+    assert datetime.fromisoformat(moved["to"]) - datetime.fromisoformat(moved["from"]) == timedelta(days=3)
+
+
+def test_make_tick_still_moves_the_clock_to_a_time(local_stack: RunningStack) -> None:
+    later = (local_stack.clock() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    result = _make("tick", f"PORT={urlsplit(local_stack.url).port}", f"AT={later}")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["clock"]["to"] == later
+
+
+def test_make_tick_says_how_when_it_is_given_no_time() -> None:
+    result = _make("tick")
+
+    assert result.returncode == 2
+    assert "usage: make tick IN=3d|AT=2026-12-01T09:00:00Z" in result.stderr
+
+
 def test_tokens_are_issued_only_for_sane_ids(local_stack: RunningStack) -> None:
     refused = local_stack.client().call("POST", "/_local/token", {"firm_id": "", "sub": "user-1"})
 
@@ -252,7 +321,8 @@ def test_the_console_shows_one_short_line_per_function_invocation_and_hints_with
     assert "correlation_id" not in log
     # And the banner's hints name the port the stack runs on (it is not the default 3000 here)
     port = urlsplit(local_stack.url).port
-    assert f"make tick PORT={port} AT=2026-12-01T09:00:00Z" in log
+    assert f"make tick PORT={port} IN=3d" in log
+    assert f"curl {local_stack.url}/_local/clock" in log
     assert f"make demo PORT={port}" in log
 
 
