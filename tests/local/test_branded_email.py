@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 import ssl
 import threading
 from collections.abc import Iterator
@@ -29,8 +30,15 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.local.conftest import ARTIFACTS, LOOPBACK, RunningStack
-from tests.local.test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, _browser_missing
+from tests.local.conftest import (
+    ARTIFACTS,
+    CHROMEDRIVER,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    LOOPBACK,
+    RunningStack,
+    _browser_missing,
+)
 
 pytestmark = pytest.mark.allow_hosts(LOOPBACK)
 
@@ -155,6 +163,8 @@ def firm_web(branded_reminder: str, tmp_path_factory: pytest.TempPathFactory) ->
 def mail_browser(firm_web: tuple[int, list[str]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     missing = _browser_missing()
     if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"in CI the browser tests must run: {missing}")
         pytest.skip(missing)
     port, _ = firm_web
     options = Options()
