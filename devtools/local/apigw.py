@@ -16,7 +16,19 @@ from devtools.local.web import Reply, Request
 
 API_ID = "local"
 STAGE = "$default"
+# API Gateway HTTP APIs name each request on every answer, theirs and the function's alike.
+REQUEST_ID_HEADER = "apigw-requestid"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "+json", "+xml", "urlencoded")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def gateway_reply(status: int, payload: Mapping[str, str]) -> Reply:
+    """What API Gateway answers itself, before or instead of the function: compact JSON."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Reply(status, body, [("Content-Type", "application/json")])
 
 
 def _joined_headers(request: Request) -> tuple[dict[str, str], list[str]]:
@@ -45,7 +57,12 @@ def _body(request: Request, content_type: str) -> tuple[str | None, bool]:
 
 
 def http_api_event(
-    request: Request, matched: RouteMatch, claims: Mapping[str, str] | None, now: datetime, host: str
+    request: Request,
+    matched: RouteMatch,
+    claims: Mapping[str, str] | None,
+    now: datetime,
+    host: str,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     headers, cookies = _joined_headers(request)
     query: dict[str, str] = {}
@@ -65,7 +82,7 @@ def http_api_event(
             "sourceIp": request.client_ip,
             "userAgent": headers.get("user-agent", ""),
         },
-        "requestId": uuid.uuid4().hex[:16],
+        "requestId": request_id or new_request_id(),
         "routeKey": route_key,
         "stage": STAGE,
         "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),

@@ -1,7 +1,9 @@
 """The local HTTP gateway: the template's HttpApi routes into their function as API Gateway v2
 events (after the JWT check the route's authorizer would make), /_local/* and /swagger beside
-them. What API Gateway itself answers is copied: 404 {"message": "Not Found"} for no route,
-401 {"message": "Unauthorized"} for a missing or invalid token, 500 when the function fails."""
+them. What API Gateway itself answers is copied: 404 {"message":"Not Found"} for any method and
+path no route takes (TRACE, CONNECT, a made-up method, OPTIONS too: the API configures no CORS,
+so API Gateway answers no preflight), 401 {"message":"Unauthorized"} for a missing or invalid
+token, 500 when the function fails; each answer carries an apigw-requestid header."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from threading import Thread
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from devtools.local.apigw import http_api_event, http_reply
+from devtools.local.apigw import REQUEST_ID_HEADER, gateway_reply, http_api_event, http_reply, new_request_id
 from devtools.local.console import say
 from devtools.local.control import PREFIX, Control
 from devtools.local.routes import RouteTable
@@ -65,21 +67,27 @@ class ApiProxy:
         return self._run_as(functions[0], work)
 
     def handle(self, request: Request, host: str) -> Reply:
+        request_id = new_request_id()
+        reply = self._answer(request, host, request_id)
+        reply.headers.append((REQUEST_ID_HEADER, request_id))
+        return reply
+
+    def _answer(self, request: Request, host: str, request_id: str) -> Reply:
         matched = self.routes.match(request.method, request.path)
         if matched is None:
-            return json_reply(404, NOT_FOUND, indent=None)
+            return gateway_reply(404, NOT_FOUND)
         claims = None
         if matched.route.authorized:
             token = bearer_token(request.header("Authorization"))
             claims = self.tokens.verify(token) if token else None
             if claims is None:
-                return json_reply(401, UNAUTHORIZED, indent=None)
-        event = http_api_event(request, matched, claims, clock.now(), host)
+                return gateway_reply(401, UNAUTHORIZED)
+        event = http_api_event(request, matched, claims, clock.now(), host, request_id)
         try:
             return http_reply(self._invoke(matched.route.function, event))
         except Exception:
             log.exception("%s failed on %s", matched.route.function, matched.route.route_key)
-            return json_reply(500, INTERNAL_ERROR, indent=None)
+            return gateway_reply(500, INTERNAL_ERROR)
 
 
 class Gateway:
@@ -179,7 +187,12 @@ def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             except CLIENT_GONE:
                 self.close_connection = True
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the gateway, which answers as API Gateway does (a method no
+            # route takes: 404), where http.server would answer an unknown one with a 501 page.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             return None  # one line per request comes from _serve

@@ -286,10 +286,8 @@ INVALID_FIELDS = [
         {"name": "A", "contacts": [{"name": "B", "email": "b@x.com"}, {"name": "C", "email": "B@X.com"}]},
         ["email"],
     ),
-    ("POST", "/accounts/{account}/contacts", {"name": "Ana again", "email": "ana@client.example.com"}, ["email"]),
     ("POST", "/accounts/{account}/contacts", {"name": LONG, "email": "z@x.com"}, ["name"]),
     ("PATCH", "/accounts/{account}/contacts/{contact}", {}, [None]),
-    ("PATCH", "/accounts/{account}/contacts/{contact}", {"email": "bruno@client.example.com"}, ["email"]),
     ("PATCH", "/accounts/{account}/contacts/{contact}", {"notify": None}, ["notify"]),
     ("PATCH", "/accounts/{account}/contacts/{contact}", {"name": None}, ["name"]),
     ("POST", "/accounts/{account}/action-items", {"kind": "tax", "title": "t"}, ["kind"]),
@@ -395,7 +393,20 @@ INVALID_FIELDS = [
     ("POST", "/action-items/{item}/resend", {"message": LONG_MESSAGE}, ["message"]),
     ("POST", "/action-items/{item}/resend", {"msg": "hi"}, ["msg"]),
     ("POST", "/action-items/{item}/complete", {"via": "telepathy"}, ["via"]),
+]
+# Well-formed requests that clash with stored data: 409 conflict naming the field (the contract
+# changed from 422 so that every request the document allows is either done or a documented
+# conflict; SPEC section 5: 409 for a conflict with the state).
+CONFLICTS = [
+    ("POST", "/accounts/{account}/contacts", {"name": "Ana again", "email": "ana@client.example.com"}, ["email"]),
+    ("PATCH", "/accounts/{account}/contacts/{contact}", {"email": "bruno@client.example.com"}, ["email"]),
     ("POST", "/action-items/{item}/complete", {"via": "read"}, ["via"]),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {"kind": "organizer", "title": "t", "template_id": "tpl_00000000000000000000000000000000"},
+        ["template_id"],
+    ),
 ]
 
 
@@ -422,6 +433,29 @@ def test_invalid_fields_are_validation_errors_naming_each_field(
     assert all(d["message"] for d in details)
     if fields is not None:
         assert [d["field"] for d in details] == fields
+    assert table_snapshot() == before
+    assert len(world.mail) == mail
+
+
+@pytest.mark.parametrize(("method", "template", "body", "fields"), CONFLICTS)
+def test_requests_that_clash_with_stored_data_are_conflicts_naming_the_field(
+    world: World,
+    seeded: dict[str, Any],
+    method: str,
+    template: str,
+    body: dict[str, Any],
+    fields: list[str],
+) -> None:
+    # Given a firm with data
+    before, mail = table_snapshot(), len(world.mail)
+
+    # When a well-formed request names or repeats something that clashes with what is stored
+    reply = world.api(method, _path(template, seeded), body)
+
+    # Then 409 names the field, and nothing changed
+    assert (reply.status, reply.error_code) == (409, "conflict"), reply.body
+    assert [d["field"] for d in reply.body["error"]["details"]] == fields
+    assert all(d["message"] for d in reply.body["error"]["details"])
     assert table_snapshot() == before
     assert len(world.mail) == mail
 
@@ -469,12 +503,27 @@ def test_a_token_from_another_listing_is_rejected(world: World, seeded: dict[str
     assert (reply.status, reply.error_code) == (400, "bad_request")
 
 
-def test_a_token_for_another_status_is_rejected(world: World, seeded: dict[str, Any]) -> None:
+def test_a_well_formed_token_the_listing_did_not_issue_reads_as_the_position_it_names(
+    world: World, seeded: dict[str, Any]
+) -> None:
+    # Given the account's two pending items, and the token after the first of them
     path = f"/accounts/{seeded['account']}/action-items"
+    pending = world.api("GET", path, query={"status": "pending"}).body["items"]
     token = world.api("GET", path, query={"limit": "1", "status": "pending"}).body["next_token"]
+    assert len(pending) == 2
     assert token is not None
-    reply = world.api("GET", path, query={"limit": "1", "status": "completed", "next_token": token})
-    assert (reply.status, reply.error_code) == (400, "bad_request")
+
+    # When it is used with another status filter, and without one
+    completed = world.api("GET", path, query={"status": "completed", "next_token": token})
+    unfiltered = world.api("GET", path, query={"next_token": token})
+    # and a made-up token of the documented shape names a position before every pending item
+    made_up = f"cancelled.20260101T000000000000Z.itm_{'0' * 32}"
+    from_before = world.api("GET", path, query={"status": "pending", "next_token": made_up})
+
+    # Then each is a page of what follows the position, never an error
+    assert (completed.status, completed.body) == (200, {"items": [], "next_token": None})
+    assert (unfiltered.status, [i["id"] for i in unfiltered.body["items"]]) == (200, [pending[1]["id"]])
+    assert (from_before.status, [i["id"] for i in from_before.body["items"]]) == (200, [i["id"] for i in pending])
 
 
 def test_unknown_routes_are_not_found(world: World) -> None:
@@ -508,7 +557,8 @@ def test_an_account_holds_at_most_fifty_contacts(world: World, seeded: dict[str,
     reply = world.api(
         "POST", f"/accounts/{account['id']}/contacts", {"name": "One more", "email": "more@x.example.com"}
     )
-    assert reply.status == 422
+    # a full account is a conflict with what is stored, not an invalid contact (was 422)
+    assert (reply.status, reply.error_code) == (409, "conflict")
     assert "at most 50" in reply.body["error"]["message"]
 
 

@@ -4,6 +4,7 @@ document silent or wrong about, the document states it and the api handler keeps
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -57,13 +58,25 @@ def test_an_integer_valued_number_is_an_integer(world: World, document: dict[str
         assert world.api("PATCH", f"/action-items/{item['id']}/reminders", {"days_between": value}).status == 422
 
 
-def test_templates_are_of_four_kinds(world: World, document: dict[str, Any]) -> None:
+def test_templates_are_of_four_kinds_told_apart_by_kind(world: World, document: dict[str, Any]) -> None:
+    # The document: one body whose `kind` picks the fields, invoice terms for invoice templates only
     kinds = schema(document, "TemplateKind")["enum"]
     assert sorted(kinds) == ["chat", "invoice", "organizer", "proposal"]
-    assert schema(document, "TemplateIn")["properties"]["kind"] == {"$ref": "#/components/schemas/TemplateKind"}
+    template_in = schema(document, "TemplateIn")
+    assert template_in["discriminator"]["propertyName"] == "kind"
+    assert sorted(template_in["discriminator"]["mapping"]) == sorted(kinds)
+    assert "invoice" in schema(document, "InvoiceTemplateIn")["properties"]
+    assert "invoice" not in schema(document, "OtherTemplateIn")["properties"]
+
+    # The server: another kind, and invoice terms on a chat template, are refused naming the field
     reply = world.api("POST", "/templates", {"kind": "signature", "name": "Sign here"})
     assert reply.status == 422
     assert reply.body["error"]["details"][0]["field"] == "kind"
+    terms = {"amount": "10.00", "currency": "USD", "due_in_days": 10}
+    reply = world.api("POST", "/templates", {"kind": "chat", "name": "Hello", "invoice": terms})
+    assert (reply.status, [d["field"] for d in reply.body["error"]["details"]]) == (422, ["invoice"])
+    reply = world.api("POST", "/templates", {"kind": "invoice", "name": "Fee", "invoice": {**terms, "amount": "x"}})
+    assert (reply.status, [d["field"] for d in reply.body["error"]["details"]]) == (422, ["invoice.amount"])
 
 
 def test_emails_are_documented_as_the_server_checks_them(world: World, document: dict[str, Any]) -> None:
@@ -97,7 +110,9 @@ def test_page_tokens_have_a_documented_shape_and_an_empty_one_is_the_first_page(
     world: World, document: dict[str, Any]
 ) -> None:
     [token] = [p for p in document["paths"]["/templates"]["get"]["parameters"] if p["name"] == "next_token"]
-    assert token["schema"]["pattern"] == "^[A-Za-z0-9_-]*$"
+    pattern = token["schema"]["pattern"]
+    assert "(?P<" not in pattern  # ECMA-262, as JSON Schema patterns are
+    assert re.fullmatch(pattern, "20261127T090000000000Z.tpl_0123456789abcdef0123456789abcdef")
     assert world.api("GET", "/templates", query={"next_token": ""}).status == 200
     assert world.api("GET", "/templates", query={"next_token": "not a token!"}).status == 400
 

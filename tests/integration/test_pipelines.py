@@ -340,29 +340,6 @@ def test_two_firms_announcing_the_same_entry_id_each_get_their_automations_run(
             {
                 "name": "x",
                 "stages": [
-                    {"name": "s", "automations": [{"action": "send_proposal", "template_id": "tpl_" + "0" * 32}]}
-                ],
-            },
-            "stages[0].automations[0].template_id",
-        ),
-        (
-            {
-                "name": "x",
-                "stages": [{"name": "s", "automations": [{"action": "create_invoice", "template_id": "ORGANIZER"}]}],
-            },
-            "stages[0].automations[0].template_id",
-        ),
-        (
-            {
-                "name": "x",
-                "stages": [{"name": "s", "automations": [{"action": "send_message", "template_id": "OTHER_FIRM"}]}],
-            },
-            "stages[0].automations[0].template_id",
-        ),
-        (
-            {
-                "name": "x",
-                "stages": [
                     {
                         "name": "s",
                         "automations": [
@@ -378,6 +355,12 @@ def test_two_firms_announcing_the_same_entry_id_each_get_their_automations_run(
 def test_invalid_pipelines_are_refused_and_nothing_is_created(
     world: World, setup: dict[str, Any], body: dict[str, Any], field: str
 ) -> None:
+    reply = world.api("POST", "/pipelines", _with_templates(world, setup, body))
+    assert reply.status == 422, reply.body
+    assert [d["field"] for d in reply.body["error"]["details"]] == [field]
+
+
+def _with_templates(world: World, setup: dict[str, Any], body: dict[str, Any]) -> Any:
     other_firm = world.api("POST", "/templates", {"kind": "chat", "name": "theirs"}, firm="firm-b").body["id"]
     text = (
         json.dumps(body)
@@ -385,17 +368,34 @@ def test_invalid_pipelines_are_refused_and_nothing_is_created(
         .replace("OTHER_FIRM", other_firm)
         .replace("CHAT", setup["templates"][3])
     )
-    reply = world.api("POST", "/pipelines", json.loads(text))
-    assert reply.status == 422, reply.body
-    assert [d["field"] for d in reply.body["error"]["details"]] == [field]
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("action", "template"),
+    [("send_proposal", "tpl_" + "0" * 32), ("create_invoice", "ORGANIZER"), ("send_message", "OTHER_FIRM")],
+)
+def test_automations_naming_templates_that_do_not_fit_are_conflicts(
+    world: World, setup: dict[str, Any], action: str, template: str
+) -> None:
+    # Given an automation naming an unknown template, one of another kind, or another firm's
+    body = {"name": "x", "stages": [{"name": "s", "automations": [{"action": action, "template_id": template}]}]}
+
+    # When the pipeline is created
+    reply = world.api("POST", "/pipelines", _with_templates(world, setup, body))
+
+    # Then the well-formed id clashes with the stored templates: 409 naming it (was 422)
+    assert (reply.status, reply.body["error"]["code"]) == (409, "conflict"), reply.body
+    assert [d["field"] for d in reply.body["error"]["details"]] == ["stages[0].automations[0].template_id"]
 
 
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
-        ({"stage_id": "stg_" + "0" * 32}, 422, "stage_id"),
-        ({"account_id": "acc_" + "0" * 32}, 422, "account_id"),
-        ({"account_id": "OTHER_ACCOUNT"}, 422, "account_id"),
+        # well-formed ids that name nothing of the pipeline or the firm: conflicts (were 422)
+        ({"stage_id": "stg_" + "0" * 32}, 409, "stage_id"),
+        ({"account_id": "acc_" + "0" * 32}, 409, "account_id"),
+        ({"account_id": "OTHER_ACCOUNT"}, 409, "account_id"),
         ({"stage_id": None}, 422, "stage_id"),
     ],
 )
@@ -437,7 +437,7 @@ def test_a_pipeline_refuses_an_invoice_template_without_terms(world: World) -> N
     template_id = world.api("POST", "/templates", {"kind": "invoice", "name": "No terms", "title": "Fee"}).body["id"]
     automation = {"action": "create_invoice", "template_id": template_id}
     reply = world.api("POST", "/pipelines", {"name": "p", "stages": [{"name": "s", "automations": [automation]}]})
-    assert reply.status == 422
+    assert reply.status == 409  # the stored template lacks the terms (was 422)
     assert reply.body["error"]["details"][0]["field"] == "stages[0].automations[0].template_id"
 
 

@@ -173,8 +173,9 @@ def test_an_item_cannot_use_a_template_that_is_unknown_of_another_firm_or_of_ano
         "POST", f"/accounts/{account['id']}/action-items", {"kind": "invoice", "template_id": template_id}
     )
 
-    # Then a clear 422 names the template, and nothing was sent
-    assert reply.status == 422
+    # Then a clear 409 (a well-formed id that clashes with the stored templates; was 422) names the
+    # template, and nothing was sent
+    assert (reply.status, reply.body["error"]["code"]) == (409, "conflict")
     assert reply.body["error"]["details"][0]["field"] == "template_id"
     assert world.mail == []
     assert world.api("GET", f"/accounts/{account['id']}/action-items").body["items"] == []

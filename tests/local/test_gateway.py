@@ -51,6 +51,23 @@ def test_an_unknown_route_gets_404_like_api_gateway(local_stack: RunningStack) -
     assert local_stack.client().call("GET", "/no-such-route").status == 404  # no route: no authorizer either
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "OPTIONS", "DELETE", "PROPFIND", "BREW"])
+def test_any_method_no_route_takes_gets_api_gateways_404(local_stack: RunningStack, method: str) -> None:
+    # Given a firm user's client, and paths with and without routes
+    client = local_stack.new_firm()
+
+    # When a method no route declares is sent to a routed path and to an unknown one
+    routed = client.call(method, "/firm")
+    unknown = local_stack.client().call(method, "/no-such-route")
+
+    # Then API Gateway's own 404 answers both (no CORS configured: no preflight answer either),
+    # in JSON, naming the request as API Gateway does; never http.server's 501 HTML page
+    for reply in (routed, unknown):
+        assert (reply.status, reply.body) == (404, {"message": "Not Found"})
+        assert reply.headers["Content-Type"] == "application/json"
+        assert reply.headers["apigw-requestid"]
+
+
 def test_path_parameters_are_routed_to_the_function(local_stack: RunningStack) -> None:
     # Given an account
     client = local_stack.new_firm()

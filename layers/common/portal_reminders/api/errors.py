@@ -127,7 +127,8 @@ def _not_found(error: NotFound) -> Response[str]:
 
 
 def _conflict(error: StateConflict) -> Response[str]:
-    return error_response(409, "conflict", str(error))
+    details = [{"field": error.field, "message": str(error)}] if error.field else []
+    return error_response(409, "conflict", str(error), details)
 
 
 def _rate_limited(error: RateLimited) -> Response[str]:

@@ -1,26 +1,65 @@
 """What the OpenAPI document says beyond the routes and models Powertools reads (SPEC R18).
 
-`finish` completes the document Powertools generates with the rules the server enforces outside
-the pydantic models, so that the document is the whole truth:
+Every route declares its own `operation_id` (camelCase, stable: generated clients name their
+functions after it), one tag of `Tag`, a summary, and its responses (routes/common.py); `finish`
+completes the document Powertools generates with the rules the server enforces outside the
+pydantic models, so that the document is the whole truth:
+- the tags, each with its description;
 - what API Gateway itself answers on every route: 401 {"message": "Unauthorized"} without a valid
   JWT, 429 {"message": "Too Many Requests"} past the stage's throttling;
-- the shape of ids in paths (another shape names nothing: 404) and of page tokens;
+- the shape of ids in paths (another shape names nothing: 404);
 - request bodies are JSON objects, never null (an absent optional body is fine);
 - `Idempotency-Key` on every POST (api/idempotency.py), its 400 and 409, and the replay header;
 - the resend cooldown's and the daily email cap's 429 with Retry-After;
 - links from what a POST creates to the operations on it, for clients and stateful fuzzers;
-- the time zone names the API accepts (SPEC R16), once, as the `TimeZone` schema.
+- time zone names (SPEC R16), once, as the `TimeZone` schema;
+- no schema that nothing refers to (Powertools adds validation error models this API never sends).
 """
 
 from __future__ import annotations
 
 import copy
+import json
+from enum import StrEnum
 from typing import Any
 
-from portal_reminders import ids, zones
+from portal_reminders import ids
 from portal_reminders.api import idempotency
-from portal_reminders.api.types import TIME_ZONE_MARK, TIME_ZONE_SCHEMA
-from portal_reminders.repository.paging import MAX_TOKEN_LENGTH
+from portal_reminders.api.types import TIME_ZONE_MARK, TIME_ZONE_SCHEMA, time_zone_json_schema
+
+
+class Tag(StrEnum):
+    """One tag per resource: generated clients group their operations by it (a module per tag)."""
+
+    FIRM = "Firm"
+    ACCOUNTS = "Accounts"
+    CONTACTS = "Contacts"
+    ACTION_ITEMS = "Action items"
+    TASKS = "Tasks"
+    AUDIT = "Audit"
+    TEMPLATES = "Templates"
+    PIPELINES = "Pipelines"
+    JOBS = "Jobs"
+    APPROVALS = "Approvals"
+
+
+TAG_DESCRIPTIONS = {
+    Tag.FIRM: "The caller's firm: its name in emails, reply-to address, portal URL, time zone and sending hours, "
+    "the branding of its emails, and the domain its mail comes from once the mail service has verified it.",
+    Tag.ACCOUNTS: "Client accounts: a name, a language for emails, and optionally the client's own time zone.",
+    Tag.CONTACTS: "The people of an account. Those with `notify` on get the emails; bounces and complaints "
+    "suppress a contact until the firm lifts it.",
+    Tag.ACTION_ITEMS: "What a client must do (organizer, proposal, invoice, chat, signature, approval): sending "
+    "one emails the account, resending reminds it by hand, automatic reminders follow the item's settings until "
+    "it is completed, cancelled or out of reminders.",
+    Tag.TASKS: "The client's portal task list: pending items, most recently emailed first.",
+    Tag.AUDIT: "The append-only audit trail of everything that reached a client, per item and per account.",
+    Tag.TEMPLATES: "Invoice, proposal, organizer and chat templates: content and reminder settings for items.",
+    Tag.PIPELINES: "Pipelines of stages whose automations send items from templates when a job enters a stage.",
+    Tag.JOBS: "An account's job in a pipeline: entering or moving to a stage runs its automations; archiving "
+    "stops the reminders of the items they created.",
+    Tag.APPROVALS: "Request approval for pending: one email per account listing its documents pending approval.",
+}
 
 PATH_IDS = {
     "account_id": ids.ACCOUNT,
@@ -30,9 +69,9 @@ PATH_IDS = {
     "pipeline_id": ids.PIPELINE,
     "job_id": ids.JOB,
 }
-PAGE_TOKEN_PATTERN = r"^[A-Za-z0-9_-]*$"  # empty: the first page
+ERROR_SCHEMA = "Error"
 GATEWAY_MESSAGE = "GatewayMessage"
-ERROR = {"$ref": "#/components/schemas/ErrorOut"}
+ERROR = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
 GATEWAY = {"$ref": f"#/components/schemas/{GATEWAY_MESSAGE}"}
 RESEND = ("/action-items/{item_id}/resend", "post")
 # Manual requests that email: past the firm's daily email cap they are refused (SPEC R18).
@@ -45,56 +84,48 @@ DAILY_CAP = (
     "rate_limited: the firm has sent its DailyEmailCap emails today (UTC); Retry-After says when tomorrow starts"
 )
 
-# What each POST creates, and the operations that take its id: (operation, path parameter, where).
+# What each POST creates, and the operations that take its id: operation id -> path parameter -> where.
 _FROM_BODY_ID = "$response.body#/id"
-LINKS: dict[tuple[str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
+LINKS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
     ("/accounts", "post"): {
-        "GetAccount": ("/accounts/{account_id}", "get", {"account_id": _FROM_BODY_ID}),
-        "UpdateAccount": ("/accounts/{account_id}", "patch", {"account_id": _FROM_BODY_ID}),
-        "AddContact": ("/accounts/{account_id}/contacts", "post", {"account_id": _FROM_BODY_ID}),
-        "SendItem": ("/accounts/{account_id}/action-items", "post", {"account_id": _FROM_BODY_ID}),
-        "ListItems": ("/accounts/{account_id}/action-items", "get", {"account_id": _FROM_BODY_ID}),
-        "ListTasks": ("/accounts/{account_id}/tasks", "get", {"account_id": _FROM_BODY_ID}),
-        "AccountAudit": ("/accounts/{account_id}/audit", "get", {"account_id": _FROM_BODY_ID}),
+        "getAccount": {"account_id": _FROM_BODY_ID},
+        "updateAccount": {"account_id": _FROM_BODY_ID},
+        "addContact": {"account_id": _FROM_BODY_ID},
+        "sendItem": {"account_id": _FROM_BODY_ID},
+        "listAccountItems": {"account_id": _FROM_BODY_ID},
+        "listAccountTasks": {"account_id": _FROM_BODY_ID},
+        "listAccountAudit": {"account_id": _FROM_BODY_ID},
     },
     ("/accounts/{account_id}/contacts", "post"): {
-        "UpdateContact": (
-            "/accounts/{account_id}/contacts/{contact_id}",
-            "patch",
-            {"account_id": "$request.path.account_id", "contact_id": _FROM_BODY_ID},
-        ),
+        "updateContact": {"account_id": "$request.path.account_id", "contact_id": _FROM_BODY_ID},
     },
     ("/accounts/{account_id}/action-items", "post"): {
-        "GetItem": ("/action-items/{item_id}", "get", {"item_id": _FROM_BODY_ID}),
-        "ChangeReminders": ("/action-items/{item_id}/reminders", "patch", {"item_id": _FROM_BODY_ID}),
-        "Resend": ("/action-items/{item_id}/resend", "post", {"item_id": _FROM_BODY_ID}),
-        "Complete": ("/action-items/{item_id}/complete", "post", {"item_id": _FROM_BODY_ID}),
-        "Cancel": ("/action-items/{item_id}/cancel", "post", {"item_id": _FROM_BODY_ID}),
-        "RecordPayment": ("/action-items/{item_id}/payments", "post", {"item_id": _FROM_BODY_ID}),
-        "ItemAudit": ("/action-items/{item_id}/audit", "get", {"item_id": _FROM_BODY_ID}),
+        "getItem": {"item_id": _FROM_BODY_ID},
+        "changeItemReminders": {"item_id": _FROM_BODY_ID},
+        "resendItem": {"item_id": _FROM_BODY_ID},
+        "completeItem": {"item_id": _FROM_BODY_ID},
+        "cancelItem": {"item_id": _FROM_BODY_ID},
+        "recordPayment": {"item_id": _FROM_BODY_ID},
+        "listItemAudit": {"item_id": _FROM_BODY_ID},
     },
     ("/templates", "post"): {
-        "GetTemplate": ("/templates/{template_id}", "get", {"template_id": _FROM_BODY_ID}),
-        "UpdateTemplate": ("/templates/{template_id}", "patch", {"template_id": _FROM_BODY_ID}),
+        "getTemplate": {"template_id": _FROM_BODY_ID},
+        "updateTemplate": {"template_id": _FROM_BODY_ID},
     },
     ("/pipelines", "post"): {
-        "GetPipeline": ("/pipelines/{pipeline_id}", "get", {"pipeline_id": _FROM_BODY_ID}),
-        "StartJob": ("/pipelines/{pipeline_id}/jobs", "post", {"pipeline_id": _FROM_BODY_ID}),
+        "getPipeline": {"pipeline_id": _FROM_BODY_ID},
+        "startJob": {"pipeline_id": _FROM_BODY_ID},
     },
     ("/pipelines/{pipeline_id}/jobs", "post"): {
-        "GetJob": ("/jobs/{job_id}", "get", {"job_id": _FROM_BODY_ID}),
-        "MoveJob": ("/jobs/{job_id}/move", "post", {"job_id": _FROM_BODY_ID}),
-        "ArchiveJob": ("/jobs/{job_id}/archive", "post", {"job_id": _FROM_BODY_ID}),
+        "getJob": {"job_id": _FROM_BODY_ID},
+        "moveJob": {"job_id": _FROM_BODY_ID},
+        "archiveJob": {"job_id": _FROM_BODY_ID},
     },
 }
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
-
-
-def _pointer(path: str, method: str) -> str:
-    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + f"/{method}"
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -178,22 +209,20 @@ def _parameters(operation: dict[str, Any]) -> None:
         if parameter["in"] == "path" and parameter["name"] in PATH_IDS:
             schema["pattern"] = ids.pattern(PATH_IDS[parameter["name"]])
         if parameter["in"] == "query":
-            parameter["schema"] = schema = _without_null(schema)
-            if parameter["name"] == "next_token":
-                schema.update(pattern=PAGE_TOKEN_PATTERN, maxLength=MAX_TOKEN_LENGTH)
+            parameter["schema"] = _without_null(schema)
 
 
 def _links(document: dict[str, Any]) -> None:
     for (path, method), links in LINKS.items():
         created = next(r for status, r in document["paths"][path][method]["responses"].items() if status == "201")
         created["links"] = {
-            name: {"operationRef": _pointer(target, target_method), "parameters": parameters}
-            for name, (target, target_method, parameters) in links.items()
+            operation_id[0].upper() + operation_id[1:]: {"operationId": operation_id, "parameters": parameters}
+            for operation_id, parameters in links.items()
         }
 
 
 def _time_zones(node: Any) -> Any:
-    """Every schema marked as a time zone, as a reference to the one list of names."""
+    """Every schema marked as a time zone, as a reference to the one `TimeZone` schema."""
     if isinstance(node, dict):
         if node.get(TIME_ZONE_MARK):
             rest = {key: value for key, value in node.items() if key not in (TIME_ZONE_MARK, "type")}
@@ -204,8 +233,29 @@ def _time_zones(node: Any) -> Any:
     return node
 
 
+def _referenced(node: Any) -> set[str]:
+    text = json.dumps(node)
+    prefix = '"#/components/schemas/'
+    return {part.split('"', 1)[0] for part in text.split(prefix)[1:]}
+
+
+def _without_unused_schemas(document: dict[str, Any]) -> None:
+    """Drop component schemas nothing refers to (Powertools adds HTTPValidationError and the like,
+    which this API never answers: its errors are all `Error`)."""
+    schemas = document["components"]["schemas"]
+    used = _referenced(document["paths"])
+    while True:
+        more = set().union(*(_referenced(schemas[name]) for name in used if name in schemas)) - used
+        if not more:
+            break
+        used |= more
+    for name in sorted(set(schemas) - used):
+        del schemas[name]
+
+
 def finish(generated: dict[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = _time_zones(copy.deepcopy(generated))
+    document["tags"] = [{"name": tag.value, "description": TAG_DESCRIPTIONS[tag]} for tag in Tag]
     document["components"]["schemas"][GATEWAY_MESSAGE] = {
         "title": GATEWAY_MESSAGE,
         "description": "What API Gateway itself answers, before the function runs",
@@ -213,12 +263,7 @@ def finish(generated: dict[str, Any]) -> dict[str, Any]:
         "properties": {"message": {"type": "string"}},
         "required": ["message"],
     }
-    document["components"]["schemas"][TIME_ZONE_SCHEMA] = {
-        "title": TIME_ZONE_SCHEMA,
-        "description": "An IANA time zone name: the tz database's zones and their links (the pinned tzdata's)",
-        "type": "string",
-        "enum": list(zones.names()),
-    }
+    document["components"]["schemas"][TIME_ZONE_SCHEMA] = time_zone_json_schema()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             body = operation.get("requestBody")
@@ -230,4 +275,5 @@ def finish(generated: dict[str, Any]) -> dict[str, Any]:
             if method == "post":
                 _idempotency(operation)
     _links(document)
+    _without_unused_schemas(document)
     return document

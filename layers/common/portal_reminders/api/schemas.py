@@ -8,11 +8,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    MISSING,
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
+    ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -356,10 +360,10 @@ _OTHER_KINDS = [kind.value for kind in Kind if kind is not Kind.INVOICE]
 
 def _action_item_schema(schema: dict[str, Any]) -> None:
     """The cross-field rules of ActionItemIn, as the document states them."""
-    given = {"title": {"type": "string"}, "template_id": {"type": "string"}, "invoice": {"type": "object"}}
 
     def named(field: str) -> dict[str, Any]:
-        return {"required": [field], "properties": {field: given[field]}}
+        # present and not null (its type is the property's own)
+        return {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
 
     schema["allOf"] = [
         # a title, or a template whose title (else name) the item takes
@@ -469,6 +473,77 @@ class TaskPage(_Schema):
     next_token: str | None
 
 
+class SettingsOut(_Schema):
+    enabled: bool
+    days_between: int
+    max_reminders: int
+
+
+class AutomationOrigin(_Schema):
+    """The stage automation that created an item (R8)."""
+
+    pipeline_id: str
+    stage_id: str
+    job_id: str
+    entry_id: str = Field(description="the job's entry into the stage")
+    automation: int = Field(description="the automation's position in the stage, from 0")
+    action: AutomationAction
+
+
+class AuditDetails(_Schema):
+    """What an audit event adds to its type: each field is present only on the types its
+    description names (absent, not null, elsewhere). Other fields may appear in later versions."""
+
+    # MISSING (not None) leaves a field out of the JSON; an unknown stored field passes through.
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+    mode: Literal["notification", "auto", "manual", "approvals"] | MISSING = Field(
+        default=MISSING,
+        description="reminder_sent: auto (scheduled) or manual (resend); email_failed: also notification, approvals",
+    )
+    number: int | MISSING = Field(default=MISSING, description="reminder_sent, email_failed: the reminder's number")
+    of: int | MISSING | None = Field(
+        default=MISSING, description="reminder_sent: max_reminders when it went (null for a manual resend)"
+    )
+    message: str | MISSING = Field(default=MISSING, description="reminder_sent, approval_requested: the firm's message")
+    message_ids: dict[str, str] | MISSING = Field(
+        default=MISSING, description="each address the mail service accepted, with its SES message id"
+    )
+    unconfirmed: list[str] | MISSING = Field(
+        default=MISSING, description="addresses the mail may or may not have reached (a worker stopped mid-send)"
+    )
+    suppressed: dict[str, SuppressionReason] | MISSING = Field(
+        default=MISSING, description="notify contacts left out because a bounce or a complaint suppressed them"
+    )
+    nobody_emailed: bool | MISSING = Field(default=MISSING, description="true when the email reached nobody")
+    reason: str | MISSING = Field(
+        default=MISSING,
+        description=(
+            "why: item_sent, nobody emailed; email_failed, what failed; settings_changed, who or what changed "
+            "them when not a firm user; email_bounced, email_complained: bounce or complaint"
+        ),
+    )
+    errors: dict[str, str] | MISSING = Field(
+        default=MISSING, description="email_failed: each address the mail service refused, with its reason"
+    )
+    template_id: str | MISSING = Field(default=MISSING, description="item_sent: the template the item was made from")
+    automation: AutomationOrigin | MISSING = Field(
+        default=MISSING, description="item_sent: the automation that sent it"
+    )
+    before: SettingsOut | MISSING = Field(default=MISSING, description="settings_changed: the settings before")
+    after: SettingsOut | MISSING = Field(default=MISSING, description="settings_changed: the settings after")
+    via: str | MISSING = Field(default=MISSING, description="completed: read, reply (chat) or payment (invoices)")
+    amount: str | MISSING = Field(default=MISSING, description='payment_recorded: the payment, like "125.00"')
+    amount_paid: str | MISSING = Field(default=MISSING, description="payment_recorded: paid so far")
+    balance_due: str | MISSING = Field(default=MISSING, description="payment_recorded: what is left to pay")
+    request_id: str | MISSING = Field(
+        default=MISSING, description="approval_requested, email_failed: the bulk approval request"
+    )
+    contact_id: str | MISSING = Field(default=MISSING, description="email_bounced, email_complained: the contact")
+    message_id: str | MISSING = Field(default=MISSING, description="email_bounced, email_complained: the mail's id")
+    bounce_type: str | MISSING = Field(default=MISSING, description="email_bounced: SES's bounce type")
+
+
 class AuditEventOut(_Schema):
     id: str
     item_id: str
@@ -477,7 +552,7 @@ class AuditEventOut(_Schema):
     at: Timestamp
     actor: str
     recipients: list[str]
-    details: dict[str, object]
+    details: AuditDetails
 
 
 class AuditPage(_Schema):
@@ -507,23 +582,53 @@ class TemplateKind(StrEnum):
     CHAT = Kind.CHAT.value
 
 
-def _template_schema(schema: dict[str, Any]) -> None:
-    # invoice terms are for invoice templates only
-    schema["anyOf"] = [
-        {"properties": {"kind": {"const": TemplateKind.INVOICE.value}}},
-        {"properties": {"invoice": {"type": "null"}}},
-    ]
+class _TemplateFields(_Request):
+    """What every template has, whatever its kind."""
 
-
-class TemplateIn(_Request):
-    model_config = ConfigDict(json_schema_extra=_template_schema)
-
-    kind: TemplateKind
     name: Name = Field(description="also the title of items made from it when it has no title of its own")
     title: Title | None = None
     body: Message | None = None
-    invoice: InvoiceTermsIn | None = Field(default=None, description="invoice templates only")
     reminders: RemindersIn | None = Field(default=None, description='"Send reminders to clients"')
+
+
+class InvoiceTemplateIn(_TemplateFields):
+    """An invoice template: it may also carry the invoice terms its invoices are sent with."""
+
+    kind: Literal[TemplateKind.INVOICE]
+    invoice: InvoiceTermsIn | None = Field(default=None, description="the terms of invoices made from it")
+
+
+class OtherTemplateIn(_TemplateFields):
+    """A proposal, organizer or chat template: content and reminder settings, no invoice terms."""
+
+    kind: Literal[TemplateKind.PROPOSAL, TemplateKind.ORGANIZER, TemplateKind.CHAT]
+
+
+def _kind_of(value: Any) -> Any:
+    return value.get("kind") if isinstance(value, dict) else None
+
+
+class TemplateIn(RootModel[Annotated[InvoiceTemplateIn | OtherTemplateIn, Field(discriminator="kind")]]):
+    """A new template: `kind` says which fields it may have (invoice templates: invoice terms)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    # Errors name fields as the client wrote them: pydantic puts the union's tag (the kind) first.
+    @model_validator(mode="wrap")
+    @classmethod
+    def _errors_without_the_tag(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as error:
+            problems: list[Any] = []
+            for problem in error.errors():
+                location = problem["loc"]
+                if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                    location = ("kind",)
+                elif location and location[0] == _kind_of(value):
+                    location = location[1:]
+                problems.append({**problem, "loc": location})
+            raise ValidationError.from_exception_data(error.title, problems) from None
 
 
 class TemplatePatch(_Request):
@@ -661,5 +766,7 @@ class ErrorBody(_Schema):
     details: list[ErrorDetail] = Field(default_factory=list)
 
 
-class ErrorOut(_Schema):
+class Error(_Schema):
+    """Every error the API function answers (SPEC section 5)."""
+
     error: ErrorBody

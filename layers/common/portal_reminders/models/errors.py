@@ -19,14 +19,20 @@ class NotFound(DomainError):
 
 
 class StateConflict(DomainError):
-    """The action does not apply to the entity in its current state (SPEC §3 table)."""
+    """The request does not fit what is stored: the entity's state (SPEC §3 table), or a field
+    naming or clashing with stored data (a template of another kind, an address already on the
+    account). `field` names the request field when one is to blame."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DomainTaken(StateConflict):
     """Another firm holds the sending domain (SPEC R21)."""
 
     def __init__(self, domain: str) -> None:
-        super().__init__(f"{domain} is another firm's sending domain")
+        super().__init__(f"{domain} is another firm's sending domain", field="domain")
         self.domain = domain
 
 

@@ -229,7 +229,9 @@ class DynamoRepository(
     ) -> Page[ActionItem]:
         prefix = f"{keys.ITEM_PREFIX}{status.value}#" if status else keys.ITEM_PREFIX
         partition = keys.account_pk(firm_id, account_id)
-        return self._account_index_page(ItemRecord, partition, prefix, limit, token, item_from_record)
+        return self._account_index_page(
+            ItemRecord, paging.ITEMS, (firm_id, partition), prefix, limit, token, item_from_record
+        )
 
     def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
         partition = keys.account_pk(firm_id, account_id)
@@ -237,8 +239,8 @@ class DynamoRepository(
             lambda start: ItemRecord.task_index.query(
                 partition, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
             ),
-            ("pk", "sk", "task_pk", "task_sk"),
-            ("task_pk", partition),
+            paging.TASKS,
+            (firm_id, partition),
             limit,
             token,
             item_from_record,
@@ -254,17 +256,19 @@ class DynamoRepository(
                 limit=limit + 1,
                 last_evaluated_key=start,
             ),
-            ("pk", "sk"),
-            ("pk", partition),
+            paging.ITEM_AUDIT,
+            (firm_id, partition),
             limit,
             token,
             audit_from_record,
-            sort=("sk", keys.AUDIT_PREFIX),
+            prefix=keys.AUDIT_PREFIX,
         )
 
     def account_audit(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[AuditEvent]:
         partition = keys.account_pk(firm_id, account_id)
-        return self._account_index_page(AuditRecord, partition, keys.AUDIT_PREFIX, limit, token, audit_from_record)
+        return self._account_index_page(
+            AuditRecord, paging.ACCOUNT_AUDIT, (firm_id, partition), keys.AUDIT_PREFIX, limit, token, audit_from_record
+        )
 
     # the due index (scan) -------------------------------------------------------------------
 
@@ -380,7 +384,13 @@ class DynamoRepository(
     def list_templates(self, firm_id: str, limit: int, token: str | None) -> Page[Template]:
         partition = keys.templates_partition(firm_id)
         return self._account_index_page(
-            TemplateRecord, partition, keys.TEMPLATE_PREFIX, limit, token, template_from_record
+            TemplateRecord,
+            paging.TEMPLATES,
+            (firm_id, partition),
+            keys.TEMPLATE_PREFIX,
+            limit,
+            token,
+            template_from_record,
         )
 
     def get_pipeline(self, firm_id: str, pipeline_id: str) -> Pipeline | None:
@@ -438,14 +448,14 @@ class DynamoRepository(
             lambda start: ItemRecord.pending_index.query(
                 partition, condition, limit=limit + 1, last_evaluated_key=start
             ),
-            ("pk", "sk", "pending_pk", "pending_sk"),
-            ("pending_pk", partition),
+            paging.PENDING,
+            (firm_id, partition),
             limit,
             token,
             lambda record: PendingEntry(
                 account_id=record.account_id, item_id=record.item_id, window=window_from_json(record.send_window)
             ),
-            sort=("pending_sk", prefix) if prefix else None,
+            prefix=prefix,
         )
 
     # helpers -------------------------------------------------------------------------------
@@ -586,42 +596,57 @@ class DynamoRepository(
             return None
 
     def _account_index_page(
-        self, model: Any, partition: str, prefix: str, limit: int, token: str | None, convert: Callable[[Any], T]
+        self,
+        model: Any,
+        listing: paging.Listing,
+        reading: tuple[str, str],
+        prefix: str,
+        limit: int,
+        token: str | None,
+        convert: Callable[[Any], T],
     ) -> Page[T]:
         """A page of the records of one kind (`prefix`) in an account-index partition."""
         return self._page(
             lambda start: model.account_index.query(
-                partition, model.gsi1sk.startswith(prefix), limit=limit + 1, last_evaluated_key=start
+                reading[1], model.gsi1sk.startswith(prefix), limit=limit + 1, last_evaluated_key=start
             ),
-            ("pk", "sk", "gsi1pk", "gsi1sk"),
-            ("gsi1pk", partition),
+            listing,
+            reading,
             limit,
             token,
             convert,
-            sort=("gsi1sk", prefix),
+            prefix=prefix,
         )
 
     @staticmethod
     def _page(
         query: Callable[[dict[str, dict[str, Any]] | None], Iterator[Any]],
-        key_names: tuple[str, ...],
-        partition: tuple[str, str],
+        listing: paging.Listing,
+        reading: tuple[str, str],
         limit: int,
         token: str | None,
         convert: Callable[[Any], T],
-        sort: tuple[str, str] | None = None,
+        prefix: str | None = None,
     ) -> Page[T]:
-        start = paging.decode(token, key_names, partition, sort) if token else None
+        """A page of `listing` in the partition `reading` = (firm id, partition key), after `token`'s
+        position (paging.py); `prefix` is the query's begins_with range on the listing's sort key."""
+        start = None
+        if token:
+            key = listing.decode(token, *reading)
+            place = paging.within(key, listing.sort, prefix)
+            if place is False:  # a position after every entry of the range: nothing follows it
+                return Page(items=[], next_token=None)
+            start = None if place is None else {name: {"S": value} for name, value in key.items()}
         try:
             records = list(query(start))
         except QueryError as error:
-            # A start key DynamoDB finds unusable: the caller's token, not our fault.
+            # A start key DynamoDB finds unusable: the caller's token (every token in the grammar
+            # makes a key of the right shape, so this is a safety net), not our fault.
             if start is not None and error.cause_response_code == "ValidationException":
                 raise InvalidPageToken() from error
             raise
         next_token = None
         if len(records) > limit:
             records = records[:limit]
-            last = records[-1]
-            next_token = paging.encode({name: getattr(last, name) for name in key_names})
+            next_token = listing.token_of(records[-1])
         return Page(items=[convert(r) for r in records], next_token=next_token)

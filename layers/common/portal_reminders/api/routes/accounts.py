@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import account_out, contact_out
 from portal_reminders.api.routes.common import caller, changes_of, responses
 from portal_reminders.api.schemas import AccountIn, AccountOut, AccountPatch, ContactIn, ContactOut, ContactPatch
@@ -14,7 +15,13 @@ from portal_reminders.wiring import get_services
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 
-@router.post("/accounts", summary="Create a client account", responses=responses(201, "the account", 400))
+@router.post(
+    "/accounts",
+    operation_id="createAccount",
+    tags=[Tag.ACCOUNTS],
+    summary="Create a client account",
+    responses=responses(201, "the account", 400, invalid="two contacts share an email address (details name it)"),
+)
 def create_account(body: AccountIn) -> Response[AccountOut]:
     account = get_services().accounts.create(
         caller(router).firm_id,
@@ -27,7 +34,11 @@ def create_account(body: AccountIn) -> Response[AccountOut]:
 
 
 @router.get(
-    "/accounts/<account_id>", summary="An account with its contacts", responses=responses(200, "the account", 404)
+    "/accounts/<account_id>",
+    operation_id="getAccount",
+    tags=[Tag.ACCOUNTS],
+    summary="An account with its contacts",
+    responses=responses(200, "the account", 404),
 )
 def get_account(account_id: str) -> AccountOut:
     return account_out(get_services().accounts.get(caller(router).firm_id, account_id))
@@ -35,6 +46,8 @@ def get_account(account_id: str) -> AccountOut:
 
 @router.patch(
     "/accounts/<account_id>",
+    operation_id="updateAccount",
+    tags=[Tag.ACCOUNTS],
     summary="Change the account's name, language or time zone (null: the firm's)",
     responses=responses(200, "the account", 400, 404),
 )
@@ -44,7 +57,17 @@ def update_account(account_id: str, body: AccountPatch) -> AccountOut:
 
 
 @router.post(
-    "/accounts/<account_id>/contacts", summary="Add a contact", responses=responses(201, "the contact", 400, 404)
+    "/accounts/<account_id>/contacts",
+    operation_id="addContact",
+    tags=[Tag.CONTACTS],
+    summary="Add a contact",
+    responses=responses(
+        201,
+        "the contact",
+        400,
+        404,
+        conflict="the address is already a contact of the account, or the account has its 50 contacts",
+    ),
 )
 def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
     contact = get_services().accounts.add_contact(caller(router).firm_id, account_id, _new_contact(body))
@@ -53,8 +76,10 @@ def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
 
 @router.patch(
     "/accounts/<account_id>/contacts/<contact_id>",
-    summary="Change a contact's notify flag, name, first name or email",
-    responses=responses(200, "the contact", 400, 404),
+    operation_id="updateContact",
+    tags=[Tag.CONTACTS],
+    summary="Change a contact's notify flag, name, first name or email, or lift its suppression",
+    responses=responses(200, "the contact", 400, 404, conflict="the new address is another contact's of the account"),
 )
 def update_contact(account_id: str, contact_id: str, body: ContactPatch) -> ContactOut:
     changes = changes_of(body, nullable={"first_name"})

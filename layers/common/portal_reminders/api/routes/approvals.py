@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from portal_reminders.api.openapi import Tag
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import ApprovalRequestAccepted, ApprovalRequestIn
 from portal_reminders.wiring import get_services
@@ -14,6 +15,8 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 @router.post(
     "/approvals/request-pending",
+    operation_id="requestPendingApprovals",
+    tags=[Tag.APPROVALS],
     summary="Email each account one list of its documents pending approval (queued; counts returned now)",
     responses=responses(202, "accepted, with the number of accounts and documents", 400),
 )

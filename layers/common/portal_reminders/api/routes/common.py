@@ -11,15 +11,26 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from portal_reminders.api.identity import Caller, caller_from_event
-from portal_reminders.api.schemas import ErrorOut
+from portal_reminders.api.schemas import Error
 from portal_reminders.models.errors import InvalidInput, Unauthenticated
+from portal_reminders.repository import paging
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
-# The token's shape is in the document (api/openapi.py); the listing refuses any other token with 400.
-NextToken = Annotated[
-    str | None, Query(description="next_token of the previous page (only the listing that issued it takes it)")
-]
 DEFAULT_LIMIT = 50
+
+
+def page_token(listing: paging.Listing) -> Any:
+    """The `next_token` query parameter of a listing: its grammar is in the document, so every
+    token a client can form is one the listing could have issued (repository/paging.py); the
+    listing refuses anything else with 400 bad_request naming next_token."""
+    return Query(
+        description=(
+            "the previous page's next_token, passed back as it came; a position in this listing, which the page "
+            "continues after (a well-formed token the listing did not issue, or a stale one, reads as the position "
+            "it names: the page may be empty). Empty or absent: the first page"
+        ),
+        json_schema_extra={"pattern": listing.pattern},
+    )
 
 
 def changes_of(body: BaseModel, nullable: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
@@ -39,20 +50,32 @@ def caller(router: BaseRouter) -> Caller:
 
 
 def _error(description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": ErrorOut}}}
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": Error}}}
 
 
-def responses(success: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
+def responses(
+    success: int, description: str, *errors: int, conflict: str | None = None, invalid: str | None = None
+) -> dict[int, OpenAPIResponse]:
     """The success and the errors of a route. Every route may answer 400 (any request may carry a
     body that is not a JSON object) and 422; 401 and 429, which API Gateway answers too, and what
-    POST's Idempotency-Key adds, are completed in api/openapi.py."""
+    POST's Idempotency-Key adds, are completed in api/openapi.py.
+
+    `conflict` documents the route's 409: every refusal that depends on stored data (the entity's
+    state, or a well-formed field that clashes with what is stored) is a 409 `conflict`, so that a
+    request the document allows is never refused as invalid. `invalid` adds the rules of the 422
+    that JSON Schema cannot state."""
     documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
     texts = {
-        400: "malformed request: a body that is not a JSON object, a bad page token (bad_request)",
+        400: "malformed request: a body that is not a JSON object, a page token outside its pattern (bad_request)",
         404: "no such resource in the caller's firm (not_found)",
-        409: "the action does not apply in the item's state (conflict)",
         422: "invalid fields; details name each one (validation_error)",
     }
-    for status in sorted({400, 422, *errors}):
+    if invalid:
+        texts[422] = f"{texts[422][: -len(' (validation_error)')]}; {invalid} (validation_error)"
+    codes = {400, 422, *errors}
+    if conflict:
+        texts[409] = f"{conflict}; details name the field when one is to blame (conflict)"
+        codes.add(409)
+    for status in sorted(codes):
         documented[status] = _error(texts[status])
     return documented

@@ -8,6 +8,7 @@ from datetime import time
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import firm_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import FirmIn, FirmOut
@@ -17,15 +18,23 @@ from portal_reminders.wiring import get_services
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 
-@router.get("/firm", summary="The caller's firm profile", responses=responses(200, "the firm profile"))
+@router.get(
+    "/firm",
+    operation_id="getFirm",
+    tags=[Tag.FIRM],
+    summary="The caller's firm profile",
+    responses=responses(200, "the firm profile"),
+)
 def get_firm() -> FirmOut:
     return firm_out(get_services().accounts.get_firm(caller(router).firm_id))
 
 
 @router.put(
     "/firm",
+    operation_id="putFirm",
+    tags=[Tag.FIRM],
     summary="Set the firm profile; pending automatic reminders move into new sending hours",
-    responses=responses(200, "the firm profile", 400),
+    responses=responses(200, "the firm profile", 400, invalid="sending hours that end before they start"),
 )
 def put_firm(body: FirmIn) -> FirmOut:
     hours = body.sending_hours

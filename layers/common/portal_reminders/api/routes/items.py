@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders import clock
+from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import item_out, task_out
-from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, NextToken, caller, changes_of, responses
+from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, caller, changes_of, page_token, responses
 from portal_reminders.api.schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -23,9 +24,13 @@ from portal_reminders.api.schemas import (
     TaskPage,
 )
 from portal_reminders.models.domain import ActionItem, Invoice, Status
+from portal_reminders.repository import paging
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+ItemsToken = Annotated[str | None, page_token(paging.ITEMS)]
+TasksToken = Annotated[str | None, page_token(paging.TASKS)]
 
 
 def _shown(item: ActionItem) -> ActionItemOut:
@@ -36,8 +41,19 @@ def _shown(item: ActionItem) -> ActionItemOut:
 
 @router.post(
     "/accounts/<account_id>/action-items",
+    operation_id="sendItem",
+    tags=[Tag.ACTION_ITEMS],
     summary="Send an action item: emails the account's notify contacts and adds a portal task",
-    responses=responses(201, "the item", 400, 404),
+    responses=responses(
+        201,
+        "the item",
+        400,
+        404,
+        conflict=(
+            "template_id names no template of the firm, or one of another kind; or an invoice without `invoice` "
+            "from a template that has no invoice terms"
+        ),
+    ),
 )
 def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
     invoice = None
@@ -60,14 +76,16 @@ def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
 
 @router.get(
     "/accounts/<account_id>/action-items",
-    summary="The account's items, pending first",
+    operation_id="listAccountItems",
+    tags=[Tag.ACTION_ITEMS],
+    summary="The account's items, by status (cancelled, completed, pending), then oldest first",
     responses=responses(200, "a page of items", 400, 404),
 )
 def list_items(
     account_id: str,
     status: Annotated[Status | None, Query(description="only items in this status")] = None,
     limit: Limit = DEFAULT_LIMIT,
-    next_token: NextToken = None,
+    next_token: ItemsToken = None,
 ) -> ItemPage:
     services = get_services()
     firm_id = caller(router).firm_id
@@ -79,10 +97,12 @@ def list_items(
 
 @router.get(
     "/accounts/<account_id>/tasks",
+    operation_id="listAccountTasks",
+    tags=[Tag.TASKS],
     summary="The client's portal task list, most recently emailed first",
     responses=responses(200, "a page of tasks", 400, 404),
 )
-def list_tasks(account_id: str, limit: Limit = DEFAULT_LIMIT, next_token: NextToken = None) -> TaskPage:
+def list_tasks(account_id: str, limit: Limit = DEFAULT_LIMIT, next_token: TasksToken = None) -> TaskPage:
     services = get_services()
     firm_id = caller(router).firm_id
     services.accounts.get(firm_id, account_id)
@@ -90,13 +110,21 @@ def list_tasks(account_id: str, limit: Limit = DEFAULT_LIMIT, next_token: NextTo
     return TaskPage(items=[task_out(i) for i in page.items], next_token=page.next_token)
 
 
-@router.get("/action-items/<item_id>", summary="One action item", responses=responses(200, "the item", 404))
+@router.get(
+    "/action-items/<item_id>",
+    operation_id="getItem",
+    tags=[Tag.ACTION_ITEMS],
+    summary="One action item",
+    responses=responses(200, "the item", 404),
+)
 def get_item(item_id: str) -> ActionItemOut:
     return _shown(get_services().items.get(caller(router).firm_id, item_id))
 
 
 @router.patch(
     "/action-items/<item_id>/reminders",
+    operation_id="changeItemReminders",
+    tags=[Tag.ACTION_ITEMS],
     summary="Change automatic reminder settings (any status; nothing is sent for a closed item)",
     responses=responses(200, "the item", 400, 404),
 )
@@ -108,8 +136,16 @@ def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
 
 @router.post(
     "/action-items/<item_id>/resend",
+    operation_id="resendItem",
+    tags=[Tag.ACTION_ITEMS],
     summary="Manual reminder: email every notify contact again and move the task to the top",
-    responses=responses(202, "accepted", 400, 404, 409),
+    responses=responses(
+        202,
+        "accepted",
+        400,
+        404,
+        conflict="the item is cancelled, or completed (except an invoice: its email goes paid or unpaid)",
+    ),
 )
 def resend(item_id: str, body: ResendIn | None = None) -> Response[ResendAccepted]:
     who = caller(router)
@@ -120,8 +156,12 @@ def resend(item_id: str, body: ResendIn | None = None) -> Response[ResendAccepte
 
 @router.post(
     "/action-items/<item_id>/complete",
+    operation_id="completeItem",
+    tags=[Tag.ACTION_ITEMS],
     summary="The client completed the item (for invoices: paid in full; for chat: read or replied)",
-    responses=responses(200, "the item", 400, 404, 409),
+    responses=responses(
+        200, "the item", 400, 404, conflict="the item is cancelled; or `via` on an item that is not a chat"
+    ),
 )
 def complete(item_id: str, body: CompleteIn | None = None) -> ActionItemOut:
     who = caller(router)
@@ -131,8 +171,10 @@ def complete(item_id: str, body: CompleteIn | None = None) -> ActionItemOut:
 
 @router.post(
     "/action-items/<item_id>/cancel",
+    operation_id="cancelItem",
+    tags=[Tag.ACTION_ITEMS],
     summary="The firm withdraws the item: reminders stop and its portal task disappears",
-    responses=responses(200, "the item", 404, 409),
+    responses=responses(200, "the item", 404, conflict="the item is completed"),
 )
 def cancel(item_id: str) -> ActionItemOut:
     who = caller(router)
@@ -141,8 +183,16 @@ def cancel(item_id: str) -> ActionItemOut:
 
 @router.post(
     "/action-items/<item_id>/payments",
+    operation_id="recordPayment",
+    tags=[Tag.ACTION_ITEMS],
     summary="Record a payment on an invoice; the full balance completes it",
-    responses=responses(200, "the invoice", 400, 404, 409),
+    responses=responses(
+        200,
+        "the invoice",
+        400,
+        404,
+        conflict="the item is not an invoice, the invoice is no longer pending, or the amount is more than its balance",
+    ),
 )
 def record_payment(item_id: str, body: PaymentIn) -> ActionItemOut:
     who = caller(router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import job_out, pipeline_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
@@ -17,8 +18,18 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 @router.post(
     "/pipelines",
+    operation_id="createPipeline",
+    tags=[Tag.PIPELINES],
     summary="Create a pipeline: stages, each with automations naming a template",
-    responses=responses(201, "the pipeline, each stage with its id", 400),
+    responses=responses(
+        201,
+        "the pipeline, each stage with its id",
+        400,
+        conflict=(
+            "an automation's template_id names no template of the firm, or one of another kind than its action's, "
+            "or (create_invoice) a template without invoice terms"
+        ),
+    ),
 )
 def create_pipeline(body: PipelineIn) -> Response[PipelineOut]:
     stages = [
@@ -35,15 +46,29 @@ def create_pipeline(body: PipelineIn) -> Response[PipelineOut]:
     return Response(201, content_types.APPLICATION_JSON, pipeline_out(pipeline))
 
 
-@router.get("/pipelines/<pipeline_id>", summary="One pipeline", responses=responses(200, "the pipeline", 404))
+@router.get(
+    "/pipelines/<pipeline_id>",
+    operation_id="getPipeline",
+    tags=[Tag.PIPELINES],
+    summary="One pipeline",
+    responses=responses(200, "the pipeline", 404),
+)
 def get_pipeline(pipeline_id: str) -> PipelineOut:
     return pipeline_out(get_services().pipelines.get(caller(router).firm_id, pipeline_id))
 
 
 @router.post(
     "/pipelines/<pipeline_id>/jobs",
+    operation_id="startJob",
+    tags=[Tag.JOBS],
     summary="Put an account's job into a stage; the stage's automations run",
-    responses=responses(201, "the job", 400, 404),
+    responses=responses(
+        201,
+        "the job",
+        400,
+        404,
+        conflict="account_id names no account of the firm, or stage_id no stage of the pipeline",
+    ),
 )
 def start_job(pipeline_id: str, body: JobIn) -> Response[JobOut]:
     job = get_services().pipelines.start_job(caller(router).firm_id, pipeline_id, body.account_id, body.stage_id)
@@ -52,6 +77,8 @@ def start_job(pipeline_id: str, body: JobIn) -> Response[JobOut]:
 
 @router.get(
     "/jobs/<job_id>",
+    operation_id="getJob",
+    tags=[Tag.JOBS],
     summary="One job, with the items its automations created",
     responses=responses(200, "the job", 404),
 )
@@ -61,8 +88,12 @@ def get_job(job_id: str) -> JobOut:
 
 @router.post(
     "/jobs/<job_id>/move",
+    operation_id="moveJob",
+    tags=[Tag.JOBS],
     summary="Move a job to another stage; that stage's automations run",
-    responses=responses(200, "the job", 400, 404, 409),
+    responses=responses(
+        200, "the job", 400, 404, conflict="the job is archived, or stage_id names no stage of its pipeline"
+    ),
 )
 def move_job(job_id: str, body: MoveIn) -> JobOut:
     return job_out(get_services().pipelines.move_job(caller(router).firm_id, job_id, body.stage_id))
@@ -70,6 +101,8 @@ def move_job(job_id: str, body: MoveIn) -> JobOut:
 
 @router.post(
     "/jobs/<job_id>/archive",
+    operation_id="archiveJob",
+    tags=[Tag.JOBS],
     summary="Archive a job: the items its automations created get no more automatic reminders",
     responses=responses(200, "the job", 404),
 )

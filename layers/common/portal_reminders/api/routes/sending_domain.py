@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import sending_domain_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import SendingDomainIn, SendingDomainOut
@@ -16,6 +17,8 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 @router.get(
     "/firm/sending-domain",
+    operation_id="getSendingDomain",
+    tags=[Tag.FIRM],
     summary="The firm's sending domain and its verification status (asked of the mail service at most once a minute)",
     responses=responses(200, "the sending domain", 404),
 )
@@ -25,8 +28,16 @@ def get_sending_domain() -> SendingDomainOut:
 
 @router.put(
     "/firm/sending-domain",
+    operation_id="putSendingDomain",
+    tags=[Tag.FIRM],
     summary="Send the firm's mail from reminders@<domain> once its DKIM records are published and verified",
-    responses=responses(200, "the sending domain, with the DNS records to publish", 409),
+    responses=responses(
+        200,
+        "the sending domain, with the DNS records to publish",
+        conflict="the domain is another firm's sending domain, or already an identity of the mail service's "
+        "account that this service did not make",
+        invalid="the service's own sender domain, or a subdomain of it",
+    ),
 )
 def put_sending_domain(body: SendingDomainIn) -> SendingDomainOut:
     return _out(get_services().sending_domains.put(caller(router).firm_id, body.domain))

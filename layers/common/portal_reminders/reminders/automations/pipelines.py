@@ -80,7 +80,7 @@ class PipelineService:
                 # an automation has no request to fill gaps from: the template must hold everything
                 # (a template without a title lends its name as the item's title)
                 if action is AutomationAction.CREATE_INVOICE and template.invoice is None:
-                    raise InvalidInput(f"template {template_id} has no invoice terms", field=where)
+                    raise StateConflict(f"template {template_id} has no invoice terms", field=where)
                 automations.append(Automation(action=action, template_id=template_id, reminders=dict(reminders)))
             built.append(Stage(id=ids.new_id(ids.STAGE), name=spec.name, automations=tuple(automations)))
         pipeline = Pipeline(
@@ -101,7 +101,7 @@ class PipelineService:
         its automations run once that event is consumed."""
         pipeline = self.get(firm_id, pipeline_id)
         if load(ids.ACCOUNT, account_id, lambda i: self._accounts.get_account(firm_id, i)) is None:
-            raise InvalidInput(f"account {account_id} does not exist", field="account_id")
+            raise StateConflict(f"account {account_id} does not exist", field="account_id")
         self._stage(pipeline, stage_id)
         now = self._now()
         job = Job(
@@ -214,5 +214,5 @@ class PipelineService:
     def _stage(pipeline: Pipeline, stage_id: str) -> Stage:
         stage = pipeline.stage(stage_id)
         if stage is None:
-            raise InvalidInput(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
+            raise StateConflict(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
         return stage

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import MAX_CONTACTS, Account, Contact, Firm, Language
-from portal_reminders.models.errors import InvalidInput, NotFound
+from portal_reminders.models.errors import InvalidInput, NotFound, StateConflict
 from portal_reminders.reminders.clients.lookup import existing
 from portal_reminders.reminders.clients.retry import with_retries
 from portal_reminders.repository.ports import AccountRepository, FirmRepository
@@ -32,12 +32,14 @@ class NewContact:
         return Contact(id=contact_id, name=self.name, email=self.email, notify=self.notify, first_name=self.first_name)
 
 
-def _check_unique_emails(contacts: Sequence[Contact]) -> None:
+def _check_unique_emails(contacts: Sequence[Contact], refusal: type[InvalidInput | StateConflict]) -> None:
+    """Two contacts of one account never share an address: within one request that is an invalid
+    field (422); against the contacts already stored, a conflict (409)."""
     seen: set[str] = set()
     for contact in contacts:
         address = contact.email.lower()
         if address in seen:
-            raise InvalidInput(f"{contact.email} is already a contact of this account", field="email")
+            raise refusal(f"{contact.email} is already a contact of this account", field="email")
         seen.add(address)
 
 
@@ -83,7 +85,7 @@ class AccountService:
         time_zone: str | None = None,
     ) -> Account:
         people = tuple(contact.with_id(ids.new_id(ids.CONTACT)) for contact in contacts)
-        _check_unique_emails(people)
+        _check_unique_emails(people, InvalidInput)
         account = Account(
             firm_id=firm_id,
             id=ids.new_id(ids.ACCOUNT),
@@ -114,9 +116,9 @@ class AccountService:
         def attempt() -> Contact:
             account = self.get(firm_id, account_id)
             if len(account.contacts) >= MAX_CONTACTS:
-                raise InvalidInput(f"an account has at most {MAX_CONTACTS} contacts", field="email")
+                raise StateConflict(f"an account has at most {MAX_CONTACTS} contacts, and this one has them all")
             contacts = (*account.contacts, contact)
-            _check_unique_emails(contacts)
+            _check_unique_emails(contacts, StateConflict)
             self._accounts.save_account(replace(account, contacts=contacts))
             return contact
 
@@ -130,7 +132,7 @@ class AccountService:
                 raise NotFound("contact", contact_id)
             updated = _changed_contact(current, changes, self._now())
             contacts = tuple(updated if c.id == contact_id else c for c in account.contacts)
-            _check_unique_emails(contacts)
+            _check_unique_emails(contacts, StateConflict)
             self._accounts.save_account(replace(account, contacts=contacts))
             return updated
 

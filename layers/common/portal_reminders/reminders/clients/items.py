@@ -138,8 +138,13 @@ class ItemService:
         if invoice is None and template is not None and template.invoice is not None:
             # due so many days after today in the client's time zone, the date its emails show
             invoice = invoice_from_terms(template.invoice, policy.local_time(now, policy.client_zone(firm, account)))
-        if kind is Kind.INVOICE and invoice is None:
+        if kind is Kind.INVOICE and invoice is None and template is None:
             raise InvalidInput("an invoice needs its amount, currency and due date", field="invoice")
+        if kind is Kind.INVOICE and invoice is None:
+            # a stored template without invoice terms: the request is fine in itself (409)
+            raise StateConflict(
+                f"template {template_id} has no invoice terms: the request needs its own invoice", field="invoice"
+            )
         item = transitions.new_item(
             firm_id=firm_id,
             account_id=account_id,
@@ -246,7 +251,7 @@ class ItemService:
         def attempt() -> ActionItem:
             item = self.get(firm_id, item_id)
             if via is not None and item.kind is not Kind.CHAT:
-                raise InvalidInput("'via' applies to chat items only", field="via")
+                raise StateConflict(f"'via' applies to chat items only; this is {item.kind.value} item", field="via")
             updated, events = transitions.complete(item, self._now(), actor, via)
             return self._items.save_item(updated, events) if events else item
 

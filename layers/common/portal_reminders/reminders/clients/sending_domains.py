@@ -94,7 +94,9 @@ class SendingDomainService:
         except IdentityNotFound:
             return
         logger.warning("sending domain is an identity not made by the service", extra={"domain": domain})
-        raise StateConflict(f"{domain} is already an identity of the mail service's account, not one this service made")
+        raise StateConflict(
+            f"{domain} is already an identity of the mail service's account, not one this service made", field="domain"
+        )
 
     def _claim(self, firm_id: str, domain: str) -> Firm:
         """The firm's record says `domain` (not verified yet), its claim is written, and the claim on
@@ -139,7 +141,9 @@ class SendingDomainService:
     def _record(self, firm_id: str, domain: str, identity: MailIdentity) -> Firm:
         firm = self._firms.get_firm(firm_id) or Firm(id=firm_id)
         if firm.sending_domain is None or firm.sending_domain.domain != domain:
-            raise StateConflict(f"the firm's sending domain changed to another while {domain} was being set")
+            raise StateConflict(
+                f"the firm's sending domain changed to another while {domain} was being set", field="domain"
+            )
         return self._firms.save_firm(replace(firm, sending_domain=_updated(firm.sending_domain, identity, self._now())))
 
     # GET ------------------------------------------------------------------------------------------

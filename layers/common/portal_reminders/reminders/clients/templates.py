@@ -10,7 +10,7 @@ from typing import Any
 from portal_reminders import ids
 from portal_reminders.clock import now as clock_now
 from portal_reminders.models.domain import TEMPLATE_KINDS, Invoice, InvoiceTerms, Kind, Template
-from portal_reminders.models.errors import InvalidInput
+from portal_reminders.models.errors import InvalidInput, StateConflict
 from portal_reminders.reminders.clients.lookup import existing, load
 from portal_reminders.reminders.clients.retry import with_retries
 from portal_reminders.repository.ports import Page, TemplateRepository
@@ -23,8 +23,11 @@ def describe(kind: Kind) -> str:
 
 
 def check_invoice_terms(kind: Kind, invoice: InvoiceTerms | None) -> None:
+    """Invoice terms on a template of another kind: the request's schema forbids them on create, so
+    this is a PATCH of a stored template of another kind (409)."""
     if invoice is not None and kind is not Kind.INVOICE:
-        raise InvalidInput("invoice terms are only for invoice templates", field="invoice")
+        message = f"invoice terms are only for invoice templates; this is {describe(kind)} template"
+        raise StateConflict(message, field="invoice")
 
 
 class TemplateService:
@@ -80,13 +83,14 @@ class TemplateService:
         return with_retries(attempt)
 
     def for_item(self, firm_id: str, template_id: str, kind: Kind, field: str = "template_id") -> Template:
-        """The template an item of `kind` is created from; a missing one, another firm's, or one of
-        another kind is the caller's mistake in `field` (422), not a missing resource."""
+        """The template an item of `kind` is created from. A missing one, another firm's, or one of
+        another kind is a well-formed `field` that does not fit the stored templates: a conflict
+        (409) naming the field, not a missing resource (the route's own resource exists)."""
         template = load(ids.TEMPLATE, template_id, lambda i: self._templates.get_template(firm_id, i))
         if template is None:
-            raise InvalidInput(f"template {template_id} does not exist", field=field)
+            raise StateConflict(f"template {template_id} does not exist", field=field)
         if template.kind is not kind:
-            raise InvalidInput(
+            raise StateConflict(
                 f"template {template_id} is {describe(template.kind)} template; this needs {describe(kind)} template",
                 field=field,
             )

@@ -27,7 +27,7 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Status,
 )
-from portal_reminders.models.errors import InvalidInput, StateConflict
+from portal_reminders.models.errors import StateConflict
 from portal_reminders.reminders.state import rounds
 
 # Manual resend keys already recorded, kept so a redelivered queue message never re-sends one.
@@ -378,7 +378,7 @@ def cancel(item: ActionItem, at: datetime, actor: str) -> Transition:
 def record_payment(item: ActionItem, amount: Decimal, at: datetime, actor: str) -> Transition:
     """A payment on an invoice (R13): a partial one keeps its reminders; the full balance completes it."""
     if item.kind is not Kind.INVOICE or item.invoice is None:
-        raise InvalidInput("payments apply to invoices only", field="amount")
+        raise StateConflict(f"payments apply to invoices only; this is {item.kind.value} item", field="amount")
     if item.status is not Status.PENDING:
         raise StateConflict(f"the invoice is {item.status.value}; it takes no more payments")
     balance = item.invoice.balance_due
