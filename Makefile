@@ -67,26 +67,29 @@ requirements: ## rewrite layers/common/requirements.txt from pyproject.toml's ru
 	@"$(PYTHON)" -m devtools.requirements
 
 # cfn-lint no longer expands SAM resources, so it also lints the samtranslator output (written to an
-# absolute --out: devtools.sam_template prints that path relative to the repo root).
-lint: venv sam-venv ## ruff, mypy, import-linter (the domain's layers), cfn-lint (template and its translated CloudFormation), sam validate --lint
+# absolute --out: devtools.sam_template prints that path relative to the repo root). The serverless
+# rules (cfn-lint-serverless) read SAM's own resources, so they run on template.yaml, where a finding
+# that does not apply is turned off with its reason (the template's cfn-lint Metadata).
+lint: venv sam-venv ## ruff, mypy, import-linter (the domain's layers), cfn-lint with the serverless rules (template and its translated CloudFormation), sam validate --lint
 	@$(STEP); \
 	step $(VENV)/bin/ruff check .; \
 	step $(VENV)/bin/ruff format --check .; \
 	step $(VENV)/bin/mypy; \
 	step env PYTHONPATH=layers/common $(VENV)/bin/lint-imports --no-cache; \
-	step $(VENV)/bin/cfn-lint template.yaml; \
+	step $(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml; \
 	step $(VENV_PY) -m devtools.sam_template --out "$(CURDIR)/$(TRANSLATED)" \
 		&& step $(VENV)/bin/cfn-lint $(TRANSLATED); \
 	step $(SAM) validate --lint --template template.yaml --region us-east-1; \
 	$(STEP_SUMMARY)
 
-build: venv sam-venv ## sam build without Docker (python3.12 first on PATH) + the runtime's boto3 for the build check
+build: venv sam-venv ## sam build without Docker (python3.12 first on PATH), its bytecode compiled, + the runtime's boto3 for the build check
 ifeq ($(PY312),)
 	@echo "build: SKIPPED, no python3.12 (the Lambda runtime's Python) on PATH or under pyenv;" \
 		"install it (e.g. pyenv install 3.12) to build and check the artifacts"
 else
 	@echo "sam build with $(PY312)"
 	@PATH="$(dir $(PY312)):$$PATH" $(SAM) build --template template.yaml --parallel
+	@LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m devtools.build_check --compile
 	@LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m devtools.build_check --install-runtime $(PIP_FILTER)
 endif
 

@@ -56,7 +56,7 @@ from portal_reminders.reminders.delivery.pacing import SendPacer
 from portal_reminders.reminders.delivery.scan import run_scan
 from portal_reminders.reminders.workers.send_batch import FailedRecord, SendBatch
 from portal_reminders.repository import keys
-from portal_reminders.repository.ports import DeliverySnapshot, DueEntry, ItemRepository, Page
+from portal_reminders.repository.ports import DeliverySnapshot, DueEntry, ItemRepository, Page, TaskEntry
 from portal_reminders.settings import Settings
 from portal_reminders.wiring import Services
 from tests.support.fakes import (
@@ -280,7 +280,7 @@ class MemoryStore(ItemRepository):
     def list_items(self, *args: Any) -> Page[ActionItem]:
         raise NotImplementedError
 
-    def list_tasks(self, *args: Any) -> Page[ActionItem]:
+    def list_tasks(self, *args: Any) -> Page[TaskEntry]:
         raise NotImplementedError
 
     def item_audit(self, *args: Any) -> Page[AuditEvent]:

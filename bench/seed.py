@@ -24,9 +24,12 @@ from portal_reminders.models.domain import (
     Kind,
     Language,
     ReminderSettings,
+    Schedule,
     Status,
+    Step,
+    StepStatus,
 )
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import policy, sequences
 from portal_reminders.repository.mapping import account_to_record, firm_to_record, item_to_record
 
 FIRM_ID = "firm-bench-contabilidade"
@@ -35,6 +38,8 @@ BATCH_WRITE = 25
 UNPROCESSED_ATTEMPTS = 10
 KINDS = (Kind.ORGANIZER, Kind.PROPOSAL, Kind.INVOICE, Kind.SIGNATURE, Kind.APPROVAL, Kind.CHAT)
 NON_DUE_SHAPES = ("completed", "disabled", "due_later")
+# --sequences: every item on a due-date schedule (SPEC R19) of four steps around its due date
+STEPS = (Step(-3), Step(0), Step(7), Step(14))
 
 
 @dataclass
@@ -78,9 +83,9 @@ def _accounts(rng: random.Random, count: int, now: datetime) -> list[Account]:
 def _base_item(rng: random.Random, n: int, account: Account, now: datetime) -> ActionItem:
     kind = KINDS[n % len(KINDS)]
     sent_at = now - timedelta(days=rng.randint(20, 90), seconds=rng.randint(0, 86_399))
-    invoice = None
+    invoice, due_date = None, None
     if kind is Kind.INVOICE:
-        invoice = Invoice(amount=Decimal("1250.00"), currency="BRL", due_date=date(2026, 12, 15))
+        invoice, due_date = Invoice(amount=Decimal("1250.00"), currency="BRL"), date(2026, 12, 15)
     return ActionItem(
         firm_id=FIRM_ID,
         id=_hex_id(rng, "itm"),
@@ -91,13 +96,42 @@ def _base_item(rng: random.Random, n: int, account: Account, now: datetime) -> A
         created_by=CREATED_BY,
         message="Please take a look at your portal." if n % 4 == 0 else None,
         invoice=invoice,
+        due_date=due_date,
         notified=True,
         last_emailed_at=sent_at,
         reminders=ReminderSettings(enabled=True, days_between=rng.randint(3, 14), max_reminders=3),
     )
 
 
-def non_due_item(rng: random.Random, n: int, account: Account, now: datetime) -> tuple[str, ActionItem]:
+def _by_due_date(rng: random.Random, item: ActionItem, now: datetime, due: bool) -> ActionItem:
+    """The item on a due-date schedule: a due one has steps come since its last email (one or
+    several: the scan's round carries out the latest and skips the others), a due-later one its
+    next step still ahead; the steps before its reminders_sent are marked sent."""
+    sent = rng.randint(0, 1)
+    if due:
+        # the first open step's day is today or up to six days ago (09:00 on it: come by now)
+        last = now - timedelta(days=rng.randint(2, 6))
+        first_open = now.date() - timedelta(days=rng.randint(0, 6))
+    else:
+        last = now - timedelta(hours=rng.randint(1, 47))
+        first_open = now.date() + timedelta(days=rng.randint(1, 20))
+    due_date = first_open - timedelta(days=STEPS[sent].days)
+    item = replace(
+        item,
+        reminders=ReminderSettings(enabled=True, schedule=Schedule.DUE_DATE, steps=STEPS),
+        due_date=due_date,
+        last_emailed_at=last,
+        reminders_sent=sent,
+        step_marks={step.days: StepStatus.SENT for step in STEPS[:sent]},
+    )
+    if sequences.next_step_time(item) != sequences.step_time(due_date, STEPS[sent], item.zone):
+        raise RuntimeError(f"the first open step of {item.id} is not step {sent}")
+    return item
+
+
+def non_due_item(
+    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False
+) -> tuple[str, ActionItem]:
     """Completed (off the index), reminders disabled (off the index) or due later (on it)."""
     item = _base_item(rng, n, account, now)
     shape = NON_DUE_SHAPES[n % len(NON_DUE_SHAPES)]
@@ -105,6 +139,8 @@ def non_due_item(rng: random.Random, n: int, account: Account, now: datetime) ->
         item = replace(item, status=Status.COMPLETED, completed_at=now - timedelta(days=2))
     elif shape == "disabled":
         item = replace(item, reminders=ReminderSettings(enabled=False))
+    elif by_due_date:
+        item = _by_due_date(rng, item, now, due=False)
     else:
         last = now - timedelta(hours=rng.randint(1, 47))
         item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
@@ -114,12 +150,16 @@ def non_due_item(rng: random.Random, n: int, account: Account, now: datetime) ->
     return shape, item
 
 
-def due_item(rng: random.Random, n: int, account: Account, now: datetime) -> ActionItem:
-    """Notified, reminders on and left, due between a minute and two days ago, unclaimed."""
+def due_item(rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False) -> ActionItem:
+    """Notified, reminders on and left, due between a minute and two days ago (six, on a due-date
+    schedule), unclaimed."""
     item = _base_item(rng, n, account, now)
-    days = item.reminders.days_between
-    last = now - timedelta(days=days, minutes=rng.randint(1, 2 * 24 * 60))
-    item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
+    if by_due_date:
+        item = _by_due_date(rng, item, now, due=True)
+    else:
+        days = item.reminders.days_between
+        last = now - timedelta(days=days, minutes=rng.randint(1, 2 * 24 * 60))
+        item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
     at = policy.index_time(item)
     if at is None or at > now:
         raise RuntimeError(f"a due item would be indexed at {at}")
@@ -135,6 +175,7 @@ def seed(
     accounts: int,
     progress: Callable[[str], None],
     seed_value: int = 20261130,
+    by_due_date: bool = False,
 ) -> Seeded:
     started = time.perf_counter()
     rng = random.Random(seed_value)
@@ -153,12 +194,12 @@ def seed(
         for n in range(total):
             account = seeded.accounts[n % len(seeded.accounts)]
             if n in due_positions:
-                item = due_item(rng, n, account, now)
+                item = due_item(rng, n, account, now, by_due_date)
                 seeded.due[item.id] = item.reminders_sent + 1
                 seeded.shapes["due"] += 1
                 seeded.on_due_index += 1
             else:
-                shape, item = non_due_item(rng, n, account, now)
+                shape, item = non_due_item(rng, n, account, now, by_due_date)
                 seeded.shapes[shape] += 1
                 seeded.on_due_index += shape == "due_later"
             yield item_to_record(item, version=1).serialize()

@@ -6,6 +6,7 @@ the built folders from the template `sam build` wrote, so nothing here names a f
 
     python -m devtools.build_check                    check the build, print what was checked
     python -m devtools.build_check --install-runtime  put the runtime's boto3 in build/lambda-runtime
+    python -m devtools.build_check --compile          compile the build's bytecode (`make build` does)
     python -m devtools.build_check --find-python      print the runtime's Python (empty if none)
 """
 
@@ -68,6 +69,34 @@ for name, loaded in list(sys.modules.items()):
     origins[top] = where
 result["origins"] = origins
 print(json.dumps(result))
+"""
+
+
+# Lambda's code folders are read-only, so a module whose compiled bytecode is not beside it is
+# compiled again on every cold start, and `sam build` ships none: it copies the sources and unpacks
+# the wheels, leaving every .pyc out (docs/cold-start.md measures what that costs). The build is
+# compiled after `sam build`, hash-based and unchecked: `sam package` zips every file with the same
+# 1980 timestamp, so a timestamp-based .pyc would never match its source in Lambda. Each tree is
+# compiled as Lambda mounts it (file names in tracebacks, and bytes identical on every machine).
+LAMBDA_FUNCTION_ROOT = "/var/task"
+LAMBDA_LAYER_ROOT = "/opt/python"
+BYTECODE_PROBE = r"""
+import importlib.util, json, sys
+from pathlib import Path
+folder, missing, stale = Path(sys.argv[1]), [], []
+for source in sorted(folder.rglob("*.py")):
+    if "__pycache__" in source.parts:
+        continue
+    compiled, name = Path(importlib.util.cache_from_source(str(source))), str(source.relative_to(folder))
+    if not compiled.is_file():
+        missing.append(name)
+        continue
+    header = compiled.read_bytes()[:16]
+    hash_based = int.from_bytes(header[4:8], "little") & 1
+    current = header[8:16] == importlib.util.source_hash(source.read_bytes())
+    if header[:4] != importlib.util.MAGIC_NUMBER or not hash_based or not current:
+        stale.append(name)
+print(json.dumps({"missing": missing, "stale": stale}))
 """
 
 
@@ -331,10 +360,38 @@ def staleness(code: BuiltFunction | BuiltLayer) -> list[str]:
     return problems
 
 
+def _bytecode_trees() -> list[tuple[str, Path, str]]:
+    """(logical id, built folder, where Lambda mounts it) of every built function and layer."""
+    trees = [(layer.logical_id, layer.python_dir, LAMBDA_LAYER_ROOT) for layer in built_layers()]
+    trees += [(function.logical_id, function.built, LAMBDA_FUNCTION_ROOT) for function in built_functions()]
+    return trees
+
+
+def compile_bytecode(python: str) -> None:
+    """Compile every module of the build with the runtime's Python, as Lambda will load it."""
+    for _, folder, mounted_at in _bytecode_trees():
+        command = [python, "-I", "-m", "compileall", "-q", "-f", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+        subprocess.run([*command, "-d", mounted_at, str(folder)], check=True, stdout=subprocess.DEVNULL)
+    print(f"compiled the bytecode of {len(_bytecode_trees())} built functions and layers with {python}")
+
+
+def bytecode_problems(code: BuiltFunction | BuiltLayer, python: str) -> list[str]:
+    """Modules of the build without current bytecode of the runtime's Python beside them."""
+    folder = code.python_dir if isinstance(code, BuiltLayer) else code.built
+    completed = subprocess.run(
+        [python, "-I", "-c", BYTECODE_PROBE, str(folder)], capture_output=True, text=True, check=True
+    )
+    found = json.loads(completed.stdout)
+    problems = [f"{code.logical_id}: {name} has no compiled bytecode" for name in found["missing"]]
+    problems += [f"{code.logical_id}: {name} has bytecode of another source or Python" for name in found["stale"]]
+    return problems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--install-runtime", action="store_true", help="install boto3 & co. into build/lambda-runtime")
+    action.add_argument("--compile", action="store_true", help="compile the build's bytecode (runtime's Python)")
     action.add_argument("--find-python", action="store_true", help="print the runtime's Python, if any")
     args = parser.parse_args()
     if args.find_python:
@@ -344,18 +401,24 @@ def main() -> None:
         install_runtime_deps()
         return
     python = find_runtime_python()
+    if args.compile:
+        if not BUILD_DIR.is_dir() or python is None:
+            print("nothing to compile: needs .aws-sam/build and the runtime's Python (`make build`)")
+            sys.exit(1)
+        compile_bytecode(python)
+        return
     if not BUILD_DIR.is_dir() or python is None or not runtime_deps_ready():
         print("nothing to check: needs .aws-sam/build, build/lambda-runtime and the runtime's Python (`make build`)")
         sys.exit(1)
     failed = False
     for layer in built_layers():
-        for problem in layer_problems(layer) + staleness(layer):
+        for problem in layer_problems(layer) + staleness(layer) + bytecode_problems(layer, python):
             print(problem)
             failed = True
     for function in built_functions():
         result = check_import(function, python)
         print(result.summary())
-        for problem in staleness(function):
+        for problem in staleness(function) + bytecode_problems(function, python):
             print(problem)
             failed = True
         if result.error:

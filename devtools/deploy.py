@@ -68,29 +68,74 @@ def provide_configuration_sets(cfn: dict[str, Any], sesv2: Any, stack_name: str)
             continue
         properties = resource.get("Properties", {})
         name = str(properties.get("Name") or f"{stack_name}-{logical_id}")
-        options = {key: properties[key] for key in ("ReputationOptions", "SendingOptions") if key in properties}
+        options = {
+            key: properties[key]
+            for key in ("ReputationOptions", "SendingOptions", "SuppressionOptions")
+            if key in properties
+        }
         sesv2.create_configuration_set(ConfigurationSetName=name, **options)
         provided[logical_id] = name
         del cfn["Resources"][logical_id]
-    replaced: dict[str, Any] = _replace_refs(cfn, provided)
-    cfn.clear()
-    cfn.update(replaced)
+    _replace_in_place(cfn, provided, provided)
     return provided
 
 
-def _replace_refs(node: Any, names: dict[str, str]) -> Any:
-    """`{"Ref": X}` and `${X}` in `Fn::Sub` strings, for each X in `names`, become its name."""
+@dataclass(frozen=True)
+class AliasToMake:
+    function: str  # logical id of the function
+    name: str
+    version: str  # logical id of the AWS::Lambda::Version it points at
+
+
+def take_out_aliases(cfn: dict[str, Any]) -> dict[str, AliasToMake]:
+    """moto's CloudFormation cannot create an alias (AWS::Lambda::Alias: what AutoPublishAlias adds
+    to a function) and a reference to one resolves to nothing there. Take each out of the template;
+    what referred to it (API Gateway's permissions to invoke it) refers to its function instead;
+    `make_aliases` makes them with the Lambda API once the stack is up. Returns logical id -> alias."""
+    aliases: dict[str, AliasToMake] = {}
+    for logical_id, resource in list(cfn["Resources"].items()):
+        if resource["Type"] != "AWS::Lambda::Alias":
+            continue
+        properties = resource["Properties"]
+        function, version = properties["FunctionName"]["Ref"], properties["FunctionVersion"]["Fn::GetAtt"][0]
+        aliases[logical_id] = AliasToMake(function=function, name=properties["Name"], version=version)
+        del cfn["Resources"][logical_id]
+    refs = {logical_id: {"Ref": alias.function} for logical_id, alias in aliases.items()}
+    _replace_in_place(cfn, refs, {logical_id: f"${{{alias.function}.Arn}}" for logical_id, alias in aliases.items()})
+    return aliases
+
+
+def make_aliases(lambda_client: Any, aliases: dict[str, AliasToMake], resources: dict[str, str]) -> dict[str, str]:
+    """Each alias, on the version the stack published; returns logical id -> alias ARN."""
+    made = {}
+    for logical_id, alias in aliases.items():
+        function = resources[alias.function]
+        versions = lambda_client.list_versions_by_function(FunctionName=function)["Versions"]
+        published = max(int(v["Version"]) for v in versions if v["Version"] != "$LATEST")
+        created = lambda_client.create_alias(FunctionName=function, Name=alias.name, FunctionVersion=str(published))
+        made[logical_id] = created["AliasArn"]
+    return made
+
+
+def _replace_in_place(cfn: dict[str, Any], refs: dict[str, Any], in_strings: dict[str, str]) -> None:
+    replaced: dict[str, Any] = _replace_refs(cfn, refs, in_strings)
+    cfn.clear()
+    cfn.update(replaced)
+
+
+def _replace_refs(node: Any, refs: dict[str, Any], in_strings: dict[str, str]) -> Any:
+    """`{"Ref": X}` becomes refs[X], and `${X}` in `Fn::Sub` strings becomes in_strings[X]."""
     if isinstance(node, list):
-        return [_replace_refs(value, names) for value in node]
+        return [_replace_refs(value, refs, in_strings) for value in node]
     if isinstance(node, str):
-        for logical_id, name in names.items():
-            node = node.replace(f"${{{logical_id}}}", name)
+        for logical_id, text in in_strings.items():
+            node = node.replace(f"${{{logical_id}}}", text)
         return node
     if not isinstance(node, dict):
         return node
-    if set(node) == {"Ref"} and node["Ref"] in names:
-        return names[node["Ref"]]
-    return {key: _replace_refs(value, names) for key, value in node.items()}
+    if set(node) == {"Ref"} and node["Ref"] in refs:
+        return refs[node["Ref"]]
+    return {key: _replace_refs(value, refs, in_strings) for key, value in node.items()}
 
 
 def deploy(
@@ -107,6 +152,7 @@ def deploy(
     if sesv2 is None:
         sesv2 = boto3.client("sesv2", region_name=cloudformation.meta.region_name)
     provided = provide_configuration_sets(cfn, sesv2, stack_name)
+    aliases = take_out_aliases(cfn)
     cloudformation.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(cfn),
@@ -123,6 +169,7 @@ def deploy(
         for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
         if "LogicalResourceId" in r and "PhysicalResourceId" in r
     } | provided
+    resources |= make_aliases(lambda_client, aliases, resources)
     environments = {}
     for logical_id, resource in cfn["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-_SUB_ARN = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.Arn)?\}")  # ${X} or ${X.Arn}, not ${AWS::Region}
 
 
 class UnsupportedTemplate(ValueError):
@@ -22,7 +22,7 @@ def resources_of_type(template: Mapping[str, Any], resource_type: str) -> Iterat
 
 
 def referenced_resource(value: Any) -> str | None:
-    """The logical id that a Ref, a GetAtt or a Sub of "${X.Arn}" points at, else None."""
+    """The logical id that a Ref, a GetAtt or a Sub of "${X}" or "${X.Arn}" points at, else None."""
     if not isinstance(value, Mapping) or len(value) != 1:
         return None
     ((function, argument),) = value.items()
@@ -33,7 +33,7 @@ def referenced_resource(value: Any) -> str | None:
         return str(parts[0]) if parts else None
     if function == "Fn::Sub":
         text = argument[0] if isinstance(argument, list) else argument
-        match = _SUB_ARN.search(text) if isinstance(text, str) else None
+        match = _SUB_REFERENCE.search(text) if isinstance(text, str) else None
         return match.group(1) if match else None
     return None
 
@@ -78,9 +78,9 @@ class Resolver:
         raise UnsupportedTemplate(f"the local stack does not evaluate the condition {expression}")
 
     def value(self, value: Any) -> Any:
-        """A literal stays itself; Ref to a parameter or resource, GetAtt X.Name and Fn::If of a
-        template condition resolve; lists and objects resolve element by element; anything else
-        is refused by name."""
+        """A literal stays itself; Ref to a parameter or resource, GetAtt X.Name, Fn::If of a
+        template condition, Fn::Join, Fn::Split and Fn::Select resolve; lists and objects resolve
+        element by element; anything else is refused by name."""
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if not isinstance(value, Mapping):
@@ -88,6 +88,13 @@ class Resolver:
         if len(value) == 1 and next(iter(value)) == "Fn::If":
             condition, when_true, when_false = value["Fn::If"]
             return self.value(when_true if self.condition(str(condition)) else when_false)
+        if len(value) == 1 and next(iter(value)) in ("Fn::Join", "Fn::Split", "Fn::Select"):
+            ((function, (first, second)),) = value.items()
+            if function == "Fn::Join":
+                return str(first).join(str(v) for v in _listed(self.value(second)))
+            if function == "Fn::Split":
+                return str(self.value(second)).split(str(first))
+            return _listed(self.value(second))[int(self.value(first))]
         if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt"):
             name = referenced_resource(value)
             if name in self.parameters:
@@ -98,3 +105,9 @@ class Resolver:
         if any(str(key).startswith("Fn::") for key in value):
             raise UnsupportedTemplate(f"the local stack does not evaluate {next(iter(value))}: {value}")
         return {key: self.value(v) for key, v in value.items()}
+
+
+def _listed(value: Any) -> list[Any]:
+    """A list as CloudFormation has it: a CommaDelimitedList parameter's value (a string here) is
+    the list of its comma-separated parts."""
+    return value if isinstance(value, list) else str(value).split(",")

@@ -169,10 +169,13 @@ class SqsPoller:
             )
             failed = set(ids)
         done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
+        # DeleteMessageBatch takes ten entries at most (a mapping's batch may be larger)
+        for start in range(0, len(done), 10):
             self._sqs.delete_message_batch(
                 QueueUrl=self.mapping.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])
+                ],
             )
         self.succeeded += len(done)
         self.failed += len(failed)

@@ -76,18 +76,30 @@ class RouteTable:
         return None
 
 
-def _integration_function(operation: Mapping[str, Any], where: str) -> str:
+def _integration_function(operation: Mapping[str, Any], where: str, aliases: Mapping[str, str]) -> str:
     integration = operation.get("x-amazon-apigateway-integration", {})
-    function = referenced_resource(integration.get("uri"))
-    if function is None:
+    target = referenced_resource(integration.get("uri"))
+    if target is None:
         raise UnsupportedTemplate(f"{where}: only Lambda proxy integrations are emulated, got {integration}")
-    return function
+    # an alias (AutoPublishAlias) runs its function: the local stack runs the current code
+    return aliases.get(target, target)
+
+
+def _alias_functions(template: Mapping[str, Any]) -> dict[str, str]:
+    """Logical id of each AWS::Lambda::Alias -> logical id of its function."""
+    functions = {}
+    for alias_id, properties in resources_of_type(template, "AWS::Lambda::Alias"):
+        function = referenced_resource(properties.get("FunctionName"))
+        if function is not None:
+            functions[alias_id] = function
+    return functions
 
 
 def routes_from_template(template: Mapping[str, Any]) -> list[Route]:
     """Every route of every AWS::ApiGatewayV2::Api with an OpenAPI body (what SAM's HttpApi
     events become), with the function it integrates and whether an authorizer guards it."""
     routes: list[Route] = []
+    aliases = _alias_functions(template)
     for api_id, properties in resources_of_type(template, "AWS::ApiGatewayV2::Api"):
         body = properties.get("Body") or {}
         default_security = body.get("security", [])
@@ -102,7 +114,7 @@ def routes_from_template(template: Mapping[str, Any]) -> list[Route]:
                     Route(
                         method=method,
                         path=path,
-                        function=_integration_function(operation, where),
+                        function=_integration_function(operation, where, aliases),
                         authorized=any(bool(requirement) for requirement in security),
                         api=api_id,
                     )

@@ -44,11 +44,35 @@ MIN_REQUESTS = 1000
 # request, which JSON Schema cannot state (each is in its operation's 422 description). A
 # schema-valid request refused for them is accepted only with 422 and only when the error names
 # that field; every other check runs on every request.
+SCHEDULE_FIELDS = r"{prefix}(schedule|steps|max_reminders|steps\[\d+\]\.(days|tone))"
+SCHEDULE_RULES = "a due_date schedule has steps in increasing order, final only last, as many as max_reminders"
 COMPARISONS: dict[str, list[tuple[int, str, str]]] = {
     "PUT /firm": [(422, r"sending_hours\.end", "sending hours end after they start")],
     "POST /accounts": [(422, r"email", "two contacts of one new account cannot share an email address")],
     # (not two values of the request: the domain against the stack's own sender, a deployment setting)
     "PUT /firm/sending-domain": [(422, r"domain", "the service's own sender domain, or a subdomain of it")],
+    "POST /accounts/{account_id}/action-items": [
+        (422, r"due_date", "an invoice's due date is invoice.due_date: given twice, it is the same date"),
+        (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES + ", and the item a due date"),
+    ],
+    "PATCH /action-items/{item_id}/reminders": [
+        (422, SCHEDULE_FIELDS.format(prefix=""), SCHEDULE_RULES + ", and the item a due date")
+    ],
+    "POST /templates": [
+        (422, r"due_in_days", "an invoice template's due_in_days is invoice.due_in_days: given twice, the same"),
+        (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES),
+    ],
+    "PATCH /templates/{template_id}": [
+        (422, r"due_in_days", "an invoice template's due_in_days is invoice.due_in_days: given twice, the same"),
+        (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES),
+    ],
+    "POST /pipelines": [
+        (
+            422,
+            SCHEDULE_FIELDS.format(prefix=r"stages\[\d+\]\.automations\[\d+\]\.reminders\."),
+            SCHEDULE_RULES,
+        ),
+    ],
 }
 DELIBERATE_EXCEPTIONS = {
     "positive_data_acceptance": (

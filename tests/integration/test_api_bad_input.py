@@ -41,6 +41,7 @@ def _path(template: str, seeded: dict[str, Any]) -> str:
 
 ITEM_PATHS = [
     ("GET", "/action-items/{id}"),
+    ("PATCH", "/action-items/{id}"),
     ("PATCH", "/action-items/{id}/reminders"),
     ("POST", "/action-items/{id}/resend"),
     ("POST", "/action-items/{id}/complete"),
@@ -75,6 +76,7 @@ VALID_BODIES = {
     "/reminders": {"enabled": False},
     "/contacts": {"name": "Eva", "email": "eva@client.example.com"},
     "/action-items": {"kind": "organizer", "title": "x"},
+    "/action-items/{id}": {"due_date": "2026-12-01"},
 }
 
 
@@ -170,6 +172,7 @@ def test_requests_without_usable_claims_are_unauthorized(
         ("POST", "/accounts/{account}/contacts"),
         ("PATCH", "/accounts/{account}/contacts/{contact}"),
         ("POST", "/accounts/{account}/action-items"),
+        ("PATCH", "/action-items/{item}"),
         ("PATCH", "/action-items/{item}/reminders"),
         ("POST", "/action-items/{item}/resend"),
         ("POST", "/action-items/{item}/complete"),
@@ -209,6 +212,7 @@ def test_malformed_bodies_are_bad_requests(
         ("POST", "/accounts/{account}/contacts"),
         ("PATCH", "/accounts/{account}/contacts/{contact}"),
         ("POST", "/accounts/{account}/action-items"),
+        ("PATCH", "/action-items/{item}"),
         ("PATCH", "/action-items/{item}/reminders"),
     ],
 )
@@ -224,6 +228,15 @@ def test_a_missing_body_is_a_bad_request_where_one_is_needed(
 LONG = "x" * 501
 
 
+ITEMS = "/accounts/{account}/action-items"
+
+
+def with_reminders(due_date: str | None = None, **reminders: Any) -> dict[str, Any]:
+    """An organizer whose fields are valid but for its reminders."""
+    body = {"kind": "organizer", "title": "t", "reminders": reminders}
+    return body if due_date is None else {**body, "due_date": due_date}
+
+
 def invoice_item(**invoice: str) -> dict[str, Any]:
     """An invoice item whose invoice fields are valid but for `invoice`."""
     return {
@@ -237,6 +250,7 @@ LONG_MESSAGE = "m" * 5001
 NINE_TO_FIVE = {"start": "09:00", "end": "17:00"}
 HOURS_START, HOURS_END = ["sending_hours.start"], ["sending_hours.end"]
 HOURS_DAYS, HOURS_DAY_1 = ["sending_hours.days"], ["sending_hours.days[1]"]
+DUE = ["due_date"]
 
 INVALID_FIELDS = [
     ("PUT", "/firm", {"name": ""}, ["name"]),
@@ -383,6 +397,57 @@ INVALID_FIELDS = [
         "/accounts/{account}/action-items",
         {"kind": "organizer", "title": "t", "template_id": "tpl_unknown"},
         ["template_id"],
+    ),
+    # due dates (SPEC R19)
+    ("POST", "/accounts/{account}/action-items", {"kind": "organizer", "title": "t", "due_date": "2026-02-30"}, DUE),
+    ("POST", "/accounts/{account}/action-items", {"kind": "organizer", "title": "t", "due_date": "15/12/2026"}, DUE),
+    (
+        "POST",
+        "/accounts/{account}/action-items",
+        {**invoice_item(due_date="2026-12-01"), "due_date": "2026-12-02"},
+        DUE,
+    ),
+    ("PATCH", "/action-items/{item}", {}, [None]),
+    ("PATCH", "/action-items/{item}", {"due_date": "2026-12-32"}, DUE),
+    ("PATCH", "/action-items/{item}", {"due_date": 20261201}, DUE),
+    ("PATCH", "/action-items/{item}", {"title": "t"}, ["title"]),
+    ("POST", "/templates", {"kind": "organizer", "name": "n", "due_in_days": -1}, ["due_in_days"]),
+    ("POST", "/templates", {"kind": "organizer", "name": "n", "due_in_days": 366}, ["due_in_days"]),
+    ("POST", "/templates", {"kind": "organizer", "name": "n", "due_in_days": "7"}, ["due_in_days"]),
+    # due-date schedules (SPEC R19)
+    ("POST", ITEMS, with_reminders(steps=[]), ["reminders.steps"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": n} for n in range(11)]), ["reminders.steps"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": -91}]), ["reminders.steps[0].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 0}, {"days": 366}]), ["reminders.steps[1].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": "3"}]), ["reminders.steps[0].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 1.5}]), ["reminders.steps[0].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{}]), ["reminders.steps[0].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 0, "tone": "angry"}]), ["reminders.steps[0].tone"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 0, "at": "09:00"}]), ["reminders.steps[0].at"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 3}, {"days": -3}]), ["reminders.steps[1].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 3}, {"days": 3}]), ["reminders.steps[1].days"]),
+    ("POST", ITEMS, with_reminders(steps=[{"days": 0, "tone": "final"}, {"days": 3}]), ["reminders.steps[0].tone"]),
+    ("POST", ITEMS, with_reminders(schedule="weekly"), ["reminders.schedule"]),
+    ("POST", ITEMS, with_reminders(schedule="due_date", steps=[{"days": 0}]), ["reminders.schedule"]),
+    ("POST", ITEMS, with_reminders(schedule="due_date", due_date="2026-12-01"), ["reminders.steps"]),
+    (
+        "POST",
+        ITEMS,
+        with_reminders(schedule="due_date", steps=[{"days": 0}], max_reminders=2, due_date="2026-12-01"),
+        ["reminders.max_reminders"],
+    ),
+    ("POST", ITEMS, with_reminders(escalate_after_days=0), ["reminders.escalate_after_days"]),
+    ("POST", ITEMS, with_reminders(escalate_after_days=61), ["reminders.escalate_after_days"]),
+    ("PATCH", "/action-items/{item}/reminders", {"schedule": "due_date", "steps": [{"days": 0}]}, ["schedule"]),
+    ("PATCH", "/action-items/{item}/reminders", {"schedule": None}, ["schedule"]),
+    ("PATCH", "/action-items/{item}/reminders", {"steps": None}, ["steps"]),
+    ("PATCH", "/action-items/{item}/reminders", {"steps": [{"days": 2}, {"days": 1}]}, ["steps[1].days"]),
+    ("PATCH", "/action-items/{item}/reminders", {"escalate_after_days": "7"}, ["escalate_after_days"]),
+    (
+        "POST",
+        "/templates",
+        {"kind": "organizer", "name": "n", "reminders": {"steps": [{"days": 1}, {"days": 1}]}},
+        ["reminders.steps[1].days"],
     ),
     ("PATCH", "/action-items/{item}/reminders", {}, [None]),
     ("PATCH", "/action-items/{item}/reminders", {"enabled": "true"}, ["enabled"]),

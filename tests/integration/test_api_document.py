@@ -24,15 +24,20 @@ def schema(document: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_patch_bodies_need_a_field_and_refuse_null_as_documented(world: World, document: dict[str, Any]) -> None:
-    # The document: at least one field, none nullable but those whose null means "the default"
-    # (a contact's first name: the first word of its name)
-    null_means_default = {"ContactPatch": {"first_name"}}
-    for name in ("RemindersPatch", "ContactPatch", "TemplatePatch"):
+    # The document: at least one field, none nullable but those whose null means something (none,
+    # the account's own time zone, no due date, no escalation)
+    meaningful_nulls = {
+        "RemindersPatch": {"escalate_after_days"},
+        "ContactPatch": set(),
+        "TemplatePatch": {"due_in_days"},
+        "AccountPatch": {"time_zone"},
+        "ItemPatch": {"due_date"},
+    }
+    for name, nullable in meaningful_nulls.items():
         patch = schema(document, name)
         assert patch["minProperties"] == 1
-        for field_name, field in patch["properties"].items():
-            nullable = {"type": "null"} in field.get("anyOf", [])
-            assert nullable == (field_name in null_means_default.get(name, set())), (name, field_name)
+        null_allowed = {f for f, field in patch["properties"].items() if {"type": "null"} in field.get("anyOf", [])}
+        assert null_allowed == nullable, name
 
     # The server: an empty PATCH and a null field are refused, naming the field
     account = world.create_account()

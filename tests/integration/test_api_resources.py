@@ -10,6 +10,9 @@ from tests.support.world import World
 DAY = timedelta(days=1)
 NO_BRANDING = {"logo_url": None, "accent_color": None, "signature": None}
 
+# the reminder settings an item has under the interval schedule (SPEC R2), besides the numbers
+INTERVAL = {"schedule": "interval", "steps": [], "escalate_after_days": None}
+
 
 def test_firm_profile_defaults_then_is_stored(world: World) -> None:
     # Given a firm that never set its profile
@@ -128,6 +131,9 @@ def test_item_response_carries_every_field_of_spec(world: World) -> None:
         "enabled": True,
         "days_between": 5,
         "max_reminders": 2,
+        "schedule": "interval",
+        "steps": [],
+        "escalate_after_days": None,
         "sent": 0,
         "next_at": "2026-12-02T09:00:00Z",
     }
@@ -312,6 +318,7 @@ def test_task_list_is_most_recently_emailed_first_and_a_resend_moves_it_to_the_t
         "kind": "organizer",
         "title": "Older",
         "last_emailed_at": "2026-11-27T12:00:00Z",
+        "due_date": None,
     }
 
 
@@ -339,15 +346,15 @@ def test_audit_trail_per_item_and_per_account(world: World) -> None:
     ids = [e["details"].pop("message_ids", None) for e in item_audit]
     assert [(e["type"], e["actor"], e["recipients"], e["details"]) for e in item_audit] == [
         ("item_sent", "user-1", notify, {}),
-        ("reminder_sent", "system", notify, {"mode": "auto", "number": 1, "of": 2}),
+        ("reminder_sent", "system", notify, {"mode": "auto", "number": 1, "of": 2, "tone": "gentle"}),
         ("reminder_sent", "user-2", notify, {"mode": "manual", "number": 1, "of": None, "message": "Friendly nudge"}),
         (
             "settings_changed",
             "user-2",
             [],
             {
-                "before": {"enabled": True, "days_between": 1, "max_reminders": 2},
-                "after": {"enabled": True, "days_between": 1, "max_reminders": 3},
+                "before": {"enabled": True, "days_between": 1, "max_reminders": 2, **INTERVAL},
+                "after": {"enabled": True, "days_between": 1, "max_reminders": 3, **INTERVAL},
             },
         ),
         ("completed", "user-1", [], {}),

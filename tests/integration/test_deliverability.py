@@ -23,12 +23,13 @@ from tests.conftest import START
 from tests.support.aws import CONFIGURATION_SET, table_snapshot
 from tests.support.events import load_event
 from tests.support.faults import ses_errors
+from tests.support.metrics import emf_records, figures
 from tests.support.world import World
 
 DAY = timedelta(days=1)
 ANA, BRUNO, CARLA = "ana@client.example.com", "bruno@client.example.com", "carla@client.example.com"
 # SES's alphabet for tag values
-SES_TAG_VALUE = re.compile(r"^[A-Za-z0-9_\-.@]{1,256}$")
+SES_TAG_VALUE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 REMINDERS = {"enabled": True, "days_between": 3, "max_reminders": 2}
 
 
@@ -502,32 +503,6 @@ def test_skipping_a_suppressed_contact_costs_no_dynamodb_request(world: World) -
 # the send function's figures ---------------------------------------------------------------------------
 
 
-def _emf(output: str) -> list[dict[str, Any]]:
-    """The CloudWatch embedded-metric-format records printed by Powertools."""
-    records = []
-    for line in output.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            records.append(json.loads(line))
-    return records
-
-
-def _figures(records: list[dict[str, Any]], **dimensions: str) -> dict[str, float]:
-    """metric -> value, from the records with exactly these dimensions besides the service."""
-    figures: dict[str, float] = {}
-    for record in records:
-        [directive] = record["_aws"]["CloudWatchMetrics"]
-        if set(directive["Dimensions"][0]) != {"service", *dimensions}:
-            continue
-        if any(record.get(name) != value for name, value in dimensions.items()):
-            continue
-        for metric in directive["Metrics"]:
-            value = record[metric["Name"]]
-            figures[metric["Name"]] = figures.get(metric["Name"], 0) + (
-                sum(value) if isinstance(value, list) else value
-            )
-    return figures
-
-
 def test_the_send_function_publishes_what_it_sent_skipped_and_failed(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -545,12 +520,12 @@ def test_the_send_function_publishes_what_it_sent_skipped_and_failed(
 
     # Then its metrics say: one email sent, two contacts skipped as suppressed, one round failed
     # because every contact is suppressed
-    records = _emf(capsys.readouterr().out)
+    records = emf_records(capsys.readouterr().out)
     assert {r["_aws"]["CloudWatchMetrics"][0]["Namespace"] for r in records} == {"ClientRemindersTest"}
-    totals = _figures(records)
+    totals = figures(records)
     assert (totals["EmailsSent"], totals["ContactsSkippedSuppressed"], totals["RoundsFailed"]) == (1, 2, 1)
     assert (totals["EmailsThrottled"], totals["RoundsGivenUp"]) == (0, 0)
-    assert _figures(records, reason="suppressed") == {"RoundsFailed": 1}
+    assert figures(records, reason="suppressed") == {"RoundsFailed": 1}
     assert _contact(world, account["id"], ANA)["suppressed"] is None
 
 
@@ -571,9 +546,9 @@ def test_a_throttled_round_is_counted_and_its_record_logged_with_why(
     [logged] = [r for r in caplog.records if r.getMessage() == "send record failed"]
     assert (logged.error, logged.retry_in_seconds > 0) == ("MailThrottled", True)  # type: ignore[attr-defined]
     assert "TooManyRequestsException" in logged.reason  # type: ignore[attr-defined]
-    records = _emf(capsys.readouterr().out)
-    assert (_figures(records)["EmailsThrottled"], _figures(records)["EmailsSent"]) == (1, 0)
-    assert _figures(records, reason="throttled") == {"RoundsFailed": 1}
+    records = emf_records(capsys.readouterr().out)
+    assert (figures(records)["EmailsThrottled"], figures(records)["EmailsSent"]) == (1, 0)
+    assert figures(records, reason="throttled") == {"RoundsFailed": 1}
 
 
 def test_the_sample_event_for_sam_local_invoke_is_read_and_dropped_when_it_names_nothing(

@@ -78,7 +78,7 @@ def test_a_contact_already_emailed_is_not_emailed_again_when_a_throttled_send_is
     assert len(sent) == 1
     assert sent[0]["recipients"] == ["ana@client.example.com", "bruno@client.example.com"]
     message_ids = sent[0]["details"].pop("message_ids")
-    assert sent[0]["details"] == {"mode": "auto", "number": 1, "of": 1}
+    assert sent[0]["details"] == {"mode": "auto", "number": 1, "of": 1, "tone": "gentle"}
     assert sorted(message_ids) == sent[0]["recipients"]
 
 

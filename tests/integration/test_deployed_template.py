@@ -88,9 +88,16 @@ def test_the_stack_wires_schedule_bus_queue_and_dead_letter_queues(
     # Then the scan runs on the schedule, every 5 minutes by default
     assert by_function["ScanFunction"].rule["ScheduleExpression"] == "rate(5 minutes)"
 
-    # And JobEnteredStage on the stack's bus reaches the automations function
+    # And JobEnteredStage on the stack's bus, under the product's own source, reaches the automations function
     assert by_function["AutomationsFunction"].bus == stack.outputs["EventBusName"]
-    assert json.loads(by_function["AutomationsFunction"].rule["EventPattern"]) == {"detail-type": ["JobEnteredStage"]}
+    assert json.loads(by_function["AutomationsFunction"].rule["EventPattern"]) == {
+        "source": ["client-reminders"],
+        "detail-type": ["JobEnteredStage"],
+    }
+    # and what EventBridge cannot deliver to a function is kept 14 days, as in every dead-letter queue
+    for output in ("AutomationsRuleDeadLetterQueueUrl", "SuppressionRuleDeadLetterQueueUrl", "SendDeadLetterQueueUrl"):
+        kept = sqs.get_queue_attributes(QueueUrl=stack.outputs[output], AttributeNames=["MessageRetentionPeriod"])
+        assert kept["Attributes"]["MessageRetentionPeriod"] == str(14 * 24 * 3600), output
 
     # And send consumes the queue in batches, reporting partial failures
     [mapping] = awslambda.list_event_source_mappings(FunctionName=stack.outputs["SendFunctionName"])[
@@ -130,9 +137,17 @@ def test_the_stack_wires_schedule_bus_queue_and_dead_letter_queues(
     assert dead_letters.endswith(stack.outputs["PublisherDeadLetterQueueUrl"].rsplit("/", 1)[-1])
     assert len(stream["FilterCriteria"]["Filters"]) == 2
 
+    # And the api function's "live" alias (what API Gateway invokes) is on the version the stack
+    # published (moto's CloudFormation makes no alias: devtools.deploy makes it as AWS would)
+    alias = awslambda.get_alias(FunctionName=stack.outputs["ApiFunctionName"], Name="live")
+    assert alias["AliasArn"] == stack.resources["ApiFunctionAliaslive"]
+    versions = awslambda.list_versions_by_function(FunctionName=stack.outputs["ApiFunctionName"])["Versions"]
+    assert alias["FunctionVersion"] == max((v["Version"] for v in versions if v["Version"] != "$LATEST"), key=int)
 
-def test_the_table_has_the_sparse_sharded_due_index(stack: DeployedStack) -> None:
+
+def test_the_table_has_the_sparse_sharded_due_index_and_refuses_to_be_deleted(stack: DeployedStack) -> None:
     table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=stack.outputs["TableName"])["Table"]
+    assert table["DeletionProtectionEnabled"] is True
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
     assert [k["AttributeName"] for k in indexes["due-index"]["KeySchema"]] == ["due_shard", "next_reminder_at"]
     assert indexes["due-index"]["Projection"]["ProjectionType"] == "INCLUDE"
@@ -231,7 +246,9 @@ def test_a_bounce_through_the_deployed_configuration_set_and_rule_suppresses_the
     stack, targets = deployment
     world = deployed_world
     name = stack.outputs["MailConfigurationSetName"]
-    assert boto3.client("sesv2", region_name=REGION).get_configuration_set(ConfigurationSetName=name)
+    configuration_set = boto3.client("sesv2", region_name=REGION).get_configuration_set(ConfigurationSetName=name)
+    # and SES's own suppression list as a backstop
+    assert configuration_set["SuppressionOptions"] == {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}
     [rule] = [t for t in targets if t.function == "SuppressionFunction"]
     assert rule.bus == "default"
     assert rule.target["DeadLetterConfig"]["Arn"].endswith(

@@ -30,12 +30,14 @@ def test_there_is_a_valid_draft_2020_12_schema_for_each_event_type_and_no_other(
 
 
 def test_every_event_the_publisher_puts_on_the_bus_matches_its_schema(world: World) -> None:
-    # Given a story that makes every kind of change: items sent (one address rejected), a reminder,
+    # Given a story that makes every kind of change: items sent (one address rejected), reminders,
     # a manual resend, a completion, a cancellation, a job entering a stage, and a bounce
     account = world.create_account()
     with ses_errors(lambda to, _: "MessageRejected" if to.startswith("bruno") else None):
         item = world.send_item(account["id"], reminders={"enabled": True, "days_between": 2, "max_reminders": 2})
-    other = world.send_item(account["id"], kind="invoice", title="Fee", invoice=_terms())
+    # (an invoice due on 27 December, with a due-date step 28 days before: 29 November)
+    sequence = {"enabled": True, "schedule": "due_date", "steps": [{"days": -28}]}
+    other = world.send_item(account["id"], kind="invoice", title="Fee", invoice=_terms(), reminders=sequence)
     world.scan(START + 2 * DAY)
     world.drain()
     world.api("POST", f"/action-items/{item['id']}/resend")
@@ -55,6 +57,14 @@ def test_every_event_the_publisher_puts_on_the_bus_matches_its_schema(world: Wor
         event = delivered(entry)
         Draft202012Validator(schema(entry["DetailType"]), format_checker=FormatChecker()).validate(event)
     assert all("@" not in entry["Detail"] for entry in world.published)
+    # and the reminders say how they spoke and which step they carried out (SPEC R19)
+    reminders = world.events_of("ReminderSent")
+    assert sorted((e["mode"], e["tone"] or "", e["days"] or 0) for e in reminders) == [
+        ("auto", "gentle", -28),
+        ("auto", "gentle", 0),
+        ("manual", "", 0),
+    ]
+    assert [e["days"] for e in reminders if e["mode"] == "manual"] == [None]
 
 
 def _terms() -> dict[str, str]:

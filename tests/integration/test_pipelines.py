@@ -90,7 +90,14 @@ def test_a_pipeline_is_created_with_an_id_per_stage(world: World, setup: dict[st
     assert pipeline["stages"][0]["automations"][1] == {
         "action": "create_organizer",
         "template_id": setup["templates"][0],
-        "reminders": {"enabled": True, "days_between": 2, "max_reminders": 4},
+        "reminders": {
+            "enabled": True,
+            "days_between": 2,
+            "max_reminders": 4,
+            "schedule": None,
+            "steps": None,
+            "escalate_after_days": None,
+        },
     }
     assert world.api("GET", f"/pipelines/{pipeline['id']}").body == pipeline
 

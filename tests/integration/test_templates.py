@@ -11,6 +11,9 @@ from tests.conftest import START
 from tests.support.world import World
 
 DAY = timedelta(days=1)
+# a template's reminder fields it does not set; an item's besides the numbers under the interval schedule
+UNSET = dict.fromkeys(("enabled", "days_between", "max_reminders", "schedule", "steps", "escalate_after_days"))
+INTERVAL = {"schedule": "interval", "steps": [], "escalate_after_days": None}
 
 INVOICE_TEMPLATE = {
     "kind": "invoice",
@@ -41,7 +44,7 @@ def test_a_template_is_created_read_listed_and_changed(world: World) -> None:
         "body": "Thank you for your business.",
     }
     assert created["invoice"] == {"amount": "450.00", "currency": "EUR", "due_in_days": 14}
-    assert created["reminders"] == {"enabled": True, "days_between": 5, "max_reminders": 3}
+    assert created["reminders"] == {**UNSET, "enabled": True, "days_between": 5, "max_reminders": 3}
     assert world.api("GET", f"/templates/{created['id']}").body == created
     assert [t["id"] for t in world.api("GET", "/templates").body["items"]] == [created["id"]]
 
@@ -55,7 +58,7 @@ def test_a_template_is_created_read_listed_and_changed(world: World) -> None:
     assert changed.status == 200
     assert changed.body["name"] == "Monthly fee"
     assert changed.body["title"] == "Bookkeeping — monthly fee"
-    assert changed.body["reminders"] == {"enabled": False, "days_between": None, "max_reminders": None}
+    assert changed.body["reminders"] == {**UNSET, "enabled": False}
     assert changed.body["updated_at"] == "2026-11-28T09:00:00Z"
 
 
@@ -78,6 +81,7 @@ def test_an_item_from_a_template_takes_its_content_and_reminder_settings(world: 
         "enabled": True,
         "days_between": 5,
         "max_reminders": 3,
+        **INTERVAL,
         "sent": 0,
         "next_at": "2026-12-02T09:00:00Z",
     }
@@ -107,6 +111,7 @@ def test_a_template_toggled_on_without_numbers_means_three_days_one_reminder(wor
         "enabled": True,
         "days_between": 3,
         "max_reminders": 1,
+        **INTERVAL,
         "sent": 0,
         "next_at": "2026-11-30T09:00:00Z",
     }

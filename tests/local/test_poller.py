@@ -90,3 +90,25 @@ def test_batch_size_bounds_each_batch(queues: tuple[Any, str, str]) -> None:
     SqsPoller(mapping(url, batch_size=2), count, sqs).drain(timeout_seconds=10)
 
     assert sizes == [2, 2, 1]
+
+
+def test_a_batch_larger_than_ten_is_deleted_ten_at_a_time(queues: tuple[Any, str, str]) -> None:
+    # Given a mapping whose batches hold 25 messages (SQS deletes at most ten per DeleteMessageBatch)
+    sqs, _, _ = queues
+    # a visibility timeout that keeps a received message from being received again into the same batch
+    url = sqs.create_queue(QueueName="large-batches", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    for n in range(25):
+        sqs.send_message(QueueUrl=url, MessageBody=str(n))
+    sizes: list[int] = []
+
+    def count(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        sizes.append(len(event["Records"]))
+        return {"batchItemFailures": []}
+
+    poller = SqsPoller(mapping(url, batch_size=25), count, sqs)
+
+    # When the poller fills one batch within its batching window; Then all 25 handed over are deleted
+    poller.poll_once(wait_seconds=0, use_window=True)
+
+    assert sizes == [25]
+    assert (poller.succeeded, poller.failed, visible(sqs, url)) == (25, 0, 0)

@@ -72,3 +72,15 @@ def test_build_matches_the_current_source(
 
     # Then the build holds today's code and pins (else the checks above proved an old build)
     assert not problems, "stale build, run `make build`:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("code", [*FUNCTIONS, *LAYERS], ids=lambda code: code.logical_id)
+def test_the_build_carries_the_bytecode_of_every_module(
+    code: build_check.BuiltFunction | build_check.BuiltLayer, runtime_python: str
+) -> None:
+    # Given the folders Lambda mounts read-only (where no .pyc can be written at a cold start)
+    # When looking beside each module for the runtime's bytecode of it
+    problems = build_check.bytecode_problems(code, runtime_python)
+
+    # Then there is some, of today's source, that Lambda can load without checking a timestamp
+    assert not problems, "not compiled, run `make build`:\n" + "\n".join(problems[:20])

@@ -19,20 +19,33 @@ STATUS = {
     "TooManyRequestsException": 429,
     "LimitExceededException": 400,
     "MessageRejected": 400,
+    "BadRequestException": 400,
+    "NotFoundException": 404,
     "SendingPausedException": 400,
     "InternalServerError": 500,
     "ProvisionedThroughputExceededException": 400,
 }
+# What SES says with each code when a test does not say otherwise: SES's own wording for the refusal
+# the tests mean (MessageRejected: an address SES will not send to).
+MESSAGES = {
+    "TooManyRequestsException": "Maximum sending rate exceeded.",
+    "LimitExceededException": "Daily message quota exceeded.",
+    "MessageRejected": "Address blacklisted.",
+    "SendingPausedException": "Sending paused for this account.",
+}
 DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+# an SES error code, or (code, message)
+SesError = str | tuple[str, str]
 
 
 class Killed(BaseException):
     """The Lambda runtime killing the invocation (a timeout, an out-of-memory): nothing catches it."""
 
 
-def _error(endpoint: str, code: str, **extra: Any) -> tuple[AWSResponse, dict[str, Any]]:
+def _error(endpoint: str, code: str, message: str | None = None, **extra: Any) -> tuple[AWSResponse, dict[str, Any]]:
     status = STATUS.get(code, 400)
-    parsed = {"Error": {"Code": code, "Message": f"simulated {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    text = message or MESSAGES.get(code, f"simulated {code}")
+    parsed = {"Error": {"Code": code, "Message": text}, "ResponseMetadata": {"HTTPStatusCode": status}}
     parsed.update(extra)
     return AWSResponse(endpoint, status, {}, None), parsed
 
@@ -47,9 +60,10 @@ def _dynamodb() -> Any:
 
 
 @contextmanager
-def ses_errors(plan: Callable[[str, int], str | None]) -> Iterator[list[str]]:
-    """For each SendEmail call, `plan(recipient, call_number)` returns an SES error code to answer
-    with, or None to let the call through to (moto's) SES. Yields the recipients of failed calls."""
+def ses_errors(plan: Callable[[str, int], SesError | None]) -> Iterator[list[str]]:
+    """For each SendEmail call, `plan(recipient, call_number)` returns an SES error code (or code and
+    message) to answer with, or None to let the call through to (moto's) SES. Yields the recipients
+    of failed calls."""
     client = clients.client("sesv2")
     failed: list[str] = []
     calls = 0
@@ -58,11 +72,12 @@ def ses_errors(plan: Callable[[str, int], str | None]) -> Iterator[list[str]]:
         nonlocal calls
         calls += 1
         recipient = _recipient(params)
-        code = plan(recipient, calls)
-        if code is None:
+        answer = plan(recipient, calls)
+        if answer is None:
             return None
         failed.append(recipient)
-        return _error("https://email.us-east-1.amazonaws.com", code)
+        code, message = (answer, None) if isinstance(answer, str) else answer
+        return _error("https://email.us-east-1.amazonaws.com", code, message)
 
     client.meta.events.register_first("before-call.sesv2.SendEmail", answer, unique_id="test-ses-errors")
     try:

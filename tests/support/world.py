@@ -3,7 +3,8 @@ into the api handler, scheduled events into scan, the messages scan actually que
 SQS event batches (deleting what succeeded, like the event source mapping), the table's real
 stream (moto's) into the publisher as DynamoDB stream batches (devtools.local.streams, the same
 emulation as the local stack's), and what the publisher put on the bus into the automations
-function when its rule matches."""
+function when its rule matches. Every invocation's DynamoDB requests are checked against its
+function's role in template.yaml (tests/support/iam.py): a request the role refuses fails the test."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ import boto3
 import pytest
 import time_machine
 
+from devtools.local.cfn import Resolver, parameter_values
 from devtools.local.eventbus import event_from_entry, matches
 from devtools.local.outbox import Mail as SentMail
 from devtools.local.outbox import mail_from_send_email
 from devtools.local.sesevents import put_events_entry, ses_detail
 from devtools.local.streams import StreamMapping, StreamPoller
+from devtools.sam_template import load_template
 from functions.api import handler as api_handler
 from functions.automations import handler as automations_handler
 from functions.publisher import handler as publisher_handler
@@ -43,6 +46,7 @@ from tests.support.aws import (
     template_value,
 )
 from tests.support.events import FakeLambdaContext, api_event, bus_event, scheduled_event, sqs_event
+from tests.support.iam import guarded
 from tests.support.schemas import problems
 
 FIRM = "firm-a"
@@ -127,7 +131,8 @@ class World:
         event = api_event(method, path, body, query=query, claims=claims, headers=headers)
         self._as("ApiFunction")
         self._watch_mail()
-        response = api_handler.lambda_handler(event, FakeLambdaContext())
+        with guarded("ApiFunction"):
+            response = api_handler.lambda_handler(event, FakeLambdaContext())
         raw = response.get("body") or ""
         return Reply(response["statusCode"], json.loads(raw) if raw else None, response.get("headers", {}))
 
@@ -158,7 +163,10 @@ class World:
         if at is not None:
             self.time.move_to(at)
         self._as("ScanFunction")
-        result: dict[str, Any] = scan_handler.lambda_handler(scheduled_event(at or clock.now()), FakeLambdaContext())
+        with guarded("ScanFunction"):
+            result: dict[str, Any] = scan_handler.lambda_handler(
+                scheduled_event(at or clock.now()), FakeLambdaContext()
+            )
         return result
 
     def receive(self, max_messages: int = 10) -> list[dict[str, Any]]:
@@ -173,7 +181,8 @@ class World:
         """Invoke send with these messages as one batch; delete the ones it did not report failed."""
         self._as("SendFunction")
         self._watch_mail()
-        response = send_handler.lambda_handler(sqs_event(messages), FakeLambdaContext())
+        with guarded("SendFunction"):
+            response = send_handler.lambda_handler(sqs_event(messages), FakeLambdaContext())
         run = SendRun(response=response, message_ids=[m["MessageId"] for m in messages])
         failed = set(run.failed_ids)
         for message in messages:
@@ -263,7 +272,8 @@ class World:
     def invoke_publisher(self, event: dict[str, Any]) -> dict[str, Any]:
         self._as("PublisherFunction")
         self._keep_published_events()
-        result: dict[str, Any] = publisher_handler.lambda_handler(event, FakeLambdaContext())
+        with guarded("PublisherFunction"):
+            result: dict[str, Any] = publisher_handler.lambda_handler(event, FakeLambdaContext())
         return result
 
     def _keep_published_events(self) -> None:
@@ -290,9 +300,7 @@ class World:
         """Publish what the stream holds, then deliver each newly published event that the
         automations function's rule matches (JobEnteredStage on the stack's bus) to it, until
         nothing new is published; the automations function's results."""
-        pattern = template_resource("AutomationsFunction")["Properties"]["Events"]["JobEnteredStage"]["Properties"][
-            "Pattern"
-        ]
+        pattern = automations_pattern()
         results = []
         while True:
             self.publish()
@@ -307,7 +315,8 @@ class World:
     def invoke_automations(self, event: dict[str, Any]) -> dict[str, Any]:
         self._as("AutomationsFunction")
         self._watch_mail()
-        result: dict[str, Any] = automations_handler.lambda_handler(event, FakeLambdaContext())
+        with guarded("AutomationsFunction"):
+            result: dict[str, Any] = automations_handler.lambda_handler(event, FakeLambdaContext())
         return result
 
     # mail -------------------------------------------------------------------------------------
@@ -368,7 +377,8 @@ class World:
 
     def invoke_suppression(self, event: dict[str, Any]) -> dict[str, Any]:
         self._as("SuppressionFunction")
-        result: dict[str, Any] = suppression_handler.lambda_handler(event, FakeLambdaContext())
+        with guarded("SuppressionFunction"):
+            result: dict[str, Any] = suppression_handler.lambda_handler(event, FakeLambdaContext())
         return result
 
     def bounce(self, address: str, kind: str = "bounce") -> dict[str, Any] | None:
@@ -381,6 +391,15 @@ class World:
 
     def mail_to(self, address: str) -> list[Mail]:
         return [m for m in self.mail if address in m.to]
+
+
+def automations_pattern(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The automations function's rule pattern as a stack deployed with these parameters has it."""
+    template = load_template()
+    properties = template["Resources"]["AutomationsFunction"]["Properties"]["Events"]["JobEnteredStage"]["Properties"]
+    resolver = Resolver(parameter_values(template, parameters or {}), {}, template.get("Conditions", {}))
+    pattern: dict[str, Any] = resolver.value(properties["Pattern"])
+    return pattern
 
 
 def publisher_mapping(stream: str, dead_letter_arn: str) -> StreamMapping:

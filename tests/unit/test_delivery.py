@@ -47,7 +47,7 @@ from portal_reminders.reminders.delivery.deliverer import Deliverer, DeliveryOut
 from portal_reminders.reminders.delivery.pacing import SendPacer
 from portal_reminders.reminders.scheduling import policy
 from portal_reminders.reminders.state import transitions
-from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page
+from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository, Page, TaskEntry
 from portal_reminders.settings import Settings
 from tests.support.fakes import FakeDailyEmails, FakeMailAccount, FakeSendTimeline
 
@@ -138,7 +138,7 @@ class FakeItemRepository(ItemRepository):
     ) -> Page[ActionItem]:
         raise NotImplementedError
 
-    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[TaskEntry]:
         raise NotImplementedError
 
     def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]:
@@ -223,8 +223,15 @@ def item(**overrides: Any) -> ActionItem:
 
 
 def a_paid_invoice(**overrides: Any) -> ActionItem:
-    invoice = Invoice(amount=Decimal("1234.50"), currency="USD", due_date=date(2026, 3, 31))
-    unpaid = item(kind=Kind.INVOICE, title="Invoice 2026-014", invoice=invoice, claim=None, **overrides)
+    invoice = Invoice(amount=Decimal("1234.50"), currency="USD")
+    unpaid = item(
+        kind=Kind.INVOICE,
+        title="Invoice 2026-014",
+        invoice=invoice,
+        due_date=date(2026, 3, 31),
+        claim=None,
+        **overrides,
+    )
     paid, _ = transitions.complete(unpaid, T0 + DAY, USER)
     return paid
 
@@ -287,7 +294,13 @@ def test_a_claimed_due_reminder_emails_each_notify_contact_once_and_is_recorded(
     assert world.stored.deliveries == {}
     [event] = world.repository.events
     assert (event.type, event.actor, event.recipients) == (AuditType.REMINDER_SENT, SYSTEM_ACTOR, NOTIFY)
-    assert event.details == {"mode": "auto", "number": 1, "of": 3, "message_ids": world.mailer.message_ids}
+    assert event.details == {
+        "mode": "auto",
+        "number": 1,
+        "of": 3,
+        "tone": "gentle",
+        "message_ids": world.mailer.message_ids,
+    }
 
 
 def test_the_email_comes_from_the_firm_and_replies_go_to_the_firm() -> None:

@@ -105,7 +105,20 @@ def test_a_manual_reminder_has_no_of_and_carries_no_message() -> None:
     entry = audit("reminder_sent", ["ana@client.example"], mode="manual", number=1, of=None, message="Hi Ana")
     [event] = events.events_for_audit(entry, ITEM, ACCOUNT)
     assert (event.detail["mode"], event.detail["number"], event.detail["of"]) == ("manual", 1, None)
+    assert (event.detail["tone"], event.detail["days"]) == (None, None)
     assert "message" not in event.detail
+
+
+def test_an_automatic_reminder_carries_its_tone_and_its_step() -> None:
+    entry = audit("reminder_sent", ["ana@client.example"], mode="auto", number=3, of=3, tone="final", days=7)
+    [event] = events.events_for_audit(entry, ITEM, ACCOUNT)
+    assert (event.detail["tone"], event.detail["days"]) == ("final", 7)
+
+
+def test_a_reminder_recorded_before_tones_were_kept_has_none() -> None:
+    entry = audit("reminder_sent", ["ana@client.example"], mode="auto", number=1, of=1)
+    [event] = events.events_for_audit(entry, ITEM, ACCOUNT)
+    assert (event.detail["tone"], event.detail["days"]) == (None, None)
 
 
 @pytest.mark.parametrize(("via", "expected"), [("reply", "reply"), ("payment", "payment"), (None, None)])

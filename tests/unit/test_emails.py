@@ -47,7 +47,6 @@ def an_invoice(
     return InvoiceSummary(
         amount=Decimal(amount),
         currency=currency,
-        due_date=date(2026, 12, 15),
         paid=paid,
         balance_due=Decimal(amount if balance_due is None else balance_due),
     )
@@ -63,6 +62,7 @@ def an_item_email(kind: Kind = "organizer", language: Language = "en", **changes
         item_title=TITLE,
         portal_link=LINK,
         invoice=an_invoice() if kind == "invoice" else None,
+        due_date=date(2026, 12, 15) if kind == "invoice" else None,
     )
     return replace(email, **changes)
 
@@ -153,8 +153,8 @@ def test_reminder_body_says_it_is_a_reminder(kind: Kind, language: Language) -> 
     # When it is rendered
     content = render_item_email(email)
 
-    # Then both parts say it is a reminder
-    word = {"en": "this is a reminder", "pt": "este é um lembrete"}[language]
+    # Then both parts open saying it is a reminder
+    word = {"en": "reminder: ", "pt": "lembrete: "}[language]
     assert word in content.text.lower()
     assert word in content.html.lower()
 
@@ -597,3 +597,131 @@ def test_pending_approvals_html_never_carries_a_value_unescaped(firm_name: str, 
     assert all(title not in content.html for title in documents)
     assert "\n" not in content.subject
     assert "\r" not in content.subject
+
+
+# --- which reminder, its tone, when first sent, the due status (SPEC R19) -----------------------
+
+DUE = date(2026, 12, 10)
+FIRST_SENT = date(2026, 11, 3)
+
+
+def a_reminder(
+    kind: Kind = "organizer",
+    language: Language = "en",
+    *,
+    today: date = date(2026, 12, 7),
+    number: int | None = 1,
+    tone: str | None = "gentle",
+    **changes: Any,
+) -> ItemEmail:
+    """An automatic reminder (a manual resend: number and tone None) sent on `today`, due on 10 December."""
+    email = an_item_email(kind, language, purpose="reminder", due_date=DUE, first_sent=FIRST_SENT, today=today)
+    return replace(email, number=number, tone=tone, **changes)
+
+
+@pytest.mark.parametrize(
+    ("number", "tone", "label"),
+    [
+        (1, "gentle", "Reminder"),
+        (2, "gentle", "Second reminder"),
+        (3, "firm", "Third reminder"),
+        (10, "firm", "Tenth reminder"),
+        (11, "firm", "Reminder no. 11"),
+        (2, "final", "Final reminder"),
+        (None, None, "Reminder"),
+    ],
+)
+def test_a_reminders_subject_and_opening_say_which_one_it_is(number: int | None, tone: str | None, label: str) -> None:
+    content = render_item_email(a_reminder(number=number, tone=tone))
+    assert content.subject.startswith(f"{label}: {FIRM}: please complete your questionnaire")
+    opening = content.text.splitlines()[2]
+    assert opening.startswith(f"{label}: ")
+    assert f"the questionnaire “{TITLE}” from {FIRM} is still waiting for your answers" in opening
+
+
+@pytest.mark.parametrize(
+    ("today", "status", "sentence"),
+    [
+        (date(2026, 12, 7), "due in 3 days", "It is due in 3 days, on 10 December 2026."),
+        (date(2026, 12, 9), "due tomorrow", "It is due tomorrow, 10 December 2026."),
+        (date(2026, 12, 10), "due today", "It is due today, 10 December 2026."),
+        (date(2026, 12, 11), "overdue by 1 day", "It is overdue by 1 day: it was due on 10 December 2026."),
+        (date(2026, 12, 17), "overdue by 7 days", "It is overdue by 7 days: it was due on 10 December 2026."),
+    ],
+)
+def test_a_reminder_says_where_the_item_stands_against_its_due_date(today: date, status: str, sentence: str) -> None:
+    content = render_item_email(a_reminder(today=today))
+    assert content.subject.endswith(f"“{TITLE}” ({status})")
+    assert sentence in content.text
+    assert escape(sentence) in content.html
+
+
+def test_a_reminder_says_when_the_item_was_first_sent() -> None:
+    content = render_item_email(a_reminder())
+    assert f"{FIRM} first sent it on 3 November 2026." in content.text
+    assert "O primeiro envio foi a 3 de novembro de 2026." in render_item_email(a_reminder(language="pt")).text
+
+
+def test_each_tone_has_its_own_words_and_a_final_one_says_it_is_the_last() -> None:
+    # Given the same reminder in each tone
+    texts = {tone: render_item_email(a_reminder(tone=tone, number=2)).text for tone in ("gentle", "firm", "final")}
+
+    # Then each reads differently: friendly, direct, a last notice with the firm following up
+    assert "just a friendly note that" in texts["gentle"]
+    assert "it needs your attention now" in texts["firm"]
+    assert "This is the last reminder we will send" in texts["final"]
+    assert f"{FIRM} will follow up with you directly" in texts["final"]
+    assert "last reminder" not in texts["gentle"] + texts["firm"]
+
+
+def test_a_manual_resend_says_reminder_with_the_due_status_and_no_tone() -> None:
+    content = render_item_email(a_reminder(number=None, tone=None, today=date(2026, 12, 12)))
+    assert content.subject == f"Reminder: {FIRM}: please complete your questionnaire “{TITLE}” (overdue by 2 days)"
+    assert "friendly" not in content.text
+    assert "last reminder" not in content.text
+
+
+def test_an_overdue_invoice_reminder_shows_the_status_in_place_of_the_date_and_asks_to_pay_now() -> None:
+    # Given an invoice due on 10 December, reminded on the 17th with its final reminder
+    content = render_item_email(a_reminder("invoice", today=date(2026, 12, 17), number=3, tone="final"))
+
+    # Then the subject and body say it is overdue, and no longer ask to pay "by" a past date
+    assert content.subject == f"Final reminder: {FIRM}: please pay invoice “{TITLE}” (USD 1,234.50, overdue by 7 days)"
+    assert "Due date: 10 December 2026" in content.text.splitlines()
+    assert "Please pay the invoice in your client portal as soon as possible." in content.text
+    assert "by 10 December 2026" not in content.text
+
+
+def test_a_reminder_of_an_invoice_not_yet_due_still_asks_to_pay_by_its_date() -> None:
+    content = render_item_email(a_reminder("invoice"))
+    assert content.subject == f"Reminder: {FIRM}: please pay invoice “{TITLE}” (USD 1,234.50, due in 3 days)"
+    assert "Please pay the invoice in your client portal by 10 December 2026." in content.text
+
+
+def test_portuguese_reminders_in_each_tone() -> None:
+    subjects = [
+        render_item_email(a_reminder(language="pt", today=today, number=number, tone=tone)).subject
+        for today, number, tone in (
+            (date(2026, 12, 7), 1, "gentle"),
+            (date(2026, 12, 17), 2, "firm"),
+            (date(2026, 12, 24), 3, "final"),
+        )
+    ]
+    assert subjects == [
+        f"Lembrete: {FIRM}: preencha o questionário «{TITLE}» (vence dentro de 3 dias)",
+        f"Segundo lembrete: {FIRM}: preencha o questionário «{TITLE}» (em atraso há 7 dias)",
+        f"Último lembrete: {FIRM}: preencha o questionário «{TITLE}» (em atraso há 14 dias)",
+    ]
+    final = render_item_email(a_reminder(language="pt", today=date(2026, 12, 24), number=3, tone="final")).text
+    assert "Este é o último lembrete que enviamos" in final
+    assert f"{FIRM} entrará em contacto consigo diretamente" in final
+    assert "Está em atraso há 14 dias: venceu a 10 de dezembro de 2026." in final
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_and_language_has_a_reminder_in_every_tone(kind: Kind, language: Language) -> None:
+    for tone in ("gentle", "firm", "final"):
+        content = render_item_email(a_reminder(kind, language, tone=tone, number=2))
+        assert content.subject.endswith(")")
+        assert "{" not in content.text + content.subject

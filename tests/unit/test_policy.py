@@ -7,7 +7,7 @@ result. Times are fixed; nothing reads the wall clock.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -61,7 +61,7 @@ def notified(**overrides: Any) -> ActionItem:
 
 
 def an_invoice(**overrides: Any) -> Invoice:
-    return replace(Invoice(amount=Decimal("1234.50"), currency="USD", due_date=date(2026, 3, 31)), **overrides)
+    return replace(Invoice(amount=Decimal("1234.50"), currency="USD"), **overrides)
 
 
 def manual(message: str | None = None) -> EmailRound:
@@ -467,9 +467,10 @@ def test_a_change_emits_settings_changed_with_before_and_after() -> None:
     assert event.at == T0 + DAY
     assert event.item_id == sent.id
     assert event.recipients == ()
+    interval = {"schedule": "interval", "steps": [], "escalate_after_days": None}
     assert event.details == {
-        "before": {"enabled": True, "days_between": 3, "max_reminders": 3},
-        "after": {"enabled": False, "days_between": 3, "max_reminders": 3},
+        "before": {"enabled": True, "days_between": 3, "max_reminders": 3, **interval},
+        "after": {"enabled": False, "days_between": 3, "max_reminders": 3, **interval},
     }
 
 
@@ -650,7 +651,12 @@ def test_recording_an_automatic_reminder_counts_it() -> None:
     assert reminded.last_emailed_at == at
     assert reminded.claim is None
     assert [(e.type, e.actor, e.recipients, dict(e.details)) for e in events] == [
-        (AuditType.REMINDER_SENT, SYSTEM_ACTOR, CONTACTS, {"mode": "auto", "number": 2, "of": 3, **MESSAGE_IDS})
+        (
+            AuditType.REMINDER_SENT,
+            SYSTEM_ACTOR,
+            CONTACTS,
+            {"mode": "auto", "number": 2, "of": 3, "tone": "gentle", **MESSAGE_IDS},
+        )
     ]
     assert policy.due_at(reminded) == at + 3 * DAY
 

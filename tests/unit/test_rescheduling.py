@@ -45,7 +45,7 @@ class FakeClients(ClientTimeRepository):
         pending = sorted((i for i in self.items.items.values() if i.status is Status.PENDING), key=lambda i: i.id)
         start = int(token or 0)
         page = pending[start : start + limit]
-        entries = [PendingEntry(account_id=i.account_id, item_id=i.id, window=i.window) for i in page]
+        entries = [PendingEntry(account_id=i.account_id, item_id=i.id, window=i.window, zone=i.zone) for i in page]
         following = start + limit
         return Page(items=entries, next_token=str(following) if following < len(pending) else None)
 
@@ -75,7 +75,7 @@ FIRM_IN_LISBON = replace(FIRM, time_zone="Europe/Lisbon", sending_hours=WEEKDAYS
 def test_only_pending_items_with_a_stale_window_are_rewritten() -> None:
     # Given a stale pending item, one already right, and a completed one
     stale = item(claim=None)
-    right = item(id=ids.new_id(ids.ITEM), claim=None, window=LISBON_WEEKDAYS)
+    right = item(id=ids.new_id(ids.ITEM), claim=None, window=LISBON_WEEKDAYS, zone=LISBON_WEEKDAYS.zone)
     done = item(id=ids.new_id(ids.ITEM), claim=None, status=Status.COMPLETED)
     repository = a_store(stale, right, done)
     service, _, _ = a_pass(repository, FIRM_IN_LISBON)

@@ -1,4 +1,4 @@
-"""The client's sending window (SPEC R16): `policy.next_allowed`, a pure function of a due time
+"""The client's sending window (SPEC R16): `client_clock.next_allowed`, a pure function of a due time
 and a window, with Hypothesis properties for its invariants over every zone the API accepts, and
 the way the due index and the sender's re-check use it."""
 
@@ -25,7 +25,7 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Weekday,
 )
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy
 from tests.support.fakes import progress_of
 
 WEEK = timedelta(days=7)
@@ -82,13 +82,13 @@ def offset(instant: datetime, zone: str) -> timedelta:
 @PROPERTIES
 @given(due=instants, sending=windows)
 def test_the_time_chosen_is_never_inside_a_closed_window(due: datetime, sending: SendingWindow) -> None:
-    assert policy.inside(policy.next_allowed(due, sending), sending)
+    assert client_clock.inside(client_clock.next_allowed(due, sending), sending)
 
 
 @PROPERTIES
 @given(due=instants, sending=windows)
 def test_the_time_chosen_is_never_earlier_than_due(due: datetime, sending: SendingWindow) -> None:
-    assert policy.next_allowed(due, sending) >= due
+    assert client_clock.next_allowed(due, sending) >= due
 
 
 @PROPERTIES
@@ -98,7 +98,7 @@ def test_the_time_chosen_is_never_more_than_a_week_after_due(due: datetime, send
     # By the client's clock. When the clocks went back in between (the example: Lisbon in October),
     # the same wall time a week on is that much more than 7 x 24 hours away, and a window of one
     # minute a week cannot do better; when they went forward, it is less.
-    chosen = policy.next_allowed(due, sending)
+    chosen = client_clock.next_allowed(due, sending)
     went_back = max(offset(due, sending.zone) - offset(chosen, sending.zone), timedelta(0))
     assert chosen - due <= WEEK + went_back
 
@@ -107,7 +107,7 @@ def test_a_window_of_one_minute_a_week_across_the_end_of_summer_time() -> None:
     # the example above: Monday 19 October 09:01 WEST -> Monday 26 October 09:00 WET (the clocks
     # went back on the 25th): a week by the client's clock, 7 days and 59 minutes by the sun
     due = at("2026-10-19T09:01:00+01:00")
-    chosen = policy.next_allowed(due, window("Europe/Lisbon", MONDAYS_AT_NINE))
+    chosen = client_clock.next_allowed(due, window("Europe/Lisbon", MONDAYS_AT_NINE))
     assert chosen == at("2026-10-26T09:00:00+00:00")
     assert chosen - due == WEEK + timedelta(minutes=59)
 
@@ -115,30 +115,30 @@ def test_a_window_of_one_minute_a_week_across_the_end_of_summer_time() -> None:
 @PROPERTIES
 @given(due=instants, sending=fixed_windows)
 def test_where_the_clocks_never_change_it_is_at_most_a_week_after_due(due: datetime, sending: SendingWindow) -> None:
-    assert policy.next_allowed(due, sending) - due <= WEEK
+    assert client_clock.next_allowed(due, sending) - due <= WEEK
 
 
 @settings(max_examples=60, deadline=None)
 @given(due=instants, sending=fixed_windows)
 def test_it_is_the_next_start_of_the_window_not_a_later_one(due: datetime, sending: SendingWindow) -> None:
     # every minute between due and the time chosen is outside the window
-    chosen = policy.next_allowed(due, sending)
+    chosen = client_clock.next_allowed(due, sending)
     minute = due.replace(second=0, microsecond=0) + timedelta(minutes=1)
     while minute < chosen:
-        assert not policy.inside(minute, sending), minute
+        assert not client_clock.inside(minute, sending), minute
         minute += timedelta(minutes=1)
 
 
 @PROPERTIES
 @given(due=instants, sending=windows)
 def test_inside_the_window_it_goes_when_due(due: datetime, sending: SendingWindow) -> None:
-    if policy.inside(due, sending):
-        assert policy.next_allowed(due, sending) == due
+    if client_clock.inside(due, sending):
+        assert client_clock.next_allowed(due, sending) == due
 
 
 @given(due=instants)
 def test_without_sending_hours_it_goes_when_due(due: datetime) -> None:
-    assert policy.next_allowed(due, None) == due
+    assert client_clock.next_allowed(due, None) == due
 
 
 # --- examples -----------------------------------------------------------------------------------
@@ -146,27 +146,27 @@ def test_without_sending_hours_it_goes_when_due(due: datetime) -> None:
 
 def test_a_reminder_due_on_saturday_waits_for_monday_morning() -> None:
     saturday = at("2026-11-28T10:00:00+00:00")
-    assert policy.next_allowed(saturday, window("UTC")) == at("2026-11-30T09:00:00+00:00")
+    assert client_clock.next_allowed(saturday, window("UTC")) == at("2026-11-30T09:00:00+00:00")
 
 
 def test_after_hours_it_waits_for_the_next_morning_and_before_hours_for_the_start() -> None:
-    assert policy.next_allowed(at("2026-12-01T18:30:00+00:00"), window("UTC")) == at("2026-12-02T09:00:00+00:00")
-    assert policy.next_allowed(at("2026-12-01T06:00:00+00:00"), window("UTC")) == at("2026-12-01T09:00:00+00:00")
+    assert client_clock.next_allowed(at("2026-12-01T18:30:00+00:00"), window("UTC")) == at("2026-12-02T09:00:00+00:00")
+    assert client_clock.next_allowed(at("2026-12-01T06:00:00+00:00"), window("UTC")) == at("2026-12-01T09:00:00+00:00")
     # the end is not part of the window
-    assert policy.next_allowed(at("2026-12-01T17:00:00+00:00"), window("UTC")) == at("2026-12-02T09:00:00+00:00")
+    assert client_clock.next_allowed(at("2026-12-01T17:00:00+00:00"), window("UTC")) == at("2026-12-02T09:00:00+00:00")
 
 
 def test_the_window_is_on_the_clients_wall_clock() -> None:
     # 07:00 UTC on a Tuesday is 09:00 in Helsinki (UTC+2 in winter): inside; 16:00 in New York is 21:00 UTC
-    assert policy.inside(at("2026-12-01T07:00:00+00:00"), window("Europe/Helsinki"))
-    assert policy.next_allowed(at("2026-12-01T22:00:00+00:00"), window("America/New_York")) == at(
+    assert client_clock.inside(at("2026-12-01T07:00:00+00:00"), window("Europe/Helsinki"))
+    assert client_clock.next_allowed(at("2026-12-01T22:00:00+00:00"), window("America/New_York")) == at(
         "2026-12-02T09:00:00-05:00"
     )
 
 
 def test_across_the_start_of_summer_time_in_lisbon() -> None:
     # due Saturday 28 March 2026 at 10:00 WET; the clocks go forward on Sunday; Monday 09:00 is WEST (UTC+1)
-    chosen = policy.next_allowed(at("2026-03-28T10:00:00+00:00"), window("Europe/Lisbon"))
+    chosen = client_clock.next_allowed(at("2026-03-28T10:00:00+00:00"), window("Europe/Lisbon"))
     assert chosen == at("2026-03-30T09:00:00+01:00")
     assert chosen == at("2026-03-30T08:00:00+00:00")
 
@@ -175,23 +175,23 @@ def test_a_start_the_clocks_jump_over_opens_the_window_at_the_jump() -> None:
     # Sao Paulo's summer time (until 2019) began at midnight: on 4 November 2018 the clocks went
     # from 00:00 to 01:00, so 00:30 never happened; a window from 00:30 opens at 01:00 (-02:00)
     sunday_early = window("America/Sao_Paulo", SendingHours(frozenset({Weekday.SUN}), time(0, 30), time(9, 0)))
-    chosen = policy.next_allowed(at("2018-11-03T12:00:00-03:00"), sunday_early)
+    chosen = client_clock.next_allowed(at("2018-11-03T12:00:00-03:00"), sunday_early)
     assert chosen == at("2018-11-04T01:00:00-02:00")
-    assert policy.inside(chosen, sunday_early)
+    assert client_clock.inside(chosen, sunday_early)
 
 
 def test_a_start_the_clocks_repeat_opens_at_its_first_reading() -> None:
     # Sao Paulo, 17 February 2019: at midnight (-02:00) the clocks went back to 23:00 (-03:00) on the 16th
     late = window("America/Sao_Paulo", SendingHours(frozenset({Weekday.SAT}), time(23, 30), time(23, 45)))
-    assert policy.next_allowed(at("2019-02-16T12:00:00-02:00"), late) == at("2019-02-16T23:30:00-02:00")
+    assert client_clock.next_allowed(at("2019-02-16T12:00:00-02:00"), late) == at("2019-02-16T23:30:00-02:00")
     # ... and the window opens again when the clock reads 23:30 the second time
-    assert policy.next_allowed(at("2019-02-16T23:50:00-02:00"), late) == at("2019-02-16T23:30:00-03:00")
+    assert client_clock.next_allowed(at("2019-02-16T23:50:00-02:00"), late) == at("2019-02-16T23:30:00-03:00")
 
 
 def test_a_day_the_clocks_skip_is_not_a_sending_day() -> None:
     # Samoa skipped Friday 30 December 2011 (from UTC-10 to UTC+14): a Friday-only window waits a week
     fridays = window("Pacific/Apia", SendingHours(frozenset({Weekday.FRI}), time(9, 0), time(17, 0)))
-    assert policy.next_allowed(at("2011-12-29T10:00:00-10:00"), fridays) == at("2012-01-06T09:00:00+14:00")
+    assert client_clock.next_allowed(at("2011-12-29T10:00:00-10:00"), fridays) == at("2012-01-06T09:00:00+14:00")
 
 
 # --- the client's window, the due index and the sender --------------------------------------------
@@ -221,10 +221,10 @@ def notified(window_seen: SendingWindow | None, days_between: int = 3) -> Action
 
 
 def test_the_clients_window_is_the_accounts_zone_else_the_firms() -> None:
-    assert policy.sending_window(FIRM, ACCOUNT) == window("Europe/Lisbon")
-    assert policy.sending_window(FIRM, replace(ACCOUNT, time_zone="Asia/Tokyo")) == window("Asia/Tokyo")
-    assert policy.sending_window(replace(FIRM, sending_hours=None), ACCOUNT) is None
-    assert policy.sending_window(None, ACCOUNT) is None
+    assert client_clock.sending_window(FIRM, ACCOUNT) == window("Europe/Lisbon")
+    assert client_clock.sending_window(FIRM, replace(ACCOUNT, time_zone="Asia/Tokyo")) == window("Asia/Tokyo")
+    assert client_clock.sending_window(replace(FIRM, sending_hours=None), ACCOUNT) is None
+    assert client_clock.sending_window(None, ACCOUNT) is None
 
 
 def test_the_due_index_holds_the_windows_next_start() -> None:
@@ -286,8 +286,8 @@ def test_a_reminder_found_outside_the_window_waits_for_its_next_start_not_foreve
     moved = policy.index_time(released)
     assert moved is not None
     assert moved > now
-    assert policy.inside(moved, sending)
-    assert moved == policy.next_allowed(now, sending)
+    assert client_clock.inside(moved, sending)
+    assert moved == client_clock.next_allowed(now, sending)
 
 
 def test_a_round_that_started_is_finished_after_hours() -> None:

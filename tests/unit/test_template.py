@@ -8,21 +8,30 @@ import re
 from typing import Any
 
 import pytest
+from pynamodb.indexes import GlobalSecondaryIndex
 
 from devtools.local.eventbus import matches
 from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
 from portal_reminders.models.domain import SENDING_LOCAL_PART
+from portal_reminders.models.domain_events import SOURCE
 from portal_reminders.ports import MailThrottled, MailUnavailable
 from portal_reminders.reminders.delivery import backoff
+from portal_reminders.reminders.workers import send_metrics
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
+    ACCOUNT_INDEX,
     DUE_INDEX,
     DUE_INDEX_PROJECTION,
     PENDING_INDEX,
     PENDING_INDEX_PROJECTION,
+    RECORDS,
+    TASK_INDEX,
+    TASK_INDEX_PROJECTION,
 )
-from portal_reminders.wiring import API_IDEMPOTENCY_PK
+from portal_reminders.wiring import API_IDEMPOTENCY_PK, AUTOMATIONS_IDEMPOTENCY_PK
+from tests.support.iam import RolePolicy, TableRequest, role_policy
+from tests.support.intrinsics import deployed
 
 TEMPLATE = load_template()
 LIMITS = TEMPLATE["Mappings"]["Limits"]
@@ -78,12 +87,14 @@ def test_a_scheduled_run_is_never_retried_later_with_a_stale_time() -> None:
     }
 
 
-def test_the_table_is_on_demand_recoverable_and_encrypted() -> None:
+def test_the_table_is_on_demand_recoverable_encrypted_and_protected_from_deletion() -> None:
     table = RESOURCES["RemindersTable"]["Properties"]
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["SSESpecification"] == {"SSEEnabled": True}
     assert RESOURCES["RemindersTable"]["DeletionPolicy"] == "Retain"
+    # DeleteTable is refused, from the console or an API call, until someone turns this off
+    assert table["DeletionProtectionEnabled"] is True
 
 
 def test_the_due_index_projects_what_the_scan_reads() -> None:
@@ -112,9 +123,26 @@ def test_the_schedule_rate_is_a_parameter_defaulting_to_five_minutes() -> None:
     [
         ("ScheduleRate", "rate(5 minutes)", True),
         ("ScheduleRate", "rate(1 minute)", True),
+        ("ScheduleRate", "rate(60 minutes)", True),
+        ("ScheduleRate", "rate(1 hour)", True),
         ("ScheduleRate", "cron(0/10 * * * ? *)", True),
         ("ScheduleRate", "every 5 minutes", False),
         ("ScheduleRate", "rate(5 minute)", False),
+        ("ScheduleRate", "rate(1 minutes)", False),
+        # a claimed round is never retried after 48 h only if the scan runs at least hourly
+        ("ScheduleRate", "rate(61 minutes)", False),
+        ("ScheduleRate", "rate(2 hours)", False),
+        ("ScheduleRate", "rate(1 day)", False),
+        ("SenderIdentity", "", True),
+        ("SenderIdentity", "example.com", True),
+        ("SenderIdentity", "reminders@example.com", False),
+        ("JwtAuthorizationScope", "", True),
+        ("JwtAuthorizationScope", "reminders/api", True),
+        ("JwtAuthorizationScope", "reminders/api admin", False),
+        ("TrustedEventAccounts", "111122223333", True),
+        ("TrustedEventAccounts", "1111-2222-3333", False),
+        ("TrustedEventSources", "com.example.practice-manager", True),
+        ("TrustedEventSources", "a source", False),
         ("SenderAddress", "reminders@example.com", True),
         ("SenderAddress", "reminders@localhost", False),
         ("SenderAddress", "Firm <reminders@example.com>", False),
@@ -151,23 +179,50 @@ def test_each_function_has_its_own_least_privilege_role(translated: dict[str, An
             assert statement["Resource"] != "*" or actions == ["ses:GetAccount"], (role, actions)
 
 
-def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: dict[str, Any]) -> None:
-    emailers = set()
+def _send_email_statements(translated: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     roles = [k for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
+    found: dict[str, list[dict[str, Any]]] = {}
     for role in roles:
         for statement in _statements(translated, role):
+            # the firms' own domains have a statement of their own (FIRM_DOMAINS, tested below)
             if "ses:SendEmail" in statement["Action"] and statement.get("Sid") != FIRM_DOMAINS:
-                emailers.add(role)
-                assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}
-                # SES authorizes the configuration set each send names too (and nothing else)
-                assert statement["Resource"] == [
-                    {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"},
-                    {
-                        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
-                        ":configuration-set/${MailConfigurationSet}"
-                    },
-                ]
-    assert emailers == {"ApiFunctionRole", "SendFunctionRole", "AutomationsFunctionRole"}
+                found.setdefault(role, []).append(statement)
+    return found
+
+
+def test_only_the_functions_that_email_may_and_only_from_the_sender(translated: dict[str, Any]) -> None:
+    emailers = _send_email_statements(translated)
+    assert set(emailers) == {"ApiFunctionRole", "SendFunctionRole", "AutomationsFunctionRole"}
+    for role, statements in emailers.items():
+        [statement] = statements
+        assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}}, role
+        # no identity/* : SES authorizes a send against the identity verifying its From address
+        assert not any("identity/*" in json.dumps(r) for r in statement["Resource"]), role
+
+
+@pytest.mark.parametrize(
+    ("sender", "identity", "identities"),
+    [
+        # SES verified the address itself, or its domain
+        ("reminders@mail.example.com", "", ["reminders@mail.example.com", "mail.example.com"]),
+        # SES verified a parent domain (it verifies its subdomains too): SenderIdentity names it
+        ("reminders@mail.example.com", "example.com", ["reminders@mail.example.com", "example.com"]),
+    ],
+)
+def test_sending_is_scoped_to_the_senders_identity_and_the_configuration_set(
+    translated: dict[str, Any], sender: str, identity: str, identities: list[str]
+) -> None:
+    # Given a stack deployed with this sender (and SenderIdentity)
+    stack = deployed(TEMPLATE, SenderAddress=sender, SenderIdentity=identity)
+
+    # Then each emailer may send only through those identities, and the stack's configuration set
+    for role, [statement] in _send_email_statements(translated).items():
+        arn = "arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>"
+        assert stack.resolve(statement["Resource"]) == [
+            *(f"{arn}:identity/{name}" for name in identities),
+            f"{arn}:configuration-set/<MailConfigurationSet>",
+        ], role
+        assert stack.resolve(statement["Condition"]) == {"StringEquals": {"ses:FromAddress": sender}}
 
 
 FIRM_DOMAINS = "FirmSendingDomains"
@@ -245,6 +300,29 @@ def test_the_pending_index_projects_what_rescheduling_reads() -> None:
     assert indexes[PENDING_INDEX]["Projection"]["NonKeyAttributes"] == PENDING_INDEX_PROJECTION
 
 
+def test_every_index_copies_what_the_code_reading_it_declares_and_no_more() -> None:
+    # Given the table's indexes and the pynamodb index models the repository queries them through
+    indexes = {i["IndexName"]: i for i in RESOURCES["RemindersTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    declared: dict[str, set[tuple[str, tuple[str, ...]]]] = {}
+    for record in RECORDS:
+        for value in vars(record).values():
+            if isinstance(value, GlobalSecondaryIndex):
+                projection = value.Meta.projection
+                attributes = tuple(getattr(projection, "non_key_attributes", None) or ())
+                declared.setdefault(value.Meta.index_name, set()).add((projection.projection_type, attributes))
+
+    # Then each index is declared once, the same way by every record kind in it, as the table has it
+    for name, index in indexes.items():
+        [(kind, attributes)] = declared[name]
+        assert index["Projection"]["ProjectionType"] == kind, name
+        assert tuple(index["Projection"].get("NonKeyAttributes", ())) == attributes, name
+    # and only the small, rarely changing task list copy and the scan's own index carry attributes: the
+    # account index (items written on every reminder) copies keys only
+    assert indexes[ACCOUNT_INDEX]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert indexes[TASK_INDEX]["Projection"]["NonKeyAttributes"] == TASK_INDEX_PROJECTION
+    assert not any(i["Projection"]["ProjectionType"] == "ALL" for i in indexes.values())
+
+
 def test_the_api_is_behind_a_jwt_authorizer_of_the_given_provider_or_the_stacks_user_pool() -> None:
     auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
     assert auth["DefaultAuthorizer"] == "JwtAuthorizer"
@@ -258,6 +336,41 @@ def test_the_api_is_behind_a_jwt_authorizer_of_the_given_provider_or_the_stacks_
         },
         "audience": {"Fn::If": ["MakeUserPool", [{"Ref": "UserPoolClient"}], {"Ref": "JwtAudience"}]},
     }
+
+
+def _stage(translated: dict[str, Any]) -> dict[str, Any]:
+    [stage] = [r for r in translated["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    return stage
+
+
+def test_the_http_api_logs_every_request_to_its_own_log_group_with_the_retention_parameter(
+    translated: dict[str, Any],
+) -> None:
+    # Given the stage SAM makes for the HTTP API
+    settings = _stage(translated)["Properties"]["AccessLogSettings"]
+
+    # Then API Gateway writes a line per request (401s and 429s it answers itself included) to the
+    # API's own log group, kept as long as the functions' logs
+    assert settings["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogs", "Arn"]}
+    group = RESOURCES["HttpApiAccessLogs"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # And each line is JSON naming the request, the route, the status and why API Gateway refused it
+    line = json.loads(re.sub(r"\$context\.[\w.]+", "x", settings["Format"]))
+    assert {"request_id", "route", "status", "authorizer_error", "integration_error"} <= set(line)
+
+
+@pytest.mark.parametrize(("scope", "required"), [("", []), ("reminders/api", ["reminders/api"])])
+def test_every_route_asks_for_the_authorization_scope_when_one_is_given(
+    translated: dict[str, Any], scope: str, required: list[str]
+) -> None:
+    # Given the API as a stack deployed with (or without) JwtAuthorizationScope has it
+    stack = deployed(TEMPLATE, JwtAuthorizationScope=scope)
+    paths = stack.resolve(translated["Resources"]["HttpApi"]["Properties"]["Body"]["paths"])
+
+    # Then every route's JWT authorizer asks for that scope (none: any token of the issuer)
+    securities = [operation["security"] for methods in paths.values() for operation in methods.values()]
+    assert len(securities) == len(RESOURCES["ApiFunction"]["Properties"]["Events"])
+    assert all(security == [{"JwtAuthorizer": required}] for security in securities)
 
 
 def test_the_http_api_is_throttled_by_parameters(translated: dict[str, Any]) -> None:
@@ -282,41 +395,93 @@ def test_the_api_function_gets_the_cooldown_and_the_firm_claim_from_parameters()
     assert TEMPLATE["Parameters"]["FirmClaim"]["Default"] == "custom:firm_id"
 
 
-def _updates(translated: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    return [
-        s
-        for s in _statements(translated, role)
-        if {"dynamodb:UpdateItem", "dynamodb:DeleteItem"}
-        & set(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
-    ]
+# least privilege on the table: what each function may write, by key prefix ---------------------------
 
-
-SEND_TIMELINE_UPDATES = {
-    "Effect": "Allow",
-    "Action": "dynamodb:UpdateItem",
-    "Resource": {"Fn::GetAtt": ["RemindersTable", "Arn"]},
-    "Condition": {
-        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [keys.SEND_TIMELINE_PK, f"{keys.DAILY_EMAILS_PREFIX}*"]}
+WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+FIRMS = f"{keys.FIRM_PREFIX}*"
+DAILY_COUNTERS = f"{keys.DAILY_EMAILS_PREFIX}*"
+# (function, action) -> the key patterns its role may write; every write statement names them
+WRITTEN = {
+    ("ApiFunction", "dynamodb:PutItem"): {FIRMS, f"{keys.DOMAIN_CLAIM_PREFIX}*", API_IDEMPOTENCY_PK},
+    ("ApiFunction", "dynamodb:UpdateItem"): {API_IDEMPOTENCY_PK, keys.SEND_TIMELINE_PK, DAILY_COUNTERS},
+    ("ApiFunction", "dynamodb:DeleteItem"): {API_IDEMPOTENCY_PK},
+    ("ScanFunction", "dynamodb:PutItem"): {FIRMS},
+    ("ScanFunction", "dynamodb:UpdateItem"): {FIRMS, keys.SCAN_STATE_PK},
+    ("SendFunction", "dynamodb:PutItem"): {FIRMS},
+    ("SendFunction", "dynamodb:UpdateItem"): {keys.SEND_TIMELINE_PK, DAILY_COUNTERS},
+    ("AutomationsFunction", "dynamodb:PutItem"): {FIRMS, AUTOMATIONS_IDEMPOTENCY_PK},
+    ("AutomationsFunction", "dynamodb:UpdateItem"): {
+        AUTOMATIONS_IDEMPOTENCY_PK,
+        keys.SEND_TIMELINE_PK,
+        DAILY_COUNTERS,
     },
+    ("AutomationsFunction", "dynamodb:DeleteItem"): {AUTOMATIONS_IDEMPOTENCY_PK},
+    ("SuppressionFunction", "dynamodb:PutItem"): {FIRMS},
 }
+FUNCTIONS = (
+    "ApiFunction",
+    "ScanFunction",
+    "SendFunction",
+    "AutomationsFunction",
+    "PublisherFunction",
+    "SuppressionFunction",
+)
 
 
-def test_the_api_may_update_and_delete_only_its_idempotency_records_and_the_send_timeline(
-    translated: dict[str, Any],
+def test_every_table_write_is_limited_to_the_key_prefixes_its_function_writes(translated: dict[str, Any]) -> None:
+    # Given every statement that lets a function write the table
+    granted: dict[tuple[str, str], set[str]] = {}
+    for function in FUNCTIONS:
+        for statement in _statements(translated, f"{function}Role"):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in set(actions) & set(WRITES):
+                # Then none writes without a dynamodb:LeadingKeys condition
+                [(operator, tests)] = statement["Condition"].items()
+                assert operator in {"ForAllValues:StringEquals", "ForAllValues:StringLike"}, (function, action)
+                granted.setdefault((function, action), set()).update(tests["dynamodb:LeadingKeys"])
+
+    # And each writes exactly the prefixes of what its code writes (tests/support/iam.py checks every
+    # request the tests make against these statements)
+    assert granted == WRITTEN
+
+
+@pytest.mark.parametrize(
+    ("record", "writers"),
+    [
+        # the account-wide send timeline and the firms' daily counters: the three functions that email
+        (keys.SEND_TIMELINE_PK, {"ApiFunction", "SendFunction", "AutomationsFunction"}),
+        (keys.daily_emails_pk("firm-a"), {"ApiFunction", "SendFunction", "AutomationsFunction"}),
+        # the scan's lock: the scan
+        (keys.SCAN_STATE_PK, {"ScanFunction"}),
+        # each idempotency partition: its own function
+        (API_IDEMPOTENCY_PK, {"ApiFunction"}),
+        (AUTOMATIONS_IDEMPOTENCY_PK, {"AutomationsFunction"}),
+        # a key of no known kind: nobody
+        ("OTHER#x", set()),
+    ],
+)
+def test_the_shared_records_are_updated_only_by_the_functions_that_own_them(
+    translated: dict[str, Any], record: str, writers: set[str]
 ) -> None:
-    assert _updates(translated, "ApiFunctionRole") == [
-        {
-            "Effect": "Allow",
-            "Action": ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-            "Resource": {"Fn::GetAtt": ["RemindersTable", "Arn"]},
-            "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [API_IDEMPOTENCY_PK]}},
-        },
-        SEND_TIMELINE_UPDATES,
-    ]
+    policies = {function: role_policy(translated, function) for function in FUNCTIONS}
+    request = TableRequest("dynamodb:UpdateItem", "table", record)
+    assert {function for function, policy in policies.items() if policy.allows(request)} == writers
 
 
-def test_the_send_function_may_update_only_the_send_timeline(translated: dict[str, Any]) -> None:
-    assert _updates(translated, "SendFunctionRole") == [SEND_TIMELINE_UPDATES]
+def test_a_firms_records_are_written_by_every_function_but_the_publisher(translated: dict[str, Any]) -> None:
+    policies: dict[str, RolePolicy] = {function: role_policy(translated, function) for function in FUNCTIONS}
+    item = TableRequest("dynamodb:PutItem", "table", keys.item_pk("firm-a", "item-1"))
+    assert {f for f, policy in policies.items() if policy.allows(item)} == set(FUNCTIONS) - {"PublisherFunction"}
+    # and every key the repository makes for a firm starts with the prefix IAM allows
+    for made in (
+        keys.firm_pk("f"),
+        keys.account_pk("f", "a"),
+        keys.item_pk("f", "i"),
+        keys.template_pk("f", "t"),
+        keys.pipeline_pk("f", "p"),
+        keys.job_pk("f", "j"),
+    ):
+        assert made.startswith(keys.FIRM_PREFIX), made
 
 
 def _resolve(node: Any, parameters: dict[str, str]) -> Any:
@@ -336,11 +501,11 @@ def _resolve(node: Any, parameters: dict[str, str]) -> Any:
     return {key: _resolve(value, parameters) for key, value in node.items()}
 
 
-@pytest.mark.parametrize("firm_claim", [TEMPLATE["Parameters"]["FirmClaim"]["Default"], "custom:tenant"])
 @pytest.mark.parametrize("source", ["template.yaml", "translated"])
 def test_the_user_pools_app_client_can_read_the_firm_claim_but_never_write_it(
-    translated: dict[str, Any], firm_claim: str, source: str
+    translated: dict[str, Any], source: str
 ) -> None:
+    firm_claim = TEMPLATE["Parameters"]["FirmClaim"]["Default"]
     # Given the user pool and app client of the template (as written, and as CloudFormation gets it)
     resources = RESOURCES if source == "template.yaml" else translated["Resources"]
     parameters = {"FirmClaim": firm_claim}
@@ -407,8 +572,96 @@ def test_only_the_publisher_puts_events_on_the_bus_and_the_automations_function_
     rule = RESOURCES["AutomationsFunction"]["Properties"]["Events"]["JobEnteredStage"]
     assert rule["Type"] == "EventBridgeRule"
     assert rule["Properties"]["EventBusName"] == {"Fn::GetAtt": ["RemindersBus", "Name"]}
-    assert rule["Properties"]["Pattern"] == {"detail-type": ["JobEnteredStage"]}
-    assert rule["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+    assert rule["Properties"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": ["AutomationsFunctionJobEnteredStageQueue", "Arn"]}
+    }
+
+
+# trust: who may start a stage's automations (JobEnteredStage) ---------------------------------------
+
+
+IDENTITY_PROVIDER = {"JwtIssuer": "https://issuer.example.com", "JwtAudience": "app"}
+TRUSTED = {"TrustedEventAccounts": "111122223333", "TrustedEventSources": "com.example.practice-manager"}
+
+
+def _job_entered_stage(source: str) -> dict[str, Any]:
+    return {"source": source, "detail-type": "JobEnteredStage", "detail": {"firm_id": "f", "entry_id": "e"}}
+
+
+def test_the_automations_rule_runs_only_the_products_own_job_entered_stage_events_by_default() -> None:
+    # Given a stack deployed with the default parameters
+    stack = deployed(TEMPLATE)
+    pattern = stack.resolve(RESOURCES["AutomationsFunction"]["Properties"]["Events"]["JobEnteredStage"]["Properties"])[
+        "Pattern"
+    ]
+
+    # Then the rule takes JobEnteredStage under the product's own source (what its publisher puts)
+    assert pattern == {"source": [SOURCE], "detail-type": ["JobEnteredStage"]}
+    assert matches(pattern, _job_entered_stage(SOURCE))
+    # and nothing another system puts on the bus under its own source
+    assert not matches(pattern, _job_entered_stage("com.example.practice-manager"))
+
+    # And no other account may put events on the bus
+    policy = RESOURCES["TrustedAccountsMayPutJobEnteredStage"]
+    assert policy["Condition"] == "HasTrustedEventAccounts"
+    assert stack.condition("HasTrustedEventAccounts") is False
+
+
+def test_a_trusted_system_is_let_in_by_account_and_source_for_job_entered_stage_only() -> None:
+    # Given a stack that trusts a practice manager in another account
+    stack = deployed(TEMPLATE, **TRUSTED)
+    pattern = stack.resolve(RESOURCES["AutomationsFunction"]["Properties"]["Events"]["JobEnteredStage"]["Properties"])[
+        "Pattern"
+    ]
+
+    # Then its JobEnteredStage events run the automations, and other sources' still do not
+    assert matches(pattern, _job_entered_stage("com.example.practice-manager"))
+    assert matches(pattern, _job_entered_stage(SOURCE))
+    assert not matches(pattern, _job_entered_stage("com.example.other"))
+
+    # And the bus lets that account put only JobEnteredStage, only under that source
+    assert stack.condition("HasTrustedEventAccounts") is True
+    statement = stack.resolve(RESOURCES["TrustedAccountsMayPutJobEnteredStage"]["Properties"])["Statement"]
+    assert statement == {
+        "Effect": "Allow",
+        "Principal": {"AWS": ["111122223333"]},
+        "Action": "events:PutEvents",
+        "Resource": "<RemindersBus.Arn>",
+        "Condition": {
+            "StringEquals": {
+                "events:source": ["com.example.practice-manager"],
+                "events:detail-type": "JobEnteredStage",
+            }
+        },
+    }
+    assert deployed(TEMPLATE, **IDENTITY_PROVIDER, **TRUSTED).refused_by_rules() == []
+
+
+@pytest.mark.parametrize(
+    ("parameters", "refusal"),
+    [
+        # nobody else may put events under the product's own source
+        ({"TrustedEventSources": SOURCE}, "must not name client-reminders"),
+        # an account trusted with no source could put nothing the rule runs
+        ({"TrustedEventAccounts": "111122223333"}, "name at least one"),
+        # the stack's user pool carries the firm claim as its custom attribute
+        ({"CreateUserPool": "true", "FirmClaim": "tenant"}, "FirmClaim must be custom:firm_id"),
+        ({"CreateUserPool": "true", "FirmClaim": "custom:tenant"}, "FirmClaim must be custom:firm_id"),
+        # the pool's ID tokens carry no scopes
+        ({"CreateUserPool": "true", "JwtAuthorizationScope": "reminders/api"}, "JwtAuthorizationScope must be empty"),
+        ({"CreateUserPool": "false", "JwtIssuer": ""}, "JwtIssuer is needed"),
+    ],
+)
+def test_parameters_that_cannot_work_together_are_refused_with_a_clear_reason(
+    parameters: dict[str, str], refusal: str
+) -> None:
+    given = {**IDENTITY_PROVIDER, **parameters}
+    [refused] = deployed(TEMPLATE, **given).refused_by_rules()
+    assert refusal in refused
+
+
+def test_the_user_pool_is_accepted_with_its_default_firm_claim() -> None:
+    assert deployed(TEMPLATE, CreateUserPool="true").refused_by_rules() == []
 
 
 def test_the_publisher_may_put_events_read_items_and_accounts_and_dead_letter_nothing_more(
@@ -561,7 +814,9 @@ def test_the_suppression_rule_takes_this_configuration_sets_bounces_and_complain
     assert not matches(mine, event("Delivery", "mine"))
     assert not matches(mine, event("Bounce", "another-stack"))
     # EventBridge retries for a day, then keeps the event in the rule's dead-letter queue
-    assert rule["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+    assert rule["Properties"]["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": ["SuppressionFunctionMailFeedbackQueue", "Arn"]}
+    }
     assert LIMITS["Suppress"]["RuleEventAgeSeconds"] == 86400
 
 
@@ -608,12 +863,17 @@ def test_every_alarm_notifies_the_alarm_topic_which_may_email_someone(translated
 
 
 def _watched(translated: dict[str, Any]) -> list[tuple[str, str, Any, dict[str, Any]]]:
-    """(namespace, metric, the first dimension's value, properties) of every alarm."""
+    """(namespace, metric, the first dimension's value, properties) of every metric every alarm
+    watches (each metric of a metric-math alarm)."""
     found = []
     for alarm in _resources_of(translated, "AWS::CloudWatch::Alarm").values():
         properties = alarm["Properties"]
-        dimensions = properties.get("Dimensions") or [{"Value": None}]
-        found.append((properties["Namespace"], properties["MetricName"], dimensions[0]["Value"], properties))
+        metrics = [m["MetricStat"]["Metric"] for m in properties.get("Metrics", []) if "MetricStat" in m] or [
+            properties
+        ]
+        for metric in metrics:
+            dimensions = metric.get("Dimensions") or [{"Value": None}]
+            found.append((metric["Namespace"], metric["MetricName"], dimensions[0]["Value"], properties))
     return found
 
 
@@ -631,6 +891,31 @@ def _dead_letter_queues(translated: dict[str, Any]) -> set[str]:
         ]
         queues |= {c["Fn::GetAtt"][0] for c in candidates if isinstance(c, dict) and "Fn::GetAtt" in c}
     return queues
+
+
+def test_mail_ses_refuses_for_the_products_own_fault_is_alarmed_on(translated: dict[str, Any]) -> None:
+    # The send function's EMF metrics land in the namespace and service dimension the stack sets
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    send_variables = RESOURCES["SendFunction"]["Properties"].get("Environment", {}).get("Variables", {})
+    assert "POWERTOOLS_METRICS_NAMESPACE" not in send_variables
+    assert "POWERTOOLS_SERVICE_NAME" not in send_variables
+    [properties] = [
+        properties
+        for namespace, metric, _, properties in _watched(translated)
+        if (namespace, metric) == (variables["POWERTOOLS_METRICS_NAMESPACE"], send_metrics.MAIL_MISCONFIGURED)
+    ]
+    assert properties["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    # any one record refused for the product's own fault in five minutes
+    assert (properties["Statistic"], properties["Period"], properties["Threshold"]) == ("Sum", 300, 1)
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert properties["TreatMissingData"] == "notBreaching"
+
+
+def test_every_dead_letter_queue_keeps_its_messages_14_days_encrypted(translated: dict[str, Any]) -> None:
+    for queue in _dead_letter_queues(translated):
+        properties = translated["Resources"][queue]["Properties"]
+        assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600, queue
+        assert properties["SqsManagedSseEnabled"] is True, queue
 
 
 def test_every_dead_letter_queue_has_an_alarm(translated: dict[str, Any]) -> None:
@@ -663,38 +948,159 @@ def test_every_function_is_watched_for_errors_and_throttles(translated: dict[str
 def test_the_send_queues_oldest_message_the_scan_ses_reputation_and_api_5xx_are_watched(
     translated: dict[str, Any],
 ) -> None:
-    by_metric = {(ns, m): (d, p) for ns, m, d, p in _watched(translated)}
+    by_metric: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] = {}
+    for ns, m, d, p in _watched(translated):
+        by_metric.setdefault((ns, m), []).append((d, p))
     # a reminder waiting in the send queue for an hour
-    dimension, oldest = by_metric[("AWS/SQS", "ApproximateAgeOfOldestMessage")]
+    [(dimension, oldest)] = by_metric[("AWS/SQS", "ApproximateAgeOfOldestMessage")]
     assert dimension == {"Fn::GetAtt": ["SendQueue", "QueueName"]}
     assert oldest["Threshold"] == {"Fn::FindInMap": ["Limits", "Alarms", "SendQueueOldestSeconds"]}
     assert LIMITS["Alarms"]["SendQueueOldestSeconds"] == 3600
-    # the scan not running for two schedule periods: no invocation in ScanMissedMinutes one-minute
-    # periods, missing data counting as breaching
-    dimension, scan = by_metric[("AWS/Lambda", "Invocations")]
+    # the scan not running (its window: test_the_scan_alarm_fires_after_two_schedule_periods_of_no_run)
+    [(dimension, scan)] = by_metric[("AWS/Lambda", "Invocations")]
     assert dimension == {"Ref": "ScanFunction"}
-    assert (scan["Period"], scan["EvaluationPeriods"], scan["DatapointsToAlarm"]) == (
-        60,
-        {"Ref": "ScanMissedMinutes"},
-        {"Ref": "ScanMissedMinutes"},
-    )
     assert (scan["Threshold"], scan["ComparisonOperator"], scan["TreatMissingData"]) == (
         1,
         "LessThanThreshold",
         "breaching",
     )
-    rate = re.fullmatch(r"rate\((\d+) minutes\)", TEMPLATE["Parameters"]["ScheduleRate"]["Default"])
-    assert rate is not None
-    assert TEMPLATE["Parameters"]["ScanMissedMinutes"]["Default"] == 2 * int(rate.group(1))
-    # SES's own warning levels: 5 % bounces, 0.1 % complaints
-    _, bounces = by_metric[("AWS/SES", "Reputation.BounceRate")]
-    _, complaints = by_metric[("AWS/SES", "Reputation.ComplaintRate")]
-    assert (LIMITS["Alarms"]["SesBounceRate"], LIMITS["Alarms"]["SesComplaintRate"]) == (0.05, 0.001)
-    assert bounces["Threshold"] == {"Fn::FindInMap": ["Limits", "Alarms", "SesBounceRate"]}
-    assert complaints["Threshold"] == {"Fn::FindInMap": ["Limits", "Alarms", "SesComplaintRate"]}
+    # SES reviews an account from 5 % bounces or 0.1 % complaints; an early warning comes at 2 % and 0.05 %
+    for metric, review, warning in (
+        ("Reputation.BounceRate", ("SesBounceRate", 0.05), ("SesBounceRateWarning", 0.02)),
+        ("Reputation.ComplaintRate", ("SesComplaintRate", 0.001), ("SesComplaintRateWarning", 0.0005)),
+    ):
+        thresholds = sorted(p["Threshold"]["Fn::FindInMap"][2] for _, p in by_metric[("AWS/SES", metric)])
+        assert thresholds == sorted([review[0], warning[0]])
+        assert (LIMITS["Alarms"][review[0]], LIMITS["Alarms"][warning[0]]) == (review[1], warning[1])
     # the API answering 5xx
-    dimension, api = by_metric[("AWS/ApiGateway", "5xx")]
+    [(dimension, api)] = by_metric[("AWS/ApiGateway", "5xx")]
     assert (dimension, api["Threshold"]) == ({"Ref": "HttpApi"}, 1)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "missed_seconds"),
+    [
+        ("rate(1 minute)", 2 * 60),
+        ("rate(5 minutes)", 2 * 5 * 60),
+        ("rate(60 minutes)", 2 * 60 * 60),
+        ("rate(1 hour)", 2 * 60 * 60),
+        # a cron schedule's period cannot be read: it runs at least hourly (ScheduleRate's pattern)
+        ("cron(0/10 * * * ? *)", 2 * 60 * 60),
+    ],
+)
+def test_the_scan_alarm_fires_after_two_schedule_periods_of_no_run(schedule: str, missed_seconds: int) -> None:
+    # Given a stack deployed with this schedule (there is no separate parameter that could disagree)
+    assert "ScanMissedMinutes" not in TEMPLATE["Parameters"]
+    alarm = deployed(TEMPLATE, ScheduleRate=schedule).resolve(RESOURCES["ScanNotRunningAlarm"]["Properties"])
+
+    # Then it fires when every one of its periods saw no scan, and those periods span two schedule periods
+    periods = int(alarm["EvaluationPeriods"])
+    assert int(alarm["DatapointsToAlarm"]) == periods
+    assert alarm["Period"] * periods == missed_seconds
+    # within what CloudWatch accepts: periods of whole minutes, a day at most in all
+    assert alarm["Period"] % 60 == 0
+    assert alarm["Period"] * periods <= 86400
+
+
+def _metric_stats(alarm: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["Id"]: m["MetricStat"] for m in alarm["Properties"]["Metrics"] if "MetricStat" in m}
+
+
+def test_rounds_given_up_and_mail_refusals_are_watched_in_the_products_own_metrics() -> None:
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    ours = {"Namespace": variables["POWERTOOLS_METRICS_NAMESPACE"]}
+    service = {"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}
+
+    # a reminder given up by the send function (24 h of refusals) or the scan (47 h unclaimed): one is enough
+    given_up = RESOURCES["RoundsGivenUpAlarm"]
+    stats = _metric_stats(given_up)
+    assert {name: (s["Metric"]["MetricName"], s["Metric"]["Dimensions"]) for name, s in stats.items()} == {
+        "sent": ("RoundsGivenUp", [service]),
+        "scanned": ("RemindersGivenUp", [service]),
+    }
+    assert all(s["Metric"]["Namespace"] == ours["Namespace"] for s in stats.values())
+    [expression] = [m for m in given_up["Properties"]["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "FILL(sent, 0) + FILL(scanned, 0)"
+    assert (given_up["Properties"]["Threshold"], given_up["Properties"]["EvaluationPeriods"]) == (1, 1)
+
+    # the mail service refusing or throttling, sustained: refusals in 4 of the last 8 quarter-hours
+    refused = RESOURCES["MailRefusedAlarm"]
+    stats = _metric_stats(refused)
+    assert {name: s["Metric"]["Dimensions"] for name, s in stats.items()} == {
+        "refused": [service, {"Name": "reason", "Value": "refused"}],
+        "throttled": [service, {"Name": "reason", "Value": "throttled"}],
+    }
+    assert {s["Metric"]["MetricName"] for s in stats.values()} == {"RoundsFailed"}
+    alarms = LIMITS["Alarms"]
+    assert (alarms["MailRefusalPeriodSeconds"], alarms["MailRefusalWindow"], alarms["MailRefusalPeriods"]) == (
+        900,
+        8,
+        4,
+    )
+    # a single round refused over and over is tried every 30 minutes at most (the backoff's cap), so
+    # it shows in every other quarter-hour at least: the alarm sees it within about an hour
+    assert backoff.REFUSED.cap_seconds <= 2 * alarms["MailRefusalPeriodSeconds"]
+    assert alarms["MailRefusalWindow"] // 2 >= alarms["MailRefusalPeriods"]
+
+
+def _sending_status_event(status: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "7c9b3b6e-0000-0000-0000-000000000000",
+        "source": "aws.ses",
+        "detail-type": status,
+        "account": "123456789012",
+        "time": "2026-11-27T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+
+
+def _transformed(transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """What EventBridge's input transformer sends for this event (paths of one level, as used here)."""
+    values = {name: event[path.removeprefix("$.")] for name, path in transformer["InputPathsMap"].items()}
+    text = transformer["InputTemplate"]
+    for name, value in values.items():
+        text = text.replace(f"<{name}>", str(value))
+    message: str = json.loads(text)
+    return message
+
+
+def test_ses_disabling_the_accounts_sending_tells_the_alarm_topic_what_happened() -> None:
+    # Given the rule on the default bus (where SES publishes) and its target
+    rule = RESOURCES["SesSendingStatusRule"]["Properties"]
+    assert "EventBusName" not in rule
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Ref": "AlarmTopic"}
+
+    # Then SES's sending status events reach it, and nothing else of SES's
+    pattern = rule["EventPattern"]
+    assert matches(pattern, _sending_status_event("Sending Status Disabled"))
+    assert matches(pattern, _sending_status_event("Sending Status Enabled"))
+    assert not matches(pattern, _sending_status_event("Email Bounced"))
+    assert not matches(pattern, {**_sending_status_event("Sending Status Disabled"), "source": "my.app"})
+
+    # And the topic gets a sentence saying what happened, where and when, and what it does to reminders
+    message = _transformed(target["InputTransformer"], _sending_status_event("Sending Status Disabled"))
+    assert message.startswith(
+        "SES Sending Status Disabled for account 123456789012 in us-east-1 at 2026-11-27T09:00:00Z."
+    )
+    assert "email_failed" in message
+
+    # And the topic accepts it from that rule only (and the account's alarms)
+    statements = RESOURCES["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    principals = {s["Principal"]["Service"]: s["Condition"] for s in statements}
+    assert principals["events.amazonaws.com"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["SesSendingStatusRule", "Arn"]}}
+    }
+    assert principals["cloudwatch.amazonaws.com"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert RESOURCES["AlarmTopicPolicy"]["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_ses_suppresses_bounced_and_complained_addresses_too_as_a_backstop() -> None:
+    options = RESOURCES["MailConfigurationSet"]["Properties"]["SuppressionOptions"]
+    assert options == {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}
 
 
 def test_every_function_logs_to_its_own_log_group_with_the_retention_parameter(translated: dict[str, Any]) -> None:
@@ -704,7 +1110,17 @@ def test_every_function_logs_to_its_own_log_group_with_the_retention_parameter(t
     for name, function in functions.items():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
-    assert len(groups) == len(functions)
+    # one per function, and the HTTP API's access log
+    assert set(groups) == {f"{name}Logs" for name in functions} | {"HttpApiAccessLogs"}
+    assert all(g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"} for g in groups.values())
+
+
+def test_x_ray_tracing_is_a_parameter_active_by_default() -> None:
+    # Lambda samples an actively traced function at its own fixed rate; PassThrough records nothing
+    # unless the caller's trace was sampled (a cost lever, docs/aws-readiness.md)
+    assert TEMPLATE["Globals"]["Function"]["Tracing"] == {"Ref": "TracingMode"}
+    parameter = TEMPLATE["Parameters"]["TracingMode"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("Active", ["Active", "PassThrough"])
 
 
 def test_the_dashboard_shows_the_figures_the_functions_publish() -> None:

@@ -23,7 +23,8 @@ class OutgoingEmail:
 
 
 class MailRejected(Exception):
-    """The mail service refused this message for good (bad address, rejected content)."""
+    """The mail service refused this message for good because of its recipient's address (one it
+    cannot parse, one it will not send to): that contact is not emailed for this round."""
 
 
 class MailUnavailable(Exception):
@@ -33,6 +34,13 @@ class MailUnavailable(Exception):
 
 class MailThrottled(MailUnavailable):
     """The mail service said we are sending too fast: everyone slows down."""
+
+
+class MailMisconfigured(MailUnavailable):
+    """The mail service refused the request because of the product's own request or configuration (a
+    tag it refuses, an unknown configuration set, an unverified sender, a message too large): no
+    contact's address is at fault, so nobody is marked rejected. The round waits and retries like
+    any refusal (SPEC R14, R22) while an operator, alarmed, fixes the cause."""
 
 
 class SendRateExceeded(MailUnavailable):

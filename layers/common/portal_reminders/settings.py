@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # validated once per process, on the first request (get_settings): building the validator at
+    # import would lengthen every cold start, and with SnapStart it is built before the snapshot
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
     send_queue_url: str = Field(min_length=1, validation_alias="SEND_QUEUE_URL")

@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 
 # ruff: noqa: PLC0415 - the imports below are deferred on purpose (see the module docstring)
 
-# The partition of the API's idempotency records: the api function's role may update and delete
-# only there (template.yaml, dynamodb:LeadingKeys).
+# The partitions of the Powertools idempotency records, the API's (Idempotency-Key) and the
+# automations function's (one per stage entry): each function's role may write, update and delete
+# only its own there (template.yaml, dynamodb:LeadingKeys).
 API_IDEMPOTENCY_PK = "IDEMPOTENCY#api"
+AUTOMATIONS_IDEMPOTENCY_PK = "IDEMPOTENCY#automations"
 
 
 class Services:
@@ -171,7 +173,7 @@ class Services:
             table_name=self.settings.table_name,
             key_attr="pk",
             sort_key_attr="sk",
-            static_pk_value="IDEMPOTENCY#automations",
+            static_pk_value=AUTOMATIONS_IDEMPOTENCY_PK,
         )
 
     @cached_property

@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from portal_reminders.adapters.ses_refusals import THROTTLED, blame
 from portal_reminders.models.domain import DomainStatus
 from portal_reminders.observability import logger
 from portal_reminders.ports import (
@@ -15,17 +16,12 @@ from portal_reminders.ports import (
     Mailer,
     MailIdentities,
     MailIdentity,
-    MailRejected,
+    MailMisconfigured,
     MailThrottled,
     MailUnavailable,
     OutgoingEmail,
     SendQuota,
 )
-
-# Errors about this one message or address. Everything else (throttling, a paused or suspended
-# account, an unverified sender, network trouble) is about the service: retry, then dead-letter.
-REJECTED_CODES = frozenset({"MessageRejected", "BadRequestException"})
-THROTTLED_CODES = frozenset({"TooManyRequestsException", "Throttling", "ThrottlingException"})
 
 
 class SesMailer(Mailer):
@@ -61,12 +57,14 @@ class SesMailer(Mailer):
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             message = error.response.get("Error", {}).get("Message", "")
-            # "not verified" is the sender identity (or the sandbox): a deployment problem, not the address
-            if code in REJECTED_CODES and "not verified" not in message.lower():
-                raise MailRejected(f"{code}: {message}") from error
-            if code in THROTTLED_CODES:
-                raise MailThrottled(f"{code}: {message}") from error
-            raise MailUnavailable(f"{code}: {message}") from error
+            refusal = blame(code, message)
+            if refusal is MailMisconfigured:
+                # the request or the stack's configuration is wrong: every mail fails alike until someone fixes it
+                logger.error(
+                    "ses refused the request: the product's request or configuration",
+                    extra={"code": code, "reason": message, "configuration_set": self._configuration_set},
+                )
+            raise refusal(f"{code}: {message}") from error
         except BotoCoreError as error:
             raise MailUnavailable(str(error)) from error
         return str(response.get("MessageId", ""))
@@ -122,7 +120,7 @@ class SesIdentities(MailIdentities):
                 raise IdentityExists(message) from error
             if code == "NotFoundException":
                 raise IdentityNotFound(message) from error
-            if code in THROTTLED_CODES:
+            if code in THROTTLED:
                 raise MailThrottled(f"{code}: {message}") from error
             raise MailUnavailable(f"{code}: {message}") from error
         except BotoCoreError as error:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal_reminders.api.schemas import (
     AccountOut,
@@ -23,6 +24,7 @@ from portal_reminders.api.schemas import (
     SendingDomainOut,
     SendingHoursOut,
     StageOut,
+    StepOut,
     SuppressionOut,
     TaskOut,
     TemplateKind,
@@ -33,15 +35,18 @@ from portal_reminders.models.domain import (
     Account,
     ActionItem,
     AuditEvent,
+    ClientTime,
     Contact,
     Firm,
     Job,
     Pipeline,
     SendingDomain,
-    SendingWindow,
     Template,
 )
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy, sequences, tone
+
+if TYPE_CHECKING:
+    from portal_reminders.repository.ports import TaskEntry
 
 
 def firm_out(firm: Firm) -> FirmOut:
@@ -96,15 +101,39 @@ def account_out(account: Account) -> AccountOut:
     )
 
 
-def item_out(item: ActionItem, now: datetime, window: SendingWindow | None) -> ActionItemOut:
-    """`window`: the client's sending window as it is now, which `reminders.next_at` keeps to."""
-    settings = item.reminders
+def reminders_out(item: ActionItem, now: datetime, client: ClientTime) -> RemindersOut:
+    """The settings (their one codec, as_dict), what was sent, and when each step and the next
+    reminder are due in the client's time as it is now (SPEC R16, R19)."""
+    item = replace(item, zone=client.zone, window=client.window)
+    timed = sequences.times(item) if item.due_date else [(step, None) for step in item.reminders.steps]
+    steps = [
+        StepOut(
+            days=step.days,
+            tone=tone.of_step(item.reminders, step, item.due_date),
+            at=None if at is None else client_clock.next_allowed(at, client.window),
+            status=sequences.status(item, step),
+        )
+        for step, at in timed
+    ]
+    return RemindersOut.model_validate(
+        {
+            **item.reminders.as_dict(),
+            "steps": steps,
+            "sent": item.reminders_sent,
+            "next_at": policy.next_at(item, now, client.window),
+        }
+    )
+
+
+def item_out(item: ActionItem, now: datetime, client: ClientTime) -> ActionItemOut:
+    """`client`: the client's time zone and sending window as they are now, which the reminders'
+    times are shown in."""
     invoice = None
     if item.invoice is not None:
         invoice = InvoiceOut(
             amount=item.invoice.amount,
             currency=item.invoice.currency,
-            due_date=item.invoice.due_date,
+            due_date=item.due_date,
             paid=item.invoice.paid,
             amount_paid=item.invoice.amount_paid,
             balance_due=item.invoice.balance_due,
@@ -121,23 +150,24 @@ def item_out(item: ActionItem, now: datetime, window: SendingWindow | None) -> A
         completed_at=item.completed_at,
         completed_via=item.completed_via,
         cancelled_at=item.cancelled_at,
-        reminders=RemindersOut(
-            enabled=settings.enabled,
-            days_between=settings.days_between,
-            max_reminders=settings.max_reminders,
-            sent=item.reminders_sent,
-            next_at=policy.next_at(item, now, window),
-        ),
+        reminders=reminders_out(item, now, client),
         manual_reminders_sent=item.manual_reminders_sent,
         email_failed=item.failed_number is not None,
+        due_date=item.due_date,
         invoice=invoice,
         template_id=item.template_id,
         job_id=item.origin.job_id if item.origin else None,
     )
 
 
-def task_out(item: ActionItem) -> TaskOut:
-    return TaskOut(item_id=item.id, kind=item.kind, title=item.title, last_emailed_at=item.last_emailed_at)
+def task_out(task: TaskEntry) -> TaskOut:
+    return TaskOut(
+        item_id=task.item_id,
+        kind=task.kind,
+        title=task.title,
+        last_emailed_at=task.last_emailed_at,
+        due_date=task.due_date,
+    )
 
 
 def audit_out(event: AuditEvent) -> AuditEventOut:
@@ -163,7 +193,7 @@ def template_out(template: Template) -> TemplateOut:
         invoice = InvoiceTermsOut(
             amount=template.invoice.amount,
             currency=template.invoice.currency,
-            due_in_days=template.invoice.due_in_days,
+            due_in_days=template.due_in_days,
         )
     return TemplateOut(
         id=template.id,
@@ -173,6 +203,7 @@ def template_out(template: Template) -> TemplateOut:
         body=template.body,
         invoice=invoice,
         reminders=_reminder_fields(template.reminders),
+        due_in_days=template.due_in_days,
         created_at=template.created_at,
         updated_at=template.updated_at,
     )

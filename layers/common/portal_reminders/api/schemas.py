@@ -3,6 +3,7 @@ typo ("days_betwen") is a 422 naming the field instead of a silently ignored set
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ from portal_reminders.api.types import (
     DomainName,
     DueInDays,
     EmailAddress,
+    EscalateAfterDays,
     Flag,
     HexColor,
     HttpsUrl,
@@ -40,6 +42,7 @@ from portal_reminders.api.types import (
     MoneyOut,
     Name,
     Signature,
+    StepDays,
     Timestamp,
     TimeZoneName,
     Title,
@@ -47,14 +50,18 @@ from portal_reminders.api.types import (
 )
 from portal_reminders.models.domain import (
     MAX_CONTACTS,
+    MAX_STEPS,
     AuditType,
     AutomationAction,
     DomainStatus,
     JobStatus,
     Kind,
     Language,
+    Schedule,
     Status,
+    StepStatus,
     SuppressionReason,
+    Tone,
     Weekday,
 )
 
@@ -236,13 +243,23 @@ LiftSuppression = Annotated[
 ]
 
 
-def _contact_patch_schema(schema: dict[str, Any]) -> None:
-    _patch_schema(schema)
-    _nullable(schema, "first_name")
+def _patch_schema_with_null(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A PATCH body's schema where null means something for these fields (see changes_of)."""
+
+    def complete(schema: dict[str, Any]) -> None:
+        _patch_schema(schema)
+        for name in names:
+            field = schema["properties"][name]
+            schema["properties"][name] = {
+                "anyOf": [{key: value for key, value in field.items() if key != "description"}, {"type": "null"}],
+                "description": field.get("description", ""),
+            }
+
+    return complete
 
 
 class ContactPatch(_Request):
-    model_config = ConfigDict(json_schema_extra=_contact_patch_schema)
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("first_name"))
 
     name: Name | None = None
     email: EmailAddress | None = None
@@ -265,25 +282,11 @@ class AccountIn(_Request):
     time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
 
 
-def _nullable(schema: dict[str, Any], name: str) -> None:
-    """A PATCH field whose null means something (it goes back to its default)."""
-    field = schema["properties"][name]
-    schema["properties"][name] = {
-        "anyOf": [{key: value for key, value in field.items() if key != "description"}, {"type": "null"}],
-        "description": field.get("description", ""),
-    }
-
-
-def _account_patch_schema(schema: dict[str, Any]) -> None:
-    _patch_schema(schema)
-    # null is meaningful here: the account goes back to the firm's time zone
-    _nullable(schema, "time_zone")
-
-
 class AccountPatch(_Request):
     """Any of the account's name, language and time zone; the others keep their values."""
 
-    model_config = ConfigDict(json_schema_extra=_account_patch_schema)
+    # null is meaningful here: the account goes back to the firm's time zone
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("time_zone"))
 
     name: Name | None = None
     language: Language | None = None
@@ -326,22 +329,55 @@ class AccountOut(_Schema):
 # action items ----------------------------------------------------------------------------------
 
 
+class StepIn(_Request):
+    days: StepDays = Field(
+        description="days after the due date (negative: before); the reminder is due at 09:00 that day in the "
+        "client's time zone, then kept to the sending hours"
+    )
+    tone: Tone | None = Field(
+        default=None,
+        description="how it speaks; final only on the last step. Omitted: the last of several steps is final, "
+        "steps after the due date are firm, the others gentle",
+    )
+
+
+_SCHEDULE = (
+    "interval: every days_between days after the latest email, max_reminders times (the default); due_date: one "
+    "reminder per step, relative to the item's due_date (which it then needs)"
+)
+_STEPS = (
+    f"a due_date schedule's reminders, 1 to {MAX_STEPS}, in strictly increasing order of days "
+    "(kept while the schedule is interval). Under due_date, max_reminders is their number"
+)
+_ESCALATE = (
+    "days (24-hour periods) after the last automatic reminder that a still pending item is escalated to the firm"
+)
+
+
 class RemindersIn(_Request):
     """Automatic reminder settings; omitted fields come from the template, else the defaults."""
 
     enabled: Flag | None = None
     days_between: DaysBetween | None = None
     max_reminders: MaxReminders | None = None
+    schedule: Schedule | None = Field(default=None, description=_SCHEDULE)
+    steps: list[StepIn] | None = Field(default=None, min_length=1, max_length=MAX_STEPS, description=_STEPS)
+    escalate_after_days: EscalateAfterDays | None = Field(default=None, description=_ESCALATE)
 
 
 class RemindersPatch(_Request):
-    """Any of the automatic reminder settings; the others keep their values."""
+    """Any of the automatic reminder settings; the others keep their values. Turning reminders on,
+    or changing the schedule or its steps, reschedules the steps not sent."""
 
-    model_config = ConfigDict(json_schema_extra=_patch_schema)
+    # null is meaningful here: no escalation
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("escalate_after_days"))
 
     enabled: Flag | None = None
     days_between: DaysBetween | None = None
     max_reminders: MaxReminders | None = None
+    schedule: Schedule | None = Field(default=None, description=_SCHEDULE)
+    steps: list[StepIn] | None = Field(default=None, min_length=1, max_length=MAX_STEPS, description=_STEPS)
+    escalate_after_days: EscalateAfterDays | None = Field(default=None, description=_ESCALATE + "; null: never")
 
     @model_validator(mode="after")
     def _changes_something(self) -> RemindersPatch:
@@ -396,11 +432,50 @@ class ActionItemIn(_Request):
     invoice: InvoiceIn | None = Field(
         default=None, description="for invoices only; required unless the template has invoice terms"
     )
+    due_date: DateIn | None = Field(
+        default=None,
+        description=(
+            "the client's calendar day the item is due; else the template's due_in_days after today. "
+            "For invoices it is invoice.due_date (if both are given they must be the same)"
+        ),
+    )
+
+    @field_validator("due_date")
+    @classmethod
+    def _same_as_the_invoices(cls, due_date: date | None, info: ValidationInfo) -> date | None:
+        invoice = info.data.get("invoice")
+        if due_date is not None and isinstance(invoice, InvoiceIn) and invoice.due_date != due_date:
+            raise ValueError(f"an invoice's due date is invoice.due_date ({invoice.due_date}); give one date")
+        return due_date
+
+    @property
+    def effective_due_date(self) -> date | None:
+        return self.invoice.due_date if self.invoice is not None else self.due_date
 
     @model_validator(mode="after")
     def _invoice_only_for_invoices(self) -> ActionItemIn:
         if self.invoice is not None and self.kind is not Kind.INVOICE:
             raise ValueError("invoice details are only for kind 'invoice'")
+        return self
+
+
+class ItemPatch(_Request):
+    """The item's own fields that can change after it was sent (its reminders have their own PATCH)."""
+
+    # null is meaningful here: the item has no due date any more
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("due_date"))
+
+    due_date: DateIn | None = Field(
+        default=None,
+        description=(
+            "the client's calendar day the item is due; null: none (not for invoices, nor under a due_date "
+            "schedule). An invoice's invoice.due_date changes with it; unsent steps are rescheduled"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ItemPatch:
+        _at_least_one_field(self)
         return self
 
 
@@ -412,10 +487,22 @@ class CompleteIn(_Request):
     via: Literal["read", "reply"] | None = None
 
 
+class StepOut(_Schema):
+    days: int
+    tone: Tone = Field(description="as named, else by the default rule (if it goes on its day)")
+    at: Timestamp | None = Field(
+        description="when it is due: 09:00 on its day in the client's time zone, kept to the sending hours"
+    )
+    status: StepStatus = Field(description="scheduled, sent, or skipped (its time had passed, or a later step went)")
+
+
 class RemindersOut(_Schema):
     enabled: bool
     days_between: int
-    max_reminders: int
+    max_reminders: int = Field(description="under a due_date schedule, the number of steps")
+    schedule: Schedule
+    steps: list[StepOut]
+    escalate_after_days: int | None
     sent: int
     next_at: Timestamp | None
 
@@ -444,6 +531,9 @@ class ActionItemOut(_Schema):
     reminders: RemindersOut
     manual_reminders_sent: int
     email_failed: bool
+    due_date: date | None = Field(
+        description="the client's calendar day the item is due; for invoices invoice.due_date"
+    )
     invoice: InvoiceOut | None = None
     template_id: str | None = None
     job_id: str | None = Field(default=None, description="the job whose stage automation created the item")
@@ -466,6 +556,7 @@ class TaskOut(_Schema):
     kind: Kind
     title: str
     last_emailed_at: Timestamp | None
+    due_date: date | None
 
 
 class TaskPage(_Schema):
@@ -473,10 +564,23 @@ class TaskPage(_Schema):
     next_token: str | None
 
 
+class SettingStepOut(_Schema):
+    days: int
+    tone: Tone | None = Field(description="as the firm named it; null: by the default rule")
+
+
 class SettingsOut(_Schema):
-    enabled: bool
-    days_between: int
-    max_reminders: int
+    """settings_changed's before and after: the reminder settings, or (a due date moved) the due date."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    enabled: bool | MISSING = MISSING
+    days_between: int | MISSING = MISSING
+    max_reminders: int | MISSING = MISSING
+    schedule: Schedule | MISSING = MISSING
+    steps: list[SettingStepOut] | MISSING = MISSING
+    escalate_after_days: int | MISSING | None = MISSING
+    due_date: date | MISSING | None = Field(default=MISSING, description="present when the due date was changed")
 
 
 class AutomationOrigin(_Schema):
@@ -504,6 +608,11 @@ class AuditDetails(_Schema):
     number: int | MISSING = Field(default=MISSING, description="reminder_sent, email_failed: the reminder's number")
     of: int | MISSING | None = Field(
         default=MISSING, description="reminder_sent: max_reminders when it went (null for a manual resend)"
+    )
+    tone: Tone | MISSING = Field(default=MISSING, description="reminder_sent (auto): gentle, firm or final")
+    days: int | MISSING = Field(
+        default=MISSING,
+        description="reminder_sent (auto, due-date schedule): the step carried out, days after the due date",
     )
     message: str | MISSING = Field(default=MISSING, description="reminder_sent, approval_requested: the firm's message")
     message_ids: dict[str, str] | MISSING = Field(
@@ -570,7 +679,22 @@ class PaymentIn(_Request):
 class InvoiceTermsIn(_Request):
     amount: AmountIn
     currency: Currency
-    due_in_days: DueInDays = Field(description="the due date is this many days after sending")
+    due_in_days: DueInDays = Field(
+        description="the due date is this many days after sending (the template's due_in_days)"
+    )
+
+
+_DUE_IN_DAYS = (
+    "items made from the template are due this many days after the day they are sent, on the client's calendar; "
+    "for invoice templates it is invoice.due_in_days (if both are given they must be the same)"
+)
+
+
+def _same_due_in_days(due_in_days: int | None, info: ValidationInfo) -> int | None:
+    invoice = info.data.get("invoice")
+    if due_in_days is not None and isinstance(invoice, InvoiceTermsIn) and invoice.due_in_days != due_in_days:
+        raise ValueError(f"an invoice template's due_in_days is invoice.due_in_days ({invoice.due_in_days}); give one")
+    return due_in_days
 
 
 class TemplateKind(StrEnum):
@@ -596,12 +720,24 @@ class InvoiceTemplateIn(_TemplateFields):
 
     kind: Literal[TemplateKind.INVOICE]
     invoice: InvoiceTermsIn | None = Field(default=None, description="the terms of invoices made from it")
+    due_in_days: DueInDays | None = Field(default=None, description=_DUE_IN_DAYS)
+
+    _same_due_in_days = field_validator("due_in_days")(_same_due_in_days)
+
+    @property
+    def effective_due_in_days(self) -> int | None:
+        return self.invoice.due_in_days if self.invoice is not None else self.due_in_days
 
 
 class OtherTemplateIn(_TemplateFields):
     """A proposal, organizer or chat template: content and reminder settings, no invoice terms."""
 
     kind: Literal[TemplateKind.PROPOSAL, TemplateKind.ORGANIZER, TemplateKind.CHAT]
+    due_in_days: DueInDays | None = Field(default=None, description=_DUE_IN_DAYS)
+
+    @property
+    def effective_due_in_days(self) -> int | None:
+        return self.due_in_days
 
 
 def _kind_of(value: Any) -> Any:
@@ -634,13 +770,17 @@ class TemplateIn(RootModel[Annotated[InvoiceTemplateIn | OtherTemplateIn, Field(
 class TemplatePatch(_Request):
     """Only the named fields change; `invoice` and `reminders` are replaced as a whole."""
 
-    model_config = ConfigDict(json_schema_extra=_patch_schema)
+    # null is meaningful here: items made from the template have no due date
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("due_in_days"))
 
     name: Name | None = None
     title: Title | None = None
     body: Message | None = None
     invoice: InvoiceTermsIn | None = Field(default=None, description="invoice templates only")
     reminders: RemindersIn | None = None
+    due_in_days: DueInDays | None = Field(default=None, description=_DUE_IN_DAYS + "; null: none")
+
+    _same_due_in_days = field_validator("due_in_days")(_same_due_in_days)
 
     @model_validator(mode="after")
     def _changes_something(self) -> TemplatePatch:
@@ -654,10 +794,18 @@ class InvoiceTermsOut(_Schema):
     due_in_days: int
 
 
+class TemplateStepOut(_Schema):
+    days: int
+    tone: Tone | None = None
+
+
 class TemplateRemindersOut(_Schema):
     enabled: bool | None = None
     days_between: int | None = None
     max_reminders: int | None = None
+    schedule: Schedule | None = None
+    steps: list[TemplateStepOut] | None = None
+    escalate_after_days: int | None = None
 
 
 class TemplateOut(_Schema):
@@ -668,6 +816,7 @@ class TemplateOut(_Schema):
     body: str | None
     invoice: InvoiceTermsOut | None
     reminders: TemplateRemindersOut
+    due_in_days: int | None
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from portal_reminders import zones
+from portal_reminders.models.domain import MAX_STEP_DAYS, MIN_STEP_DAYS
 
 # Printable ASCII, then dot-atom local part (RFC 5322) @ a host name of labels and a letters-only
 # top-level domain: what mail servers deliver to, without quoted local parts or IP literals.
@@ -224,6 +225,9 @@ Flag = Annotated[bool, Field(strict=True)]
 DaysBetween = Annotated[int, Field(ge=1, le=365, strict=True), BeforeValidator(_integral)]
 MaxReminders = Annotated[int, Field(ge=1, le=50, strict=True), BeforeValidator(_integral)]
 DueInDays = Annotated[int, Field(ge=0, le=365, strict=True), BeforeValidator(_integral)]
+# a step of a due-date schedule, in days from the due date (SPEC R19)
+StepDays = Annotated[int, Field(ge=MIN_STEP_DAYS, le=MAX_STEP_DAYS, strict=True), BeforeValidator(_integral)]
+EscalateAfterDays = Annotated[int, Field(ge=1, le=60, strict=True), BeforeValidator(_integral)]
 ClockTime = Annotated[str, Field(pattern=CLOCK_TIME_PATTERN)]
 # An IANA time zone name (SPEC R16). The document lists them all; a name not in the list is a 422
 # with a short message (pydantic's own enum message would list the ~600 names).

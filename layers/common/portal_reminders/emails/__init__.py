@@ -9,6 +9,7 @@ from portal_reminders.emails.model import (
     Language,
     PendingApprovalsEmail,
     Purpose,
+    Tone,
 )
 from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
 
@@ -21,6 +22,7 @@ __all__ = [
     "Language",
     "PendingApprovalsEmail",
     "Purpose",
+    "Tone",
     "render_item_email",
     "render_pending_approvals_email",
 ]

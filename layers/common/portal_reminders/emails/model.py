@@ -8,6 +8,7 @@ from typing import Literal
 Kind = Literal["organizer", "proposal", "invoice", "chat", "signature", "approval"]
 Language = Literal["en", "pt"]
 Purpose = Literal["notification", "reminder"]
+Tone = Literal["gentle", "firm", "final"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,6 @@ NO_BRAND = Brand()
 class InvoiceSummary:
     amount: Decimal
     currency: str
-    due_date: date
     paid: bool
     balance_due: Decimal
 
@@ -55,6 +55,15 @@ class ItemEmail:
     message: str | None = None
     invoice: InvoiceSummary | None = None
     brand: Brand = NO_BRAND
+    # the client's calendar day the item is due (an invoice always has one)
+    due_date: date | None = None
+    # a reminder's facts (SPEC R19): the client's calendar day it is sent on (for "due in 3 days"),
+    # the day the item was first sent, and for an automatic one which it is and its tone (a manual
+    # resend has neither)
+    today: date | None = None
+    first_sent: date | None = None
+    number: int | None = None
+    tone: Tone | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from portal_reminders.emails.model import (
     Language,
     PendingApprovalsEmail,
 )
-from portal_reminders.emails.texts import WORDING, KindWording, LanguageWording
+from portal_reminders.emails.texts import WORDING, KindWording, LanguageWording, ReminderWording
 
 SUBJECT_TITLE_LIMIT = 120
 SUBJECT_FIRM_LIMIT = 80
@@ -126,22 +126,22 @@ def format_date(day: date, language: Language) -> str:
 
 def _invoice_email(email: ItemEmail, words: LanguageWording) -> tuple[str, list[_Block]]:
     invoice = email.invoice
-    if invoice is None:
+    if invoice is None or email.due_date is None:
         # R12: an invoice email always states the amount and the due date.
-        raise ValueError("an invoice email needs its invoice summary")
-    values = _invoice_values(invoice, email.language)
+        raise ValueError("an invoice email needs its invoice summary and its due date")
+    values = _invoice_values(invoice, email.due_date, email.language)
     if invoice.paid:
         return _paid_invoice_email(email, words, values)
     return _action_email(email, words, words.kinds["invoice"], values)
 
 
-def _invoice_values(invoice: InvoiceSummary, language: Language) -> dict[str, str]:
+def _invoice_values(invoice: InvoiceSummary, due_date: date, language: Language) -> dict[str, str]:
     amount_to_pay = invoice.balance_due if _is_partially_paid(invoice) else invoice.amount
     return {
         "amount": format_money(amount_to_pay, invoice.currency, language),
         "total": format_money(invoice.amount, invoice.currency, language),
         "balance": format_money(invoice.balance_due, invoice.currency, language),
-        "due_date": format_date(invoice.due_date, language),
+        "due_date": format_date(due_date, language),
     }
 
 
@@ -152,19 +152,102 @@ def _is_partially_paid(invoice: InvoiceSummary) -> bool:
 def _action_email(
     email: ItemEmail, words: LanguageWording, kind_words: KindWording, extra_values: Mapping[str, str]
 ) -> tuple[str, list[_Block]]:
-    subject = _format_subject(kind_words.subject, email, extra_values)
     values = {"firm": email.firm_name, "title": email.item_title, **extra_values}
-    is_reminder = email.purpose == "reminder"
-    if is_reminder:
-        subject = words.reminder_prefix + subject
+    if email.purpose == "reminder":
+        subject, opening, call_to_action = _reminder_parts(email, words, kind_words, values)
+    else:
+        subject = _format_subject(kind_words.subject, email, extra_values)
+        opening, call_to_action = _Paragraph(kind_words.notification_intro, values), kind_words.call_to_action
     blocks: list[_Block] = [
-        _Paragraph(kind_words.reminder_intro if is_reminder else kind_words.notification_intro, values),
-        *_invoice_blocks(email.invoice, words, values),
-        _Paragraph(kind_words.call_to_action, values, preheader=True),
+        opening,
+        *(_invoice_blocks(email.invoice, words, values) if email.invoice else _due_date_blocks(email, words)),
+        _Paragraph(call_to_action, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(kind_words.button, email.portal_link, words.link_fallback),
     ]
     return subject, blocks
+
+
+def _reminder_parts(
+    email: ItemEmail, words: LanguageWording, kind_words: KindWording, values: Mapping[str, str]
+) -> tuple[str, _Paragraph, str]:
+    """A reminder's subject, opening and call to action (SPEC R12, R19): which reminder it is, in its
+    tone, when the item was first sent, and where it stands against its due date on the client's
+    calendar. The wording's {subject} and {pending} are the kind's own templates, filled in first."""
+    reminder = words.reminders
+    due = _due_status(email, words)
+    values = {**values, "label": _label(email, reminder), **(due.values if due else {})}
+    if email.kind == "invoice" and due is not None:
+        subject = words.invoice.reminder_subject
+    elif due is not None:
+        subject = reminder.subject_due.replace("{subject}", kind_words.subject)
+    else:
+        subject = kind_words.subject
+    sentences = [_opening(email, reminder).replace("{pending}", kind_words.pending)]
+    if email.first_sent is not None:
+        sentences.append(reminder.first_sent)
+        values["first_sent"] = format_date(email.first_sent, email.language)
+    if due is not None:
+        sentences.append(due.sentence)
+    overdue = due is not None and due.overdue
+    call_to_action = words.invoice.overdue_call_to_action if email.kind == "invoice" and overdue else None
+    return (
+        _format_subject(reminder.subject.replace("{subject}", subject), email, values),
+        _Paragraph(" ".join(sentences), values),
+        call_to_action or kind_words.call_to_action,
+    )
+
+
+def _label(email: ItemEmail, reminder: ReminderWording) -> str:
+    """Which reminder it is: a resend by hand is a plain "Reminder", an automatic one its ordinal."""
+    if email.number is None:
+        return reminder.ordinals[0]
+    if email.tone == "final":
+        return reminder.final
+    if email.number <= len(reminder.ordinals):
+        return reminder.ordinals[email.number - 1]
+    return reminder.numbered.format(number=email.number)
+
+
+def _opening(email: ItemEmail, reminder: ReminderWording) -> str:
+    match email.tone:
+        case None:
+            return reminder.manual
+        case "gentle":
+            return reminder.gentle
+        case "firm":
+            return reminder.firm
+        case "final":
+            return reminder.final_opening
+        case _:
+            assert_never(email.tone)
+
+
+@dataclass(frozen=True, slots=True)
+class _DueStatus:
+    sentence: str  # a template of the DueWording
+    values: Mapping[str, str]  # due_status (short, for the subject), days, due_date
+    overdue: bool
+
+
+def _due_status(email: ItemEmail, words: LanguageWording) -> _DueStatus | None:
+    """Where the item stands against its due date on the client's calendar the day it is sent."""
+    if email.due_date is None or email.today is None:
+        return None
+    due, days = words.due, (email.due_date - email.today).days
+    if days > 1:
+        short, sentence = due.in_days, due.in_days_sentence
+    elif days == 1:
+        short, sentence = due.tomorrow, due.tomorrow_sentence
+    elif days == 0:
+        short, sentence = due.today, due.today_sentence
+    elif days == -1:
+        short, sentence = due.overdue_one, due.overdue_one_sentence
+    else:
+        short, sentence = due.overdue_days, due.overdue_days_sentence
+    count = str(abs(days))
+    values = {"days": count, "due_date": format_date(email.due_date, email.language)}
+    return _DueStatus(sentence, {**values, "due_status": short.format(days=count)}, overdue=days < 0)
 
 
 def _paid_invoice_email(
@@ -184,11 +267,17 @@ def _paid_invoice_email(
     return _format_subject(invoice_words.paid_subject, email, invoice_values), blocks
 
 
+def _due_date_blocks(email: ItemEmail, words: LanguageWording) -> list[_Block]:
+    if email.due_date is None:
+        return []
+    return [_Details(((words.due_date_label, format_date(email.due_date, email.language)),))]
+
+
 def _invoice_blocks(invoice: InvoiceSummary | None, words: LanguageWording, values: Mapping[str, str]) -> list[_Block]:
     if invoice is None:
         return []
     invoice_words = words.invoice
-    rows = [(invoice_words.amount_label, values["total"]), (invoice_words.due_date_label, values["due_date"])]
+    rows = [(invoice_words.amount_label, values["total"]), (words.due_date_label, values["due_date"])]
     if invoice.paid:
         return [_Details((*rows, (invoice_words.status_label, invoice_words.paid_status)))]
     if _is_partially_paid(invoice):

@@ -1,9 +1,10 @@
 """Every word a client reads, per language and per kind.
 
 Templates are `str.format` strings. Placeholders: {firm}, {title}, {name}, {count}, {amount},
-{balance}, {due_date}; money and dates have their own ({currency}, {number}, {day}, {month},
-{year}). The renderer escapes the values for HTML; the templates hold no markup, so the same
-wording serves the text and the HTML part.
+{balance}, {due_date}, and in reminders {label}, {pending}, {first_sent}, {due_status}, {days},
+{number}; money and dates have their own ({currency}, {number}, {day}, {month}, {year}).
+The renderer escapes the values for HTML; the templates hold no markup, so the same wording
+serves the text and the HTML part.
 Portuguese is European Portuguese, like the product's help article.
 """
 
@@ -16,7 +17,8 @@ from portal_reminders.emails.model import Kind, Language
 class KindWording:
     subject: str
     notification_intro: str
-    reminder_intro: str
+    # what is still waiting, as a clause a reminder's opening completes (ReminderWording)
+    pending: str
     call_to_action: str
     button: str
 
@@ -24,7 +26,6 @@ class KindWording:
 @dataclass(frozen=True, slots=True)
 class InvoiceWording:
     amount_label: str
-    due_date_label: str
     balance_label: str
     status_label: str
     paid_status: str
@@ -33,6 +34,9 @@ class InvoiceWording:
     paid_intro: str
     paid_no_action: str
     paid_button: str
+    # a reminder's subject ({due_status} in place of the due date) and call to action once overdue
+    reminder_subject: str
+    overdue_call_to_action: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,48 @@ class ApprovalsWording:
 
 
 @dataclass(frozen=True, slots=True)
+class DueWording:
+    """Where the item stands against its due date on the client's calendar ({days}, {due_date}):
+    short for subjects, as a sentence for the body."""
+
+    in_days: str
+    tomorrow: str
+    today: str
+    overdue_one: str
+    overdue_days: str
+    in_days_sentence: str
+    tomorrow_sentence: str
+    today_sentence: str
+    overdue_one_sentence: str
+    overdue_days_sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderWording:
+    """What makes a reminder unmistakably one (SPEC R12, R19): which it is ({label}), in its tone,
+    when the item was first sent, and where it stands against its due date. Openings complete the
+    kind's `pending` clause; {firm} and {first_sent} are values too."""
+
+    ordinals: tuple[str, ...]  # the 1st, 2nd ... automatic reminder's label
+    numbered: str  # past the ordinals: {number}
+    final: str  # the label of the final one
+    subject: str  # {label}, {subject}
+    subject_due: str  # {subject}, {due_status}
+    manual: str  # a firm user's resend
+    gentle: str
+    firm: str
+    final_opening: str
+    first_sent: str
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageWording:
     kinds: dict[Kind, KindWording]
     invoice: InvoiceWording
     approvals: ApprovalsWording
-    reminder_prefix: str
+    reminders: ReminderWording
+    due: DueWording
+    due_date_label: str
     greeting: str
     generic_greeting: str
     note_heading: str
@@ -70,52 +111,48 @@ ENGLISH = LanguageWording(
         "organizer": KindWording(
             subject="{firm}: please complete your questionnaire “{title}”",
             notification_intro="{firm} has sent you the questionnaire “{title}”.",
-            reminder_intro="This is a reminder: the questionnaire “{title}” from {firm} "
-            "is still waiting for your answers.",
+            pending="the questionnaire “{title}” from {firm} is still waiting for your answers",
             call_to_action="Please complete and submit the questionnaire in your client portal.",
             button="Complete the questionnaire",
         ),
         "proposal": KindWording(
             subject="{firm}: please review and sign the proposal “{title}”",
             notification_intro="{firm} has sent you the proposal “{title}”.",
-            reminder_intro="This is a reminder: the proposal “{title}” from {firm} "
-            "is still waiting for your signature.",
+            pending="the proposal “{title}” from {firm} is still waiting for your signature",
             call_to_action="Please review and sign the proposal (engagement letter) in your client portal.",
             button="Review and sign the proposal",
         ),
         "invoice": KindWording(
             subject="{firm}: please pay invoice “{title}” ({amount}, due {due_date})",
             notification_intro="{firm} has sent you the invoice “{title}”.",
-            reminder_intro="This is a reminder: the invoice “{title}” from {firm} is still unpaid.",
+            pending="the invoice “{title}” from {firm} is still unpaid",
             call_to_action="Please pay the invoice in your client portal by {due_date}.",
             button="Pay the invoice",
         ),
         "chat": KindWording(
             subject="{firm}: please read and reply to the message “{title}”",
             notification_intro="{firm} has sent you the message “{title}”, which needs your attention.",
-            reminder_intro="This is a reminder: the message “{title}” from {firm} is still waiting for your reply.",
+            pending="the message “{title}” from {firm} is still waiting for your reply",
             call_to_action="Please read the message and reply in your client portal.",
             button="Read and reply",
         ),
         "signature": KindWording(
             subject="{firm}: please sign the document “{title}”",
             notification_intro="{firm} has sent you the document “{title}” to sign.",
-            reminder_intro="This is a reminder: the document “{title}” from {firm} "
-            "is still waiting for your signature.",
+            pending="the document “{title}” from {firm} is still waiting for your signature",
             call_to_action="Please sign the document in your client portal.",
             button="Sign the document",
         ),
         "approval": KindWording(
             subject="{firm}: please review and approve the document “{title}”",
             notification_intro="{firm} has sent you the document “{title}” for your approval.",
-            reminder_intro="This is a reminder: the document “{title}” from {firm} is still waiting for your approval.",
+            pending="the document “{title}” from {firm} is still waiting for your approval",
             call_to_action="Please review and approve the document in your client portal.",
             button="Review and approve",
         ),
     },
     invoice=InvoiceWording(
         amount_label="Amount",
-        due_date_label="Due date",
         balance_label="Balance due",
         status_label="Status",
         paid_status="Paid",
@@ -124,6 +161,8 @@ ENGLISH = LanguageWording(
         paid_intro="{firm} has sent you a copy of the invoice “{title}” for your records.",
         paid_no_action="This invoice is paid. No action is needed.",
         paid_button="View the invoice",
+        reminder_subject="{firm}: please pay invoice “{title}” ({amount}, {due_status})",
+        overdue_call_to_action="Please pay the invoice in your client portal as soon as possible.",
     ),
     approvals=ApprovalsWording(
         subject_one="{firm}: 1 document waiting for your approval",
@@ -134,7 +173,43 @@ ENGLISH = LanguageWording(
         call_to_action_many="Please review and approve them in your client portal.",
         button="Review and approve",
     ),
-    reminder_prefix="Reminder: ",
+    reminders=ReminderWording(
+        ordinals=(
+            "Reminder",
+            "Second reminder",
+            "Third reminder",
+            "Fourth reminder",
+            "Fifth reminder",
+            "Sixth reminder",
+            "Seventh reminder",
+            "Eighth reminder",
+            "Ninth reminder",
+            "Tenth reminder",
+        ),
+        numbered="Reminder no. {number}",
+        final="Final reminder",
+        subject="{label}: {subject}",
+        subject_due="{subject} ({due_status})",
+        manual="{label}: {pending}.",
+        gentle="{label}: just a friendly note that {pending}.",
+        firm="{label}: {pending}, and it needs your attention now.",
+        final_opening="{label}: {pending}. This is the last reminder we will send: if it is still open, "
+        "{firm} will follow up with you directly.",
+        first_sent="{firm} first sent it on {first_sent}.",
+    ),
+    due=DueWording(
+        in_days="due in {days} days",
+        tomorrow="due tomorrow",
+        today="due today",
+        overdue_one="overdue by 1 day",
+        overdue_days="overdue by {days} days",
+        in_days_sentence="It is due in {days} days, on {due_date}.",
+        tomorrow_sentence="It is due tomorrow, {due_date}.",
+        today_sentence="It is due today, {due_date}.",
+        overdue_one_sentence="It is overdue by 1 day: it was due on {due_date}.",
+        overdue_days_sentence="It is overdue by {days} days: it was due on {due_date}.",
+    ),
+    due_date_label="Due date",
     greeting="Hi {name},",
     generic_greeting="Hello,",
     note_heading="A note from {firm}:",
@@ -166,54 +241,48 @@ PORTUGUESE = LanguageWording(
         "organizer": KindWording(
             subject="{firm}: preencha o questionário «{title}»",
             notification_intro="{firm} enviou-lhe o questionário «{title}».",
-            reminder_intro="Este é um lembrete: o questionário «{title}», enviado por {firm}, "
-            "ainda aguarda as suas respostas.",
+            pending="o questionário «{title}», enviado por {firm}, ainda aguarda as suas respostas",
             call_to_action="Preencha e submeta o questionário no portal do cliente.",
             button="Preencher o questionário",
         ),
         "proposal": KindWording(
             subject="{firm}: reveja e assine a proposta «{title}»",
             notification_intro="{firm} enviou-lhe a proposta «{title}».",
-            reminder_intro="Este é um lembrete: a proposta «{title}», enviada por {firm}, "
-            "ainda aguarda a sua assinatura.",
+            pending="a proposta «{title}», enviada por {firm}, ainda aguarda a sua assinatura",
             call_to_action="Reveja e assine a proposta (carta de compromisso) no portal do cliente.",
             button="Rever e assinar a proposta",
         ),
         "invoice": KindWording(
             subject="{firm}: pague a fatura «{title}» ({amount}, vence a {due_date})",
             notification_intro="{firm} enviou-lhe a fatura «{title}».",
-            reminder_intro="Este é um lembrete: a fatura «{title}», enviada por {firm}, ainda não foi paga.",
+            pending="a fatura «{title}», enviada por {firm}, ainda não foi paga",
             call_to_action="Pague a fatura no portal do cliente até {due_date}.",
             button="Pagar a fatura",
         ),
         "chat": KindWording(
             subject="{firm}: leia e responda à mensagem «{title}»",
             notification_intro="{firm} enviou-lhe a mensagem «{title}», que precisa da sua atenção.",
-            reminder_intro="Este é um lembrete: a mensagem «{title}», enviada por {firm}, "
-            "ainda aguarda a sua resposta.",
+            pending="a mensagem «{title}», enviada por {firm}, ainda aguarda a sua resposta",
             call_to_action="Leia a mensagem e responda no portal do cliente.",
             button="Ler e responder",
         ),
         "signature": KindWording(
             subject="{firm}: assine o documento «{title}»",
             notification_intro="{firm} enviou-lhe o documento «{title}» para assinar.",
-            reminder_intro="Este é um lembrete: o documento «{title}», enviado por {firm}, "
-            "ainda aguarda a sua assinatura.",
+            pending="o documento «{title}», enviado por {firm}, ainda aguarda a sua assinatura",
             call_to_action="Assine o documento no portal do cliente.",
             button="Assinar o documento",
         ),
         "approval": KindWording(
             subject="{firm}: reveja e aprove o documento «{title}»",
             notification_intro="{firm} enviou-lhe o documento «{title}» para aprovação.",
-            reminder_intro="Este é um lembrete: o documento «{title}», enviado por {firm}, "
-            "ainda aguarda a sua aprovação.",
+            pending="o documento «{title}», enviado por {firm}, ainda aguarda a sua aprovação",
             call_to_action="Reveja e aprove o documento no portal do cliente.",
             button="Rever e aprovar",
         ),
     },
     invoice=InvoiceWording(
         amount_label="Valor",
-        due_date_label="Data de vencimento",
         balance_label="Saldo em dívida",
         status_label="Estado",
         paid_status="Paga",
@@ -222,6 +291,8 @@ PORTUGUESE = LanguageWording(
         paid_intro="{firm} enviou-lhe uma cópia da fatura «{title}» para os seus registos.",
         paid_no_action="Esta fatura está paga. Não precisa de fazer nada.",
         paid_button="Ver a fatura",
+        reminder_subject="{firm}: pague a fatura «{title}» ({amount}, {due_status})",
+        overdue_call_to_action="Pague a fatura no portal do cliente o quanto antes.",
     ),
     approvals=ApprovalsWording(
         subject_one="{firm}: 1 documento a aguardar a sua aprovação",
@@ -232,7 +303,43 @@ PORTUGUESE = LanguageWording(
         call_to_action_many="Reveja e aprove-os no portal do cliente.",
         button="Rever e aprovar",
     ),
-    reminder_prefix="Lembrete: ",
+    reminders=ReminderWording(
+        ordinals=(
+            "Lembrete",
+            "Segundo lembrete",
+            "Terceiro lembrete",
+            "Quarto lembrete",
+            "Quinto lembrete",
+            "Sexto lembrete",
+            "Sétimo lembrete",
+            "Oitavo lembrete",
+            "Nono lembrete",
+            "Décimo lembrete",
+        ),
+        numbered="Lembrete n.º {number}",
+        final="Último lembrete",
+        subject="{label}: {subject}",
+        subject_due="{subject} ({due_status})",
+        manual="{label}: {pending}.",
+        gentle="{label}: só para lembrar que {pending}.",
+        firm="{label}: {pending} e precisa da sua atenção agora.",
+        final_opening="{label}: {pending}. Este é o último lembrete que enviamos: se continuar pendente, "
+        "{firm} entrará em contacto consigo diretamente.",
+        first_sent="O primeiro envio foi a {first_sent}.",
+    ),
+    due=DueWording(
+        in_days="vence dentro de {days} dias",
+        tomorrow="vence amanhã",
+        today="vence hoje",
+        overdue_one="em atraso há 1 dia",
+        overdue_days="em atraso há {days} dias",
+        in_days_sentence="Vence dentro de {days} dias, a {due_date}.",
+        tomorrow_sentence="Vence amanhã, {due_date}.",
+        today_sentence="Vence hoje, {due_date}.",
+        overdue_one_sentence="Está em atraso há 1 dia: venceu a {due_date}.",
+        overdue_days_sentence="Está em atraso há {days} dias: venceu a {due_date}.",
+    ),
+    due_date_label="Data de vencimento",
     greeting="Olá {name},",
     generic_greeting="Olá,",
     note_heading="Uma nota de {firm}:",

@@ -49,18 +49,95 @@ SYSTEM_ACTOR = "system"
 MAX_CONTACTS = 50
 
 
+class Schedule(StrEnum):
+    """How automatic reminders are timed (SPEC R19): every `days_between` days after the latest
+    email (R2), or one per step relative to the item's due date."""
+
+    INTERVAL = "interval"
+    DUE_DATE = "due_date"
+
+
+class Tone(StrEnum):
+    """How an automatic reminder speaks (SPEC R19): friendly, direct about the date, a last notice."""
+
+    GENTLE = "gentle"
+    FIRM = "firm"
+    FINAL = "final"
+
+
+class StepStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    SKIPPED = "skipped"
+
+
+# A due-date schedule's limits (SPEC R19): how many steps, and how far from the due date.
+MAX_STEPS = 10
+MIN_STEP_DAYS = -90
+MAX_STEP_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One automatic reminder of a due-date schedule: `days` after the due date (negative: before),
+    at 09:00 on the client's wall clock; `tone` when the firm named one (else the default rule)."""
+
+    days: int
+    tone: Tone | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"days": self.days, "tone": None if self.tone is None else self.tone.value}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Step:
+        tone = raw.get("tone")
+        return cls(days=int(raw["days"]), tone=None if tone is None else Tone(tone))
+
+
 @dataclass(frozen=True, slots=True)
 class ReminderSettings:
+    """An item's automatic reminder settings (SPEC R2, R19). Under a due-date schedule
+    `max_reminders` is the number of steps (it reads as that, and is kept so); `steps` stay stored
+    while the interval schedule is in force, so that switching back finds them again."""
+
     enabled: bool = False
     days_between: int = 3
     max_reminders: int = 1
+    schedule: Schedule = Schedule.INTERVAL
+    steps: tuple[Step, ...] = ()
+    escalate_after_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.by_due_date and self.steps:
+            object.__setattr__(self, "max_reminders", len(self.steps))
+
+    @property
+    def by_due_date(self) -> bool:
+        return self.schedule is Schedule.DUE_DATE
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, every field: the one codec of the settings (audit, records, API, layers)."""
         return {
             "enabled": self.enabled,
             "days_between": self.days_between,
             "max_reminders": self.max_reminders,
+            "schedule": self.schedule.value,
+            "steps": [step.as_dict() for step in self.steps],
+            "escalate_after_days": self.escalate_after_days,
         }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ReminderSettings:
+        """The settings a (possibly partial) mapping names; the defaults for the others."""
+        fields: dict[str, Any] = {name: raw[name] for name in _SCALAR_SETTINGS if raw.get(name) is not None}
+        if raw.get("schedule") is not None:
+            fields["schedule"] = Schedule(raw["schedule"])
+        if raw.get("steps") is not None:
+            fields["steps"] = tuple(s if isinstance(s, Step) else Step.from_dict(s) for s in raw["steps"])
+        return cls(**fields)
+
+
+_SCALAR_SETTINGS = ("enabled", "days_between", "max_reminders", "escalate_after_days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +147,16 @@ class Claim:
     number: int
     until: datetime
     attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPlan:
+    """What an automatic reminder round carries out, chosen when the round begins and kept through
+    its retries, so every contact gets the same reminder: the step of a due-date schedule (its
+    `days`; None under the interval schedule), and the tone it speaks in."""
+
+    step: int | None = None
+    tone: Tone = Tone.GENTLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +183,7 @@ class Delivery:
     # notify contacts the round did not email because they are suppressed: address -> why (SPEC R15)
     suppressed: Mapping[str, str] = field(default_factory=dict)
     counted: int = 0  # emails counted against the firm's daily cap for this round
+    plan: ReminderPlan | None = None  # an automatic reminder's step and words, once it began
 
     @property
     def paid_for(self) -> int:
@@ -213,6 +301,15 @@ class DomainClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientTime:
+    """The client's clock as a writer that read the firm and the account saw it: the time zone
+    (the account's, else the firm's) and the sending window in it (None: any time)."""
+
+    zone: str = DEFAULT_TIME_ZONE
+    window: SendingWindow | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Firm:
     id: str
     name: str | None = None
@@ -293,9 +390,10 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
+    """An invoice's money. Its due date is the item's (`ActionItem.due_date`), which every kind may have."""
+
     amount: Decimal
     currency: str
-    due_date: date
     amount_paid: Decimal = Decimal("0")
 
     @property
@@ -373,6 +471,12 @@ class ActionItem:
     # The sender found the window closed at this time: the next automatic email waits for the
     # window's next opening after it, however long ago it fell due.
     not_before: datetime | None = None
+    # The client's calendar day the item is due (SPEC R19); for invoices the invoice's due date.
+    due_date: date | None = None
+    # The client's time zone as last seen with `window` (a due-date schedule's steps are at 09:00 in it).
+    zone: str = DEFAULT_TIME_ZONE
+    # What became of each step of a due-date schedule, by its `days`: sent or skipped (absent: scheduled).
+    step_marks: Mapping[int, StepStatus] = field(default_factory=dict)
 
     @property
     def ref(self) -> ItemRef:
@@ -431,9 +535,10 @@ TEMPLATE_KINDS = (Kind.INVOICE, Kind.PROPOSAL, Kind.ORGANIZER, Kind.CHAT)
 
 @dataclass(frozen=True, slots=True)
 class InvoiceTerms:
+    """An invoice template's money; its due date comes from the template's `due_in_days`."""
+
     amount: Decimal
     currency: str
-    due_in_days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +557,8 @@ class Template:
     invoice: InvoiceTerms | None = None
     reminders: Mapping[str, Any] = field(default_factory=dict)
     version: int = 0
+    # Items made from it are due this many days after the day they are sent, in the client's zone.
+    due_in_days: int | None = None
 
 
 class AutomationAction(StrEnum):

@@ -72,7 +72,7 @@ class ApprovalsRequestMessage(BaseModel):
     request_id: str = Field(pattern=REQUEST_ID)
     actor: str = Field(pattern=EXTERNAL_ID_PATTERN)
     message: str | None = Field(default=None, max_length=5000)
-    account_ids: list[str] | None = Field(default=None, max_length=1000)
+    account_ids: list[Annotated[str, Field(pattern=ACCOUNT_ID)]] | None = Field(default=None, max_length=1000)
 
 
 class AccountApprovalsMessage(BaseModel):

@@ -21,6 +21,7 @@ from portal_reminders.models.domain import (
     Firm,
     ItemRef,
     Job,
+    Kind,
     Pipeline,
     Status,
     Template,
@@ -45,6 +46,7 @@ from portal_reminders.repository.mapping import (
     template_from_record,
     template_to_record,
     window_from_json,
+    zone_from_json,
 )
 from portal_reminders.repository.ports import (
     AccountRepository,
@@ -64,6 +66,7 @@ from portal_reminders.repository.ports import (
     ScanStateRepository,
     SendTimeline,
     SuppressionRepository,
+    TaskEntry,
     TemplateRepository,
 )
 from portal_reminders.repository.records import (
@@ -133,6 +136,11 @@ class DynamoRepository(
     @property
     def _connection(self) -> Connection:
         return self._table.connection
+
+    def connect(self) -> None:
+        """Make the table's DynamoDB client now rather than on the first query (it loads botocore's
+        model of the service; no request is sent): the api does it before its SnapStart snapshot."""
+        _ = self._connection.client
 
     # accounts ------------------------------------------------------------------------------
 
@@ -233,7 +241,7 @@ class DynamoRepository(
             ItemRecord, paging.ITEMS, (firm_id, partition), prefix, limit, token, item_from_record
         )
 
-    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]:
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[TaskEntry]:
         partition = keys.account_pk(firm_id, account_id)
         return self._page(
             lambda start: ItemRecord.task_index.query(
@@ -243,7 +251,13 @@ class DynamoRepository(
             (firm_id, partition),
             limit,
             token,
-            item_from_record,
+            lambda record: TaskEntry(
+                item_id=record.item_id,
+                kind=Kind(record.kind),
+                title=record.title,
+                last_emailed_at=record.last_emailed_at,
+                due_date=date.fromisoformat(record.due_date) if record.due_date else None,
+            ),
         )
 
     def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]:
@@ -453,7 +467,10 @@ class DynamoRepository(
             limit,
             token,
             lambda record: PendingEntry(
-                account_id=record.account_id, item_id=record.item_id, window=window_from_json(record.send_window)
+                account_id=record.account_id,
+                item_id=record.item_id,
+                window=window_from_json(record.send_window),
+                zone=zone_from_json(record.send_window),
             ),
             prefix=prefix,
         )
@@ -605,8 +622,10 @@ class DynamoRepository(
         token: str | None,
         convert: Callable[[Any], T],
     ) -> Page[T]:
-        """A page of the records of one kind (`prefix`) in an account-index partition."""
-        return self._page(
+        """A page of the records of one kind (`prefix`) in an account-index partition. The index
+        copies keys only: the records themselves are read by key, consistently, in index order; one
+        that changed since its index entry was written (now elsewhere in the index, or gone) is left out."""
+        page = self._page(
             lambda start: model.account_index.query(
                 reading[1], model.gsi1sk.startswith(prefix), limit=limit + 1, last_evaluated_key=start
             ),
@@ -614,9 +633,13 @@ class DynamoRepository(
             reading,
             limit,
             token,
-            convert,
+            lambda entry: (entry.pk, entry.sk),
             prefix=prefix,
         )
+        found = {(raw["pk"]["S"], raw["sk"]["S"]): raw for raws in self._batch_get(page.items).values() for raw in raws}
+        records = [model.from_raw_data(found[key]) for key in page.items if key in found]
+        current = [r for r in records if r.gsi1pk == reading[1] and r.gsi1sk.startswith(prefix)]
+        return Page(items=[convert(record) for record in current], next_token=page.next_token)
 
     @staticmethod
     def _page(

@@ -11,6 +11,9 @@ from zlib import crc32
 # constant of the data layout, not a setting.
 DUE_SHARDS = 8
 
+# Every record of a firm has a partition key starting with this: IAM lets a function write the
+# firms' records by it (template.yaml, dynamodb:LeadingKeys "FIRM#*"), apart from the stack's own.
+FIRM_PREFIX = "FIRM#"
 FIRM_SK = "FIRM"
 ACCOUNT_SK = "ACCOUNT"
 ITEM_SK = "ITEM"
@@ -22,7 +25,9 @@ AUDIT_PREFIX = "AUDIT#"
 ITEM_PREFIX = "ITEM#"
 
 
-# Records that belong to the stack, not a firm (no key a firm can address starts like these).
+# Records that belong to the stack, not a firm (no key a firm can address starts like these); IAM
+# lets only the functions that own each write it: the send timeline the three that email, the scan's
+# lock the scan.
 SEND_TIMELINE_PK = "STACK#SEND-TIMELINE"
 # Which firm holds a sending domain: one record per domain, whichever firm claims it.
 DOMAIN_CLAIM_PREFIX = "DOMAIN#"
@@ -40,7 +45,7 @@ def stamp(at: datetime) -> str:
 
 
 def firm_pk(firm_id: str) -> str:
-    return f"FIRM#{firm_id}"
+    return f"{FIRM_PREFIX}{firm_id}"
 
 
 def account_pk(firm_id: str, account_id: str) -> str:

@@ -31,15 +31,19 @@ from portal_reminders.models.domain import (
     Language,
     Origin,
     Pipeline,
+    ReminderPlan,
     ReminderSettings,
+    Schedule,
     SendingDomain,
     SendingHours,
     SendingWindow,
     Stage,
     Status,
+    StepStatus,
     Suppression,
     SuppressionReason,
     Template,
+    Tone,
     Weekday,
 )
 from portal_reminders.reminders.scheduling import policy
@@ -137,12 +141,19 @@ def hours_from_json(raw: Mapping[str, Any]) -> SendingHours:
     )
 
 
-def window_to_json(window: SendingWindow | None) -> dict[str, Any] | None:
-    return None if window is None else {"zone": window.zone, **hours_to_json(window.hours)}
+def client_time_to_json(zone: str, window: SendingWindow | None) -> dict[str, Any] | None:
+    """The client's time an item last saw: its zone, and the sending hours in it (if any)."""
+    if window is not None:
+        return {"zone": window.zone, **hours_to_json(window.hours)}
+    return None if zone == DEFAULT_TIME_ZONE else {"zone": zone}
 
 
 def window_from_json(raw: Mapping[str, Any] | None) -> SendingWindow | None:
-    return None if raw is None else SendingWindow(zone=raw["zone"], hours=hours_from_json(raw))
+    return None if raw is None or "days" not in raw else SendingWindow(zone=raw["zone"], hours=hours_from_json(raw))
+
+
+def zone_from_json(raw: Mapping[str, Any] | None) -> str:
+    return str(raw["zone"]) if raw else DEFAULT_TIME_ZONE
 
 
 def account_to_record(account: Account, version: int) -> AccountRecord:
@@ -244,6 +255,8 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
         raw["counted"] = d.counted
     if d.suppressed:
         raw["suppressed"] = dict(d.suppressed)
+    if d.plan is not None:
+        raw["plan"] = {"step": d.plan.step, "tone": d.plan.tone.value}
     return raw
 
 
@@ -257,6 +270,7 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         delivered = dict.fromkeys(delivered, "")
     until = from_epoch(value["until"])
     give_up_by = value.get("give_up_by")
+    plan = value.get("plan")
     return Delivery(
         until=until,
         started_at=from_epoch(value.get("started", value["until"])),
@@ -269,7 +283,19 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         give_up_by=None if give_up_by is None else from_epoch(give_up_by),
         counted=int(value.get("counted", 0)),
         suppressed=dict(value.get("suppressed") or {}),
+        plan=None if plan is None else ReminderPlan(step=plan.get("step"), tone=Tone(plan.get("tone", "gentle"))),
     )
+
+
+# The reminder settings the item record keeps in `reminder_schedule` (the others have their own attributes).
+_SCHEDULE_FIELDS = ("schedule", "steps", "escalate_after_days")
+
+
+def _schedule_to_json(settings: ReminderSettings) -> dict[str, Any] | None:
+    if settings.schedule is Schedule.INTERVAL and not settings.steps and settings.escalate_after_days is None:
+        return None
+    as_json = settings.as_dict()
+    return {name: as_json[name] for name in _SCHEDULE_FIELDS}
 
 
 def item_to_record(item: ActionItem, version: int) -> ItemRecord:
@@ -288,6 +314,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         reminders_enabled=item.reminders.enabled,
         days_between=item.reminders.days_between,
         max_reminders=item.reminders.max_reminders,
+        reminder_schedule=_schedule_to_json(item.reminders),
+        step_marks={str(days): mark.value for days, mark in sorted(item.step_marks.items())} or None,
         notified=item.notified,
         reminders_sent=item.reminders_sent,
         manual_reminders_sent=item.manual_reminders_sent,
@@ -302,8 +330,9 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         template_id=item.template_id,
         origin=item.origin.as_dict() if item.origin else None,
         version=version,
-        send_window=window_to_json(item.window),
+        send_window=client_time_to_json(item.zone, item.window),
         not_before=None if item.not_before is None else item.not_before.timestamp(),
+        due_date=None if item.due_date is None else item.due_date.isoformat(),
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
         gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
     )
@@ -311,7 +340,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         record.invoice = InvoiceMap(
             amount=str(item.invoice.amount),
             currency=item.invoice.currency,
-            due_date=item.invoice.due_date.isoformat(),
+            # an invoice always has its due date; records kept it here before every kind had one
+            due_date=item.due_date.isoformat() if item.due_date else "",
             amount_paid=str(item.invoice.amount_paid),
         )
     if item.claim is not None:
@@ -338,13 +368,14 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
 
 def item_from_record(record: ItemRecord) -> ActionItem:
     invoice = None
+    due_date = record.due_date
     if record.invoice is not None:
         invoice = Invoice(
             amount=Decimal(record.invoice.amount),
             currency=record.invoice.currency,
-            due_date=date.fromisoformat(record.invoice.due_date),
             amount_paid=Decimal(record.invoice.amount_paid),
         )
+        due_date = due_date or record.invoice.due_date
     claim = None
     if record.claim_number is not None and record.claim_until is not None:
         claim = Claim(
@@ -362,11 +393,15 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         status=Status(record.status),
         sent_at=record.sent_at,
         created_by=record.created_by,
-        reminders=ReminderSettings(
-            enabled=record.reminders_enabled,
-            days_between=int(record.days_between),
-            max_reminders=int(record.max_reminders),
+        reminders=ReminderSettings.from_dict(
+            {
+                "enabled": record.reminders_enabled,
+                "days_between": int(record.days_between),
+                "max_reminders": int(record.max_reminders),
+                **(record.reminder_schedule or {}),
+            }
         ),
+        step_marks={int(days): StepStatus(mark) for days, mark in (record.step_marks or {}).items()},
         notified=bool(record.notified),
         reminders_sent=int(record.reminders_sent),
         manual_reminders_sent=int(record.manual_reminders_sent),
@@ -384,7 +419,9 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         origin=Origin(**record.origin) if record.origin else None,
         version=int(record.version),
         window=window_from_json(record.send_window),
+        zone=zone_from_json(record.send_window),
         not_before=None if record.not_before is None else from_epoch(float(record.not_before)),
+        due_date=date.fromisoformat(due_date) if due_date else None,
     )
 
 
@@ -426,10 +463,11 @@ def audit_from_record(record: AuditRecord) -> AuditEvent:
 def template_to_record(template: Template, version: int) -> TemplateRecord:
     invoice = None
     if template.invoice is not None:
+        # due_in_days also where templates written before kept it
         invoice = {
             "amount": str(template.invoice.amount),
             "currency": template.invoice.currency,
-            "due_in_days": template.invoice.due_in_days,
+            "due_in_days": template.due_in_days,
         }
     return TemplateRecord(
         pk=keys.template_pk(template.firm_id, template.id),
@@ -445,6 +483,7 @@ def template_to_record(template: Template, version: int) -> TemplateRecord:
         created_at=template.created_at,
         updated_at=template.updated_at,
         version=version,
+        due_in_days=template.due_in_days,
         gsi1pk=keys.templates_partition(template.firm_id),
         gsi1sk=keys.template_in_firm_sk(template.created_at, template.id),
     )
@@ -452,12 +491,11 @@ def template_to_record(template: Template, version: int) -> TemplateRecord:
 
 def template_from_record(record: TemplateRecord) -> Template:
     invoice = None
+    due_in_days = record.due_in_days
     if record.invoice:
-        invoice = InvoiceTerms(
-            amount=Decimal(record.invoice["amount"]),
-            currency=record.invoice["currency"],
-            due_in_days=int(record.invoice["due_in_days"]),
-        )
+        invoice = InvoiceTerms(amount=Decimal(record.invoice["amount"]), currency=record.invoice["currency"])
+        if due_in_days is None:
+            due_in_days = record.invoice.get("due_in_days")
     return Template(
         firm_id=record.firm_id,
         id=record.template_id,
@@ -470,6 +508,7 @@ def template_from_record(record: TemplateRecord) -> Template:
         created_at=record.created_at,
         updated_at=record.updated_at,
         version=int(record.version),
+        due_in_days=None if due_in_days is None else int(due_in_days),
     )
 
 

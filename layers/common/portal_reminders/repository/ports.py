@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from portal_reminders.models.domain import (
+    DEFAULT_TIME_ZONE,
     Account,
     ActionItem,
     AuditEvent,
@@ -18,6 +19,7 @@ from portal_reminders.models.domain import (
     Firm,
     ItemRef,
     Job,
+    Kind,
     Pipeline,
     SendingWindow,
     Status,
@@ -136,7 +138,7 @@ class ItemRepository(ABC):
     ) -> Page[ActionItem]: ...
 
     @abstractmethod
-    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[ActionItem]: ...
+    def list_tasks(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[TaskEntry]: ...
 
     @abstractmethod
     def item_audit(self, firm_id: str, item_id: str, limit: int, token: str | None) -> Page[AuditEvent]: ...
@@ -189,12 +191,24 @@ class ScanStateRepository(ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class TaskEntry:
+    """An item on the client's portal task list, as the task index shows it."""
+
+    item_id: str
+    kind: Kind
+    title: str
+    last_emailed_at: datetime | None
+    due_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PendingEntry:
-    """A pending item as the pending index shows it: whose it is, and the sending window it saw."""
+    """A pending item as the pending index shows it: whose it is, and the client's time it saw."""
 
     account_id: str
     item_id: str
     window: SendingWindow | None
+    zone: str = DEFAULT_TIME_ZONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,21 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
+# What each index copies of a record is what the code reading it needs (docs/aws-readiness.md, "Cost"):
+# every write that changes a copied attribute writes the index again, so an index that copies ALL of an
+# item is written on every claim, mark and record of every reminder. Where the copy would not carry what
+# the reader needs, the reader gets the record itself (a consistent BatchGetItem) instead.
+#
+# The account index lists an account's items and audit events and a firm's templates: its readers get
+# the records themselves by key, so it copies keys only (an item's entry changes only when its status does).
 ACCOUNT_INDEX = "account-index"
 TASK_INDEX = "task-index"
+# What the portal task list shows (SPEC §5: item_id, kind, title, last_emailed_at; R19: due_date); the
+# entry moves when the item is emailed, and is rewritten when its due date changes.
+TASK_INDEX_PROJECTION = ["item_id", "kind", "title", "last_emailed_at", "due_date"]
 DUE_INDEX = "due-index"
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
@@ -103,7 +113,7 @@ class InvoiceMap(MapAttribute[str, Any]):
 class ItemAccountIndex(GlobalSecondaryIndex["ItemRecord"]):
     class Meta:
         index_name = ACCOUNT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
@@ -112,7 +122,7 @@ class ItemAccountIndex(GlobalSecondaryIndex["ItemRecord"]):
 class TaskIndex(GlobalSecondaryIndex["ItemRecord"]):
     class Meta:
         index_name = TASK_INDEX
-        projection = AllProjection()
+        projection = IncludeProjection(TASK_INDEX_PROJECTION)
 
     task_pk = UnicodeAttribute(hash_key=True)
     task_sk = UnicodeAttribute(range_key=True)
@@ -158,6 +168,11 @@ class ItemRecord(_Record):
     reminders_enabled = BooleanAttribute()
     days_between = NumberAttribute()
     max_reminders = NumberAttribute()
+    # the rest of the reminder settings (SPEC R19): {"schedule", "steps", "escalate_after_days"};
+    # absent: the interval schedule, as items written before had
+    reminder_schedule = JSONAttribute(null=True)
+    # a due-date schedule's steps sent or skipped: {"<days>": "sent" | "skipped"}
+    step_marks = JSONAttribute(null=True)
     notified = BooleanAttribute(default=False)
     reminders_sent = NumberAttribute(default=0)
     manual_reminders_sent = NumberAttribute(default=0)
@@ -178,9 +193,12 @@ class ItemRecord(_Record):
     template_id = UnicodeAttribute(null=True)
     origin = JSONAttribute(null=True)
     version = NumberAttribute(default=0)
-    # the client's sending window the item last saw ({"zone", "days", "start", "end"}; absent: any time)
+    # the client's time the item last saw: {"zone"} and, with sending hours, {"days", "start", "end"}
+    # (absent: UTC at any time)
     send_window = JSONAttribute(null=True)
     not_before = NumberAttribute(null=True)  # epoch seconds
+    # YYYY-MM-DD, the client's calendar day (SPEC R19); invoices also keep it in invoice.due_date
+    due_date = UnicodeAttribute(null=True)
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -203,7 +221,7 @@ class ItemRecord(_Record):
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
     class Meta:
         index_name = ACCOUNT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
@@ -229,7 +247,7 @@ class AuditRecord(_Record):
 class TemplateAccountIndex(GlobalSecondaryIndex["TemplateRecord"]):
     class Meta:
         index_name = ACCOUNT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
@@ -247,6 +265,8 @@ class TemplateRecord(_Record):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=0)
+    # invoice templates also keep it in invoice.due_in_days, where templates written before had it
+    due_in_days = NumberAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
 

@@ -53,6 +53,12 @@ def _error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": Error}}}
 
 
+SCHEDULE_RULES = (
+    "a due_date schedule has its steps in increasing order of days, `final` only on the last, no more steps "
+    "than max_reminders, and the item a due date"
+)
+
+
 def responses(
     success: int, description: str, *errors: int, conflict: str | None = None, invalid: str | None = None
 ) -> dict[int, OpenAPIResponse]:

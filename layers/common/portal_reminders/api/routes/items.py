@@ -11,18 +11,28 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_reminders import clock
 from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import item_out, task_out
-from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, caller, changes_of, page_token, responses
+from portal_reminders.api.routes.common import (
+    DEFAULT_LIMIT,
+    SCHEDULE_RULES,
+    Limit,
+    caller,
+    changes_of,
+    page_token,
+    responses,
+)
 from portal_reminders.api.schemas import (
     ActionItemIn,
     ActionItemOut,
     CompleteIn,
     ItemPage,
+    ItemPatch,
     PaymentIn,
     RemindersPatch,
     ResendAccepted,
     ResendIn,
     TaskPage,
 )
+from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import ActionItem, Invoice, Status
 from portal_reminders.repository import paging
 from portal_reminders.wiring import get_services
@@ -35,8 +45,8 @@ TasksToken = Annotated[str | None, page_token(paging.TASKS)]
 
 def _shown(item: ActionItem) -> ActionItemOut:
     """The item, its next reminder in the client's sending window as it is now (SPEC R16)."""
-    window = get_services().items.client_window(item.firm_id, item.account_id)
-    return item_out(item, clock.now(), window)
+    client = get_services().items.client_time(item.firm_id, item.account_id)
+    return item_out(item, clock.now(), client)
 
 
 @router.post(
@@ -53,25 +63,27 @@ def _shown(item: ActionItem) -> ActionItemOut:
             "template_id names no template of the firm, or one of another kind; or an invoice without `invoice` "
             "from a template that has no invoice terms"
         ),
+        invalid=f"due_date and invoice.due_date, given both, are one date; {SCHEDULE_RULES}",
     ),
 )
 def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
     invoice = None
     if body.invoice is not None:
-        invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency, due_date=body.invoice.due_date)
+        invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency)
     who = caller(router)
-    item = get_services().items.send(
+    command = SendItem(
         firm_id=who.firm_id,
         account_id=account_id,
         actor=who.user_id,
         kind=body.kind,
         title=body.title,
         message=body.message,
-        reminders=body.reminders.model_dump(exclude_none=True) if body.reminders else None,
+        reminders=body.reminders.model_dump(mode="json", exclude_none=True) if body.reminders else None,
         invoice=invoice,
+        due_date=body.effective_due_date,
         template_id=body.template_id,
     )
-    return Response(201, content_types.APPLICATION_JSON, _shown(item))
+    return Response(201, content_types.APPLICATION_JSON, _shown(get_services().items.send(command)))
 
 
 @router.get(
@@ -89,10 +101,10 @@ def list_items(
 ) -> ItemPage:
     services = get_services()
     firm_id = caller(router).firm_id
-    window = services.items.client_window(firm_id, account_id)  # 404 for an account not the firm's
+    client = services.items.client_time(firm_id, account_id)  # 404 for an account not the firm's
     page = services.repository.list_items(firm_id, account_id, status, limit, next_token)
     now = clock.now()
-    return ItemPage(items=[item_out(i, now, window) for i in page.items], next_token=page.next_token)
+    return ItemPage(items=[item_out(i, now, client) for i in page.items], next_token=page.next_token)
 
 
 @router.get(
@@ -122,15 +134,36 @@ def get_item(item_id: str) -> ActionItemOut:
 
 
 @router.patch(
+    "/action-items/<item_id>",
+    operation_id="updateItem",
+    tags=[Tag.ACTION_ITEMS],
+    summary="Change the item's due date (any status); unsent steps of a due-date schedule are rescheduled",
+    responses=responses(
+        200,
+        "the item",
+        400,
+        404,
+        conflict="due_date null for an invoice, or for an item whose reminders follow its due date",
+    ),
+)
+def change_item(item_id: str, body: ItemPatch) -> ActionItemOut:
+    who = caller(router)
+    changes = changes_of(body, nullable={"due_date"})
+    item = get_services().items.change_due_date(who.firm_id, item_id, who.user_id, changes["due_date"])
+    return _shown(item)
+
+
+@router.patch(
     "/action-items/<item_id>/reminders",
     operation_id="changeItemReminders",
     tags=[Tag.ACTION_ITEMS],
     summary="Change automatic reminder settings (any status; nothing is sent for a closed item)",
-    responses=responses(200, "the item", 400, 404),
+    responses=responses(200, "the item", 400, 404, invalid=SCHEDULE_RULES),
 )
 def change_reminders(item_id: str, body: RemindersPatch) -> ActionItemOut:
     who = caller(router)
-    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes_of(body))
+    changes = changes_of(body, nullable={"escalate_after_days"})
+    item = get_services().items.change_reminders(who.firm_id, item_id, who.user_id, changes)
     return _shown(item)
 
 

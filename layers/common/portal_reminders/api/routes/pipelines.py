@@ -8,9 +8,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import job_out, pipeline_out
-from portal_reminders.api.routes.common import caller, responses
+from portal_reminders.api.routes.common import SCHEDULE_RULES, caller, responses
 from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
-from portal_reminders.reminders.automations.pipelines import StageSpec
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -27,16 +26,22 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
         400,
         conflict=(
             "an automation's template_id names no template of the firm, or one of another kind than its action's, "
-            "or (create_invoice) a template without invoice terms"
+            "or (create_invoice) a template without invoice terms, or a due_date schedule over a template "
+            "without due_in_days"
         ),
+        invalid=SCHEDULE_RULES,
     ),
 )
 def create_pipeline(body: PipelineIn) -> Response[PipelineOut]:
+    # the pipelines use case (with the item and delivery code it runs) loads with the first pipeline
+    # request, not with every cold start of the api
+    from portal_reminders.reminders.automations.pipelines import StageSpec  # noqa: PLC0415
+
     stages = [
         StageSpec(
             name=stage.name,
             automations=[
-                (a.action, a.template_id, a.reminders.model_dump(exclude_none=True) if a.reminders else {})
+                (a.action, a.template_id, a.reminders.model_dump(mode="json", exclude_none=True) if a.reminders else {})
                 for a in stage.automations
             ],
         )

@@ -9,7 +9,15 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import template_out
-from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, caller, changes_of, page_token, responses
+from portal_reminders.api.routes.common import (
+    DEFAULT_LIMIT,
+    SCHEDULE_RULES,
+    Limit,
+    caller,
+    changes_of,
+    page_token,
+    responses,
+)
 from portal_reminders.api.schemas import (
     InvoiceTemplateIn,
     InvoiceTermsIn,
@@ -31,11 +39,11 @@ TemplatesToken = Annotated[str | None, page_token(paging.TEMPLATES)]
 def _terms(invoice: InvoiceTermsIn | None) -> InvoiceTerms | None:
     if invoice is None:
         return None
-    return InvoiceTerms(amount=invoice.amount, currency=invoice.currency, due_in_days=invoice.due_in_days)
+    return InvoiceTerms(amount=invoice.amount, currency=invoice.currency)
 
 
 def _settings(reminders: RemindersIn | None) -> dict[str, Any]:
-    return reminders.model_dump(exclude_none=True) if reminders else {}
+    return reminders.model_dump(mode="json", exclude_none=True) if reminders else {}
 
 
 @router.post(
@@ -43,7 +51,9 @@ def _settings(reminders: RemindersIn | None) -> dict[str, Any]:
     operation_id="createTemplate",
     tags=[Tag.TEMPLATES],
     summary="Create a template",
-    responses=responses(201, "the template", 400),
+    responses=responses(
+        201, "the template", 400, invalid=f"due_in_days and invoice.due_in_days, given both, agree; {SCHEDULE_RULES}"
+    ),
 )
 def create_template(body: TemplateIn) -> Response[TemplateOut]:
     template_in = body.root
@@ -55,6 +65,7 @@ def create_template(body: TemplateIn) -> Response[TemplateOut]:
         body=template_in.body,
         invoice=_terms(template_in.invoice) if isinstance(template_in, InvoiceTemplateIn) else None,
         reminders=_settings(template_in.reminders),
+        due_in_days=template_in.effective_due_in_days,
     )
     return Response(201, content_types.APPLICATION_JSON, template_out(template))
 
@@ -87,12 +98,21 @@ def get_template(template_id: str) -> TemplateOut:
     operation_id="updateTemplate",
     tags=[Tag.TEMPLATES],
     summary="Change a template (items already sent keep what they were sent with)",
-    responses=responses(200, "the template", 400, 404, conflict="`invoice` for a template that is not an invoice's"),
+    responses=responses(
+        200,
+        "the template",
+        400,
+        404,
+        conflict="`invoice` for a template that is not an invoice's; due_in_days null for an invoice template",
+        invalid=f"due_in_days and invoice.due_in_days, given both, agree; {SCHEDULE_RULES}",
+    ),
 )
 def update_template(template_id: str, body: TemplatePatch) -> TemplateOut:
-    changes = changes_of(body)
+    changes = changes_of(body, nullable={"due_in_days"})
     if "invoice" in changes:
         changes["invoice"] = _terms(body.invoice)
+        if body.invoice is not None:
+            changes["due_in_days"] = body.invoice.due_in_days
     if "reminders" in changes:
         changes["reminders"] = _settings(body.reminders)
     return template_out(get_services().templates.update(caller(router).firm_id, template_id, changes))

@@ -15,6 +15,7 @@ from typing import Any
 
 from portal_reminders import budget, ids
 from portal_reminders.clock import now as clock_now
+from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import (
     SYSTEM_ACTOR,
     Automation,
@@ -24,6 +25,7 @@ from portal_reminders.models.domain import (
     Origin,
     Pipeline,
     Stage,
+    Template,
 )
 from portal_reminders.models.errors import DomainError, InvalidInput, StateConflict
 from portal_reminders.models.messages import JobEnteredStage
@@ -32,6 +34,8 @@ from portal_reminders.reminders.clients.items import ItemService
 from portal_reminders.reminders.clients.lookup import existing, load
 from portal_reminders.reminders.clients.retry import with_retries
 from portal_reminders.reminders.clients.templates import TemplateService
+from portal_reminders.reminders.scheduling import sequences
+from portal_reminders.reminders.state import transitions
 from portal_reminders.repository.ports import AccountRepository, PipelineRepository
 
 ARCHIVED_REASON = "job archived"
@@ -81,6 +85,7 @@ class PipelineService:
                 # (a template without a title lends its name as the item's title)
                 if action is AutomationAction.CREATE_INVOICE and template.invoice is None:
                     raise StateConflict(f"template {template_id} has no invoice terms", field=where)
+                _check_schedule(reminders, template, f"stages[{s}].automations[{a}].reminders.")
                 automations.append(Automation(action=action, template_id=template_id, reminders=dict(reminders)))
             built.append(Stage(id=ids.new_id(ids.STAGE), name=spec.name, automations=tuple(automations)))
         pipeline = Pipeline(
@@ -174,17 +179,15 @@ class PipelineService:
             )
             try:
                 item = self._items.send(
-                    firm_id=entry.firm_id,
-                    account_id=entry.account_id,
-                    actor=SYSTEM_ACTOR,
-                    kind=automation.action.kind,
-                    title=None,
-                    message=None,
-                    reminders=None,
-                    invoice=None,
-                    template_id=automation.template_id,
-                    automation=automation,
-                    origin=origin,
+                    SendItem(
+                        firm_id=entry.firm_id,
+                        account_id=entry.account_id,
+                        actor=SYSTEM_ACTOR,
+                        kind=automation.action.kind,
+                        template_id=automation.template_id,
+                        automation=automation,
+                        origin=origin,
+                    )
                 )
             except DomainError as error:
                 # e.g. the account was removed: the other automations still run
@@ -216,3 +219,17 @@ class PipelineService:
         if stage is None:
             raise StateConflict(f"stage {stage_id} is not a stage of pipeline {pipeline.id}", field="stage_id")
         return stage
+
+
+def _check_schedule(reminders: Mapping[str, Any], template: Template, prefix: str) -> None:
+    """The automation's reminders over its template's (R8): a due-date schedule needs steps, and the
+    template a due_in_days, since an automation's item has no request to give it a due date."""
+    sequences.check_layer(reminders, prefix)
+    settings = transitions.merge_settings(reminders, template.reminders)
+    if settings.by_due_date and template.due_in_days is None:
+        # the stored template lacks it: the request is fine in itself (409)
+        raise StateConflict(
+            f"a due_date schedule needs a due date: template {template.id} has no due_in_days",
+            field=f"{prefix}schedule",
+        )
+    sequences.check_settings(settings, has_due_date=True, named=reminders, prefix=prefix)

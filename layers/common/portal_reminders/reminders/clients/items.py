@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from portal_reminders import ids
 from portal_reminders.budget import OutOfTime
 from portal_reminders.clock import now as clock_now
+from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import (
     Account,
     ActionItem,
-    Automation,
     Claim,
+    ClientTime,
     EmailRound,
     Firm,
-    Invoice,
     ItemRef,
     Kind,
-    Origin,
     RoundMode,
-    SendingWindow,
 )
 from portal_reminders.models.errors import (
     ConcurrentModification,
@@ -41,11 +39,11 @@ from portal_reminders.observability import logger
 from portal_reminders.ports import MailUnavailable, SendQueue
 from portal_reminders.reminders.clients.lookup import existing, load
 from portal_reminders.reminders.clients.retry import with_retries
-from portal_reminders.reminders.clients.templates import TemplateService, invoice_from_terms
+from portal_reminders.reminders.clients.templates import TemplateService, due_from_template, invoice_from_terms
 from portal_reminders.reminders.delivery import limits
 from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery.deliverer import Deliverer, DeliveryOutcome, RoundStatus
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy, sequences
 from portal_reminders.reminders.state import rounds, transitions
 from portal_reminders.repository.ports import ClientSnapshot, ClientTimeRepository, ItemRepository
 from portal_reminders.settings import Settings
@@ -95,9 +93,10 @@ class ItemService:
     def get(self, firm_id: str, item_id: str) -> ActionItem:
         return existing("action item", ids.ITEM, item_id, lambda i: self._items.get_item(firm_id, i))
 
-    def client_window(self, firm_id: str, account_id: str) -> SendingWindow | None:
-        """The account's sending window as it is now (what `reminders.next_at` is shown in)."""
-        return policy.sending_window(*self._client(firm_id, account_id))
+    def client_time(self, firm_id: str, account_id: str) -> ClientTime:
+        """The account's time zone and sending window as they are now (what `reminders.next_at` and
+        the steps' times are shown in)."""
+        return client_clock.client_time(*self._client(firm_id, account_id))
 
     def _client(self, firm_id: str, account_id: str) -> tuple[Firm | None, Account]:
         """The firm and the account, read together; NotFound when the account is not the firm's."""
@@ -107,60 +106,61 @@ class ItemService:
             raise NotFound("account", account_id)
         return snapshot.firm, account
 
-    def send(
-        self,
-        *,
-        firm_id: str,
-        account_id: str,
-        actor: str,
-        kind: Kind,
-        title: str | None,
-        message: str | None,
-        reminders: Mapping[str, Any] | None,
-        invoice: Invoice | None,
-        template_id: str | None = None,
-        automation: Automation | None = None,
-        origin: Origin | None = None,
-    ) -> ActionItem:
+    def send(self, command: SendItem) -> ActionItem:
         """Create the item and notify the account's notify contacts now (SPEC R1).
 
         Content and settings come from the request, else the automation (R8), else the template
         (R7), else the defaults. An item an automation creates has an id derived from the stage
         entry and the automation, so running the same entry again creates nothing twice.
         """
-        firm, account = self._client(firm_id, account_id)
-        template = self._templates.for_item(firm_id, template_id, kind) if template_id else None
+        firm_id, kind, origin = command.firm_id, command.kind, command.origin
+        firm, account = self._client(firm_id, command.account_id)
+        template = self._templates.for_item(firm_id, command.template_id, kind) if command.template_id else None
         now = self._now()
+        client = client_clock.client_time(firm, account)
         # a template without a title lends its name (SPEC R18)
-        title = title or (template.title or template.name if template else None)
+        title = command.title or (template.title or template.name if template else None)
         if not title:
             raise InvalidInput("a title is needed when no template_id is given", field="title")
+        invoice = command.invoice
         if invoice is None and template is not None and template.invoice is not None:
-            # due so many days after today in the client's time zone, the date its emails show
-            invoice = invoice_from_terms(template.invoice, policy.local_time(now, policy.client_zone(firm, account)))
+            invoice = invoice_from_terms(template.invoice)
         if kind is Kind.INVOICE and invoice is None and template is None:
             raise InvalidInput("an invoice needs its amount, currency and due date", field="invoice")
         if kind is Kind.INVOICE and invoice is None:
             # a stored template without invoice terms: the request is fine in itself (409)
             raise StateConflict(
-                f"template {template_id} has no invoice terms: the request needs its own invoice", field="invoice"
+                f"template {command.template_id} has no invoice terms: the request needs its own invoice",
+                field="invoice",
             )
+        # the request's due date, else so many days after today on the client's calendar (the
+        # day its emails show), as the template says (SPEC R19)
+        due_date = command.due_date or due_from_template(template, client_clock.client_today(now, client.zone))
+        if kind is Kind.INVOICE and due_date is None:
+            raise InvalidInput("an invoice needs its due date", field="invoice.due_date")
+        automation = command.automation
+        sequences.check_layer(command.reminders, "reminders.")
+        reminders = transitions.merge_settings(
+            command.reminders, automation.reminders if automation else None, template.reminders if template else None
+        )
+        sequences.check_settings(
+            reminders, has_due_date=due_date is not None, named=command.reminders, prefix="reminders."
+        )
         item = transitions.new_item(
             firm_id=firm_id,
-            account_id=account_id,
+            account_id=command.account_id,
             kind=kind,
             title=title,
-            message=message or (template.body if template else None),
-            reminders=transitions.merge_settings(
-                reminders, automation.reminders if automation else None, template.reminders if template else None
-            ),
+            message=command.message or (template.body if template else None),
+            reminders=reminders,
             invoice=invoice,
-            actor=actor,
+            actor=command.actor,
             at=now,
             claim=Claim(number=0, until=now + self._settings.handoff_lease),
             template_id=template.id if template else None,
             origin=origin,
-            window=policy.sending_window(firm, account),
+            client=client,
+            due_date=due_date,
         )
         # A firm user's request past the daily email cap is refused (429) before anything is made;
         # an automation's item is made, and its notification waits for the next day (SPEC R18).
@@ -177,7 +177,7 @@ class ItemService:
                     raise
                 return created_before
             outcome = self._deliver_or_queue(
-                item.ref, EmailRound.scheduled(0, actor), self._scheduled_message(item, 0), allowance
+                item.ref, EmailRound.scheduled(0, command.actor), self._scheduled_message(item, 0), allowance
             )
             return outcome.item if outcome and outcome.item else item
         finally:
@@ -260,9 +260,19 @@ class ItemService:
     def change_reminders(
         self, firm_id: str, item_id: str, actor: str, changes: Mapping[str, Any], reason: str | None = None
     ) -> ActionItem:
+        sequences.check_layer(changes)
+
         def attempt() -> ActionItem:
             item = self.get(firm_id, item_id)
             updated, events = transitions.change_settings(item, changes, self._now(), actor, reason)
+            return self._items.save_item(updated, events) if events else item
+
+        return with_retries(attempt)
+
+    def change_due_date(self, firm_id: str, item_id: str, actor: str, due_date: date | None) -> ActionItem:
+        def attempt() -> ActionItem:
+            item = self.get(firm_id, item_id)
+            updated, events = transitions.change_due_date(item, due_date, self._now(), actor)
             return self._items.save_item(updated, events) if events else item
 
         return with_retries(attempt)

@@ -1,8 +1,9 @@
 """Keeping the due index right when the client's time changes (SPEC R16).
 
-The due index holds when each automatic reminder may go: its due time moved to the next start of
-the client's sending window. The index is derived from the item alone (repository/mapping.py), so
-each item keeps the window it last saw (`item.window`). Whoever writes an item with the firm and
+The due index holds when each automatic reminder may go: its due time (for a due-date schedule,
+09:00 in the client's time zone on each step's day) moved to the next start of the client's
+sending window. The index is derived from the item alone (repository/mapping.py), so each item
+keeps the zone and the window it last saw (`item.zone`, `item.window`). Whoever writes an item with the firm and
 the account in hand keeps that copy current: the api when it creates an item, the sender on every
 round, and this pass. When the firm changes its sending hours or time zone, or an account its
 time zone, the api saves the change and queues one `RescheduleMessage`; the send function walks the
@@ -21,15 +22,15 @@ if the index was early.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from portal_reminders import budget
-from portal_reminders.models.domain import ActionItem, SendingWindow, Status
+from portal_reminders.models.domain import ActionItem, ClientTime, Status
 from portal_reminders.models.errors import ConcurrentModification
 from portal_reminders.models.messages import RescheduleMessage, to_body
 from portal_reminders.observability import logger
 from portal_reminders.ports import SendQueue
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock
+from portal_reminders.reminders.state import transitions
 from portal_reminders.repository.ports import ClientSnapshot, ClientTimeRepository, ItemRepository, PendingEntry
 
 # Pending items read from the index per page, and stale items read (with the firm and their
@@ -87,7 +88,7 @@ class RescheduleService:
             return 0
         # A first look at the index's copy of each window (cheap, and possibly a moment old)...
         now_seen = self._clients.load_clients(firm_id, {e.account_id for e in entries}, [])
-        stale = [e for e in entries if e.window != _window_of(now_seen, e.account_id)]
+        stale = [e for e in entries if ClientTime(e.zone, e.window) != _client_of(now_seen, e.account_id)]
         moved = 0
         # ... then the decision on consistent reads of the items with their firm and accounts
         for start in range(0, len(stale), READ_CHUNK):
@@ -98,13 +99,14 @@ class RescheduleService:
         return moved
 
     def _move(self, item: ActionItem, snapshot: ClientSnapshot) -> int:
-        """Store the window as it is now on the item (the due index follows); 1 if it was stale."""
+        """Store the client's time as it is now on the item (the due index follows); 1 if it was stale."""
         for _ in range(WRITE_ATTEMPTS):
-            window = _window_of(snapshot, item.account_id)
-            if item.status is not Status.PENDING or item.window == window:
+            client = _client_of(snapshot, item.account_id)
+            updated = transitions.seen_client(item, client)
+            if item.status is not Status.PENDING or updated is item:
                 return 0
             try:
-                self._items.save_item(replace(item, window=window))
+                self._items.save_item(updated)
             except ConcurrentModification:
                 # another writer (the sender, a firm user, another pass) got there first: read again
                 snapshot = self._clients.load_clients(item.firm_id, [item.account_id], [item.id])
@@ -116,5 +118,5 @@ class RescheduleService:
         raise ConcurrentModification(item.id)
 
 
-def _window_of(snapshot: ClientSnapshot, account_id: str) -> SendingWindow | None:
-    return policy.sending_window(snapshot.firm, snapshot.accounts.get(account_id))
+def _client_of(snapshot: ClientSnapshot, account_id: str) -> ClientTime:
+    return client_clock.client_time(snapshot.firm, snapshot.accounts.get(account_id))

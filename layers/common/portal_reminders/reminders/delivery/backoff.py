@@ -3,7 +3,8 @@ why it failed and how many times it was received. Exponential, capped, with jitt
 backlog refused at once does not come back at once.
 
 The arithmetic behind SPEC R14 (template.yaml's Mappings hold the same numbers):
-  * mail service refusals (quota used up, account paused): 60 s, 120 s, ... capped at 30 min; a
+  * mail service refusals (quota used up, account paused, or the product's own request or
+    configuration refused, MailMisconfigured: SPEC R22): 60 s, 120 s, ... capped at 30 min; a
     throttle (sending too fast) starts at 10 s. A round is given up at its first try 24 hours after
     its first refusal, so the give-up lands between 24 h and 24.5 h (the scan gives it up at 47 h if
     no worker got to it, e.g. a deep backlog); that takes at most 72 receives (every delay drawn at

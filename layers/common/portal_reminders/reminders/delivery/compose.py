@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
-from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, RoundMode
+from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, ReminderPlan, RoundMode
 from portal_reminders.ports import OutgoingEmail
 from portal_reminders.reminders.delivery import mail_tags
+from portal_reminders.reminders.scheduling import client_clock
 
 if TYPE_CHECKING:
     from portal_reminders.emails import Brand, EmailContent
@@ -31,17 +33,24 @@ def render_round(
     contact: Contact,
     email_round: EmailRound,
     portal_url: str,
+    *,
+    now: datetime,
+    plan: ReminderPlan | None = None,
 ) -> EmailContent:
+    """The email one contact gets for the round, sent `now`. A reminder says which one it is (an
+    automatic one: its number and its `plan`'s tone), when the item was first sent and where it
+    stands against its due date, on the client's calendar (SPEC R19)."""
     # Imported when the first email is rendered: reads and scans never pay for the templates.
     from portal_reminders.emails import InvoiceSummary, ItemEmail, render_item_email  # noqa: PLC0415
 
     message = email_round.message if email_round.mode is RoundMode.MANUAL and email_round.message else item.message
+    zone = client_clock.client_zone(firm, account)
+    automatic = email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification
     invoice = None
     if item.invoice is not None:
         invoice = InvoiceSummary(
             amount=item.invoice.amount,
             currency=item.invoice.currency,
-            due_date=item.invoice.due_date,
             paid=item.invoice.paid,
             balance_due=item.invoice.balance_due,
         )
@@ -57,6 +66,11 @@ def render_round(
             message=message,
             invoice=invoice,
             brand=brand(firm),
+            due_date=item.due_date,
+            today=client_clock.client_today(now, zone),
+            first_sent=client_clock.client_today(item.sent_at, zone),
+            number=email_round.number if automatic else None,
+            tone=plan.tone.value if automatic and plan is not None else None,
         )
     )
 

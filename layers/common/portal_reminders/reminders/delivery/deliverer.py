@@ -40,7 +40,7 @@ from portal_reminders.ports import Mailer, OutgoingEmail
 from portal_reminders.reminders.delivery import compose, mail_tags, mailing
 from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery.pacing import SendPacer
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy
 from portal_reminders.reminders.state import rounds, transitions
 from portal_reminders.repository.ports import DeliverySnapshot, ItemRepository
 from portal_reminders.settings import Settings
@@ -139,10 +139,10 @@ class Deliverer:
         item = snapshot.item
         if item is None:
             return DeliveryOutcome(RoundStatus.SKIPPED, None, reason="item_not_found")
-        # the client's sending window as the batch read it, kept on every write (SPEC R16)
-        window = policy.sending_window(snapshot.firm, snapshot.account)
-        item = transitions.seen_window(item, window)
-        reason = refusal(item, email_round, now, window)
+        # the client's time zone and sending window as the batch read them, kept on every write (SPEC R16)
+        client = client_clock.client_time(snapshot.firm, snapshot.account)
+        item = transitions.seen_client(item, client)
+        reason = refusal(item, email_round, now, client.window)
         if reason == policy.SKIP_OUTSIDE_HOURS:
             item = transitions.defer(item, now)
         if reason is not None:
@@ -155,6 +155,9 @@ class Deliverer:
             return self._give_up(item, email_round, now, contacts)
         owed = rounds.to_email(contacts, current)
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), contacts)
+        if email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification:
+            # which step, in which words: chosen once, when the round begins (SPEC R19)
+            progress = rounds.planned(progress, policy.plan_reminder(item, now))
         if owed:
             item, progress = self._email(item, snapshot, email_round, now, owed, progress, allowance)
         return self._record(item, email_round, now, progress)
@@ -185,9 +188,11 @@ class Deliverer:
         tags = mail_tags.for_round(item, email_round)
         latest = item
 
+        plan = progress.plan  # the same words for every contact, also on a retry
+
         def build(contact: Contact) -> OutgoingEmail:
             content = compose.render_round(
-                item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url
+                item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url, now=now, plan=plan
             )
             return compose.outgoing(content, contact, snapshot.firm, self._settings.sender_address, tags)
 

@@ -2,11 +2,19 @@
 SPEC R15) lead back to the firm, account, item and contact it was for. Ids only: no address, no
 name, nothing the client wrote.
 
-SES allows only letters, digits, `_`, `-`, `@` and `.` in tag values (256 at most). The product's
-own ids (`acc_...`, `itm_...`, `ct_...`) are made of those; a firm id comes from the identity
-provider and may hold others (`:`, `|`, `+`: ids.EXTERNAL_ID_PATTERN). A value that is not safe as
-it is goes out as `_` + its URL-safe base64 without padding. A plain value never starts with `_`
-(one that does is encoded too), so reading a tag back is unambiguous.
+SES allows only ASCII letters, digits, `_` and `-` in tag values, 256 at most (SES v2 API
+reference, MessageTag), and refuses the whole SendEmail otherwise (SPEC R22). The product's own ids
+(`acc_...`, `itm_...`, `ct_...`) are made of those; a firm id comes from the identity provider and
+may hold others (`.`, `@`, `:`, `|`, `+`: ids.EXTERNAL_ID_PATTERN, e.g. `silva.contabilidade@example.pt`).
+A value that is not safe as it is goes out as `_` + its URL-safe base64 without padding, whose
+alphabet is exactly SES's; a plain value never starts with `_` (one that does is encoded too), so
+reading a tag back is unambiguous. A firm id (128 characters at most) encodes to 172.
+
+Reading keeps accepting the plain values with `.` and `@` that this module wrote before it encoded
+them: mail sent then can still bounce or draw a complaint for weeks, and its tags must still lead
+back to the contact. (Whether SES accepted such mail is not documented; if it refused it, there is
+nothing to read, and accepting them costs nothing: no value the product writes now can be read
+two ways.)
 """
 
 from __future__ import annotations
@@ -29,7 +37,10 @@ ROUND = "round"
 CONFIGURATION_SET = "ses:configuration-set"
 
 MAX_VALUE = 256
-_SAFE = re.compile(r"^[A-Za-z0-9.@-][A-Za-z0-9_.@-]*$")
+# what goes out as it is: SES's alphabet, not starting with the encoded marker
+_SAFE = re.compile(r"[A-Za-z0-9-][A-Za-z0-9_-]*")
+# what reads back as it is: also the `.` and `@` this module once let through
+_READABLE = re.compile(r"[A-Za-z0-9.@-][A-Za-z0-9_.@-]*")
 _ENCODED = "_"
 
 
@@ -39,7 +50,7 @@ class BadTag(ValueError):
 
 def encode(value: str) -> str:
     """A tag value SES accepts, from which `decode` gives `value` back."""
-    if _SAFE.match(value) and len(value) <= MAX_VALUE:
+    if _SAFE.fullmatch(value) and len(value) <= MAX_VALUE:
         return value
     encoded = _ENCODED + base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
     if len(encoded) > MAX_VALUE:
@@ -49,7 +60,7 @@ def encode(value: str) -> str:
 
 def decode(tag: str) -> str:
     if not tag.startswith(_ENCODED):
-        if not _SAFE.match(tag):
+        if not _READABLE.fullmatch(tag):
             raise BadTag("not a tag value this product writes")
         return tag
     body = tag[len(_ENCODED) :]

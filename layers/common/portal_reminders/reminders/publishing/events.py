@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal_reminders import ids
-from portal_reminders.models.domain import Account, ActionItem, AuditType
+from portal_reminders.models.domain import Account, ActionItem, AuditType, Tone
 from portal_reminders.models.domain_events import AuditEntry, DomainEvent, EventType, StageEntry
 
 # Written by the suppression function (SPEC R15) when a permanent bounce or a complaint suppresses
@@ -35,6 +35,7 @@ AUDIT_EVENT_TYPES: Mapping[str, EventType] = {
     EMAIL_COMPLAINED: EventType.CONTACT_SUPPRESSED,
 }
 SUPPRESSION_REASONS: Mapping[str, str] = {EMAIL_BOUNCED: "bounce", EMAIL_COMPLAINED: "complaint"}
+TONES = tuple(tone.value for tone in Tone)
 
 # Anything shaped like an address, in free text that may quote the mail service's error message.
 _ADDRESS = re.compile(r"[^\s@<>()\[\]\"',;:]+@[^\s@<>()\[\]\"',;:]+")
@@ -87,6 +88,11 @@ def events_for_audit(entry: AuditEntry, item: ActionItem, account: Account | Non
             detail["mode"] = _text(entry, "mode", ("auto", "manual"))
             detail["number"] = _number(entry, "number")
             detail["of"] = _number(entry, "of") if detail["mode"] == "auto" else None
+            # how it spoke, and the due-date step it carried out (SPEC R19); reminders recorded before
+            # tones were kept, and manual ones, have neither
+            detail["tone"] = _optional(entry, "tone", TONES)
+            days = entry.details.get("days")
+            detail["days"] = days if isinstance(days, int) and not isinstance(days, bool) else None
         if event_type is EventType.EMAIL_FAILED:
             detail["mode"] = _text(entry, "mode", ("notification", "auto", "manual", "approvals"))
             detail["number"] = _number(entry, "number") if "number" in entry.details else None
@@ -146,6 +152,11 @@ def _text(entry: AuditEntry, name: str, allowed: tuple[str, ...] | None = None) 
     if not isinstance(value, str) or (allowed is not None and value not in allowed):
         raise MalformedChange(f"audit event {entry.id} ({entry.type}): details.{name} is {value!r}")
     return value
+
+
+def _optional(entry: AuditEntry, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = entry.details.get(name)
+    return value if isinstance(value, str) and value in allowed else None
 
 
 def _number(entry: AuditEntry, name: str) -> int:

@@ -2,26 +2,17 @@
 
 Number 0 is the first notification; numbers 1..max_reminders are the automatic reminders. An
 automatic reminder goes out within the client's sending window (SPEC R16): one that falls due
-outside it waits for the window's next start (`next_allowed`).
+outside it waits for the window's next start (client_clock.next_allowed). Under a due-date
+schedule (SPEC R19) the steps say when each is due (sequences.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from portal_reminders import zones
-from portal_reminders.models.domain import (
-    DEFAULT_TIME_ZONE,
-    Account,
-    ActionItem,
-    Claim,
-    EmailRound,
-    Firm,
-    Kind,
-    SendingWindow,
-    Status,
-)
+from portal_reminders.models.domain import ActionItem, Claim, EmailRound, Kind, ReminderPlan, SendingWindow, Status
+from portal_reminders.reminders.scheduling import client_clock, sequences, tone
+from portal_reminders.reminders.scheduling.client_clock import next_allowed
 
 SKIP_NOT_PENDING = "item_not_pending"
 SKIP_NOT_CLAIMED = "not_claimed"
@@ -45,6 +36,8 @@ def due_at(item: ActionItem) -> datetime | None:
 
     Due times in the past are kept as they are: the next scan sends ONE email then, and the
     following one is counted from that email, so a scheduler that was down never sends a burst.
+    Under a due-date schedule the earliest open step is due, never less than 24 hours after the
+    last email about the item (sequences.py).
     """
     if item.status is not Status.PENDING:
         return None
@@ -54,9 +47,14 @@ def due_at(item: ActionItem) -> datetime | None:
     if number == 0:
         return item.sent_at
     settings = item.reminders
-    if not settings.enabled or item.reminders_sent >= settings.max_reminders:
+    if not settings.enabled:
         return None
     last = item.last_emailed_at or item.sent_at
+    if settings.by_due_date:
+        step_at = sequences.next_step_time(item)
+        return None if step_at is None else max(step_at, last + sequences.MIN_GAP)
+    if item.reminders_sent >= settings.max_reminders:
+        return None
     return last + timedelta(days=settings.days_between)
 
 
@@ -79,6 +77,16 @@ def next_at(item: ActionItem, now: datetime, window: SendingWindow | None = None
         return None
     due = due_at(item)
     return None if due is None else next_allowed(max(due, now), window)
+
+
+def plan_reminder(item: ActionItem, now: datetime) -> ReminderPlan:
+    """What the next automatic reminder carries out when its round begins at `now` (kept on the
+    round: a retry carries out the same): under a due-date schedule, the latest open step whose
+    time has come (sequences.step_for_round); and its tone, by the client's calendar day now."""
+    step = sequences.step_for_round(item, now) if item.reminders.by_due_date else None
+    today = client_clock.client_today(now, item.zone)
+    spoken = tone.of_reminder(item.reminders, next_number(item), step, item.due_date, today)
+    return ReminderPlan(step=None if step is None else step.days, tone=spoken)
 
 
 def index_time(item: ActionItem) -> datetime | None:
@@ -154,85 +162,3 @@ def has_portal_task(item: ActionItem) -> bool:
 def portal_task_at(item: ActionItem) -> datetime:
     """Tasks are ordered by the latest email about the item; before any, by when it was sent."""
     return item.last_emailed_at or item.sent_at
-
-
-# --- the client's time (SPEC R16) ---------------------------------------------------------------
-
-# Dates searched for the window's next start: a week, and another for the day a clock change can
-# swallow whole (Samoa skipped 30 December 2011).
-_DAYS_SEARCHED = 15
-
-
-def client_zone(firm: Firm | None, account: Account | None) -> str:
-    """The client's time zone: the account's own, else the firm's."""
-    if account is not None and account.time_zone:
-        return account.time_zone
-    return firm.time_zone if firm is not None else DEFAULT_TIME_ZONE
-
-
-def sending_window(firm: Firm | None, account: Account | None) -> SendingWindow | None:
-    """The firm's sending hours in the client's zone; None when the firm sends at any time."""
-    if firm is None or firm.sending_hours is None:
-        return None
-    return SendingWindow(zone=client_zone(firm, account), hours=firm.sending_hours)
-
-
-def local_time(at: datetime, zone: str) -> datetime:
-    return at.astimezone(zones.zone(zone))
-
-
-def inside(at: datetime, window: SendingWindow) -> bool:
-    """Whether the client's wall clock at `at` reads a sending day, from start to before end."""
-    local = local_time(at, window.zone)
-    hours = window.hours
-    return any(day.number == local.weekday() for day in hours.days) and hours.start <= local.time() < hours.end
-
-
-def next_allowed(due: datetime, window: SendingWindow | None) -> datetime:
-    """When an email due at `due` may go: `due` itself inside the window (or with no window), else
-    the window's next start on the client's wall clock. Where the clocks jump over the start time
-    (daylight saving begins), the window opens at the jump; where they repeat it, at its first
-    reading (and again at its second). Never inside a closed window, never before `due`, and at
-    most a week after it by the client's clock (tests/unit/test_sending_window.py)."""
-    if window is None or inside(due, window):
-        return due
-    tz = zones.zone(window.zone)
-    hours = window.hours
-    sending_days = {day.number for day in hours.days}
-    first = due.astimezone(tz).date()
-    for offset in range(_DAYS_SEARCHED):
-        day = first + timedelta(days=offset)
-        if day.weekday() not in sending_days:
-            continue
-        for start in _starts(day, hours.start, tz):
-            if start > due and inside(start, window):
-                return start
-    raise ValueError(f"no sending time within {_DAYS_SEARCHED} days of {due.isoformat()} in {window}")
-
-
-def _starts(day: date, start: time, tz: ZoneInfo) -> list[datetime]:
-    """The instants (UTC) at which the wall clock on `day` reaches `start`: one, or two where the
-    clocks go back over it; where they jump over it, the instant of the jump."""
-    wall = datetime.combine(day, start)
-    found: list[datetime] = []
-    for fold in (0, 1):
-        instant = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
-        if instant.astimezone(tz).replace(tzinfo=None) == wall and instant not in found:
-            found.append(instant)
-    return sorted(found) or [_jump_over(wall, tz)]
-
-
-def _jump_over(wall: datetime, tz: ZoneInfo) -> datetime:
-    """The instant the clocks jumped over the wall time `wall` (which never happened that day):
-    read with the offset after the jump it is an instant before it, with the one before the jump an
-    instant after it; the jump (at a whole second, as zone data has them) lies between."""
-    before = int(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())
-    after = int(wall.replace(tzinfo=tz, fold=0).astimezone(UTC).timestamp())
-    offset_after = datetime.fromtimestamp(after, tz).utcoffset()
-    while after - before > 1:
-        middle = (before + after) // 2
-        if datetime.fromtimestamp(middle, tz).utcoffset() == offset_after:
-            after = middle
-        else:
-            before = middle
-    return datetime.fromtimestamp(after, UTC)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from portal_reminders.models.domain import Contact, Delivery
+from portal_reminders.models.domain import Contact, Delivery, ReminderPlan
 
 
 def begin(previous: Delivery | None, now: datetime, lease: timedelta) -> Delivery:
@@ -28,6 +28,11 @@ def begin(previous: Delivery | None, now: datetime, lease: timedelta) -> Deliver
         return Delivery(until=now + lease, started_at=now, owner=owner)
     unconfirmed = previous.unconfirmed | ({previous.sending} if previous.sending else set())
     return replace(previous, until=now + lease, owner=owner, sending=None, unconfirmed=frozenset(unconfirmed))
+
+
+def planned(delivery: Delivery, plan: ReminderPlan) -> Delivery:
+    """An automatic reminder keeps the plan (step, words) it began with: a retry carries out the same."""
+    return delivery if delivery.plan is not None else replace(delivery, plan=plan)
 
 
 def settle(delivery: Delivery) -> Delivery:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from portal_reminders.models.domain import (
     AuditEvent,
     AuditType,
     Claim,
+    ClientTime,
     Delivery,
     EmailRound,
     Invoice,
@@ -24,10 +25,10 @@ from portal_reminders.models.domain import (
     Origin,
     ReminderSettings,
     RoundMode,
-    SendingWindow,
     Status,
 )
 from portal_reminders.models.errors import StateConflict
+from portal_reminders.reminders.scheduling import policy, sequences
 from portal_reminders.reminders.state import rounds
 
 # Manual resend keys already recorded, kept so a redelivered queue message never re-sends one.
@@ -171,6 +172,8 @@ def record_delivery(
             details["automation"] = item.origin.as_dict()
         events.append(audit_event(item, AuditType.ITEM_SENT, at, item.created_by, recipients, details | mail))
     else:
+        # the step and words the round began with (one begun before plans were kept: as of now)
+        plan = progress.plan if progress is not None and progress.plan is not None else policy.plan_reminder(item, at)
         item = replace(
             item,
             reminders_sent=email_round.number,
@@ -178,8 +181,16 @@ def record_delivery(
             claim=None,
             failed_number=None,
             deliveries=deliveries,
+            step_marks=item.step_marks if plan.step is None else sequences.marked_sent(item, plan.step),
         )
-        details = {"mode": "auto", "number": email_round.number, "of": item.reminders.max_reminders}
+        details = {
+            "mode": "auto",
+            "number": email_round.number,
+            "of": item.reminders.max_reminders,
+            "tone": plan.tone.value,
+        }
+        if plan.step is not None:
+            details["days"] = plan.step
         if nobody:
             details["nobody_emailed"] = True
         events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details | mail))
@@ -269,16 +280,42 @@ def change_settings(
     """PATCH reminders (SPEC R4): only the named fields change; always accepted, whatever the status.
 
     A change also clears an `email_failed` stop: the firm has looked at the item and wants reminders.
+    Turning reminders on, or changing the schedule or its steps, reschedules the steps not sent.
     """
     before = item.reminders
-    after = replace(before, **changes)
+    after = ReminderSettings.from_dict({**before.as_dict(), **changes})
+    sequences.check_settings(after, has_due_date=item.due_date is not None, named=changes)
     if after == before:
         return item, []
     item = replace(item, reminders=after, failed_number=None)
+    if (after.enabled, after.schedule, after.steps) != (before.enabled, before.schedule, before.steps):
+        # what has not been sent is scheduled again; what is already past is skipped (SPEC R19)
+        item = replace(item, step_marks=sequences.rescheduled(item, at))
     details: dict[str, Any] = {"before": before.as_dict(), "after": after.as_dict()}
     if reason:
         details["reason"] = reason
     return item, [audit_event(item, AuditType.SETTINGS_CHANGED, at, actor, (), details)]
+
+
+def change_due_date(item: ActionItem, due_date: date | None, at: datetime, actor: str) -> Transition:
+    """PATCH the item's due date (SPEC R19): always accepted, whatever the status; for invoices it
+    is the invoice's due date too, which an invoice cannot be without, nor an item whose reminders
+    follow its due date."""
+    if due_date is None and item.kind is Kind.INVOICE:
+        raise StateConflict("an invoice always has a due date", field="due_date")
+    if due_date is None and item.reminders.by_due_date:
+        raise StateConflict("the item's reminders follow its due date (schedule due_date)", field="due_date")
+    if due_date == item.due_date:
+        return item, []
+    before, item = item.due_date, replace(item, due_date=due_date)
+    # the steps not sent are scheduled from the new date (SPEC R19)
+    item = replace(item, step_marks=sequences.rescheduled(item, at))
+    details = {"before": {"due_date": _day(before)}, "after": {"due_date": _day(due_date)}}
+    return item, [audit_event(item, AuditType.SETTINGS_CHANGED, at, actor, (), details)]
+
+
+def _day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def complete(item: ActionItem, at: datetime, actor: str, via: str | None = None) -> Transition:
@@ -312,7 +349,7 @@ def merge_settings(*layers: Mapping[str, Any] | None) -> ReminderSettings:
         for name, value in (layer or {}).items():
             if value is not None:
                 merged.setdefault(name, value)
-    return ReminderSettings(**merged)
+    return ReminderSettings.from_dict(merged)
 
 
 def new_item(
@@ -329,13 +366,16 @@ def new_item(
     claim: Claim,
     template_id: str | None = None,
     origin: Origin | None = None,
-    window: SendingWindow | None = None,
+    client: ClientTime | None = None,
+    due_date: date | None = None,
 ) -> ActionItem:
     """A freshly sent item, already claiming its notification (number 0) so that no scan sends it
     while the caller emails it; if that email fails, the claim's lease expiring makes it due again.
-    `window` is the client's sending window, which its automatic reminders will keep to."""
+    `client` is the client's time: the zone its due date is a day in, and the sending window its
+    automatic reminders will keep to."""
+    client = client or ClientTime()
     item_id = ids.derived_id(ids.ITEM, origin.entry_id, str(origin.automation)) if origin else ids.new_id(ids.ITEM)
-    return ActionItem(
+    item = ActionItem(
         firm_id=firm_id,
         id=item_id,
         account_id=account_id,
@@ -349,14 +389,21 @@ def new_item(
         claim=claim,
         template_id=template_id,
         origin=origin,
-        window=window,
+        window=client.window,
+        zone=client.zone,
+        due_date=due_date,
     )
+    # a step already past when the item is sent is skipped (SPEC R19)
+    return replace(item, step_marks=sequences.rescheduled(item, at))
 
 
-def seen_window(item: ActionItem, window: SendingWindow | None) -> ActionItem:
-    """The client's sending window as it is now, kept on the item by a writer that read the firm and
-    the account: the due index is derived from it (SPEC R16, reminders/clients/rescheduling.py)."""
-    return item if item.window == window else replace(item, window=window)
+def seen_client(item: ActionItem, client: ClientTime) -> ActionItem:
+    """The client's time zone and sending window as they are now, kept on the item by a writer that
+    read the firm and the account: the due index is derived from them (SPEC R16, R19;
+    reminders/clients/rescheduling.py)."""
+    if (item.zone, item.window) == (client.zone, client.window):
+        return item
+    return replace(item, zone=client.zone, window=client.window)
 
 
 def defer(item: ActionItem, now: datetime) -> ActionItem:

@@ -3,10 +3,13 @@ batch: what went out, what was held back and why, so that a dashboard and alarms
 
     EmailsSent                 mails the mail service accepted
     EmailsThrottled            mail service answers "too fast" (the round waits and retries)
+    MailMisconfigured          rounds the mail service refused because of the product's own request
+                               or configuration (a tag, the configuration set, the sender, the size):
+                               retried, never blamed on an address; template.yaml alarms on any
     ContactsSkippedSuppressed  notify contacts left out: suppressed after a bounce or complaint
     RoundsGivenUp              rounds the mail service refused for the whole retry horizon
-    RoundsFailed (by reason)   rounds that did not complete: refused, throttled, paced, busy,
-                               storage, error (retried later); rejected, suppressed, given_up (final)
+    RoundsFailed (by reason)   rounds that did not complete: refused, misconfigured, throttled, paced,
+                               busy, storage, error (retried later); rejected, suppressed, given_up
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from typing import TYPE_CHECKING
 from portal_reminders.budget import OutOfTime
 from portal_reminders.models.errors import DeliveryInProgress, RoundNotRecorded, StorageUnavailable
 from portal_reminders.observability import count, count_by
-from portal_reminders.ports import MailThrottled, MailUnavailable, SendRateExceeded
+from portal_reminders.ports import MailMisconfigured, MailThrottled, MailUnavailable, SendRateExceeded
 from portal_reminders.reminders.delivery.deliverer import DeliveryOutcome, RoundStatus
 
 if TYPE_CHECKING:
     from portal_reminders.reminders.workers.send_batch import FailedRecord
+
+# the metric template.yaml's SendMisconfiguredAlarm watches
+MAIL_MISCONFIGURED = "MailMisconfigured"
 
 
 def failure_reason(error: BaseException) -> str:
@@ -31,6 +37,8 @@ def failure_reason(error: BaseException) -> str:
         return "paced"
     if isinstance(error, MailThrottled):
         return "throttled"
+    if isinstance(error, MailMisconfigured):
+        return "misconfigured"
     if isinstance(error, MailUnavailable):
         return "refused"
     if isinstance(error, DeliveryInProgress | OutOfTime):
@@ -52,6 +60,7 @@ def final_failure_reason(outcome: DeliveryOutcome) -> str | None:
 def publish(outcomes: Sequence[DeliveryOutcome], failures: Sequence[FailedRecord]) -> None:
     count("EmailsSent", sum(len(o.recipients) for o in outcomes))
     count("EmailsThrottled", sum(isinstance(f.error, MailThrottled) for f in failures))
+    count(MAIL_MISCONFIGURED, sum(isinstance(f.error, MailMisconfigured) for f in failures))
     count("ContactsSkippedSuppressed", sum(len(o.suppressed) for o in outcomes))
     count("RoundsGivenUp", sum(o.given_up for o in outcomes))
     reasons: Counter[str] = Counter(failure_reason(f.error) for f in failures)

@@ -1,18 +1,12 @@
-"""Where moto differs from AWS in a way the product depends on, made to behave like AWS. Applied
-by the tests (tests/conftest.py) and by the local stack, which both run moto in this process.
+"""SES v2 domain identities (Easy DKIM, SPEC R21), as AWS has them and moto 5.2.5 does not.
 
-* SQS ChangeMessageVisibility: AWS caps a message's visibility at 12 hours *per receive* ("the
-  next time it is received [its timeout] reverts to the original value"); moto counts the 12 hours
-  from when the message was *sent*, so it refuses every change to a message older than 12 hours.
-  The send function backs a reminder off with visibility changes for up to 24 hours (SPEC R14).
-* SES v2 domain identities (Easy DKIM, SPEC R21): AWS answers CreateEmailIdentity for a domain
-  with three DKIM tokens and a PENDING status, refuses a second one for the same name
-  (AlreadyExistsException), and sends from the domain only once it is verified (it finds the
-  tokens' CNAME records in the domain's DNS); DeleteEmailIdentity of an unknown identity is a
-  NotFoundException. moto gives no tokens, treats every identity as verified at once, and
-  deletes only verified identities. `set_domain_status` plays AWS finding (or losing) the
-  records: the tests and the local stack's "mark verified" call it. Address identities (the
-  stack's sender) stay verified at once, as before.
+AWS answers CreateEmailIdentity for a domain with three DKIM tokens and a PENDING status, refuses a
+second one for the same name (AlreadyExistsException), and sends from the domain only once it is
+verified (it finds the tokens' CNAME records in the domain's DNS); DeleteEmailIdentity of an
+unknown identity is a NotFoundException. moto gives no tokens, treats every identity as verified at
+once, and deletes only verified identities. `set_domain_status` plays AWS finding (or losing) the
+records: the tests and the local stack's "mark verified" call it. Address identities (the stack's
+sender) stay verified at once, as before.
 """
 
 from __future__ import annotations
@@ -26,25 +20,6 @@ from moto.core.exceptions import JsonRESTError
 from moto.ses import models as ses_models
 from moto.ses.exceptions import NotFoundException
 from moto.sesv2 import models as sesv2_models
-from moto.sqs import models as sqs_models
-from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
-
-MAX_VISIBILITY_SECONDS = 43_200
-
-
-def _change_message_visibility(self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int) -> None:
-    queue = self.get_queue(queue_name)
-    if not 0 <= int(visibility_timeout) <= MAX_VISIBILITY_SECONDS:
-        raise InvalidParameterValue(
-            f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. Reason: must be 0 to 43200."
-        )
-    for message in queue._messages:
-        if message.had_receipt_handle(receipt_handle):
-            message.change_visibility(visibility_timeout)
-            if message.visible and message in queue.pending_messages:
-                queue.pending_messages.remove(message)
-            return
-    raise ReceiptHandleIsInvalid
 
 
 class _AlreadyExists(JsonRESTError):
@@ -112,7 +87,6 @@ def set_domain_status(
 
 
 def apply() -> None:
-    sqs_models.SQSBackend.change_message_visibility = _change_message_visibility  # type: ignore[method-assign]
     sesv2_models.SESV2Backend.create_email_identity = _create_email_identity  # type: ignore[method-assign]
     sesv2_models.SESV2Backend.delete_email_identity = _delete_email_identity  # type: ignore[method-assign]
     ses_models.SESBackend._is_verified_address = _is_verified_address  # type: ignore[method-assign]
