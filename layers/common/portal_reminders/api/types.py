@@ -139,19 +139,19 @@ def _domain_name(value: Any) -> Any:
         raise ValueError(f"must have at most {MAX_DOMAIN} characters")
     if value != value.lower():
         raise ValueError(f"must be lowercase ({value.lower()})")
-    if not _DOMAIN.match(value):
+    if not _DOMAIN.fullmatch(value):
         raise ValueError("must be a domain name like mail.example.com (letters, digits and hyphens, dot-separated)")
     return value
 
 
 def _https_url(value: Any) -> Any:
-    if not isinstance(value, str) or len(value) > MAX_URL or not _HTTPS_URL.match(value):
+    if not isinstance(value, str) or len(value) > MAX_URL or not _HTTPS_URL.fullmatch(value):
         raise ValueError(f"must be an https:// URL of at most {MAX_URL} characters, without spaces")
     return value
 
 
 def _hex_color(value: Any) -> Any:
-    if not isinstance(value, str) or not _HEX_COLOR.match(value):
+    if not isinstance(value, str) or not _HEX_COLOR.fullmatch(value):
         raise ValueError('must be a colour as "#RRGGBB", like "#0B7A75"')
     return value
 
@@ -159,7 +159,7 @@ def _hex_color(value: Any) -> Any:
 def _signature(value: Any) -> Any:
     if not isinstance(value, str) or not value or len(value) > MAX_SIGNATURE:
         raise ValueError(f"must be text of 1 to {MAX_SIGNATURE} characters")
-    if not _MULTILINE_TEXT.match(value):
+    if not _MULTILINE_TEXT.fullmatch(value):
         raise ValueError("must be plain text with something besides spaces (line breaks and tabs allowed)")
     return "\n".join(line.rstrip() for line in value.strip().splitlines())
 
