@@ -182,7 +182,7 @@ def seed(
     firm = Firm(id=FIRM_ID, name="Silva Contabilidade", reply_to="office@silva.example.com")
     seeded = Seeded(firm=firm, accounts=_accounts(rng, accounts, now))
     writer = _BatchWriter(dynamodb, table_name)
-    writer.put_all([firm_to_record(firm).serialize()])
+    writer.put_all([firm_to_record(firm, version=1).serialize()])
     writer.put_all(account_to_record(account, version=1).serialize() for account in seeded.accounts)
 
     total = non_due + due

@@ -8,6 +8,7 @@ from tests.conftest import START
 from tests.support.world import World
 
 DAY = timedelta(days=1)
+NO_BRANDING = {"logo_url": None, "accent_color": None, "signature": None}
 
 # the reminder settings an item has under the interval schedule (SPEC R2), besides the numbers
 INTERVAL = {"schedule": "interval", "steps": [], "escalate_after_days": None}
@@ -22,6 +23,7 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
         "portal_url": None,
         "time_zone": "UTC",
         "sending_hours": None,
+        "branding": NO_BRANDING,
     }
 
     # When it sets one
@@ -34,7 +36,8 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
 
     # Then it is returned and used from then on (reminders at any time in UTC, unless it says otherwise)
     assert put.status == 200
-    assert world.api("GET", "/firm").body == {"id": "firm-a", **profile, "time_zone": "UTC", "sending_hours": None}
+    stored = world.api("GET", "/firm").body
+    assert stored == {"id": "firm-a", **profile, "time_zone": "UTC", "sending_hours": None, "branding": NO_BRANDING}
 
 
 def test_emails_name_the_firm_and_link_to_its_portal(world: World) -> None:

@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from portal_reminders.api.types import AMOUNT_PATTERN, AmountIn, DateIn, EmailAddress, Url
+from portal_reminders.api.types import (
+    AMOUNT_PATTERN,
+    AmountIn,
+    DateIn,
+    DomainName,
+    EmailAddress,
+    HexColor,
+    HttpsUrl,
+    Url,
+)
 
 EMAIL = TypeAdapter(EmailAddress)
 AMOUNT = TypeAdapter(AmountIn)
@@ -105,3 +114,16 @@ def test_a_date_is_exactly_the_documented_pattern_and_a_real_day(raw: str) -> No
     # JSON Schema's `$` ends the text; Python's would let a trailing newline through
     with pytest.raises(ValidationError):
         DATE.validate_python(raw)
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        (HexColor, "#1a2b3c\n"),
+        (HttpsUrl, "https://example.com/logo.png\n"),
+        (DomainName, "example.com\n"),
+    ],
+)
+def test_branding_and_domain_values_with_a_trailing_newline_are_refused(kind: object, raw: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(kind).validate_python(raw)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.clients.approvals import ApprovalService
     from portal_reminders.reminders.clients.items import ItemService
     from portal_reminders.reminders.clients.rescheduling import RescheduleService
+    from portal_reminders.reminders.clients.sending_domains import SendingDomainService
     from portal_reminders.reminders.clients.suppression import SuppressionService
     from portal_reminders.reminders.clients.templates import TemplateService
     from portal_reminders.reminders.delivery.daily_cap import DailyCap
@@ -147,6 +148,15 @@ class Services:
         from portal_reminders.reminders.clients.accounts import AccountService
 
         return AccountService(self.repository, self.repository, lambda: self.rescheduling)
+
+    @cached_property
+    def sending_domains(self) -> SendingDomainService:
+        from portal_reminders.adapters.ses import SesIdentities
+        from portal_reminders.reminders.clients.sending_domains import SendingDomainService
+
+        return SendingDomainService(
+            self.repository, SesIdentities(clients.client("sesv2")), self.settings.sender_address
+        )
 
     @cached_property
     def suppressions(self) -> SuppressionService:

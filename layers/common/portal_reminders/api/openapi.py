@@ -44,7 +44,8 @@ class Tag(StrEnum):
 
 
 TAG_DESCRIPTIONS = {
-    Tag.FIRM: "The caller's firm: its name in emails, reply-to address, portal URL, time zone and sending hours.",
+    Tag.FIRM: "The caller's firm: its name in emails, reply-to address, portal URL, time zone and sending hours, "
+    "the branding of its emails, and the domain its mail comes from once the mail service has verified it.",
     Tag.ACCOUNTS: "Client accounts: a name, a language for emails, and optionally the client's own time zone.",
     Tag.CONTACTS: "The people of an account. Those with `notify` on get the emails; bounces and complaints "
     "suppress a contact until the firm lifts it.",

@@ -12,13 +12,16 @@ from portal_reminders.api.schemas import (
     ActionItemOut,
     AuditEventOut,
     AutomationOut,
+    BrandingOut,
     ContactOut,
+    DkimRecordOut,
     FirmOut,
     InvoiceOut,
     InvoiceTermsOut,
     JobOut,
     PipelineOut,
     RemindersOut,
+    SendingDomainOut,
     SendingHoursOut,
     StageOut,
     StepOut,
@@ -37,6 +40,7 @@ from portal_reminders.models.domain import (
     Firm,
     Job,
     Pipeline,
+    SendingDomain,
     Template,
 )
 from portal_reminders.reminders.scheduling import client_clock, policy, sequences, tone
@@ -56,6 +60,21 @@ def firm_out(firm: Firm) -> FirmOut:
         sending_hours=None
         if hours is None
         else SendingHoursOut(days=hours.ordered_days, start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}"),
+        branding=BrandingOut.model_validate(firm.branding, from_attributes=True),
+    )
+
+
+def sending_domain_out(domain: SendingDomain, sending_from: str) -> SendingDomainOut:
+    """The domain with the CNAME records Easy DKIM asks for: <token>._domainkey.<domain> -> <token>.<zone>."""
+    return SendingDomainOut(
+        domain=domain.domain,
+        status=domain.status,
+        dkim_records=[
+            DkimRecordOut(name=f"{token}._domainkey.{domain.domain}", type="CNAME", value=f"{token}.{domain.dkim_zone}")
+            for token in domain.dkim_tokens
+        ],
+        sending_from=sending_from,
+        checked_at=domain.checked_at,
     )
 
 
@@ -64,6 +83,7 @@ def contact_out(contact: Contact) -> ContactOut:
     return ContactOut(
         id=contact.id,
         name=contact.name,
+        first_name=contact.first_name,
         email=contact.email,
         notify=contact.notify,
         suppressed=None if suppression is None else SuppressionOut(reason=suppression.reason, at=suppression.at),

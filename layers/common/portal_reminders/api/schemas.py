@@ -30,14 +30,18 @@ from portal_reminders.api.types import (
     Currency,
     DateIn,
     DaysBetween,
+    DomainName,
     DueInDays,
     EmailAddress,
     EscalateAfterDays,
     Flag,
+    HexColor,
+    HttpsUrl,
     MaxReminders,
     Message,
     MoneyOut,
     Name,
+    Signature,
     StepDays,
     Timestamp,
     TimeZoneName,
@@ -49,6 +53,7 @@ from portal_reminders.models.domain import (
     MAX_STEPS,
     AuditType,
     AutomationAction,
+    DomainStatus,
     JobStatus,
     Kind,
     Language,
@@ -131,6 +136,34 @@ class SendingHoursOut(_Schema):
     end: str
 
 
+class BrandingIn(_Request):
+    """How every email of the firm looks; each field is optional (null: the product's default)."""
+
+    logo_url: HttpsUrl | None = Field(
+        default=None,
+        description="an https URL of the firm's logo (PNG or JPEG; about 300 x 96 px reads well), shown at the "
+        "top of the HTML part at most 48 px high, with the firm's name as its alt text",
+        examples=["https://www.silva-harper.com/email-logo.png"],
+    )
+    accent_color: HexColor | None = Field(
+        default=None,
+        description="#RRGGBB: the header rule, and the button and link when white text on it is readable "
+        "(a contrast of at least 4.5:1, WCAG AA); a lighter colour keeps the default button",
+    )
+    signature: Signature | None = Field(
+        default=None,
+        description="plain text after the sign-off in both parts, up to 1,000 characters; line breaks are kept, "
+        "HTML is shown as written, never interpreted",
+        examples=["Maria Silva, CPA\nSilva & Harper Accounting\n+1 555 0100"],
+    )
+
+
+class BrandingOut(_Schema):
+    logo_url: str | None
+    accent_color: str | None
+    signature: str | None
+
+
 class FirmIn(_Request):
     name: Name
     reply_to: EmailAddress | None = None
@@ -139,6 +172,7 @@ class FirmIn(_Request):
         default="UTC", description="the firm's IANA time zone; clients' sending hours are in it unless theirs is set"
     )
     sending_hours: SendingHoursIn | None = Field(default=None, description="null: automatic reminders go at any time")
+    branding: BrandingIn | None = Field(default=None, description="null: the product's look")
 
 
 class FirmOut(_Schema):
@@ -148,6 +182,32 @@ class FirmOut(_Schema):
     portal_url: str | None
     time_zone: str
     sending_hours: SendingHoursOut | None
+    branding: BrandingOut
+
+
+class SendingDomainIn(_Request):
+    domain: DomainName = Field(
+        description="the domain (or a subdomain kept for mail) the firm's email should come from, as "
+        "reminders@<domain>; lowercase, no scheme; not the service's own sender domain"
+    )
+
+
+class DkimRecordOut(_Schema):
+    name: str = Field(examples=["abcdef0123456789abcdef0123456789._domainkey.mail.silva-harper.com"])
+    type: Literal["CNAME"]
+    value: str = Field(examples=["abcdef0123456789abcdef0123456789.dkim.amazonses.com"])
+
+
+class SendingDomainOut(_Schema):
+    domain: str
+    status: DomainStatus = Field(
+        description="verified: the firm's mail goes from `sending_from`; pending: the mail service has not seen "
+        "the DKIM records in the domain's DNS yet (it looks for up to 72 hours); temporary_failure: it cannot "
+        "tell now and keeps trying; failed: it gave up (PUT the domain again to start over)"
+    )
+    dkim_records: list[DkimRecordOut] = Field(description="the CNAME records to publish in the domain's DNS")
+    sending_from: str = Field(description="the address the firm's mail goes from now")
+    checked_at: Timestamp | None = Field(description="when the mail service was last asked about the domain")
 
 
 # accounts --------------------------------------------------------------------------------------
@@ -157,6 +217,9 @@ class ContactIn(_Request):
     name: Name
     email: EmailAddress
     notify: Flag = True
+    first_name: Name | None = Field(
+        default=None, description="what emails greet the contact by; null: the first word of name"
+    )
 
 
 def _only_false(value: bool) -> bool:
@@ -180,27 +243,6 @@ LiftSuppression = Annotated[
 ]
 
 
-class ContactPatch(_Request):
-    model_config = ConfigDict(json_schema_extra=_patch_schema)
-
-    name: Name | None = None
-    email: EmailAddress | None = None
-    notify: Flag | None = None
-    suppressed: LiftSuppression | None = None
-
-    @model_validator(mode="after")
-    def _changes_something(self) -> ContactPatch:
-        _at_least_one_field(self)
-        return self
-
-
-class AccountIn(_Request):
-    name: Name
-    language: Language = Language.EN
-    contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
-    time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
-
-
 def _patch_schema_with_null(*names: str) -> Callable[[dict[str, Any]], None]:
     """A PATCH body's schema where null means something for these fields (see changes_of)."""
 
@@ -214,6 +256,30 @@ def _patch_schema_with_null(*names: str) -> Callable[[dict[str, Any]], None]:
             }
 
     return complete
+
+
+class ContactPatch(_Request):
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("first_name"))
+
+    name: Name | None = None
+    email: EmailAddress | None = None
+    notify: Flag | None = None
+    suppressed: LiftSuppression | None = None
+    first_name: Name | None = Field(
+        default=None, description="what emails greet the contact by; null: the first word of name"
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ContactPatch:
+        _at_least_one_field(self)
+        return self
+
+
+class AccountIn(_Request):
+    name: Name
+    language: Language = Language.EN
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
 
 
 class AccountPatch(_Request):
@@ -240,6 +306,7 @@ class SuppressionOut(_Schema):
 class ContactOut(_Schema):
     id: str
     name: str
+    first_name: str | None = Field(description="what emails greet the contact by; null: the first word of name")
     email: str
     notify: bool
     suppressed: SuppressionOut | None = Field(

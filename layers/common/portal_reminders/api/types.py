@@ -29,6 +29,23 @@ NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
 TEXT_PATTERN = r"[^ \t\n\r\f\v]"
 _TEXT_SPACE = " \t\n\r\f\v"
 URL_PATTERN = r"^https?://[^\x00-\x20\x7f/$.?#][^\x00-\x20\x7f]*$"
+# Only https for what the client's mail program fetches (the firm's logo): mail programs block or
+# warn about images over plain http.
+HTTPS_URL_PATTERN = r"^https://[^\x00-\x20\x7f/$.?#][^\x00-\x20\x7f]*$"
+HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+# Lines of printable text (tabs and line breaks allowed, no other control character) with
+# something besides whitespace: a signature.
+MULTILINE_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+MAX_SIGNATURE = 1000
+# A host name as DNS has it, lowercase: labels of letters, digits and hyphens (not at either
+# end, at most 63 each), at least two, the last one letters (or an IDN's xn-- form).
+DOMAIN_PATTERN = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
+MAX_DOMAIN = 253
+_DOMAIN = re.compile(DOMAIN_PATTERN)
+_HTTPS_URL = re.compile(HTTPS_URL_PATTERN)
+_HEX_COLOR = re.compile(HEX_COLOR_PATTERN)
+_MULTILINE_TEXT = re.compile(MULTILINE_TEXT_PATTERN)
+MAX_URL = 2000
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # A positive amount with at most 2 decimal places and 12 integer digits, as a string ("1250.00").
@@ -112,6 +129,41 @@ def _known_zone(value: str) -> str:
     return value
 
 
+def _domain_name(value: Any) -> Any:
+    """A sending domain, with a message that says what is wrong with it."""
+    if not isinstance(value, str):
+        raise ValueError("must be a domain name as a string, like mail.example.com")
+    if "://" in value or "/" in value or "@" in value:
+        raise ValueError("must be a bare domain name, like mail.example.com: no scheme, path or address")
+    if len(value) > MAX_DOMAIN:
+        raise ValueError(f"must have at most {MAX_DOMAIN} characters")
+    if value != value.lower():
+        raise ValueError(f"must be lowercase ({value.lower()})")
+    if not _DOMAIN.fullmatch(value):
+        raise ValueError("must be a domain name like mail.example.com (letters, digits and hyphens, dot-separated)")
+    return value
+
+
+def _https_url(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) > MAX_URL or not _HTTPS_URL.fullmatch(value):
+        raise ValueError(f"must be an https:// URL of at most {MAX_URL} characters, without spaces")
+    return value
+
+
+def _hex_color(value: Any) -> Any:
+    if not isinstance(value, str) or not _HEX_COLOR.fullmatch(value):
+        raise ValueError('must be a colour as "#RRGGBB", like "#0B7A75"')
+    return value
+
+
+def _signature(value: Any) -> Any:
+    if not isinstance(value, str) or not value or len(value) > MAX_SIGNATURE:
+        raise ValueError(f"must be text of 1 to {MAX_SIGNATURE} characters")
+    if not _MULTILINE_TEXT.fullmatch(value):
+        raise ValueError("must be plain text with something besides spaces (line breaks and tabs allowed)")
+    return "\n".join(line.rstrip() for line in value.strip().splitlines())
+
+
 def _integral(value: Any) -> Any:
     """JSON numbers with no fractional part are integers (247.0 is 247, as JSON Schema counts
     them); booleans and strings are not."""
@@ -131,6 +183,30 @@ EmailAddress = Annotated[
     AfterValidator(_local_part_fits),
 ]
 Url = Annotated[str, Field(max_length=2000, pattern=URL_PATTERN)]
+# (these check in their own validators, for messages that say what is wrong in words; the
+# document carries the same rules)
+HttpsUrl = Annotated[
+    str,
+    BeforeValidator(_https_url),
+    WithJsonSchema({"type": "string", "maxLength": MAX_URL, "pattern": HTTPS_URL_PATTERN}),
+]
+HexColor = Annotated[
+    str,
+    BeforeValidator(_hex_color),
+    WithJsonSchema({"type": "string", "pattern": HEX_COLOR_PATTERN, "examples": ["#0B7A75"]}),
+]
+Signature = Annotated[
+    str,
+    BeforeValidator(_signature),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_SIGNATURE, "pattern": MULTILINE_TEXT_PATTERN}),
+]
+DomainName = Annotated[
+    str,
+    BeforeValidator(_domain_name),
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_DOMAIN, "pattern": DOMAIN_PATTERN, "examples": ["mail.silva-harper.com"]}
+    ),
+]
 Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code, like USD")]
 # Money in: a JSON string; out: always a string with two places.
 AmountIn = Annotated[

@@ -1,6 +1,7 @@
 """Client emails: what each action item's notification and reminders say, in text and HTML."""
 
 from portal_reminders.emails.model import (
+    Brand,
     EmailContent,
     InvoiceSummary,
     ItemEmail,
@@ -13,6 +14,7 @@ from portal_reminders.emails.model import (
 from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
 
 __all__ = [
+    "Brand",
     "EmailContent",
     "InvoiceSummary",
     "ItemEmail",

@@ -19,6 +19,20 @@ class EmailContent:
 
 
 @dataclass(frozen=True, slots=True)
+class Brand:
+    """The firm's look, an input of every email (SPEC R21): a logo (https URL) in the HTML header,
+    an accent colour ("#RRGGBB") on the button and the header rule, a plain-text signature after
+    the sign-off. None: the product's default."""
+
+    logo_url: str | None = None
+    accent_color: str | None = None
+    signature: str | None = None
+
+
+NO_BRAND = Brand()
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceSummary:
     amount: Decimal
     currency: str
@@ -34,11 +48,13 @@ class ItemEmail:
     # automatic or a manual resend.
     purpose: Purpose
     firm_name: str
+    # the name the greeting uses ("Hi Olivia,"): the contact's first name
     recipient_name: str
     item_title: str
     portal_link: str
     message: str | None = None
     invoice: InvoiceSummary | None = None
+    brand: Brand = NO_BRAND
     # the client's calendar day the item is due (an invoice always has one)
     due_date: date | None = None
     # a reminder's facts (SPEC R19): the client's calendar day it is sent on (for "due in 3 days"),
@@ -60,3 +76,4 @@ class PendingApprovalsEmail:
     documents: tuple[str, ...]
     portal_link: str
     message: str | None = None
+    brand: Brand = NO_BRAND

@@ -1,7 +1,11 @@
 """Turn an email's facts into a subject, a plain-text part and an HTML part.
 
 Both parts are rendered from one list of blocks, so they always say the same thing: the text
-part with values as they are, the HTML part with every value escaped.
+part with values as they are, the HTML part with every value escaped. The firm's brand (SPEC R21)
+is an input like the rest: its logo heads the HTML part, its accent colours the button and the
+header rule (colors.py keeps the button readable), its signature follows the sign-off in both.
+The HTML part opens with a hidden preheader, the line inbox lists show after the subject: the
+email's call to action (the paragraph marked `preheader`).
 """
 
 from collections.abc import Mapping
@@ -11,7 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import assert_never
 
+from portal_reminders.emails import colors
 from portal_reminders.emails.model import (
+    Brand,
     EmailContent,
     InvoiceSummary,
     ItemEmail,
@@ -30,6 +36,8 @@ CENT = Decimal("0.01")
 class _Paragraph:
     template: str
     values: Mapping[str, str]
+    # what the email asks, in one line: the HTML part's preheader
+    preheader: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,7 @@ def render_item_email(email: ItemEmail) -> EmailContent:
         recipient_name=email.recipient_name,
         subject=subject,
         content=blocks,
+        brand=email.brand,
     )
 
 
@@ -88,7 +97,7 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
     blocks: list[_Block] = [
         _Paragraph(approvals.intro_one if one else approvals.intro_many, values),
         _Bullets(tuple(_single_line(title) for title in email.documents)),
-        _Paragraph(approvals.call_to_action_one if one else approvals.call_to_action_many, values),
+        _Paragraph(approvals.call_to_action_one if one else approvals.call_to_action_many, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(approvals.button, email.portal_link, words.link_fallback),
     ]
@@ -99,6 +108,7 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
         recipient_name=email.recipient_name,
         subject=subject,
         content=blocks,
+        brand=email.brand,
     )
 
 
@@ -151,7 +161,7 @@ def _action_email(
     blocks: list[_Block] = [
         opening,
         *(_invoice_blocks(email.invoice, words, values) if email.invoice else _due_date_blocks(email, words)),
-        _Paragraph(call_to_action, values),
+        _Paragraph(call_to_action, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(kind_words.button, email.portal_link, words.link_fallback),
     ]
@@ -250,7 +260,7 @@ def _paid_invoice_email(
     blocks: list[_Block] = [
         _Paragraph(invoice_words.paid_intro, values),
         *_invoice_blocks(email.invoice, words, values),
-        _Paragraph(invoice_words.paid_no_action, values),
+        _Paragraph(invoice_words.paid_no_action, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(invoice_words.paid_button, email.portal_link, words.link_fallback),
     ]
@@ -321,20 +331,34 @@ def _assemble(
     recipient_name: str,
     subject: str,
     content: list[_Block],
+    brand: Brand,
 ) -> EmailContent:
     firm = {"firm": firm_name}
     blocks: list[_Block] = [
         _greeting(recipient_name, words),
         *content,
         _Paragraph(words.sign_off, firm),
+        *_signature(brand.signature),
     ]
     footer = _Paragraph(words.footer, firm)
     subject = _single_line(subject)
     return EmailContent(
         subject=subject,
         text=_text_document(blocks, footer),
-        html=_html_document(language, subject, firm_name, blocks, footer),
+        html=_html_document(_Page(language, subject, firm_name, _preheader(content, subject), brand), blocks, footer),
     )
+
+
+def _signature(signature: str | None) -> list[_Block]:
+    # the firm's text, as text: {braces} in it are not placeholders, and HTML in it is escaped
+    if signature is None or not signature.strip():
+        return []
+    return [_Paragraph("{signature}", {"signature": signature.strip()})]
+
+
+def _preheader(content: list[_Block], subject: str) -> str:
+    marked = next((b for b in content if isinstance(b, _Paragraph) and b.preheader), None)
+    return subject if marked is None else _single_line(_paragraph_text(marked))
 
 
 def _greeting(recipient_name: str, words: LanguageWording) -> _Paragraph:
@@ -378,27 +402,47 @@ _FONT = "font-family:Arial,Helvetica,sans-serif;"
 _TEXT = f"{_FONT}font-size:15px;line-height:22px;"
 _TEXT_COLOR = "#1f2933"
 _MUTED_COLOR = "#616e7c"
-_BUTTON_COLOR = "#1a56db"
+_BACKGROUND_COLOR = "#f4f5f7"
+_RULE = "1px solid #e4e7eb"
 _PARAGRAPH_STYLE = f"margin:0 0 16px 0;{_TEXT}color:{_TEXT_COLOR};"
+# The logo's box: at most this tall, and never wider than the email (a phone's screen).
+_LOGO_HEIGHT = 48
+# After the preheader: invisible characters, so that inbox lists do not run on into the email's
+# first words after it.
+_PREHEADER_FILL = "&#847;&zwnj;&nbsp;" * 40
 
 
-def _html_document(language: Language, subject: str, firm_name: str, blocks: list[_Block], footer: _Paragraph) -> str:
-    body = "\n".join(_block_html(block) for block in blocks)
+@dataclass(frozen=True, slots=True)
+class _Page:
+    language: Language
+    subject: str
+    firm_name: str
+    preheader: str
+    brand: Brand
+
+
+def _html_document(page: _Page, blocks: list[_Block], footer: _Paragraph) -> str:
+    brand = page.brand
+    button_color = colors.button_color(brand.accent_color)
+    header_rule = f"3px solid {brand.accent_color.lower()}" if brand.accent_color else _RULE
+    body = "\n".join(_block_html(block, button_color) for block in blocks)
     return f"""<!DOCTYPE html>
-<html lang="{language}">
+<html lang="{page.language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(subject)}</title>
+<title>{escape(page.subject)}</title>
 </head>
-<body style="margin:0;padding:0;background-color:#f4f5f7;">
+<body style="margin:0;padding:0;background-color:{_BACKGROUND_COLOR};">
+<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;\
+line-height:1px;color:{_BACKGROUND_COLOR};">{escape(page.preheader)}{_PREHEADER_FILL}</div>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
-style="background-color:#f4f5f7;">
+style="background-color:{_BACKGROUND_COLOR};">
 <tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" \
 style="width:100%;max-width:600px;background-color:#ffffff;border:1px solid #e4e7eb;">
-<tr><td style="padding:20px 32px;border-bottom:1px solid #e4e7eb;{_FONT}font-size:20px;\
-font-weight:bold;color:{_TEXT_COLOR};">{_multiline_html(escape(firm_name))}</td></tr>
+<tr><td style="padding:20px 32px;border-bottom:{header_rule};{_FONT}font-size:20px;\
+font-weight:bold;color:{_TEXT_COLOR};">{_header_html(page.firm_name, brand.logo_url)}</td></tr>
 <tr><td style="padding:24px 32px 8px 32px;">
 {body}
 </td></tr>
@@ -412,7 +456,20 @@ line-height:18px;color:{_MUTED_COLOR};">{_paragraph_html(footer)}</td></tr>
 """
 
 
-def _block_html(block: _Block) -> str:
+def _header_html(firm_name: str, logo_url: str | None) -> str:
+    if logo_url is None:
+        return _multiline_html(escape(firm_name))
+    # max-* keep a wide or tall logo inside its box on any screen; the height attribute is for the
+    # mail programs that ignore CSS sizes. The alt text (the firm's name) shows where images do not.
+    return (
+        f'<img src="{escape(logo_url, quote=True)}" alt="{escape(_single_line(firm_name), quote=True)}" '
+        f'height="{_LOGO_HEIGHT}" style="display:block;border:0;outline:none;text-decoration:none;'
+        f"width:auto;height:auto;max-width:100%;max-height:{_LOGO_HEIGHT}px;{_FONT}font-size:20px;"
+        f'font-weight:bold;color:{_TEXT_COLOR};">'
+    )
+
+
+def _block_html(block: _Block, button_color: str) -> str:
     match block:
         case _Paragraph():
             return f'<p style="{_PARAGRAPH_STYLE}">{_paragraph_html(block)}</p>'
@@ -423,7 +480,7 @@ def _block_html(block: _Block) -> str:
         case _Note():
             return _note_html(block)
         case _Button():
-            return _button_html(block)
+            return _button_html(block, button_color)
         case _:
             assert_never(block)
 
@@ -467,17 +524,18 @@ def _note_html(note: _Note) -> str:
     )
 
 
-def _button_html(button: _Button) -> str:
+def _button_html(button: _Button, color: str) -> str:
     href = escape(button.url, quote=True)
     return (
         '<table role="presentation" cellpadding="0" cellspacing="0" border="0" '
         'style="margin:8px 0 24px 0;">\n'
-        f'<tr><td align="center" bgcolor="{_BUTTON_COLOR}" style="border-radius:4px;">'
+        f'<tr><td align="center" bgcolor="{color}" style="border-radius:4px;background-color:{color};">'
         f'<a href="{href}" target="_blank" style="display:inline-block;padding:12px 24px;{_FONT}'
-        f"font-size:16px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:4px;"
+        f"font-size:16px;font-weight:bold;color:{colors.BUTTON_TEXT_COLOR};text-decoration:none;"
+        "border-radius:4px;"
         f'">{escape(button.label)}</a></td></tr>\n'
         "</table>\n"
         f'<p style="margin:0 0 16px 0;{_FONT}font-size:13px;line-height:20px;color:{_MUTED_COLOR};">'
         f"{escape(button.fallback)}<br>\n"
-        f'<a href="{href}" style="color:{_BUTTON_COLOR};word-break:break-all;">{escape(button.url)}</a></p>'
+        f'<a href="{href}" style="color:{color};word-break:break-all;">{escape(button.url)}</a></p>'
     )

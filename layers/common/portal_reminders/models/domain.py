@@ -239,6 +239,68 @@ class SendingWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class Branding:
+    """How the firm's emails look (SPEC R21): its logo in the HTML header, its accent colour on the
+    button and the header rule, and its signature after the sign-off. All optional."""
+
+    logo_url: str | None = None  # https only
+    accent_color: str | None = None  # "#RRGGBB"
+    signature: str | None = None  # plain text, never HTML
+
+    @property
+    def empty(self) -> bool:
+        return self.logo_url is None and self.accent_color is None and self.signature is None
+
+
+class DomainStatus(StrEnum):
+    """Where the mail service is with a firm's sending domain (SES's DKIM verification)."""
+
+    PENDING = "pending"  # the DKIM records are not seen in the domain's DNS yet
+    VERIFIED = "verified"  # SES lets the firm's mail go from the domain
+    TEMPORARY_FAILURE = "temporary_failure"  # SES cannot tell now (a DNS problem); it keeps trying
+    FAILED = "failed"  # SES gave up (records not found within 72 hours, or the identity is gone)
+
+
+# The address a firm's mail goes from once its domain is verified: reminders@<domain>.
+SENDING_LOCAL_PART = "reminders"
+# Where Easy DKIM's CNAME records point (SES names it in SigningHostedZone; this is its usual value).
+DEFAULT_DKIM_ZONE = "dkim.amazonses.com"
+
+
+@dataclass(frozen=True, slots=True)
+class SendingDomain:
+    """The firm's own domain its mail goes from once the mail service has verified it (SPEC R21).
+    `dkim_tokens` make the CNAME records the firm publishes; `checked_at` is when the mail service
+    was last asked about it (GET refreshes a stale status); `dkim_zone` is where they point."""
+
+    domain: str
+    status: DomainStatus = DomainStatus.PENDING
+    dkim_tokens: tuple[str, ...] = ()
+    dkim_zone: str = DEFAULT_DKIM_ZONE
+    checked_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status is DomainStatus.VERIFIED
+
+    @property
+    def sender_address(self) -> str:
+        return f"{SENDING_LOCAL_PART}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainClaim:
+    """Who holds a sending domain: a firm, or nobody since `at` (released). `identity`: the mail
+    service may hold an identity for the domain that this product created (and must delete before
+    another firm's claim may start its own verification)."""
+
+    domain: str
+    firm_id: str | None
+    at: datetime
+    identity: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ClientTime:
     """The client's clock as a writer that read the firm and the account saw it: the time zone
     (the account's, else the firm's) and the sending window in it (None: any time)."""
@@ -255,6 +317,10 @@ class Firm:
     portal_url: str | None = None
     time_zone: str = DEFAULT_TIME_ZONE
     sending_hours: SendingHours | None = None  # None: any time
+    branding: Branding = Branding()
+    # set by PUT /firm/sending-domain only (PUT /firm keeps it); the send path reads it from here
+    sending_domain: SendingDomain | None = None
+    version: int = 0
 
 
 class SuppressionReason(StrEnum):
@@ -287,6 +353,15 @@ class Contact:
     email: str
     notify: bool
     suppression: Suppression | None = None
+    first_name: str | None = None  # None: the first word of `name` (SPEC R21)
+
+    @property
+    def greeting_name(self) -> str:
+        """What emails greet the contact by: "Hi Olivia," for Olivia Harper."""
+        if self.first_name and self.first_name.strip():
+            return self.first_name.strip()
+        words = self.name.split()
+        return words[0] if words else ""
 
     @property
     def suppressed(self) -> Suppression | None:

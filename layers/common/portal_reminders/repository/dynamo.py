@@ -28,6 +28,7 @@ from portal_reminders.models.domain import (
 )
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
 from portal_reminders.repository import keys, paging
+from portal_reminders.repository.firms import DynamoFirms
 from portal_reminders.repository.mapping import (
     account_from_record,
     account_to_record,
@@ -35,7 +36,6 @@ from portal_reminders.repository.mapping import (
     audit_to_record,
     epoch,
     firm_from_record,
-    firm_to_record,
     from_epoch,
     item_from_record,
     item_to_record,
@@ -58,7 +58,6 @@ from portal_reminders.repository.ports import (
     DeliverySnapshot,
     DueEntry,
     DueItemsRepository,
-    FirmRepository,
     ItemRepository,
     Page,
     PendingEntry,
@@ -113,7 +112,7 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
 
 class DynamoRepository(
     DailyEmailCounter,
-    FirmRepository,
+    DynamoFirms,
     AccountRepository,
     ItemRepository,
     DueItemsRepository,
@@ -142,16 +141,6 @@ class DynamoRepository(
         """Make the table's DynamoDB client now rather than on the first query (it loads botocore's
         model of the service; no request is sent): the api does it before its SnapStart snapshot."""
         _ = self._connection.client
-
-    # firms ---------------------------------------------------------------------------------
-
-    def get_firm(self, firm_id: str) -> Firm | None:
-        record = self._get(FirmRecord, keys.firm_pk(firm_id), keys.FIRM_SK)
-        return None if record is None else firm_from_record(record)
-
-    def put_firm(self, firm: Firm) -> Firm:
-        firm_to_record(firm).save()
-        return firm
 
     # accounts ------------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ ITEM_PREFIX = "ITEM#"
 # lets only the functions that own each write it: the send timeline the three that email, the scan's
 # lock the scan.
 SEND_TIMELINE_PK = "STACK#SEND-TIMELINE"
+# Which firm holds a sending domain: one record per domain, whichever firm claims it.
+DOMAIN_CLAIM_PREFIX = "DOMAIN#"
+DOMAIN_CLAIM_SK = "CLAIM"
 SCAN_STATE_PK = "STACK#SCAN"
 # The daily email counters live apart from the firm's own records (so that IAM can let the
 # functions update them and nothing else of the firm's).
@@ -112,6 +115,10 @@ def due_shard(item_id: str) -> str:
 def all_due_shards(start: int = 0) -> list[str]:
     """Every shard, starting at `start` (the scan rotates where it starts, so none starves)."""
     return [f"DUE#{(start + n) % DUE_SHARDS}" for n in range(DUE_SHARDS)]
+
+
+def domain_claim_pk(domain: str) -> str:
+    return f"{DOMAIN_CLAIM_PREFIX}{domain}"
 
 
 def daily_emails_pk(firm_id: str) -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal_reminders.models.domain import (
+    DEFAULT_DKIM_ZONE,
     DEFAULT_TIME_ZONE,
     Account,
     ActionItem,
@@ -16,9 +17,11 @@ from portal_reminders.models.domain import (
     AuditType,
     Automation,
     AutomationAction,
+    Branding,
     Claim,
     Contact,
     Delivery,
+    DomainStatus,
     Firm,
     Invoice,
     InvoiceTerms,
@@ -31,6 +34,7 @@ from portal_reminders.models.domain import (
     ReminderPlan,
     ReminderSettings,
     Schedule,
+    SendingDomain,
     SendingHours,
     SendingWindow,
     Stage,
@@ -65,7 +69,7 @@ def from_epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def firm_to_record(firm: Firm) -> FirmRecord:
+def firm_to_record(firm: Firm, version: int) -> FirmRecord:
     return FirmRecord(
         pk=keys.firm_pk(firm.id),
         sk=keys.FIRM_SK,
@@ -75,6 +79,9 @@ def firm_to_record(firm: Firm) -> FirmRecord:
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
         sending_hours=None if firm.sending_hours is None else hours_to_json(firm.sending_hours),
+        branding=None if firm.branding.empty else _branding_to_json(firm.branding),
+        sending_domain=None if firm.sending_domain is None else _sending_domain_to_json(firm.sending_domain),
+        version=version,
     )
 
 
@@ -86,6 +93,35 @@ def firm_from_record(record: FirmRecord) -> Firm:
         portal_url=record.portal_url,
         time_zone=record.time_zone or DEFAULT_TIME_ZONE,
         sending_hours=None if record.sending_hours is None else hours_from_json(record.sending_hours),
+        branding=Branding() if record.branding is None else Branding(**record.branding),
+        sending_domain=None if record.sending_domain is None else _sending_domain_from_json(record.sending_domain),
+        version=int(record.version or 0),
+    )
+
+
+def _branding_to_json(branding: Branding) -> dict[str, Any]:
+    raw = {"logo_url": branding.logo_url, "accent_color": branding.accent_color, "signature": branding.signature}
+    return {name: value for name, value in raw.items() if value is not None}
+
+
+def _sending_domain_to_json(domain: SendingDomain) -> dict[str, Any]:
+    return {
+        "domain": domain.domain,
+        "status": domain.status.value,
+        "dkim_tokens": list(domain.dkim_tokens),
+        "dkim_zone": domain.dkim_zone,
+        "checked_at": None if domain.checked_at is None else domain.checked_at.timestamp(),
+    }
+
+
+def _sending_domain_from_json(raw: Mapping[str, Any]) -> SendingDomain:
+    checked_at = raw.get("checked_at")
+    return SendingDomain(
+        domain=raw["domain"],
+        status=DomainStatus(raw["status"]),
+        dkim_tokens=tuple(raw.get("dkim_tokens") or ()),
+        dkim_zone=raw.get("dkim_zone") or DEFAULT_DKIM_ZONE,
+        checked_at=None if checked_at is None else from_epoch(checked_at),
     )
 
 
@@ -159,6 +195,7 @@ def _contact_to_map(contact: Contact) -> ContactMap:
         name=contact.name,
         email=contact.email,
         notify=contact.notify,
+        first_name=contact.first_name,
         suppression=None
         if suppression is None
         else {
@@ -181,7 +218,14 @@ def _contact_from_map(raw: ContactMap) -> Contact:
             key=str(stored.get("key", "")),
             lifted_at=None if lifted_at is None else from_epoch(lifted_at),
         )
-    return Contact(id=raw.id, name=raw.name, email=raw.email, notify=raw.notify, suppression=suppression)
+    return Contact(
+        id=raw.id,
+        name=raw.name,
+        email=raw.email,
+        notify=raw.notify,
+        suppression=suppression,
+        first_name=raw.first_name,
+    )
 
 
 def _deliveries_to_json(deliveries: Mapping[str, Delivery]) -> dict[str, Any] | None:

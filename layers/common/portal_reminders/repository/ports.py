@@ -15,6 +15,7 @@ from portal_reminders.models.domain import (
     ActionItem,
     AuditEvent,
     Claim,
+    DomainClaim,
     Firm,
     ItemRef,
     Job,
@@ -73,7 +74,22 @@ class FirmRepository(ABC):
     def get_firm(self, firm_id: str) -> Firm | None: ...
 
     @abstractmethod
-    def put_firm(self, firm: Firm) -> Firm: ...
+    def save_firm(self, firm: Firm) -> Firm:
+        """Write the firm if nobody wrote it since it was read (its `version`), else raise
+        ConcurrentModification; returns it with its new version."""
+
+    @abstractmethod
+    def get_domain_claim(self, domain: str) -> DomainClaim | None: ...
+
+    @abstractmethod
+    def save_firm_claiming(self, firm: Firm, claim: DomainClaim, released: DomainClaim | None) -> Firm:
+        """In one transaction: the firm (as save_firm), its claim on `claim.domain` (the domain
+        unclaimed or already the firm's, else DomainTaken), and `released`, the claim it gives up
+        (if still its own)."""
+
+    @abstractmethod
+    def save_released_claim(self, claim: DomainClaim) -> None:
+        """Rewrite a released claim (nobody's), if it is still nobody's; else change nothing."""
 
 
 class AccountRepository(ABC):

@@ -64,6 +64,20 @@ class FirmRecord(_Record):
     portal_url = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)  # absent: UTC
     sending_hours = JSONAttribute(null=True)  # {"days": [...], "start": "HH:MM", "end": "HH:MM"}; absent: any time
+    branding = JSONAttribute(null=True)  # {"logo_url", "accent_color", "signature"}; absent: none
+    # {"domain", "status", "dkim_tokens", "dkim_zone", "checked_at"}; absent: the stack's sender
+    sending_domain = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)  # absent on records written before it: 0
+
+
+class DomainClaimRecord(_Record):
+    """Which firm holds a sending domain (pk DOMAIN#<domain>): written in the same transaction as
+    the firm's record, so that no two firms ever hold one domain. A released claim stays, without
+    a firm, and remembers whether the mail service may still hold an identity for the domain."""
+
+    firm_id = UnicodeAttribute(null=True)  # absent: released
+    at = UTCDateTimeAttribute()
+    identity = BooleanAttribute(default=False)
 
 
 class ContactMap(MapAttribute[str, Any]):
@@ -73,6 +87,7 @@ class ContactMap(MapAttribute[str, Any]):
     notify = BooleanAttribute()
     # {reason, at, key, lifted_at}: a bounce or complaint suppressed the address (SPEC R15)
     suppression = JSONAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)  # absent: the first word of name
 
 
 class AccountRecord(_Record):
@@ -307,6 +322,7 @@ class DailyEmailsRecord(_Record):
 
 RECORDS: tuple[type[_Record], ...] = (
     FirmRecord,
+    DomainClaimRecord,
     AccountRecord,
     ItemRecord,
     AuditRecord,

@@ -12,7 +12,7 @@ from portal_reminders.reminders.delivery import mail_tags
 from portal_reminders.reminders.scheduling import client_clock
 
 if TYPE_CHECKING:
-    from portal_reminders.emails import EmailContent
+    from portal_reminders.emails import Brand, EmailContent
 
 DEFAULT_FIRM_NAME = "Your accounting firm"
 
@@ -60,11 +60,12 @@ def render_round(
             language=account.language.value,
             purpose="notification" if email_round.is_notification else "reminder",
             firm_name=firm_name(firm),
-            recipient_name=contact.name,
+            recipient_name=contact.greeting_name,
             item_title=item.title,
             portal_link=portal_link(item, firm, portal_url),
             message=message,
             invoice=invoice,
+            brand=brand(firm),
             due_date=item.due_date,
             today=client_clock.client_today(now, zone),
             first_sent=client_clock.client_today(item.sent_at, zone),
@@ -81,14 +82,31 @@ def firm_name(firm: Firm | None) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in name).split())[:200] or DEFAULT_FIRM_NAME
 
 
+def brand(firm: Firm | None) -> Brand:
+    """The firm's branding as the renderer takes it (the product's look when it has none)."""
+    from portal_reminders.emails import Brand  # noqa: PLC0415
+
+    if firm is None:
+        return Brand()
+    branding = firm.branding
+    return Brand(logo_url=branding.logo_url, accent_color=branding.accent_color, signature=branding.signature)
+
+
+def sender_address(firm: Firm | None, stack_sender: str) -> str:
+    """reminders@<the firm's domain> once the mail service has verified it (SPEC R21), else the
+    stack's sender. Read from the firm record the round already loaded: no extra read per mail."""
+    domain = firm.sending_domain if firm else None
+    return domain.sender_address if domain is not None and domain.verified else stack_sender
+
+
 def outgoing(
-    content: EmailContent, contact: Contact, firm: Firm | None, sender_address: str, tags: dict[str, str]
+    content: EmailContent, contact: Contact, firm: Firm | None, stack_sender: str, tags: dict[str, str]
 ) -> OutgoingEmail:
     """The mail to one contact; its tags name the contact too (mail_tags), so that a bounce or a
     complaint about it finds the contact again."""
     return OutgoingEmail(
         to=contact.email,
-        sender=formataddr((firm_name(firm), sender_address)),
+        sender=formataddr((firm_name(firm), sender_address(firm, stack_sender))),
         subject=content.subject,
         text=content.text,
         html=content.html,
@@ -112,9 +130,10 @@ def render_approvals(
         PendingApprovalsEmail(
             language=account.language.value,
             firm_name=firm_name(firm),
-            recipient_name=contact.name,
+            recipient_name=contact.greeting_name,
             documents=tuple(documents),
             portal_link=f"{portal_base(firm, portal_url)}/approvals",
             message=message,
+            brand=brand(firm),
         )
     )
