@@ -223,7 +223,7 @@ def test_portuguese_invoice_shows_amount_and_due_date() -> None:
         "Silva & Filhos: pague a fatura «FT 2026/42» (1.234,50 €, vence a 15 de dezembro de 2026)"
     )
     assert "Valor: 1.234,50 €" in content.text.splitlines()
-    assert "Data de vencimento: 15 de dezembro de 2026" in content.text.splitlines()
+    assert "Vencimento: 15 de dezembro de 2026" in content.text.splitlines()
     assert "1.234,50 €" in content.html
     assert "15 de dezembro de 2026" in content.html
 
@@ -827,7 +827,7 @@ def test_a_final_reminder_in_brazilian_portuguese_and_spanish_says_the_firm_will
             "es",
             "EUR",
             "Silva & Filhos: pague la factura «NF 42» (1.234,50 €, vence el 15 de diciembre de 2026)",
-            ["Importe: 1.234,50 €", "Fecha de vencimiento: 15 de diciembre de 2026"],
+            ["Importe: 1.234,50 €", "Vencimiento: 15 de diciembre de 2026"],
         ),
     ],
 )

@@ -114,7 +114,7 @@ SPANISH = LanguageWording(
         overdue_one_sentence="Lleva 1 día de retraso: el plazo venció el {due_date}.",
         overdue_days_sentence="Lleva {days} días de retraso: el plazo venció el {due_date}.",
     ),
-    due_date_label="Fecha de vencimiento",
+    due_date_label="Vencimiento",
     unnamed_firm="Su asesoría contable",
     greeting="Hola, {name}:",
     generic_greeting="Hola:",

@@ -114,7 +114,7 @@ EUROPEAN_PORTUGUESE = LanguageWording(
         overdue_one_sentence="Está em atraso há 1 dia: venceu a {due_date}.",
         overdue_days_sentence="Está em atraso há {days} dias: venceu a {due_date}.",
     ),
-    due_date_label="Data de vencimento",
+    due_date_label="Vencimento",
     unnamed_firm="O seu gabinete de contabilidade",
     greeting="Olá {name},",
     generic_greeting="Olá,",
