@@ -72,7 +72,7 @@ def _accounts(rng: random.Random, count: int, now: datetime) -> list[Account]:
                 firm_id=FIRM_ID,
                 id=account_id,
                 name=f"Client {n} Ltda",
-                language=Language.PT if n % 2 else Language.EN,
+                language=Language.PT_PT if n % 2 else Language.EN,
                 contacts=contacts,
                 created_at=now - timedelta(days=400),
             )

@@ -31,7 +31,7 @@ ACCOUNTS: list[dict[str, Any]] = [
     },
     {
         "name": "Oliveira Comércio Ltda.",
-        "language": "pt",
+        "language": "pt-BR",
         "contacts": [
             {"name": "Beatriz Oliveira", "email": "beatriz@oliveira.example.com", "notify": True},
             {"name": "Carlos Oliveira", "email": "carlos@oliveira.example.com", "notify": False},

@@ -65,11 +65,11 @@ def test_emails_name_the_firm_and_link_to_its_portal(world: World) -> None:
 
 def test_account_is_created_and_read_with_its_contacts(world: World) -> None:
     # When a firm creates an account with contacts
-    created = world.create_account(language="pt")
+    created = world.create_account(language="pt-BR")
 
     # Then it gets ids for the account and each contact, and reads back the same
     assert created["id"].startswith("acc_")
-    assert created["language"] == "pt"
+    assert created["language"] == "pt-BR"
     assert [c["email"] for c in created["contacts"]] == [
         "ana@client.example.com",
         "bruno@client.example.com",

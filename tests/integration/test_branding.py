@@ -209,7 +209,7 @@ def test_a_contact_has_an_optional_first_name_that_can_be_changed_and_cleared(wo
 
 
 def test_greetings_use_the_first_name_else_the_first_word_of_the_name(world: World) -> None:
-    # Given contacts with and without a first name, in English and Portuguese
+    # Given contacts with and without a first name, in each language
     english = [
         ({"name": "Olivia Harper"}, "Hi Olivia,"),
         ({"name": "Liam Harper", "first_name": "Liv"}, "Hi Liv,"),
@@ -220,8 +220,10 @@ def test_greetings_use_the_first_name_else_the_first_word_of_the_name(world: Wor
         ({"name": "Beatriz Oliveira Santos"}, "Olá Beatriz,"),
         ({"name": "Bruno Oliveira", "first_name": "Bruninho"}, "Olá Bruninho,"),
     ]
+    brazilian = [({"name": "Ana Souza"}, "Olá, Ana,")]
+    spanish = [({"name": "Lucía Fernández", "first_name": "Lucía"}, "Hola, Lucía:")]
     greetings = {}
-    for language, people in (("en", english), ("pt", portuguese)):
+    for language, people in (("en", english), ("pt-PT", portuguese), ("pt-BR", brazilian), ("es", spanish)):
         contacts = []
         for number, (contact, greeting) in enumerate(people):
             address = f"{language}{number}@client.example.com"
@@ -245,7 +247,7 @@ def test_greetings_use_the_first_name_else_the_first_word_of_the_name(world: Wor
 
 
 def test_the_preheader_is_in_the_emails_language_with_its_values(world: World) -> None:
-    account = _account(world, language="pt", name="Beatriz Oliveira")
+    account = _account(world, language="pt-PT", name="Beatriz Oliveira")
 
     world.send_item(account["id"], kind="invoice", title="Fatura 1042", invoice=INVOICE)
 

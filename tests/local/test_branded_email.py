@@ -4,8 +4,10 @@ asks for). The email is the HTML part the local stack's SES took. Its logo lives
 https server, which the closed network cannot reach: a small HTTPS server of the test's own answers
 for that host (Chromium is told the host resolves to it, and to accept its self-signed
 certificate), and serves the email too, so the page loads the logo as a mail program would.
-Nothing may run past the screen's edge; the logo and the button are on screen, whole. Screenshots
-of the whole email at each width are kept in build/artifacts (docs/images has copies)."""
+Nothing may run past the screen's edge; the logo and the button are on screen, whole, also in each
+language's reminder on a phone (SPEC R21's four languages, with their longer words). Screenshots of
+the whole email at each width and in each language are kept in build/artifacts (docs/images has
+copies)."""
 
 from __future__ import annotations
 
@@ -76,9 +78,41 @@ return {
 """
 
 
+# One client per language, each sent an invoice in its own currency; English's is the one measured
+# at both widths, each language's is pictured on a phone (docs/images/reminder-<language>.png).
+CLIENTS = {
+    "en": ("Harper Family", "Olivia Harper", CONTACT, "Invoice 1042: 2026 tax return", "USD", "Reminder: "),
+    "pt-PT": (
+        "Família Oliveira",
+        "Beatriz Oliveira",
+        "beatriz.branded@example.pt",
+        "Fatura FT 2026/42",
+        "EUR",
+        "Lembrete: ",
+    ),
+    "pt-BR": (
+        "Souza Comércio Ltda.",
+        "Ana Souza",
+        "ana.branded@example.com.br",
+        "NF 1042: IRPF 2026",
+        "BRL",
+        "Lembrete: ",
+    ),
+    "es": (
+        "Fernández Asesores S.L.",
+        "Lucía Fernández",
+        "lucia.branded@example.es",
+        "Factura 2026/42",
+        "EUR",
+        "Recordatorio: ",
+    ),
+}
+BUTTONS = {"en": "Pay the invoice", "pt-PT": "Pagar a fatura", "pt-BR": "Pagar a fatura", "es": "Pagar la factura"}
+
+
 @pytest.fixture(scope="module")
-def branded_reminder(local_stack: RunningStack) -> str:
-    """The HTML part of a branded invoice reminder, as the local stack's SES took it."""
+def branded_reminders(local_stack: RunningStack) -> dict[str, str]:
+    """The HTML part of a branded invoice reminder in each language, as the local stack's SES took it."""
     client = local_stack.new_firm()
     branding = {
         "logo_url": LOGO_URL,
@@ -91,17 +125,22 @@ def branded_reminder(local_stack: RunningStack) -> str:
         "branding": branding,
     }
     client.expect(200, "PUT", "/firm", profile)
-    contacts = [{"name": "Olivia Harper", "email": CONTACT, "notify": True}]
-    account = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": contacts})
-    invoice = {"amount": "1250.00", "currency": "USD", "due_date": "2027-01-15"}
-    item = {"kind": "invoice", "title": "Invoice 1042: 2026 tax return", "invoice": invoice}
-    item["reminders"] = {"enabled": True, "days_between": 3}
-    client.expect(201, "POST", f"/accounts/{account['id']}/action-items", item)
+    for language, (name, person, address, title, currency, _) in CLIENTS.items():
+        contacts = [{"name": person, "email": address, "notify": True}]
+        account = client.expect(201, "POST", "/accounts", {"name": name, "language": language, "contacts": contacts})
+        invoice = {"amount": "1250.00", "currency": currency, "due_date": "2027-01-15"}
+        item = {"kind": "invoice", "title": title, "invoice": invoice}
+        item["reminders"] = {"enabled": True, "days_between": 3}
+        client.expect(201, "POST", f"/accounts/{account['id']}/action-items", item)
     local_stack.tick(datetime.timedelta(days=3, minutes=1))
     outbox = client.expect(200, "GET", "/_local/outbox")["items"]
-    newest = next(mail for mail in outbox if mail["to"] == [CONTACT])  # newest first
-    assert newest["subject"].startswith("Reminder: ")
-    return str(newest["html"])
+    reminders = {}
+    for language, (_, _, address, _, _, label) in CLIENTS.items():
+        newest = next(mail for mail in outbox if mail["to"] == [address])  # newest first
+        assert newest["subject"].startswith(label)
+        assert newest["language"] == language
+        reminders[language] = str(newest["html"])
+    return reminders
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -128,15 +167,19 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def firm_web(branded_reminder: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, list[str]]]:
-    """The firm's https server (the logo) and a webmail page (the email): its port, and the paths asked for."""
+def firm_web(
+    branded_reminders: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, list[str]]]:
+    """The firm's https server (the logo) and a webmail page per language (/email-<language>.html):
+    its port, and the paths asked for."""
     asked: list[str] = []
-    email = branded_reminder.encode()
+    pages = {f"/email-{language}.html": html.encode() for language, html in branded_reminders.items()}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             asked.append(f"{self.headers.get('Host', '').split(':')[0]}{self.path}")
-            body, kind = (email, "text/html; charset=utf-8") if self.path == "/email.html" else (LOGO, "image/svg+xml")
+            page = pages.get(self.path)
+            body, kind = (page, "text/html; charset=utf-8") if page else (LOGO, "image/svg+xml")
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -185,18 +228,37 @@ def mail_browser(firm_web: tuple[int, list[str]], tmp_path_factory: pytest.TempP
         driver.quit()
 
 
+def _open(browser: WebDriver, language: str, width: int) -> dict[str, Any]:
+    """The reminder in this language opened on a screen this wide (a phone lays the page out at the
+    width its viewport asks for): what MEASURE sees."""
+    metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width == PHONE}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    browser.get(f"https://{INBOX_HOST}/email-{language}.html")
+    WebDriverWait(browser, 30).until(lambda b: b.execute_script("return document.images[0].complete"))
+    shown: dict[str, Any] = browser.execute_script(MEASURE)
+    return shown
+
+
+def _picture(browser: WebDriver, shown: dict[str, Any], name: str) -> Path:
+    """The whole email as shown, into build/artifacts (docs/images keeps copies)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    whole = {"x": 0, "y": 0, "width": shown["layout"], "height": shown["height"], "scale": 1}
+    picture = browser.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": whole}
+    )
+    path = ARTIFACTS / name
+    path.write_bytes(base64.b64decode(picture["data"]))
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return path
+
+
 @pytest.mark.parametrize("width", [LAPTOP, PHONE], ids=["1280px", "390px"])
 def test_a_branded_reminder_shows_whole_on_a_laptop_and_a_phone(
     mail_browser: WebDriver, firm_web: tuple[int, list[str]], width: int
 ) -> None:
-    # Given a screen of this width (a phone lays the page out at the width its viewport asks for)
-    metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width == PHONE}
-    mail_browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-
+    # Given a screen of this width
     # When the branded reminder is opened
-    mail_browser.get(f"https://{INBOX_HOST}/email.html")
-    WebDriverWait(mail_browser, 30).until(lambda b: b.execute_script("return document.images[0].complete"))
-    shown = mail_browser.execute_script(MEASURE)
+    shown = _open(mail_browser, "en", width)
 
     # Then the logo came from the firm's server, and nothing runs past the screen's edge
     assert f"{FIRM_HOST}/email-logo.svg" in firm_web[1]
@@ -217,12 +279,23 @@ def test_a_branded_reminder_shows_whole_on_a_laptop_and_a_phone(
     assert button["color"] == "rgb(11, 122, 117)"
 
     # (the whole email, for the docs: docs/images/branded-reminder-<width>.png are copies)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    whole = {"x": 0, "y": 0, "width": width, "height": shown["height"], "scale": 1}
-    picture = mail_browser.execute_cdp_cmd(
-        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": whole}
-    )
-    path = ARTIFACTS / f"branded-reminder-{width}.png"
-    path.write_bytes(base64.b64decode(picture["data"]))
-    assert path.stat().st_size > 10_000
-    mail_browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert _picture(mail_browser, shown, f"branded-reminder-{width}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("language", list(CLIENTS))
+def test_a_branded_reminder_in_each_language_shows_whole_on_a_phone(mail_browser: WebDriver, language: str) -> None:
+    # Given a phone's screen
+    # When the branded reminder in this language is opened (longer words than English's)
+    shown = _open(mail_browser, language, PHONE)
+
+    # Then nothing runs past the screen's edge, and the logo and the button in the language are whole
+    assert shown["page"] <= shown["screen"], shown
+    assert shown["overflowing"] == []
+    assert shown["logo"]["loaded"]
+    assert 0 <= shown["logo"]["left"] < shown["logo"]["right"] <= shown["screen"]
+    button = shown["button"]
+    assert button["text"] == BUTTONS[language]
+    assert 0 <= button["left"] < button["right"] <= shown["screen"]
+
+    # (the whole email, for the docs: docs/images/reminder-<language>.png are copies)
+    assert _picture(mail_browser, shown, f"reminder-{language}.png").stat().st_size > 10_000

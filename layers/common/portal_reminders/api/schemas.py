@@ -37,6 +37,7 @@ from portal_reminders.api.types import (
     Flag,
     HexColor,
     HttpsUrl,
+    LanguageIn,
     MaxReminders,
     Message,
     MoneyOut,
@@ -277,7 +278,7 @@ class ContactPatch(_Request):
 
 class AccountIn(_Request):
     name: Name
-    language: Language = Language.EN
+    language: LanguageIn = Language.EN
     contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
     time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
 
@@ -289,7 +290,7 @@ class AccountPatch(_Request):
     model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("time_zone"))
 
     name: Name | None = None
-    language: Language | None = None
+    language: LanguageIn | None = None
     time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
 
     @model_validator(mode="after")

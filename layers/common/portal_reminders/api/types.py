@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from portal_reminders import zones
-from portal_reminders.models.domain import MAX_STEP_DAYS, MIN_STEP_DAYS
+from portal_reminders.models.domain import LEGACY_PORTUGUESE, MAX_STEP_DAYS, MIN_STEP_DAYS, Language
 
 # Printable ASCII, then dot-atom local part (RFC 5322) @ a host name of labels and a letters-only
 # top-level domain: what mail servers deliver to, without quoted local parts or IP literals.
@@ -232,3 +232,20 @@ ClockTime = Annotated[str, Field(pattern=CLOCK_TIME_PATTERN)]
 # An IANA time zone name (SPEC R16). The document lists them all; a name not in the list is a 422
 # with a short message (pydantic's own enum message would list the ~600 names).
 TimeZoneName = Annotated[str, AfterValidator(_known_zone), WithJsonSchema({"type": "string", TIME_ZONE_MARK: True})]
+
+
+# A request's language: the four, and "pt", which accounts had before Brazilian Portuguese came and
+# which is read as pt-PT (Language._missing_), so that a client written then keeps working.
+LanguageIn = Annotated[
+    Language,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [*(language.value for language in Language), LEGACY_PORTUGUESE],
+            "description": (
+                "en (English), pt-PT (European Portuguese), pt-BR (Brazilian Portuguese) or es (Spanish); "
+                "pt is accepted and read as pt-PT"
+            ),
+        }
+    ),
+]

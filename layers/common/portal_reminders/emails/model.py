@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Literal
 
 Kind = Literal["organizer", "proposal", "invoice", "chat", "signature", "approval"]
-Language = Literal["en", "pt"]
+# BCP 47 tags, as the HTML part's lang says: European and Brazilian Portuguese are two languages here
+Language = Literal["en", "pt-PT", "pt-BR", "es"]
 Purpose = Literal["notification", "reminder"]
 Tone = Literal["gentle", "firm", "final"]
 

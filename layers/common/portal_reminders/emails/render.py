@@ -16,6 +16,7 @@ from html import escape
 from typing import assert_never
 
 from portal_reminders.emails import colors
+from portal_reminders.emails.catalogue import WORDING
 from portal_reminders.emails.model import (
     Brand,
     EmailContent,
@@ -24,7 +25,7 @@ from portal_reminders.emails.model import (
     Language,
     PendingApprovalsEmail,
 )
-from portal_reminders.emails.texts import WORDING, KindWording, LanguageWording, ReminderWording
+from portal_reminders.emails.texts import KindWording, LanguageWording, ReminderWording
 
 SUBJECT_TITLE_LIMIT = 120
 SUBJECT_FIRM_LIMIT = 80
@@ -113,10 +114,11 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
 
 
 def format_money(amount: Decimal, currency: str, language: Language) -> str:
-    words = WORDING[language]
+    money = WORDING[language].money
     english_style = f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
-    number = english_style.translate(str.maketrans(",.", words.thousands_separator + words.decimal_separator))
-    return words.money_format.format(currency=currency.strip().upper(), number=number)
+    number = english_style.translate(str.maketrans(",.", money.thousands_separator + money.decimal_separator))
+    code = currency.strip().upper()
+    return money.format.format(currency=money.symbols.get(code, code), number=number)
 
 
 def format_date(day: date, language: Language) -> str:

@@ -26,8 +26,21 @@ class Status(StrEnum):
 
 
 class Language(StrEnum):
+    """The language of the account's emails, a BCP 47 tag: en, pt-PT, pt-BR or es."""
+
     EN = "en"
-    PT = "pt"
+    PT_PT = "pt-PT"  # European Portuguese
+    PT_BR = "pt-BR"  # Brazilian Portuguese
+    ES = "es"  # Spanish, neutral and formal (usted)
+
+    @classmethod
+    def _missing_(cls, value: object) -> Language | None:
+        # "pt" was the only Portuguese before there were two: requests may still send it, and
+        # records written then still hold it; it always meant European Portuguese.
+        return cls.PT_PT if value == LEGACY_PORTUGUESE else None
+
+
+LEGACY_PORTUGUESE = "pt"
 
 
 class AuditType(StrEnum):

@@ -6,15 +6,22 @@ from datetime import datetime
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
-from portal_reminders.models.domain import Account, ActionItem, Contact, EmailRound, Firm, ReminderPlan, RoundMode
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    Contact,
+    EmailRound,
+    Firm,
+    Language,
+    ReminderPlan,
+    RoundMode,
+)
 from portal_reminders.ports import OutgoingEmail
 from portal_reminders.reminders.delivery import mail_tags
 from portal_reminders.reminders.scheduling import client_clock
 
 if TYPE_CHECKING:
     from portal_reminders.emails import Brand, EmailContent
-
-DEFAULT_FIRM_NAME = "Your accounting firm"
 
 
 def portal_base(firm: Firm | None, default_portal_url: str) -> str:
@@ -59,7 +66,7 @@ def render_round(
             kind=item.kind.value,
             language=account.language.value,
             purpose="notification" if email_round.is_notification else "reminder",
-            firm_name=firm_name(firm),
+            firm_name=firm_name(firm, account.language),
             recipient_name=contact.greeting_name,
             item_title=item.title,
             portal_link=portal_link(item, firm, portal_url),
@@ -75,11 +82,16 @@ def render_round(
     )
 
 
-def firm_name(firm: Firm | None) -> str:
+def firm_name(firm: Firm | None, language: Language) -> str:
     """The firm's name as a single line (it is the From display name): control characters, which
-    the api refuses anyway, are never passed on to a header."""
-    name = firm.name if firm and firm.name else DEFAULT_FIRM_NAME
-    return " ".join("".join(c if c.isprintable() else " " for c in name).split())[:200] or DEFAULT_FIRM_NAME
+    the api refuses anyway, are never passed on to a header. A firm that has not named itself is
+    "your accounting firm" in the client's language."""
+    name = " ".join("".join(c if c.isprintable() else " " for c in (firm.name if firm else None) or "").split())
+    if name:
+        return name[:200]
+    from portal_reminders.emails.catalogue import WORDING  # noqa: PLC0415 - loaded with the first email
+
+    return WORDING[language.value].unnamed_firm
 
 
 def brand(firm: Firm | None) -> Brand:
@@ -100,13 +112,18 @@ def sender_address(firm: Firm | None, stack_sender: str) -> str:
 
 
 def outgoing(
-    content: EmailContent, contact: Contact, firm: Firm | None, stack_sender: str, tags: dict[str, str]
+    content: EmailContent,
+    contact: Contact,
+    account: Account,
+    firm: Firm | None,
+    stack_sender: str,
+    tags: dict[str, str],
 ) -> OutgoingEmail:
     """The mail to one contact; its tags name the contact too (mail_tags), so that a bounce or a
     complaint about it finds the contact again."""
     return OutgoingEmail(
         to=contact.email,
-        sender=formataddr((firm_name(firm), sender_address(firm, stack_sender))),
+        sender=formataddr((firm_name(firm, account.language), sender_address(firm, stack_sender))),
         subject=content.subject,
         text=content.text,
         html=content.html,
@@ -129,7 +146,7 @@ def render_approvals(
     return render_pending_approvals_email(
         PendingApprovalsEmail(
             language=account.language.value,
-            firm_name=firm_name(firm),
+            firm_name=firm_name(firm, account.language),
             recipient_name=contact.greeting_name,
             documents=tuple(documents),
             portal_link=f"{portal_base(firm, portal_url)}/approvals",

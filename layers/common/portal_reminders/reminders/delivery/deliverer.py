@@ -194,7 +194,7 @@ class Deliverer:
             content = compose.render_round(
                 item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url, now=now, plan=plan
             )
-            return compose.outgoing(content, contact, snapshot.firm, self._settings.sender_address, tags)
+            return compose.outgoing(content, contact, account, snapshot.firm, self._settings.sender_address, tags)
 
         def save(state: Delivery) -> None:
             nonlocal latest
