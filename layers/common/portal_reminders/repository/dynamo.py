@@ -18,6 +18,7 @@ from portal_reminders.models.domain import (
     ActionItem,
     AuditEvent,
     Claim,
+    EmailStage,
     Firm,
     ItemRef,
     Job,
@@ -25,6 +26,7 @@ from portal_reminders.models.domain import (
     Pipeline,
     Status,
     Template,
+    WordingKey,
 )
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
 from portal_reminders.repository import keys, paging
@@ -80,8 +82,10 @@ from portal_reminders.repository.records import (
     ScanStateRecord,
     SendTimelineRecord,
     TemplateRecord,
+    WordingRecord,
     bind_records,
 )
+from portal_reminders.repository.wordings import DynamoWordings, wording_from_record
 
 R = TypeVar("R", bound=Model)
 T = TypeVar("T")
@@ -113,6 +117,7 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
 class DynamoRepository(
     DailyEmailCounter,
     DynamoFirms,
+    DynamoWordings,
     AccountRepository,
     ItemRepository,
     DueItemsRepository,
@@ -182,7 +187,8 @@ class DynamoRepository(
         )
         items = [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
         account, firm = self._account_and_firm(found)
-        return DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+        snapshot = DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+        return self._with_wordings({ref: snapshot})[ref]
 
     def load_for_deliveries(self, refs: Sequence[ItemRef]) -> dict[ItemRef, DeliverySnapshot]:
         wanted: list[tuple[str, str]] = []
@@ -198,13 +204,45 @@ class DynamoRepository(
             raw = by_pk.get(pk)
             return None if raw is None else convert(model.from_raw_data(raw))
 
+        return self._with_wordings(
+            {
+                ref: DeliverySnapshot(
+                    item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
+                    account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
+                    firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+                )
+                for ref in refs
+            }
+        )
+
+    def _with_wordings(self, snapshots: dict[ItemRef, DeliverySnapshot]) -> dict[ItemRef, DeliverySnapshot]:
+        """The firm's own wordings each round may use (its item's kind, its account's language, any
+        stage), in one more request for the whole batch, and only if a firm marks having some."""
+        wanted: dict[ItemRef, list[WordingKey]] = {}
+        for ref, snapshot in snapshots.items():
+            item, account, firm = snapshot.item, snapshot.account, snapshot.firm
+            if item is None or account is None or firm is None or not firm.wordings:
+                continue
+            candidates = [WordingKey(item.kind, stage, account.language) for stage in EmailStage]
+            wanted[ref] = [key for key in candidates if key.marker in firm.wordings]
+        if not any(wanted.values()):
+            return snapshots
+        found = self._batch_get(
+            [(keys.firm_pk(ref.firm_id), keys.wording_sk(key.marker)) for ref, ks in wanted.items() for key in ks]
+        )
+        raws = [raw for sk, records in found.items() if sk.startswith(keys.WORDING_PREFIX) for raw in records]
+        wordings = [wording_from_record(WordingRecord.from_raw_data(raw)) for raw in raws]
+        by_firm_and_key = {(wording.firm_id, wording.key): wording for wording in wordings if wording is not None}
         return {
-            ref: DeliverySnapshot(
-                item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
-                account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
-                firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+            ref: replace(
+                snapshot,
+                wordings={
+                    key.stage: by_firm_and_key[(ref.firm_id, key)]
+                    for key in wanted.get(ref, [])
+                    if (ref.firm_id, key) in by_firm_and_key
+                },
             )
-            for ref in refs
+            for ref, snapshot in snapshots.items()
         }
 
     def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:
