@@ -184,11 +184,9 @@ def _wording_pattern(forbidden: str, leading_space: str) -> str:
 
 WORDING_SUBJECT_PATTERN = _wording_pattern(r"\x00-\x1f\x7f", " ")
 WORDING_BODY_PATTERN = _wording_pattern(r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f", r" \t\n\r")
-_WORDING_SUBJECT = re.compile(WORDING_SUBJECT_PATTERN)
-_WORDING_BODY = re.compile(WORDING_BODY_PATTERN)
 
 
-def _wording(field: str, pattern: re.Pattern[str], limit: int) -> Any:
+def _wording(field: str, pattern: str, limit: int) -> Any:
     def check(value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"must be text of at most {limit:,} characters")
@@ -198,7 +196,7 @@ def _wording(field: str, pattern: re.Pattern[str], limit: int) -> Any:
         found = field_problems(field, value)
         if found:
             raise ValueError(found[0].message)
-        if not pattern.fullmatch(value):
+        if not re.fullmatch(pattern, value):  # (re caches the compiled pattern: none at import)
             raise ValueError(
                 "must be plain text with placeholders like {{client_name}} and nothing else in double braces "
                 "(no control characters, no '{' before '{', '%' or '#')"
@@ -219,7 +217,7 @@ def _integral(value: Any) -> Any:
 Name = Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN), AfterValidator(lambda v: v.strip(" "))]
 WordingSubject = Annotated[
     str,
-    BeforeValidator(_wording("subject", _WORDING_SUBJECT, WORDING_SUBJECT_MAX)),
+    BeforeValidator(_wording("subject", WORDING_SUBJECT_PATTERN, WORDING_SUBJECT_MAX)),
     AfterValidator(lambda v: v.strip(" ")),
     WithJsonSchema(
         {
@@ -233,7 +231,7 @@ WordingSubject = Annotated[
 ]
 WordingBody = Annotated[
     str,
-    BeforeValidator(_wording("body", _WORDING_BODY, WORDING_BODY_MAX)),
+    BeforeValidator(_wording("body", WORDING_BODY_PATTERN, WORDING_BODY_MAX)),
     WithJsonSchema(
         {
             "type": "string",

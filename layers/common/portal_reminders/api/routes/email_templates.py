@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
@@ -82,12 +81,13 @@ def get_email_template(kind: Kind, stage: EmailStage, language: Language) -> Ema
     operation_id="deleteEmailTemplate",
     tags=[Tag.EMAIL_TEMPLATES],
     summary="Go back to the built-in wording of a kind, stage and language",
-    responses=responses(204, "deleted: the built-in wording applies again", 404, invalid=PATH_RULES),
+    responses=responses(
+        200, "the firm's wording as it was: the built-in wording applies again", 404, invalid=PATH_RULES
+    ),
 )
-def delete_email_template(kind: Kind, stage: EmailStage, language: Language) -> Response[None]:
+def delete_email_template(kind: Kind, stage: EmailStage, language: Language) -> EmailTemplateOut:
     who = caller(router)
-    get_services().wordings.delete(who.firm_id, WordingKey(kind, stage, language), who.user_id)
-    return Response(204, None, None)
+    return _out(get_services().wordings.delete(who.firm_id, WordingKey(kind, stage, language), who.user_id))
 
 
 @router.post(

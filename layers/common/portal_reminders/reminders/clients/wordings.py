@@ -99,18 +99,21 @@ class WordingService:
     def list(self, firm_id: str) -> list[EmailWording]:
         return self._wordings.list_wordings(firm_id)
 
-    def delete(self, firm_id: str, key: WordingKey, actor: str) -> None:
-        """Restore the built-in wording; NotFound when the firm had none for the key."""
+    def delete(self, firm_id: str, key: WordingKey, actor: str) -> EmailWording:
+        """Restore the built-in wording; returns the firm's, as it was. NotFound when it had none."""
+        deleted: list[EmailWording] = []
 
         def attempt() -> Firm:
-            firm = self._firm(firm_id)
-            if key.marker not in firm.wordings:
+            firm, wording = self._firm(firm_id), self._wordings.get_wording(firm_id, key)
+            if key.marker not in firm.wordings or wording is None:
                 raise NotFound("email template", describe(key))
+            deleted.append(wording)
             return self._wordings.delete_wording(
                 replace(firm, wordings=firm.wordings - {key.marker}), key, self._now(), actor
             )
 
         with_retries(attempt)
+        return deleted[-1]
 
     def _firm(self, firm_id: str) -> Firm:
         return self._firms.get_firm(firm_id) or Firm(id=firm_id)
