@@ -401,7 +401,7 @@ def test_a_preview_without_an_item_uses_sample_data_the_firms_brand_and_wording(
     # Then the first is in the firm's words with sample values, the second in the product's
     assert own.status == 200, own.body
     assert own.body["subject"] == "Last: 2026 Tax Organizer"
-    assert "7 days late" in own.body["text"]
+    assert "10 days late" in own.body["text"]
     assert "Maria Silva, CPA" in own.body["text"]
     assert "Hi Olivia," in own.body["text"]
     assert "<!DOCTYPE html>" in own.body["html"]

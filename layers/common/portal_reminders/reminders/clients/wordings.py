@@ -46,6 +46,8 @@ SAMPLE_TITLES = {
     Kind.APPROVAL: "2026 Financial Statements",
 }
 SAMPLE_AMOUNT = Decimal("1250.00")
+# the sample item's due date and when it was first sent, in days from today, by stage
+SAMPLE_DAYS = {EmailStage.NOTIFICATION: (14, 0), EmailStage.REMINDER: (-3, 17), EmailStage.FINAL: (-10, 24)}
 SAMPLE_CURRENCY = "USD"
 # A nameless contact: an account without a notify contact previews with the generic greeting.
 NOBODY = Contact(id="", name="", email="", notify=False)
@@ -185,6 +187,8 @@ class WordingService:
         today = client_clock.client_today(self._now(), firm.time_zone)
         final = stage is EmailStage.FINAL
         reminder = stage is not EmailStage.NOTIFICATION
+        # a notification due in two weeks; a reminder 3 days overdue; the final one 10
+        due_in, sent_before = SAMPLE_DAYS[stage]
         invoice = None
         if kind is Kind.INVOICE:
             invoice = InvoiceSummary(
@@ -200,9 +204,9 @@ class WordingService:
             portal_link=f"{compose.portal_base(firm, self._portal_url)}/action-items/sample",
             invoice=invoice,
             brand=compose.brand(firm),
-            due_date=today + timedelta(days=-7 if final else 7),
+            due_date=today + timedelta(days=due_in),
             today=today,
-            first_sent=today - timedelta(days=(21 if final else 7) if reminder else 0),
+            first_sent=today - timedelta(days=sent_before),
             number=(3 if final else 1) if reminder else None,
             tone=("final" if final else "gentle") if reminder else None,
             client_name=SAMPLE_CLIENT,
