@@ -455,3 +455,19 @@ def test_another_firms_item_cannot_be_previewed(world: World) -> None:
 
     # Then it does not exist for this firm
     assert reply.status == 404
+
+
+def test_the_longest_wording_in_four_byte_characters_is_stored_and_sent(world: World) -> None:
+    # Given a body of 5,000 characters of four bytes each in UTF-8 (a DynamoDB item stops at 400 KB)
+    _firm(world)
+    body = "\N{GRINNING FACE}" * 5000
+    _put(world, "approval", "notification", wording={"subject": "\N{GRINNING FACE}" * 200, "body": body})
+
+    # When an approval is sent
+    world.send_item(_account(world)["id"], kind="approval", title="2026 Financial Statements")
+
+    # Then the client gets all of it
+    mail = _latest(world)
+    assert mail.subject == "\N{GRINNING FACE}" * 200
+    assert mail.text is not None
+    assert body in mail.text

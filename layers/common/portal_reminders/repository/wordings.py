@@ -53,6 +53,12 @@ def _record(firm_id: str, key: WordingKey, at: datetime, by: str) -> WordingReco
     )
 
 
+def wording_to_record(wording: EmailWording) -> WordingRecord:
+    record = _record(wording.firm_id, wording.key, wording.updated_at, wording.updated_by)
+    record.subject, record.body = wording.subject, wording.body
+    return record
+
+
 class DynamoWordings(WordingRepository):
     def get_wording(self, firm_id: str, key: WordingKey) -> EmailWording | None:
         try:
@@ -74,9 +80,7 @@ class DynamoWordings(WordingRepository):
         return [wording for wording in found if wording is not None]
 
     def save_wording(self, firm: Firm, wording: EmailWording) -> Firm:
-        record = _record(firm.id, wording.key, wording.updated_at, wording.updated_by)
-        record.subject, record.body = wording.subject, wording.body
-        return self._write(firm, record)
+        return self._write(firm, wording_to_record(wording))
 
     def delete_wording(self, firm: Firm, key: WordingKey, at: datetime, by: str) -> Firm:
         tombstone = _record(firm.id, key, at, by)
