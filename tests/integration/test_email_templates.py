@@ -5,10 +5,13 @@ SES took it (moto's outbox: both parts)."""
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 
 from devtools.local.outbox import Mail
 from portal_reminders.models.domain import EmailStage, Kind, Language
@@ -471,3 +474,67 @@ def test_the_longest_wording_in_four_byte_characters_is_stored_and_sent(world: W
     assert mail.subject == "\N{GRINNING FACE}" * 200
     assert mail.text is not None
     assert body in mail.text
+
+
+# what the send path reads ----------------------------------------------------------------------
+
+
+@contextmanager
+def wording_reads() -> Iterator[list[str]]:
+    """The sort keys of the firm wordings every BatchGetItem of any function asks for, in order."""
+    asked: list[str] = []
+    original = BaseClient._make_api_call
+
+    def noted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "BatchGetItem":
+            for request in params.get("RequestItems", {}).values():
+                asked.extend(k["sk"]["S"] for k in request["Keys"] if k["sk"]["S"].startswith("WORDING#"))
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = noted  # type: ignore[method-assign]
+    try:
+        yield asked
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def test_the_send_path_reads_a_wording_once_per_firm_version(world: World) -> None:
+    # Given a firm with a reminder wording for organizers
+    _firm(world)
+    _put(world, "organizer", "reminder")
+    account = _account(world)
+
+    with wording_reads() as asked:
+        # When two organizers are sent and each reminder goes out in a batch of its own
+        for days in (3, 4):
+            world.send_item(account["id"], reminders={"enabled": True, "days_between": days})
+        for day in (3, 4):
+            world.scan(datetime.fromisoformat("2026-11-27T09:01:00+00:00") + timedelta(days=day))
+            world.drain()
+        # And then the firm changes the wording, and a third organizer is reminded
+        _put(world, "organizer", "reminder", wording={"subject": "New words", "body": "New."})
+        world.send_item(account["id"], reminders={"enabled": True, "days_between": 1})
+        world.scan(datetime.fromisoformat("2026-12-02T09:01:00+00:00"))
+        world.drain()
+
+    # Then each wording was read once (the firm's version changes with it) for three notifications
+    # and three reminders, and the last reminder has the new words
+    assert asked == ["WORDING#organizer#reminder#en", "WORDING#organizer#reminder#en"]
+    subjects = [mail.subject for mail in world.sent_to(OLIVIA)]
+    assert len(subjects) == 6
+    assert subjects[-1] == "New words"
+
+
+def test_a_firm_without_wordings_costs_the_send_path_no_read(world: World) -> None:
+    # Given a firm without any wording, and another firm with one
+    _put(world, "organizer", "reminder", firm="firm-b")
+    world.send_item(_account(world)["id"], reminders={"enabled": True, "days_between": 3})
+
+    # When its reminder goes out
+    with wording_reads() as asked:
+        world.scan(datetime.fromisoformat("2026-11-30T09:01:00+00:00"))
+        world.drain()
+
+    # Then no wording was asked for
+    assert len(world.sent_to(OLIVIA)) == 2
+    assert asked == []

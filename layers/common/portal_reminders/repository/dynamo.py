@@ -18,7 +18,6 @@ from portal_reminders.models.domain import (
     ActionItem,
     AuditEvent,
     Claim,
-    EmailStage,
     Firm,
     ItemRef,
     Job,
@@ -85,7 +84,7 @@ from portal_reminders.repository.records import (
     WordingRecord,
     bind_records,
 )
-from portal_reminders.repository.wordings import DynamoWordings, wording_from_record
+from portal_reminders.repository.wordings import CLIENT_STAGES, DynamoWordings, WordingCache, wording_from_record
 
 R = TypeVar("R", bound=Model)
 T = TypeVar("T")
@@ -132,6 +131,7 @@ class DynamoRepository(
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
         self._table_name = table_name
+        self._wording_cache = WordingCache()
 
     @property
     def _table(self) -> TableConnection:
@@ -216,32 +216,35 @@ class DynamoRepository(
         )
 
     def _with_wordings(self, snapshots: dict[ItemRef, DeliverySnapshot]) -> dict[ItemRef, DeliverySnapshot]:
-        """The firm's own wordings each round may use (its item's kind, its account's language, any
-        stage), in one more request for the whole batch, and only if a firm marks having some."""
-        wanted: dict[ItemRef, list[WordingKey]] = {}
+        """The firm's own wordings each round may use (its item's kind and its account's language, at
+        the stages a client's email has), only if its firm marks having some: from what this process
+        read at the firm's version (every change of a wording changes it, and the batch has just read
+        the firm's record), else in one more request for the whole batch."""
+        wanted: dict[ItemRef, list[tuple[int, WordingKey]]] = {}
         for ref, snapshot in snapshots.items():
             item, account, firm = snapshot.item, snapshot.account, snapshot.firm
             if item is None or account is None or firm is None or not firm.wordings:
                 continue
-            candidates = [WordingKey(item.kind, stage, account.language) for stage in EmailStage]
-            wanted[ref] = [key for key in candidates if key.marker in firm.wordings]
-        if not any(wanted.values()):
-            return snapshots
-        found = self._batch_get(
-            [(keys.firm_pk(ref.firm_id), keys.wording_sk(key.marker)) for ref, ks in wanted.items() for key in ks]
-        )
-        raws = [raw for sk, records in found.items() if sk.startswith(keys.WORDING_PREFIX) for raw in records]
-        wordings = [wording_from_record(WordingRecord.from_raw_data(raw)) for raw in raws]
-        by_firm_and_key = {(wording.firm_id, wording.key): wording for wording in wordings if wording is not None}
-        return {
-            ref: replace(
-                snapshot,
-                wordings={
-                    key.stage: by_firm_and_key[(ref.firm_id, key)]
-                    for key in wanted.get(ref, [])
-                    if (ref.firm_id, key) in by_firm_and_key
-                },
+            candidates = [WordingKey(item.kind, stage, account.language) for stage in CLIENT_STAGES]
+            wanted[ref] = [(firm.version, key) for key in candidates if key.marker in firm.wordings]
+        unread = {
+            (ref.firm_id, version, key)
+            for ref, found in wanted.items()
+            for version, key in found
+            if not self._wording_cache.has(ref.firm_id, version, key)
+        }
+        if unread:
+            found = self._batch_get(
+                [(keys.firm_pk(firm_id), keys.wording_sk(key.marker)) for firm_id, _, key in sorted(unread, key=str)]
             )
+            raws = [raw for sk, records in found.items() if sk.startswith(keys.WORDING_PREFIX) for raw in records]
+            read = {(raw["pk"]["S"], raw["sk"]["S"]): raw for raw in raws}
+            for firm_id, version, key in unread:
+                raw = read.get((keys.firm_pk(firm_id), keys.wording_sk(key.marker)))
+                wording = None if raw is None else wording_from_record(WordingRecord.from_raw_data(raw))
+                self._wording_cache.put(firm_id, version, key, wording)
+        return {
+            ref: replace(snapshot, wordings=self._wording_cache.by_stage(ref.firm_id, wanted.get(ref, [])))
             for ref, snapshot in snapshots.items()
         }
 

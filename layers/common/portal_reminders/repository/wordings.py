@@ -9,6 +9,7 @@ by a tombstone without its words."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,6 +25,37 @@ from portal_reminders.repository.ports import WordingRepository
 from portal_reminders.repository.records import FirmRecord, WordingRecord
 
 _TRANSACTION_RACES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+# the stages of the emails a client gets (the escalation email goes to the firm)
+CLIENT_STAGES = (EmailStage.NOTIFICATION, EmailStage.REMINDER, EmailStage.FINAL)
+
+
+class WordingCache:
+    """The wordings a send process has read, by firm, the firm's version and key: a firm's version
+    changes with every change of its wordings (in the same transaction), so what was read at the
+    version the batch has just read is still what is stored. Bounded: at most `size` wordings of
+    at most ~21 KB each."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._read: OrderedDict[tuple[str, int, WordingKey], EmailWording | None] = OrderedDict()
+
+    def has(self, firm_id: str, version: int, key: WordingKey) -> bool:
+        return (firm_id, version, key) in self._read
+
+    def put(self, firm_id: str, version: int, key: WordingKey, wording: EmailWording | None) -> None:
+        self._read[(firm_id, version, key)] = wording
+        self._read.move_to_end((firm_id, version, key))
+        while len(self._read) > self._size:
+            self._read.popitem(last=False)
+
+    def by_stage(self, firm_id: str, wanted: list[tuple[int, WordingKey]]) -> dict[EmailStage, EmailWording]:
+        found = {}
+        for version, key in wanted:
+            wording = self._read.get((firm_id, version, key))
+            if wording is not None:
+                self._read.move_to_end((firm_id, version, key))
+                found[key.stage] = wording
+        return found
 
 
 def wording_from_record(record: WordingRecord) -> EmailWording | None:
