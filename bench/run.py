@@ -520,6 +520,7 @@ def results_document(
             "due": args.due,
             "accounts": args.accounts,
             "schedule": "due_date (steps -3, 0, 7, 14)" if args.sequences else "interval",
+            "firm_wordings": args.wordings,
             "notify_contacts_per_account": NOTIFY_CONTACTS_PER_ACCOUNT,
             "now": now.isoformat(),
             "due_shards": keys.DUE_SHARDS,
@@ -611,6 +612,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="every item on a due-date schedule of 4 steps (SPEC R19); writes bench/results_sequences.json",
     )
+    parser.add_argument(
+        "--wordings",
+        action="store_true",
+        help="the firm has its own wording of every email a client gets (SPEC R21), read by the send path",
+    )
     parser.add_argument("--out", type=Path, default=None, help="where to write the results JSON")
     args = parser.parse_args(argv)
     if args.out is None:
@@ -653,7 +659,15 @@ def main(argv: list[str] | None = None) -> int:
         total = args.non_due + args.due
         say(f"seeding 1 firm, {args.accounts:,} accounts, {total:,} items into moto (not measured) ...")
         seeded = seed(
-            dynamodb, stack.table_name, now, args.non_due, args.due, args.accounts, say, by_due_date=args.sequences
+            dynamodb,
+            stack.table_name,
+            now,
+            args.non_due,
+            args.due,
+            args.accounts,
+            say,
+            by_due_date=args.sequences,
+            wordings=args.wordings,
         )
         say(f"  seeded {seeded.records:,} records in {seeded.seconds:.1f} s: {dict(seeded.shapes)}")
 

@@ -19,6 +19,8 @@ from portal_reminders.models.domain import (
     Account,
     ActionItem,
     Contact,
+    EmailStage,
+    EmailWording,
     Firm,
     Invoice,
     Kind,
@@ -28,14 +30,18 @@ from portal_reminders.models.domain import (
     Status,
     Step,
     StepStatus,
+    WordingKey,
 )
 from portal_reminders.reminders.scheduling import policy, sequences
 from portal_reminders.repository.mapping import account_to_record, firm_to_record, item_to_record
+from portal_reminders.repository.wordings import wording_to_record
 
 FIRM_ID = "firm-bench-contabilidade"
 CREATED_BY = "user-bench"
 BATCH_WRITE = 25
 UNPROCESSED_ATTEMPTS = 10
+WORDING_SUBJECT = "{{item_title}}: {{firm_name}} is waiting"
+WORDING_BODY = "{{item_title}} was first sent on {{first_sent_on}}.\n\nPlease open it in your portal."
 KINDS = (Kind.ORGANIZER, Kind.PROPOSAL, Kind.INVOICE, Kind.SIGNATURE, Kind.APPROVAL, Kind.CHAT)
 NON_DUE_SHAPES = ("completed", "disabled", "due_later")
 # --sequences: every item on a due-date schedule (SPEC R19) of four steps around its due date
@@ -176,13 +182,27 @@ def seed(
     progress: Callable[[str], None],
     seed_value: int = 20261130,
     by_due_date: bool = False,
+    wordings: bool = False,
 ) -> Seeded:
     started = time.perf_counter()
     rng = random.Random(seed_value)
     firm = Firm(id=FIRM_ID, name="Silva Contabilidade", reply_to="office@silva.example.com")
+    # the firm's own wording of every kind's emails at every stage a client gets, in both languages
+    words = (
+        [
+            EmailWording(FIRM_ID, WordingKey(kind, stage, language), WORDING_SUBJECT, WORDING_BODY, now, CREATED_BY)
+            for kind in KINDS
+            for stage in (EmailStage.NOTIFICATION, EmailStage.REMINDER, EmailStage.FINAL)
+            for language in Language
+        ]
+        if wordings
+        else []
+    )
+    firm = replace(firm, wordings=frozenset(w.key.marker for w in words))
     seeded = Seeded(firm=firm, accounts=_accounts(rng, accounts, now))
     writer = _BatchWriter(dynamodb, table_name)
     writer.put_all([firm_to_record(firm, version=1).serialize()])
+    writer.put_all(wording_to_record(wording).serialize() for wording in words)
     writer.put_all(account_to_record(account, version=1).serialize() for account in seeded.accounts)
 
     total = non_due + due

@@ -14,7 +14,8 @@ import pytest
 from devtools import importtime
 
 ROOT = Path(__file__).resolve().parents[2]
-NEVER = {"boto3", "s3transfer", "aws_lambda_powertools.utilities.parser"}
+# jinja2: only where the firm's own wording of an email is checked or rendered (emails/wording.py)
+NEVER = {"boto3", "s3transfer", "aws_lambda_powertools.utilities.parser", "jinja2", "markupsafe"}
 # botocore and pynamodb load with a function's first AWS client (adapters/clients.py, wiring.py):
 # with SnapStart, the api builds its clients before the snapshot (api/snapstart.py)
 AWS_SDK = {"botocore.session", "botocore.client", "pynamodb"}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.clients.sending_domains import SendingDomainService
     from portal_reminders.reminders.clients.suppression import SuppressionService
     from portal_reminders.reminders.clients.templates import TemplateService
+    from portal_reminders.reminders.clients.wordings import WordingService
     from portal_reminders.reminders.delivery.daily_cap import DailyCap
     from portal_reminders.reminders.delivery.deliverer import Deliverer
     from portal_reminders.reminders.delivery.pacing import SendPacer
@@ -93,6 +94,12 @@ class Services:
         from portal_reminders.reminders.clients.templates import TemplateService
 
         return TemplateService(self.repository)
+
+    @cached_property
+    def wordings(self) -> WordingService:
+        from portal_reminders.reminders.clients.wordings import WordingService
+
+        return WordingService(self.repository, self.repository, self.repository, self.settings.portal_base_url)
 
     @cached_property
     def items(self) -> ItemService:

@@ -23,6 +23,7 @@ from portal_reminders.api.routes import (
     accounts,
     approvals,
     audit,
+    email_templates,
     firm,
     items,
     pipelines,
@@ -96,7 +97,7 @@ def unreadable_body(event: Mapping[str, Any]) -> str | None:
 
 def build_app() -> PortalResolver:
     resolver = PortalResolver(enable_validation=True)
-    for module in (firm, sending_domain, accounts, items, audit, templates, pipelines, approvals):
+    for module in (firm, sending_domain, accounts, items, audit, templates, pipelines, approvals, email_templates):
         resolver.include_router(module.router)
     register_error_handlers(resolver)
     return resolver

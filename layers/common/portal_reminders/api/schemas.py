@@ -48,6 +48,8 @@ from portal_reminders.api.types import (
     TimeZoneName,
     Title,
     Url,
+    WordingBody,
+    WordingSubject,
 )
 from portal_reminders.models.domain import (
     MAX_CONTACTS,
@@ -55,6 +57,7 @@ from portal_reminders.models.domain import (
     AuditType,
     AutomationAction,
     DomainStatus,
+    EmailStage,
     JobStatus,
     Kind,
     Language,
@@ -898,6 +901,84 @@ class ApprovalRequestAccepted(_Schema):
     accepted: Literal[True] = True
     accounts: int
     documents: int
+
+
+# the firm's own wording (SPEC R21) ---------------------------------------------------------------
+
+
+class EmailTemplateIn(_Request):
+    subject: WordingSubject = Field(
+        description='one line, used as written (no "Reminder:" is added); up to 200 characters; placeholders '
+        "like {{item_title}} are filled in (each bounded to one line of at most 120 characters)"
+    )
+    body: WordingBody = Field(
+        description="plain text, up to 5,000 characters: blank lines make paragraphs, line breaks are kept, HTML is "
+        "shown as written; placeholders like {{contact_first_name}} are filled in. The greeting, the firm's "
+        "message on a resend, the portal button, the sign-off, the signature and the footer are added around it"
+    )
+
+
+class EmailTemplateOut(_Schema):
+    kind: Kind
+    stage: EmailStage
+    language: Language
+    subject: str
+    body: str
+    updated_at: Timestamp
+    updated_by: str = Field(description="the firm user who wrote it")
+
+
+class EmailTemplateList(_Schema):
+    items: list[EmailTemplateOut] = Field(
+        description="every override of the firm (at most one per kind, stage and language: 96 with four languages), "
+        "by kind, stage and language"
+    )
+    next_token: None = Field(default=None, description="always null: the whole list is one page")
+
+
+class PreviewStage(StrEnum):
+    """The stages of the emails that go to clients (escalation emails go to the firm)."""
+
+    NOTIFICATION = "notification"
+    REMINDER = "reminder"
+    FINAL = "final"
+
+
+def _preview_schema(schema: dict[str, Any]) -> None:
+    schema["description"] = (
+        "With item_id: what that item's email of this stage would be if sent now, to its account's first notify "
+        "contact, in its language (the reminder stage is a manual resend; the final stage its last automatic "
+        "reminder); kind and language, if given, are the item's and its account's. Without: sample data, and "
+        "kind and language are required."
+    )
+    schema["anyOf"] = [{"required": ["item_id"]}, {"required": ["kind", "language"]}]
+    for name in ("kind", "language", "item_id"):  # left out, never null
+        field = schema["properties"][name]
+        field.pop("default", None)
+        options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+        schema["properties"][name] = {**field, **options[0]} if options else field
+
+
+class EmailPreviewIn(_Request):
+    model_config = ConfigDict(json_schema_extra=_preview_schema)
+
+    stage: PreviewStage
+    kind: Kind | None = None
+    language: Language | None = None
+    item_id: str | None = Field(default=None, pattern=ids.pattern(ids.ITEM), description="an item of the firm")
+
+    @field_validator("kind", "language", "item_id", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("leave it out rather than null")
+        return value
+
+
+class EmailPreviewOut(_Schema):
+    subject: str
+    text: str = Field(description="the plain-text part")
+    html: str = Field(description="the HTML part")
 
 
 # errors ----------------------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from portal_reminders import zones
-from portal_reminders.models.domain import LEGACY_PORTUGUESE, MAX_STEP_DAYS, MIN_STEP_DAYS, Language
+from portal_reminders.models.domain import (
+    LEGACY_PORTUGUESE,
+    MAX_STEP_DAYS,
+    MIN_STEP_DAYS,
+    WORDING_BODY_MAX,
+    WORDING_PLACEHOLDERS,
+    WORDING_SUBJECT_MAX,
+    Language,
+)
 
 # Printable ASCII, then dot-atom local part (RFC 5322) @ a host name of labels and a letters-only
 # top-level domain: what mail servers deliver to, without quoted local parts or IP literals.
@@ -164,6 +172,42 @@ def _signature(value: Any) -> Any:
     return "\n".join(line.rstrip() for line in value.strip().splitlines())
 
 
+# The firm's own wording (SPEC R21): text in which "{{" opens only a placeholder of the list (spaces
+# allowed inside the braces), "{" is never followed by "{", "%" or "#" (no Jinja tags or comments),
+# and at least one character is not whitespace. The subject is one line; the body may have line
+# breaks and tabs.
+_PLACEHOLDER = r"\{\{ *(?:" + "|".join(WORDING_PLACEHOLDERS) + r") *\}\}"
+
+
+def _wording_pattern(forbidden: str, leading_space: str) -> str:
+    plain, solid, brace = f"[^{{{forbidden}]", "[^{\\x00-\\x20\\x7f]", f"\\{{[^{{%#{forbidden}]"
+    return f"^[{leading_space}]*(?:{solid}|{brace}|{_PLACEHOLDER})(?:{plain}|{brace}|{_PLACEHOLDER})*$"
+
+
+WORDING_SUBJECT_PATTERN = _wording_pattern(r"\x00-\x1f\x7f", " ")
+WORDING_BODY_PATTERN = _wording_pattern(r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f", r" \t\n\r")
+
+
+def _wording(field: str, pattern: str, limit: int) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f"must be text of at most {limit:,} characters")
+        # the words the firm gets back name the placeholder, tag or filter (emails/wording.py)
+        from portal_reminders.emails.wording import field_problems  # noqa: PLC0415
+
+        found = field_problems(field, value)
+        if found:
+            raise ValueError(found[0].message)
+        if not re.fullmatch(pattern, value):  # (re caches the compiled pattern: none at import)
+            raise ValueError(
+                "must be plain text with placeholders like {{client_name}} and nothing else in double braces "
+                "(no control characters, no '{' before '{', '%' or '#')"
+            )
+        return value
+
+    return check
+
+
 def _integral(value: Any) -> Any:
     """JSON numbers with no fractional part are integers (247.0 is 247, as JSON Schema counts
     them); booleans and strings are not."""
@@ -173,6 +217,33 @@ def _integral(value: Any) -> Any:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN), AfterValidator(lambda v: v.strip(" "))]
+WordingSubject = Annotated[
+    str,
+    BeforeValidator(_wording("subject", WORDING_SUBJECT_PATTERN, WORDING_SUBJECT_MAX)),
+    AfterValidator(lambda v: v.strip(" ")),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": WORDING_SUBJECT_MAX,
+            "pattern": WORDING_SUBJECT_PATTERN,
+            "examples": ["{{item_title}}: a reminder from {{firm_name}}"],
+        }
+    ),
+]
+WordingBody = Annotated[
+    str,
+    BeforeValidator(_wording("body", WORDING_BODY_PATTERN, WORDING_BODY_MAX)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": WORDING_BODY_MAX,
+            "pattern": WORDING_BODY_PATTERN,
+            "examples": ["We are still waiting for {{item_title}}.\n\nIt was due on {{due_date}}."],
+        }
+    ),
+]
 Title = Name
 Message = Annotated[
     str, Field(min_length=1, max_length=5000, pattern=TEXT_PATTERN), AfterValidator(lambda v: v.strip(_TEXT_SPACE))

@@ -12,6 +12,7 @@ from portal_reminders.emails.model import (
     Tone,
 )
 from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
+from portal_reminders.emails.wording import Wording
 
 __all__ = [
     "Brand",
@@ -23,6 +24,7 @@ __all__ = [
     "PendingApprovalsEmail",
     "Purpose",
     "Tone",
+    "Wording",
     "render_item_email",
     "render_pending_approvals_email",
 ]

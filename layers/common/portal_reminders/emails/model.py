@@ -65,6 +65,8 @@ class ItemEmail:
     first_sent: date | None = None
     number: int | None = None
     tone: Tone | None = None
+    # the account's name: the firm's own wording may name the client (SPEC R21, {{client_name}})
+    client_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ from portal_reminders.emails.model import (
     PendingApprovalsEmail,
 )
 from portal_reminders.emails.texts import KindWording, LanguageWording, ReminderWording
+from portal_reminders.emails.wording import Wording
+from portal_reminders.emails.wording import render as render_wording
 
 SUBJECT_TITLE_LIMIT = 120
 SUBJECT_FIRM_LIMIT = 80
@@ -64,12 +66,27 @@ class _Button:
     fallback: str
 
 
-_Block = _Paragraph | _Details | _Bullets | _Note | _Button
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A paragraph of the firm's own wording, already rendered as text and as escaped HTML."""
+
+    text: str
+    html: str
+    preheader: bool = False
 
 
-def render_item_email(email: ItemEmail) -> EmailContent:
+_Block = _Paragraph | _Details | _Bullets | _Note | _Button | _Written
+
+
+def render_item_email(email: ItemEmail, wording: Wording | None = None) -> EmailContent:
+    """The email; `wording`, the firm's own words for its kind, stage and language (SPEC R21),
+    replaces the built-in subject and body, within the same greeting, brand, button and footer.
+    A paid invoice's copy keeps the built-in words: it asks nothing of the client."""
     words = WORDING[email.language]
-    if email.kind == "invoice":
+    paid = email.invoice is not None and email.invoice.paid
+    if wording is not None and not paid:
+        subject, blocks = _firm_wording_email(email, words, wording)
+    elif email.kind == "invoice":
         subject, blocks = _invoice_email(email, words)
     else:
         subject, blocks = _action_email(email, words, words.kinds[email.kind], {})
@@ -124,6 +141,44 @@ def format_money(amount: Decimal, currency: str, language: Language) -> str:
 def format_date(day: date, language: Language) -> str:
     words = WORDING[language]
     return words.date_format.format(day=day.day, month=words.months[day.month - 1], year=day.year)
+
+
+def wording_values(email: ItemEmail) -> dict[str, str]:
+    """Every placeholder's value for this email, as text ("" where it does not apply: no due date,
+    not an invoice, not an automatic reminder)."""
+    invoice, due, today = email.invoice, email.due_date, email.today
+    days = None if due is None or today is None else (due - today).days
+    return {
+        "client_name": email.client_name,
+        "contact_first_name": email.recipient_name,
+        "firm_name": email.firm_name,
+        "item_title": email.item_title,
+        "due_date": "" if due is None else format_date(due, email.language),
+        "amount": "" if invoice is None else format_money(invoice.amount, invoice.currency, email.language),
+        "balance_due": "" if invoice is None else format_money(invoice.balance_due, invoice.currency, email.language),
+        "days_overdue": "" if days is None else str(max(0, -days)),
+        "days_until_due": "" if days is None else str(max(0, days)),
+        "reminder_number": "" if email.number is None else str(email.number),
+        "first_sent_on": "" if email.first_sent is None else format_date(email.first_sent, email.language),
+        "portal_link": email.portal_link,
+    }
+
+
+def _firm_wording_email(email: ItemEmail, words: LanguageWording, wording: Wording) -> tuple[str, list[_Block]]:
+    values = wording_values(email)
+    subject_values = {name: _subject_part(value, SUBJECT_TITLE_LIMIT) for name, value in values.items()}
+    rendered = render_wording(wording, values, subject_values)
+    paragraphs: list[_Block] = [
+        _Written(text, html, preheader=position == 0) for position, (text, html) in enumerate(rendered.paragraphs)
+    ]
+    # the firm's words, then what is always there: the firm user's message and the portal button
+    button = words.kinds[email.kind].button
+    blocks: list[_Block] = [
+        *paragraphs,
+        *_note(email.message, email.firm_name, words),
+        _Button(button, email.portal_link, words.link_fallback),
+    ]
+    return rendered.subject, blocks
 
 
 def _invoice_email(email: ItemEmail, words: LanguageWording) -> tuple[str, list[_Block]]:
@@ -359,8 +414,10 @@ def _signature(signature: str | None) -> list[_Block]:
 
 
 def _preheader(content: list[_Block], subject: str) -> str:
-    marked = next((b for b in content if isinstance(b, _Paragraph) and b.preheader), None)
-    return subject if marked is None else _single_line(_paragraph_text(marked))
+    marked = next((b for b in content if isinstance(b, _Paragraph | _Written) and b.preheader), None)
+    if marked is None:
+        return subject
+    return _single_line(marked.text if isinstance(marked, _Written) else _paragraph_text(marked))
 
 
 def _greeting(recipient_name: str, words: LanguageWording) -> _Paragraph:
@@ -390,6 +447,8 @@ def _block_text(block: _Block) -> str:
             return f"{_paragraph_text(block.heading)}\n{block.message}"
         case _Button():
             return f"{block.label}:\n{block.url}"
+        case _Written():
+            return block.text
         case _:
             assert_never(block)
 
@@ -483,6 +542,8 @@ def _block_html(block: _Block, button_color: str) -> str:
             return _note_html(block)
         case _Button():
             return _button_html(block, button_color)
+        case _Written():
+            return f'<p style="{_PARAGRAPH_STYLE}">{_multiline_html(block.html)}</p>'
         case _:
             assert_never(block)
 

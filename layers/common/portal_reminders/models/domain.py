@@ -334,6 +334,61 @@ class Firm:
     # set by PUT /firm/sending-domain only (PUT /firm keeps it); the send path reads it from here
     sending_domain: SendingDomain | None = None
     version: int = 0
+    # which of the firm's own wordings exist (WordingKey.marker), kept by PUT and DELETE
+    # /email-templates only: the send path reads only the wordings an email may use (SPEC R21)
+    wordings: frozenset[str] = frozenset()
+
+
+class EmailStage(StrEnum):
+    """Which email a firm's own wording replaces (SPEC R21): the notification, a reminder (an
+    automatic one or a manual resend), the final automatic reminder, or the escalation to the firm."""
+
+    NOTIFICATION = "notification"
+    REMINDER = "reminder"
+    FINAL = "final"
+    ESCALATION = "escalation"
+
+
+# What the firm's own wording may name (SPEC R21): `{{client_name}}` and the rest, nothing else.
+WORDING_PLACEHOLDERS = (
+    "client_name",
+    "contact_first_name",
+    "firm_name",
+    "item_title",
+    "due_date",
+    "amount",
+    "balance_due",
+    "days_overdue",
+    "days_until_due",
+    "reminder_number",
+    "first_sent_on",
+    "portal_link",
+)
+WORDING_SUBJECT_MAX = 200
+WORDING_BODY_MAX = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class WordingKey:
+    kind: Kind
+    stage: EmailStage
+    language: Language
+
+    @property
+    def marker(self) -> str:
+        return f"{self.kind.value}#{self.stage.value}#{self.language.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailWording:
+    """The firm's own subject and body for one kind, stage and language (SPEC R21)."""
+
+    firm_id: str
+    key: WordingKey
+    subject: str
+    body: str
+    updated_at: datetime
+    updated_by: str
 
 
 class SuppressionReason(StrEnum):

@@ -25,6 +25,7 @@ from portal_reminders.models.domain import (
     Pipeline,
     Status,
     Template,
+    WordingKey,
 )
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
 from portal_reminders.repository import keys, paging
@@ -80,8 +81,10 @@ from portal_reminders.repository.records import (
     ScanStateRecord,
     SendTimelineRecord,
     TemplateRecord,
+    WordingRecord,
     bind_records,
 )
+from portal_reminders.repository.wordings import CLIENT_STAGES, DynamoWordings, WordingCache, wording_from_record
 
 R = TypeVar("R", bound=Model)
 T = TypeVar("T")
@@ -113,6 +116,7 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
 class DynamoRepository(
     DailyEmailCounter,
     DynamoFirms,
+    DynamoWordings,
     AccountRepository,
     ItemRepository,
     DueItemsRepository,
@@ -127,6 +131,7 @@ class DynamoRepository(
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
         self._table_name = table_name
+        self._wording_cache = WordingCache()
 
     @property
     def _table(self) -> TableConnection:
@@ -182,7 +187,8 @@ class DynamoRepository(
         )
         items = [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
         account, firm = self._account_and_firm(found)
-        return DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+        snapshot = DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+        return self._with_wordings({ref: snapshot})[ref]
 
     def load_for_deliveries(self, refs: Sequence[ItemRef]) -> dict[ItemRef, DeliverySnapshot]:
         wanted: list[tuple[str, str]] = []
@@ -198,13 +204,48 @@ class DynamoRepository(
             raw = by_pk.get(pk)
             return None if raw is None else convert(model.from_raw_data(raw))
 
-        return {
-            ref: DeliverySnapshot(
-                item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
-                account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
-                firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+        return self._with_wordings(
+            {
+                ref: DeliverySnapshot(
+                    item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
+                    account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
+                    firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+                )
+                for ref in refs
+            }
+        )
+
+    def _with_wordings(self, snapshots: dict[ItemRef, DeliverySnapshot]) -> dict[ItemRef, DeliverySnapshot]:
+        """The firm's own wordings each round may use (its item's kind and its account's language, at
+        the stages a client's email has), only if its firm marks having some: from what this process
+        read at the firm's version (every change of a wording changes it, and the batch has just read
+        the firm's record), else in one more request for the whole batch."""
+        wanted: dict[ItemRef, list[tuple[int, WordingKey]]] = {}
+        for ref, snapshot in snapshots.items():
+            item, account, firm = snapshot.item, snapshot.account, snapshot.firm
+            if item is None or account is None or firm is None or not firm.wordings:
+                continue
+            candidates = [WordingKey(item.kind, stage, account.language) for stage in CLIENT_STAGES]
+            wanted[ref] = [(firm.version, key) for key in candidates if key.marker in firm.wordings]
+        unread = {
+            (ref.firm_id, version, key)
+            for ref, found in wanted.items()
+            for version, key in found
+            if not self._wording_cache.has(ref.firm_id, version, key)
+        }
+        if unread:
+            found = self._batch_get(
+                [(keys.firm_pk(firm_id), keys.wording_sk(key.marker)) for firm_id, _, key in sorted(unread, key=str)]
             )
-            for ref in refs
+            raws = [raw for sk, records in found.items() if sk.startswith(keys.WORDING_PREFIX) for raw in records]
+            read = {(raw["pk"]["S"], raw["sk"]["S"]): raw for raw in raws}
+            for firm_id, version, key in unread:
+                raw = read.get((keys.firm_pk(firm_id), keys.wording_sk(key.marker)))
+                wording = None if raw is None else wording_from_record(WordingRecord.from_raw_data(raw))
+                self._wording_cache.put(firm_id, version, key, wording)
+        return {
+            ref: replace(snapshot, wordings=self._wording_cache.by_stage(ref.firm_id, wanted.get(ref, [])))
+            for ref, snapshot in snapshots.items()
         }
 
     def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:

@@ -28,7 +28,7 @@ class DynamoFirms(FirmRepository):
 
     def save_firm(self, firm: Firm) -> Firm:
         try:
-            firm_to_record(firm, firm.version + 1).save(condition=_unchanged(firm))
+            firm_to_record(firm, firm.version + 1).save(condition=unchanged(firm))
         except PutError as error:
             if error.cause_response_code in _RACES:
                 raise ConcurrentModification(firm.id) from error
@@ -50,7 +50,7 @@ class DynamoFirms(FirmRepository):
                     _claim_record(claim),
                     condition=DomainClaimRecord.pk.does_not_exist() | holder.does_not_exist() | (holder == firm.id),
                 )
-                transaction.save(firm_to_record(firm, firm.version + 1), condition=_unchanged(firm))
+                transaction.save(firm_to_record(firm, firm.version + 1), condition=unchanged(firm))
                 if released is not None:
                     transaction.save(_claim_record(released), condition=holder == firm.id)
         except TransactWriteError as error:
@@ -72,7 +72,7 @@ class DynamoFirms(FirmRepository):
                 raise StorageUnavailable(f"claim on {claim.domain} not written: {error.cause_response_code}") from error
 
 
-def _unchanged(firm: Firm) -> Any:
+def unchanged(firm: Firm) -> Any:
     # records written before firms had a version have none: they read as version 0
     return FirmRecord.version.does_not_exist() if firm.version == 0 else FirmRecord.version == firm.version
 

@@ -22,6 +22,8 @@ PIPELINE_SK = "PIPELINE"
 JOB_SK = "JOB"
 TEMPLATE_PREFIX = "TEMPLATE#"
 AUDIT_PREFIX = "AUDIT#"
+# the firm's own wordings, beside its profile in the firm's partition
+WORDING_PREFIX = "WORDING#"
 ITEM_PREFIX = "ITEM#"
 
 
@@ -46,6 +48,11 @@ def stamp(at: datetime) -> str:
 
 def firm_pk(firm_id: str) -> str:
     return f"{FIRM_PREFIX}{firm_id}"
+
+
+def wording_sk(marker: str) -> str:
+    """A wording's sort key in the firm's partition, from its WordingKey.marker."""
+    return f"{WORDING_PREFIX}{marker}"
 
 
 def account_pk(firm_id: str, account_id: str) -> str:

@@ -82,6 +82,7 @@ def firm_to_record(firm: Firm, version: int) -> FirmRecord:
         branding=None if firm.branding.empty else _branding_to_json(firm.branding),
         sending_domain=None if firm.sending_domain is None else _sending_domain_to_json(firm.sending_domain),
         version=version,
+        wordings=set(firm.wordings) or None,
     )
 
 
@@ -96,6 +97,7 @@ def firm_from_record(record: FirmRecord) -> Firm:
         branding=Branding() if record.branding is None else Branding(**record.branding),
         sending_domain=None if record.sending_domain is None else _sending_domain_from_json(record.sending_domain),
         version=int(record.version or 0),
+        wordings=frozenset(record.wordings or ()),
     )
 
 

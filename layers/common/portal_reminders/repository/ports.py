@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
@@ -16,6 +16,8 @@ from portal_reminders.models.domain import (
     AuditEvent,
     Claim,
     DomainClaim,
+    EmailStage,
+    EmailWording,
     Firm,
     ItemRef,
     Job,
@@ -24,6 +26,7 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Status,
     Template,
+    WordingKey,
 )
 
 T = TypeVar("T")
@@ -37,11 +40,13 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class DeliverySnapshot:
-    """Everything one email round needs, read in one request."""
+    """Everything one email round needs, read in one request; and the firm's own wordings for the
+    item's kind in the account's language, by stage (read only when the firm has some: SPEC R21)."""
 
     item: ActionItem | None
     account: Account | None
     firm: Firm | None
+    wordings: Mapping[EmailStage, EmailWording] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,26 @@ class DueEntry:
     @property
     def number(self) -> int:
         return self.reminders_sent + 1 if self.notified else 0
+
+
+class WordingRepository(ABC):
+    """The firm's own wordings of its emails (SPEC R21), one per kind, stage and language."""
+
+    @abstractmethod
+    def get_wording(self, firm_id: str, key: WordingKey) -> EmailWording | None: ...
+
+    @abstractmethod
+    def list_wordings(self, firm_id: str) -> list[EmailWording]:
+        """Every wording of the firm (at most one per kind, stage and language), in key order."""
+
+    @abstractmethod
+    def save_wording(self, firm: Firm, wording: EmailWording) -> Firm:
+        """Write the wording and the firm (marking it: `firm.wordings`), in one transaction, if the
+        firm is still at the version it was read at (else ConcurrentModification); returns the firm."""
+
+    @abstractmethod
+    def delete_wording(self, firm: Firm, key: WordingKey, at: datetime, by: str) -> Firm:
+        """As save_wording, for a wording deleted (its mark off `firm.wordings`)."""
 
 
 class FirmRepository(ABC):

@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
@@ -68,6 +69,26 @@ class FirmRecord(_Record):
     # {"domain", "status", "dkim_tokens", "dkim_zone", "checked_at"}; absent: the stack's sender
     sending_domain = JSONAttribute(null=True)
     version = NumberAttribute(null=True)  # absent on records written before it: 0
+    # which of the firm's own wordings exist ("kind#stage#language"); absent: none
+    wordings = UnicodeSetAttribute(null=True)
+
+
+class WordingRecord(_Record):
+    """The firm's own subject and body for one kind, stage and language (SPEC R21), in the firm's
+    partition (pk FIRM#<firm>, sk WORDING#<kind>#<stage>#<language>): at most 5,000 characters of
+    body and 200 of subject, so at most ~21 KB in UTF-8, well under DynamoDB's 400 KB item size.
+    A deleted one is overwritten without its words (`deleted_at`): the api writes the firm's
+    records with PutItem only (template.yaml), and a tombstone reads as nothing."""
+
+    firm_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    language = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)  # absent: deleted
+    body = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+    deleted_at = UTCDateTimeAttribute(null=True)
 
 
 class DomainClaimRecord(_Record):

@@ -61,13 +61,14 @@ class AccountService:
         return self._firms.get_firm(firm_id) or Firm(id=firm_id)
 
     def put_firm(self, profile: Firm) -> Firm:
-        """Replace the firm profile (its sending domain, which PUT /firm does not name, stays),
-        then have the pending items' sending windows brought up to date (SPEC R16): every time,
-        so that repeating a request whose pass was not queued does it."""
+        """Replace the firm profile (its sending domain and the marks of its own wordings, which PUT
+        /firm does not name, stay), then have the pending items' sending windows brought up to date
+        (SPEC R16): every time, so that repeating a request whose pass was not queued does it."""
 
         def attempt() -> Firm:
             stored = self.get_firm(profile.id)
-            return self._firms.save_firm(replace(profile, sending_domain=stored.sending_domain, version=stored.version))
+            kept = replace(profile, sending_domain=stored.sending_domain, wordings=stored.wordings)
+            return self._firms.save_firm(replace(kept, version=stored.version))
 
         saved = with_retries(attempt)
         self._rescheduling().request(profile.id)

@@ -11,17 +11,20 @@ from portal_reminders.models.domain import (
     ActionItem,
     Contact,
     EmailRound,
+    EmailStage,
+    EmailWording,
     Firm,
     Language,
     ReminderPlan,
     RoundMode,
+    Tone,
 )
 from portal_reminders.ports import OutgoingEmail
 from portal_reminders.reminders.delivery import mail_tags
 from portal_reminders.reminders.scheduling import client_clock
 
 if TYPE_CHECKING:
-    from portal_reminders.emails import Brand, EmailContent
+    from portal_reminders.emails import Brand, EmailContent, Wording
 
 
 def portal_base(firm: Firm | None, default_portal_url: str) -> str:
@@ -43,10 +46,12 @@ def render_round(
     *,
     now: datetime,
     plan: ReminderPlan | None = None,
+    wording: EmailWording | None = None,
 ) -> EmailContent:
     """The email one contact gets for the round, sent `now`. A reminder says which one it is (an
     automatic one: its number and its `plan`'s tone), when the item was first sent and where it
-    stands against its due date, on the client's calendar (SPEC R19)."""
+    stands against its due date, on the client's calendar (SPEC R19). `wording` is the firm's own,
+    for the round's stage (stage_of) in the account's language, if it has one (SPEC R21)."""
     # Imported when the first email is rendered: reads and scans never pay for the templates.
     from portal_reminders.emails import InvoiceSummary, ItemEmail, render_item_email  # noqa: PLC0415
 
@@ -78,8 +83,28 @@ def render_round(
             first_sent=client_clock.client_today(item.sent_at, zone),
             number=email_round.number if automatic else None,
             tone=plan.tone.value if automatic and plan is not None else None,
-        )
+            client_name=account.name,
+        ),
+        firm_wording(wording),
     )
+
+
+def stage_of(email_round: EmailRound, plan: ReminderPlan | None) -> EmailStage:
+    """Which of the firm's wordings a round uses (SPEC R21): the notification's; a manual resend
+    and an automatic reminder the reminder's, except an automatic one in the final tone."""
+    if email_round.is_notification:
+        return EmailStage.NOTIFICATION
+    automatic = email_round.mode is RoundMode.SCHEDULED
+    if automatic and plan is not None and plan.tone is Tone.FINAL:
+        return EmailStage.FINAL
+    return EmailStage.REMINDER
+
+
+def firm_wording(wording: EmailWording | None) -> Wording | None:
+    """The firm's stored wording as the renderer takes it."""
+    from portal_reminders.emails import Wording  # noqa: PLC0415
+
+    return None if wording is None else Wording(subject=wording.subject, body=wording.body)
 
 
 def firm_name(firm: Firm | None, language: Language) -> str:

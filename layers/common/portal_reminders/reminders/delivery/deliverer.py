@@ -189,10 +189,19 @@ class Deliverer:
         latest = item
 
         plan = progress.plan  # the same words for every contact, also on a retry
+        wording = snapshot.wordings.get(compose.stage_of(email_round, plan))
 
         def build(contact: Contact) -> OutgoingEmail:
             content = compose.render_round(
-                item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url, now=now, plan=plan
+                item,
+                account,
+                snapshot.firm,
+                contact,
+                email_round,
+                self._settings.portal_base_url,
+                now=now,
+                plan=plan,
+                wording=wording,
             )
             return compose.outgoing(content, contact, account, snapshot.firm, self._settings.sender_address, tags)
 
