@@ -17,7 +17,7 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from devtools import moto_fidelity
+from devtools.moto_fidelity import ses_identities as moto_fidelity
 
 REGION = "us-east-1"
 
