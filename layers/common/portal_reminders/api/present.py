@@ -53,6 +53,7 @@ def firm_out(firm: Firm) -> FirmOut:
         reply_to=firm.reply_to,
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
+        escalation_email=firm.escalation_email,
         sending_hours=None
         if hours is None
         else SendingHoursOut(days=hours.ordered_days, start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}"),
@@ -134,6 +135,7 @@ def item_out(item: ActionItem, now: datetime, client: ClientTime) -> ActionItemO
         manual_reminders_sent=item.manual_reminders_sent,
         email_failed=item.failed_number is not None,
         due_date=item.due_date,
+        escalated_at=item.escalated_at,
         invoice=invoice,
         template_id=item.template_id,
         job_id=item.origin.job_id if item.origin else None,

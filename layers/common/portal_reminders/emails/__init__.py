@@ -1,26 +1,32 @@
-"""Client emails: what each action item's notification and reminders say, in text and HTML."""
+"""Client emails, what each action item's notification and reminders say, in text and HTML; and the
+firm's escalation email."""
 
 from portal_reminders.emails.model import (
     EmailContent,
+    EscalationEmail,
     InvoiceSummary,
     ItemEmail,
     Kind,
     Language,
     PendingApprovalsEmail,
     Purpose,
+    SentEmail,
     Tone,
 )
-from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
+from portal_reminders.emails.render import render_escalation_email, render_item_email, render_pending_approvals_email
 
 __all__ = [
     "EmailContent",
+    "EscalationEmail",
     "InvoiceSummary",
     "ItemEmail",
     "Kind",
     "Language",
     "PendingApprovalsEmail",
     "Purpose",
+    "SentEmail",
     "Tone",
+    "render_escalation_email",
     "render_item_email",
     "render_pending_approvals_email",
 ]

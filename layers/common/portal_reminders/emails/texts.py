@@ -86,12 +86,35 @@ class ReminderWording:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationWording:
+    """The firm-facing escalation email (SPEC R19, stage "escalation"): the client has not acted
+    after the last automatic reminder. Values: {account}, {title}, {kind}, {days}, {due_date},
+    {day}, {label}, {tone}, {firm}."""
+
+    kind_names: dict[Kind, str]
+    subject: str
+    intro: str
+    due: str
+    sent_heading: str
+    notification: str  # one line of what was sent: {day}
+    automatic: str  # {day}, {label}, {tone}
+    manual: str  # {day}
+    tones: dict[str, str]
+    next_step: str
+    button: str
+    greeting: str
+    sign_off: str
+    footer: str
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageWording:
     kinds: dict[Kind, KindWording]
     invoice: InvoiceWording
     approvals: ApprovalsWording
     reminders: ReminderWording
     due: DueWording
+    escalation: EscalationWording
     due_date_label: str
     greeting: str
     generic_greeting: str
@@ -208,6 +231,31 @@ ENGLISH = LanguageWording(
         today_sentence="It is due today, {due_date}.",
         overdue_one_sentence="It is overdue by 1 day: it was due on {due_date}.",
         overdue_days_sentence="It is overdue by {days} days: it was due on {due_date}.",
+    ),
+    escalation=EscalationWording(
+        kind_names={
+            "organizer": "questionnaire",
+            "proposal": "proposal",
+            "invoice": "invoice",
+            "chat": "message",
+            "signature": "document to sign",
+            "approval": "document to approve",
+        },
+        subject="Escalation: {account} has not acted on “{title}”",
+        intro="{account} has not acted on the {kind} “{title}” in the {days} days since its last automatic "
+        "reminder. The reminders are over: the next step is yours.",
+        due="It was due on {due_date}.",
+        sent_heading="What the client was sent:",
+        notification="{day}: the first email",
+        automatic="{day}: {label} ({tone})",
+        manual="{day}: a reminder sent by the firm",
+        tones={"gentle": "gentle", "firm": "firm", "final": "final"},
+        next_step="Call or write to the client, or open the item to resend it, change its reminders or close it.",
+        button="Open the item",
+        greeting="Hello,",
+        sign_off="Client reminders for {firm}",
+        footer="You receive this email because this item escalates to this address after its last reminder "
+        "(escalate_after_days, and the firm profile's escalation_email).",
     ),
     due_date_label="Due date",
     greeting="Hi {name},",
@@ -338,6 +386,31 @@ PORTUGUESE = LanguageWording(
         today_sentence="Vence hoje, {due_date}.",
         overdue_one_sentence="Está em atraso há 1 dia: venceu a {due_date}.",
         overdue_days_sentence="Está em atraso há {days} dias: venceu a {due_date}.",
+    ),
+    escalation=EscalationWording(
+        kind_names={
+            "organizer": "questionário",
+            "proposal": "proposta",
+            "invoice": "fatura",
+            "chat": "mensagem",
+            "signature": "documento para assinar",
+            "approval": "documento para aprovar",
+        },
+        subject="Escalamento: {account} não tratou de “{title}”",
+        intro="{account} não tratou de “{title}” ({kind}) nos {days} dias desde o último lembrete automático. "
+        "Os lembretes terminaram: o próximo passo é seu.",
+        due="Vencia a {due_date}.",
+        sent_heading="O que foi enviado ao cliente:",
+        notification="{day}: o primeiro e-mail",
+        automatic="{day}: {label} ({tone})",
+        manual="{day}: um lembrete enviado pela empresa",
+        tones={"gentle": "cordial", "firm": "firme", "final": "final"},
+        next_step="Telefone ou escreva ao cliente, ou abra o item para o reenviar, alterar os lembretes ou fechá-lo.",
+        button="Abrir o item",
+        greeting="Olá,",
+        sign_off="Lembretes aos clientes de {firm}",
+        footer="Recebe este e-mail porque este item escala para este endereço depois do último lembrete "
+        "(escalate_after_days e o escalation_email do perfil da empresa).",
     ),
     due_date_label="Data de vencimento",
     greeting="Olá {name},",

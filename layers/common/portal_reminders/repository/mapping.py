@@ -75,6 +75,7 @@ def firm_to_record(firm: Firm) -> FirmRecord:
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
         sending_hours=None if firm.sending_hours is None else hours_to_json(firm.sending_hours),
+        escalation_email=firm.escalation_email,
     )
 
 
@@ -86,6 +87,7 @@ def firm_from_record(record: FirmRecord) -> Firm:
         portal_url=record.portal_url,
         time_zone=record.time_zone or DEFAULT_TIME_ZONE,
         sending_hours=None if record.sending_hours is None else hours_from_json(record.sending_hours),
+        escalation_email=record.escalation_email,
     )
 
 
@@ -213,6 +215,8 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
         raw["suppressed"] = dict(d.suppressed)
     if d.plan is not None:
         raw["plan"] = {"step": d.plan.step, "tone": d.plan.tone.value}
+        if d.plan.escalation:
+            raw["plan"]["escalation"] = True
     return raw
 
 
@@ -239,7 +243,11 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         give_up_by=None if give_up_by is None else from_epoch(give_up_by),
         counted=int(value.get("counted", 0)),
         suppressed=dict(value.get("suppressed") or {}),
-        plan=None if plan is None else ReminderPlan(step=plan.get("step"), tone=Tone(plan.get("tone", "gentle"))),
+        plan=None
+        if plan is None
+        else ReminderPlan(
+            step=plan.get("step"), tone=Tone(plan.get("tone", "gentle")), escalation=bool(plan.get("escalation"))
+        ),
     )
 
 
@@ -289,6 +297,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         send_window=client_time_to_json(item.zone, item.window),
         not_before=None if item.not_before is None else item.not_before.timestamp(),
         due_date=None if item.due_date is None else item.due_date.isoformat(),
+        last_reminder_at=item.last_reminder_at,
+        escalated_at=item.escalated_at,
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
         gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
     )
@@ -378,6 +388,8 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         zone=zone_from_json(record.send_window),
         not_before=None if record.not_before is None else from_epoch(float(record.not_before)),
         due_date=date.fromisoformat(due_date) if due_date else None,
+        last_reminder_at=record.last_reminder_at,
+        escalated_at=record.escalated_at,
     )
 
 

@@ -64,6 +64,7 @@ class FirmRecord(_Record):
     portal_url = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)  # absent: UTC
     sending_hours = JSONAttribute(null=True)  # {"days": [...], "start": "HH:MM", "end": "HH:MM"}; absent: any time
+    escalation_email = UnicodeAttribute(null=True)  # absent: escalations go to reply_to (SPEC R19)
 
 
 class ContactMap(MapAttribute[str, Any]):
@@ -184,6 +185,10 @@ class ItemRecord(_Record):
     not_before = NumberAttribute(null=True)  # epoch seconds
     # YYYY-MM-DD, the client's calendar day (SPEC R19); invoices also keep it in invoice.due_date
     due_date = UnicodeAttribute(null=True)
+    # SPEC R19: when the last automatic reminder went (absent on items written before: the last email),
+    # and when the firm was told the client had not acted since
+    last_reminder_at = UTCDateTimeAttribute(null=True)
+    escalated_at = UTCDateTimeAttribute(null=True)
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
