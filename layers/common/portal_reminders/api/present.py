@@ -27,6 +27,7 @@ from portal_reminders.api.schemas import (
     TemplateKind,
     TemplateOut,
     TemplateRemindersOut,
+    WorkItemOut,
 )
 from portal_reminders.models.domain import (
     Account,
@@ -42,7 +43,7 @@ from portal_reminders.models.domain import (
 from portal_reminders.reminders.scheduling import client_clock, policy, sequences, tone
 
 if TYPE_CHECKING:
-    from portal_reminders.repository.ports import TaskEntry
+    from portal_reminders.repository.ports import TaskEntry, WorkEntry
 
 
 def firm_out(firm: Firm) -> FirmOut:
@@ -221,4 +222,17 @@ def job_out(job: Job) -> JobOut:
         entered_at=job.entered_at,
         archived_at=job.archived_at,
         item_ids=list(job.item_ids),
+    )
+
+
+def work_item_out(entry: WorkEntry, now: datetime) -> WorkItemOut:
+    return WorkItemOut(
+        id=entry.item_id,
+        account_id=entry.account_id,
+        kind=entry.kind,
+        title=entry.title,
+        status=entry.status,
+        due_date=entry.due_date,
+        overdue=entry.overdue_from is not None and entry.overdue_from <= now,
+        escalated_at=entry.escalated_at,
     )

@@ -487,6 +487,24 @@ class ItemPage(_Schema):
     next_token: str | None
 
 
+class WorkItemOut(_Schema):
+    """An item on the firm's worklist: a summary (GET /action-items/{id} has the rest)."""
+
+    id: str
+    account_id: str
+    kind: Kind
+    title: str
+    status: Status
+    due_date: date | None = Field(description="the client's calendar day the item is due")
+    overdue: bool = Field(description="the due date is before today on the client's calendar")
+    escalated_at: Timestamp | None = Field(description="when the firm was told the client had not acted")
+
+
+class WorkPage(_Schema):
+    items: list[WorkItemOut]
+    next_token: str | None
+
+
 class ResendAccepted(_Schema):
     accepted: Literal[True] = True
     item_id: str

@@ -4,7 +4,7 @@ write: an item is on the due index exactly when the policy says an email is due.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +42,7 @@ from portal_reminders.models.domain import (
     Tone,
     Weekday,
 )
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
     AccountRecord,
@@ -326,10 +326,19 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         give_up_by = policy.give_up_deadline(item, policy.next_number(item)) if item.claim else None
         if give_up_by is not None:
             record.give_up_by = epoch(give_up_by)
+    record.work_pk = keys.worklist_partition(item.firm_id)
+    record.work_sk = keys.worklist_sk(item.status.value, item.escalated_at is not None, overdue_from(item), item.id)
     if policy.pending_approval(item):
         record.approval_pk = keys.approvals_partition(item.firm_id)
         record.approval_sk = keys.approval_sk(item.account_id, item.id)
     return record
+
+
+def overdue_from(item: ActionItem) -> int:
+    """When the item becomes overdue: the start of the day after its due date in its client's zone."""
+    if item.due_date is None:
+        return keys.NEVER_OVERDUE
+    return epoch(client_clock.wall_clock_instant(item.due_date + timedelta(days=1), time(0, 0), item.zone))
 
 
 def item_from_record(record: ItemRecord) -> ActionItem:

@@ -30,6 +30,9 @@ TASK_INDEX = "task-index"
 # entry moves when the item is emailed, and is rewritten when its due date changes.
 TASK_INDEX_PROJECTION = ["item_id", "kind", "title", "last_emailed_at", "due_date"]
 DUE_INDEX = "due-index"
+# The firm's worklist (SPEC R19): what GET /action-items shows of each item, none of which a reminder changes.
+WORKLIST_INDEX = "worklist-index"
+WORKLIST_INDEX_PROJECTION = ["item_id", "account_id", "kind", "title", "due_date", "escalated_at"]
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
 PENDING_INDEX = "pending-index"
@@ -141,6 +144,15 @@ class PendingIndex(GlobalSecondaryIndex["ItemRecord"]):
     pending_sk = UnicodeAttribute(range_key=True)
 
 
+class WorklistIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = WORKLIST_INDEX
+        projection = IncludeProjection(WORKLIST_INDEX_PROJECTION)
+
+    work_pk = UnicodeAttribute(hash_key=True)
+    work_sk = UnicodeAttribute(range_key=True)
+
+
 class ItemRecord(_Record):
     firm_id = UnicodeAttribute()
     item_id = UnicodeAttribute()
@@ -200,12 +212,16 @@ class ItemRecord(_Record):
     approval_sk = UnicodeAttribute(null=True)
     pending_pk = UnicodeAttribute(null=True)
     pending_sk = UnicodeAttribute(null=True)
+    # absent on items not written since the worklist came: such an item joins it on its next write
+    work_pk = UnicodeAttribute(null=True)
+    work_sk = UnicodeAttribute(null=True)
 
     account_index = ItemAccountIndex()
     task_index = TaskIndex()
     due_index = DueIndex()
     approval_index = ApprovalIndex()
     pending_index = PendingIndex()
+    worklist_index = WorklistIndex()
 
 
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
