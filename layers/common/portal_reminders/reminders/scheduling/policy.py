@@ -75,6 +75,8 @@ def escalating(item: ActionItem) -> bool:
         return False
     if item.status is not Status.PENDING or not item.notified or not settings.enabled or item.reminders_sent < 1:
         return False
+    if item.failed_number == next_number(item):
+        return False  # the escalation's own round failed for good (email_failed): it is not retried
     if settings.by_due_date:
         return sequences.next_step_time(item) is None
     return item.reminders_sent >= settings.max_reminders
