@@ -100,7 +100,7 @@ test: venv sam-venv ## lint, build, browsers, then the whole test suite; fails i
 	step $(MAKE) --no-print-directory lint; \
 	step $(MAKE) --no-print-directory build; \
 	step $(MAKE) --no-print-directory browsers; \
-	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile; \
+	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15; \
 	$(STEP_SUMMARY)
 
 # The local stack (docs/local-stack.md): template.yaml deployed into an in-process moto server,

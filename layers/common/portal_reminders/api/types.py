@@ -88,7 +88,7 @@ def _timestamp(value: datetime) -> str:
 
 
 def _amount(value: Any) -> Decimal:
-    if not isinstance(value, str) or not _AMOUNT.match(value):
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
         raise ValueError('must be a positive amount as a string with at most 2 decimal places, like "1250.00"')
     return Decimal(value)
 
@@ -101,7 +101,7 @@ def _local_part_fits(value: str) -> str:
 
 
 def _iso_date(value: Any) -> Any:
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ValueError("must be a date as YYYY-MM-DD")
     return value
 
