@@ -22,6 +22,7 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
         "portal_url": None,
         "time_zone": "UTC",
         "sending_hours": None,
+        "escalation_email": None,
     }
 
     # When it sets one
@@ -34,7 +35,13 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
 
     # Then it is returned and used from then on (reminders at any time in UTC, unless it says otherwise)
     assert put.status == 200
-    assert world.api("GET", "/firm").body == {"id": "firm-a", **profile, "time_zone": "UTC", "sending_hours": None}
+    assert world.api("GET", "/firm").body == {
+        "id": "firm-a",
+        **profile,
+        "time_zone": "UTC",
+        "sending_hours": None,
+        "escalation_email": None,
+    }
 
 
 def test_emails_name_the_firm_and_link_to_its_portal(world: World) -> None:
