@@ -1,6 +1,6 @@
 """Benchmark: one scan tick over 100,000 non-due and 1,000 due items, then the send queue drained.
 
-    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200] [--sequences]
+    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200] [--sequences [--escalation]]
 
 With --sequences every item is on a due-date schedule (SPEC R19) and bench/results_sequences.json
 is written instead.
@@ -55,6 +55,7 @@ from devtools.local.sesaccount import LocalSesAccount
 EVENTS = ROOT / "events"
 RESULTS = Path(__file__).resolve().parent / "results.json"
 RESULTS_SEQUENCES = Path(__file__).resolve().parent / "results_sequences.json"
+RESULTS_ESCALATION = Path(__file__).resolve().parent / "results_escalation.json"
 PACKAGES = ("boto3", "botocore", "moto", "pynamodb", "aws-lambda-powertools", "pydantic")
 SQS_BATCH = 10
 NOTIFY_CONTACTS_PER_ACCOUNT = 2
@@ -267,8 +268,11 @@ def function_clients_metered(meter: Meter) -> dict[str, bool]:
     return {name: meter.is_metered(client) for name, client in named.items()}
 
 
-def verify_reminders(dynamodb: Any, table_name: str, expected: dict[str, int], firm_id: str) -> int:
-    """How many due items now record their reminder (reminders_sent advanced, claim released)."""
+def verify_reminders(
+    dynamodb: Any, table_name: str, expected: dict[str, int], firm_id: str, escalating: set[str] | None = None
+) -> int:
+    """How many due items now record their reminder (reminders_sent advanced, claim released), or
+    for an escalation its escalated_at."""
     keys = import_module("portal_reminders.repository.keys")
     recorded = 0
     ids = list(expected)
@@ -286,7 +290,8 @@ def verify_reminders(dynamodb: Any, table_name: str, expected: dict[str, int], f
             response = dynamodb.batch_get_item(RequestItems=pending)
             for raw in response["Responses"].get(table_name, []):
                 sent = int(raw["reminders_sent"]["N"])
-                if sent == expected[raw["item_id"]["S"]] and "claim_number" not in raw:
+                escalated = raw["item_id"]["S"] not in (escalating or set()) or "escalated_at" in raw
+                if sent == expected[raw["item_id"]["S"]] and "claim_number" not in raw and escalated:
                     recorded += 1
             pending = response.get("UnprocessedKeys") or {}
     return recorded
@@ -343,14 +348,23 @@ def build_figures(
     emails: int,
     stray: int,
     imports: dict[str, dict[str, Timing]],
+    escalations: int = 0,
 ) -> list[Figure]:
+    """`reminders`: the rounds recorded, reminders and escalations (`escalations` of them: each emails
+    the firm's one address instead of the account's notify contacts)."""
+
     def per(count: float) -> float:
         return ratio(count, reminders)
 
     scans = meter.by_operation("dynamodb").get("Scan", 0)
     figures = [
         equal("reminders_sent", "reminders sent", reminders, due, " due"),
-        equal("emails_sent", "emails sent (moto SES)", emails, NOTIFY_CONTACTS_PER_ACCOUNT * due),
+        equal(
+            "emails_sent",
+            "emails sent (moto SES)",
+            emails,
+            NOTIFY_CONTACTS_PER_ACCOUNT * (due - escalations) + escalations,
+        ),
         equal("emails_to_contacts_without_notify", "emails to a contact without notify", stray, 0),
         equal("send_records_failed", "send records reported failed", run.records_failed, 0),
         equal("dynamodb_scan_calls", "DynamoDB Scan calls", scans, 0),
@@ -521,6 +535,7 @@ def results_document(
             "accounts": args.accounts,
             "schedule": "due_date (steps -3, 0, 7, 14)" if args.sequences else "interval",
             "firm_wordings": args.wordings,
+            "escalation": _escalation_parameters() if args.escalation else None,
             "notify_contacts_per_account": NOTIFY_CONTACTS_PER_ACCOUNT,
             "now": now.isoformat(),
             "due_shards": keys.DUE_SHARDS,
@@ -601,6 +616,12 @@ def results_document(
 # main -------------------------------------------------------------------------------------------
 
 
+def _escalation_parameters() -> str:
+    from bench.seed import ESCALATE_AFTER_DAYS, ESCALATING_EVERY  # noqa: PLC0415 - imports the layer
+
+    return f"every item after {ESCALATE_AFTER_DAYS} days; 1 due item in {ESCALATING_EVERY} is its escalation"
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--non-due", type=int, default=100_000, help="items no scan should touch (default 100000)")
@@ -617,10 +638,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="the firm has its own wording of every email a client gets (SPEC R21), read by the send path",
     )
+    parser.add_argument(
+        "--escalation",
+        action="store_true",
+        help="with --sequences: every item escalates, and one due item in ten is its escalation to the firm; "
+        "writes bench/results_escalation.json",
+    )
     parser.add_argument("--out", type=Path, default=None, help="where to write the results JSON")
     args = parser.parse_args(argv)
     if args.out is None:
-        args.out = RESULTS_SEQUENCES if args.sequences else RESULTS
+        args.out = RESULTS_ESCALATION if args.escalation else RESULTS_SEQUENCES if args.sequences else RESULTS
+    if args.escalation and not args.sequences:
+        parser.error("--escalation goes with --sequences")
     if args.due < 1 or args.non_due < 0 or args.accounts < 1:
         parser.error("--due and --accounts must be at least 1, --non-due at least 0")
     return args
@@ -668,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
             say,
             by_due_date=args.sequences,
             wordings=args.wordings,
+            escalation=args.escalation,
         )
         say(f"  seeded {seeded.records:,} records in {seeded.seconds:.1f} s: {dict(seeded.shapes)}")
 
@@ -675,9 +705,11 @@ def main(argv: list[str] | None = None) -> int:
         functions = Functions(stack, meter, sqs)
         run = run_functions(functions, now)
         clients_metered = function_clients_metered(meter)
-        reminders = verify_reminders(dynamodb, stack.table_name, seeded.due, seeded.firm.id)
+        reminders = verify_reminders(dynamodb, stack.table_name, seeded.due, seeded.firm.id, seeded.escalating)
         notify_addresses = {c.email for a in seeded.accounts for c in a.notify_contacts}
-        emails, stray = emails_sent(notify_addresses)
+        # an escalation emails the firm's escalation address, once (SPEC R19)
+        firm_addresses = {seeded.firm.escalation_email} - {None}
+        emails, stray = emails_sent(notify_addresses | firm_addresses)
 
     if not all(clients_metered.values()):
         say(f"WARNING: some function clients were not metered: {clients_metered}")
@@ -693,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         for function in importtime.FUNCTIONS
     }
 
-    figures = build_figures(meter, run, args.due, reminders, emails, stray, imports)
+    figures = build_figures(meter, run, args.due, reminders, emails, stray, imports, len(seeded.escalating))
     total_seconds = time.perf_counter() - started
     print_table(figures, meter)
     for function, modules in heaviest.items():

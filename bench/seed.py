@@ -46,6 +46,11 @@ KINDS = (Kind.ORGANIZER, Kind.PROPOSAL, Kind.INVOICE, Kind.SIGNATURE, Kind.APPRO
 NON_DUE_SHAPES = ("completed", "disabled", "due_later")
 # --sequences: every item on a due-date schedule (SPEC R19) of four steps around its due date
 STEPS = (Step(-3), Step(0), Step(7), Step(14))
+# --escalation: every item escalates this many days after its last reminder (SPEC R19), and one due
+# item in ESCALATING_EVERY is its escalation (its reminders over): it emails the firm, not the client
+ESCALATE_AFTER_DAYS = 7
+ESCALATING_EVERY = 10
+ESCALATION_EMAIL = "partners@silva.example.com"
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Seeded:
     accounts: list[Account]
     # item id -> the reminders_sent it must have once its due reminder is recorded
     due: dict[str, int] = field(default_factory=dict)
+    # the due items whose round is their escalation (--escalation)
+    escalating: set[str] = field(default_factory=set)
     shapes: Counter[str] = field(default_factory=Counter)
     on_due_index: int = 0
     records: int = 0
@@ -135,8 +142,30 @@ def _by_due_date(rng: random.Random, item: ActionItem, now: datetime, due: bool)
     return item
 
 
+def _escalating(rng: random.Random, item: ActionItem, now: datetime) -> ActionItem:
+    """A due item whose reminders are over (every step sent, the last ESCALATE_AFTER_DAYS and up to
+    two days ago): its due round is the escalation."""
+    last = now - timedelta(days=ESCALATE_AFTER_DAYS, minutes=rng.randint(1, 2 * 24 * 60))
+    due_date = last.date() - timedelta(days=STEPS[-1].days)
+    item = replace(
+        item,
+        due_date=due_date,
+        last_emailed_at=last,
+        last_reminder_at=last,
+        reminders_sent=len(STEPS),
+        step_marks={step.days: StepStatus.SENT for step in STEPS},
+    )
+    if not policy.escalating(item):
+        raise RuntimeError(f"{item.id} would not escalate")
+    return item
+
+
+def _escalates(item: ActionItem) -> ActionItem:
+    return replace(item, reminders=replace(item.reminders, escalate_after_days=ESCALATE_AFTER_DAYS))
+
+
 def non_due_item(
-    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False
+    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False, escalation: bool = False
 ) -> tuple[str, ActionItem]:
     """Completed (off the index), reminders disabled (off the index) or due later (on it)."""
     item = _base_item(rng, n, account, now)
@@ -147,6 +176,7 @@ def non_due_item(
         item = replace(item, reminders=ReminderSettings(enabled=False))
     elif by_due_date:
         item = _by_due_date(rng, item, now, due=False)
+        item = _escalates(item) if escalation else item
     else:
         last = now - timedelta(hours=rng.randint(1, 47))
         item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
@@ -156,12 +186,17 @@ def non_due_item(
     return shape, item
 
 
-def due_item(rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False) -> ActionItem:
+def due_item(
+    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False, escalation: bool = False
+) -> ActionItem:
     """Notified, reminders on and left, due between a minute and two days ago (six, on a due-date
     schedule), unclaimed."""
     item = _base_item(rng, n, account, now)
     if by_due_date:
         item = _by_due_date(rng, item, now, due=True)
+        if escalation:
+            item = _escalates(item)
+            item = _escalating(rng, item, now) if n % ESCALATING_EVERY == 0 else item
     else:
         days = item.reminders.days_between
         last = now - timedelta(days=days, minutes=rng.randint(1, 2 * 24 * 60))
@@ -183,10 +218,16 @@ def seed(
     seed_value: int = 20261130,
     by_due_date: bool = False,
     wordings: bool = False,
+    escalation: bool = False,
 ) -> Seeded:
     started = time.perf_counter()
     rng = random.Random(seed_value)
-    firm = Firm(id=FIRM_ID, name="Silva Contabilidade", reply_to="office@silva.example.com")
+    firm = Firm(
+        id=FIRM_ID,
+        name="Silva Contabilidade",
+        reply_to="office@silva.example.com",
+        escalation_email=ESCALATION_EMAIL if escalation else None,
+    )
     # the firm's own wording of every kind's emails at every stage a client gets, in both languages
     words = (
         [
@@ -214,12 +255,16 @@ def seed(
         for n in range(total):
             account = seeded.accounts[n % len(seeded.accounts)]
             if n in due_positions:
-                item = due_item(rng, n, account, now, by_due_date)
-                seeded.due[item.id] = item.reminders_sent + 1
+                item = due_item(rng, n, account, now, by_due_date, escalation)
+                escalating = policy.escalating(item)
+                if escalating:
+                    seeded.escalating.add(item.id)
+                # an escalation leaves reminders_sent as it is
+                seeded.due[item.id] = item.reminders_sent + (0 if escalating else 1)
                 seeded.shapes["due"] += 1
                 seeded.on_due_index += 1
             else:
-                shape, item = non_due_item(rng, n, account, now, by_due_date)
+                shape, item = non_due_item(rng, n, account, now, by_due_date, escalation)
                 seeded.shapes[shape] += 1
                 seeded.on_due_index += shape == "due_later"
             yield item_to_record(item, version=1).serialize()

@@ -1,6 +1,8 @@
 """make demo: seed a running local stack with a demo firm, two accounts (en, pt) whose contacts
-have notify on and off, and one action item of each kind with reminders on; then print what to
-look at next. Everything goes through the HTTP API, as a firm user would do it.
+have notify on and off, and one action item of each kind with reminders on: the invoice on a
+due-date sequence (a gentle, a firm and a final reminder) that escalates to the firm's
+escalation_email a day after the last (SPEC R19); then print what to look at next. Everything goes
+through the HTTP API, as a firm user would do it.
 
     python -m devtools.local.demo [--url http://127.0.0.1:3000]
 """
@@ -19,7 +21,22 @@ DEMO_FIRM = "demo-firm"
 DEMO_USER = "demo-user"
 REMINDERS = {"enabled": True, "days_between": 3, "max_reminders": 2}
 
-FIRM = {"name": "Silva & Harper Accounting", "reply_to": "office@example.com"}
+FIRM = {
+    "name": "Silva & Harper Accounting",
+    "reply_to": "office@example.com",
+    "escalation_email": "partners@example.com",
+}
+# The invoice is due in 2 days, with steps the day before, the day after and 3 days after, and the
+# firm is told a day after the last. `make tick IN=2d` four times shows a gentle reminder (the first
+# step, on the due day), a firm one (overdue), the final one and the escalation: a tick that finds
+# several steps past sends only the latest (no bursts), so the ticks go two days at a time.
+DUE_IN_DAYS = 2
+SEQUENCE = {
+    "enabled": True,
+    "schedule": "due_date",
+    "steps": [{"days": -1}, {"days": 1}, {"days": 3}],
+    "escalate_after_days": 1,
+}
 ACCOUNTS: list[dict[str, Any]] = [
     {
         "name": "Harper Family",
@@ -42,7 +59,7 @@ ACCOUNTS: list[dict[str, Any]] = [
 
 def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
     """(account index, item) pairs: one item of each kind, three per account."""
-    due = (today + timedelta(days=14)).date().isoformat()
+    due = (today + timedelta(days=DUE_IN_DAYS)).date().isoformat()
     return [
         (0, {"kind": "organizer", "title": "2026 Tax Organizer", "message": "Please fill in your 2026 organizer."}),
         (0, {"kind": "proposal", "title": "2027 Engagement Letter"}),
@@ -52,6 +69,7 @@ def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
                 "kind": "invoice",
                 "title": "Invoice 1042: 2026 tax return",
                 "invoice": {"amount": "1250.00", "currency": "USD", "due_date": due},
+                "reminders": SEQUENCE,
             },
         ),
         (
@@ -81,7 +99,7 @@ def seed(client: StackClient) -> None:
     for index, item in items(now):
         account = accounts[index]
         created = client.expect(
-            201, "POST", f"/accounts/{account['id']}/action-items", {**item, "reminders": REMINDERS}
+            201, "POST", f"/accounts/{account['id']}/action-items", {"reminders": REMINDERS, **item}
         )
         print(
             f"  {created['kind']:<9} {created['id']}  {created['title']}  "
@@ -94,10 +112,12 @@ def seed(client: StackClient) -> None:
 {emails} emails sent (one per item to each contact with notify on). Next:
 
   Outbox (what the clients got)   {url}/_local/outbox.html
-  Three days later, the reminders go out:
-    {make_hint("tick", url, "IN=3d")}
-    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "3d"}}'
-  then reload the outbox: each item got a "Reminder: ..." email.
+  Two days later, the reminders go out:
+    {make_hint("tick", url, "IN=2d")}
+    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "2d"}}'
+  then reload the outbox: each item got a "Reminder: ..." email. Tick IN=2d three more times: the
+  invoice gets its firm and its final reminder, then {FIRM["escalation_email"]} is told it is still unpaid.
+  The firm's worklist, most urgent first:  GET {url}/action-items?status=pending&overdue=true
   Swagger UI                      {url}/swagger   (Authorize with the token below)
   The API as the demo firm user:
     export TOKEN={token}

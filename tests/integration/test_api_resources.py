@@ -24,6 +24,7 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
         "time_zone": "UTC",
         "sending_hours": None,
         "branding": NO_BRANDING,
+        "escalation_email": None,
     }
 
     # When it sets one
@@ -37,7 +38,14 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
     # Then it is returned and used from then on (reminders at any time in UTC, unless it says otherwise)
     assert put.status == 200
     stored = world.api("GET", "/firm").body
-    assert stored == {"id": "firm-a", **profile, "time_zone": "UTC", "sending_hours": None, "branding": NO_BRANDING}
+    assert stored == {
+        "id": "firm-a",
+        **profile,
+        "time_zone": "UTC",
+        "sending_hours": None,
+        "branding": NO_BRANDING,
+        "escalation_email": None,
+    }
 
 
 def test_emails_name_the_firm_and_link_to_its_portal(world: World) -> None:

@@ -9,11 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal_reminders.emails import (
+    EscalationEmail,
     InvoiceSummary,
     ItemEmail,
     Kind,
     Language,
     PendingApprovalsEmail,
+    SentEmail,
+    render_escalation_email,
     render_item_email,
     render_pending_approvals_email,
 )
@@ -843,3 +846,68 @@ def test_brazilian_and_spanish_invoices_show_money_and_dates_their_way(
     # Then the amount and the due date read as they do in the client's country
     assert content.subject == subject
     assert all(row in content.text.splitlines() for row in rows)
+
+
+# --- the firm's escalation email (SPEC R19) ----------------------------------------------------------
+
+
+def _escalation(language: Language, **changes: Any) -> EscalationEmail:
+    email = EscalationEmail(
+        language=language,
+        firm_name=FIRM,
+        account_name="Souza <Family>",
+        kind="invoice",
+        item_title=TITLE,
+        days=14,
+        portal_link=LINK,
+        sent=(
+            SentEmail(day=date(2026, 11, 27)),
+            SentEmail(day=date(2026, 12, 7), number=1, tone="gentle"),
+            SentEmail(day=date(2026, 12, 9), manual=True),
+            SentEmail(day=date(2026, 12, 17), number=2, tone="final"),
+        ),
+        due_date=date(2026, 12, 10),
+    )
+    return replace(email, **changes)
+
+
+def test_the_escalation_email_names_the_account_the_item_and_what_was_sent_when() -> None:
+    # When the escalation email is rendered in English
+    content = render_escalation_email(_escalation("en"))
+
+    # Then its subject names the account and the item, and its text part lists each email by day and tone
+    assert content.subject == f"Escalation: Souza <Family> has not acted on “{TITLE}”"
+    assert content.text.splitlines()[:3] == [
+        "Hello,",
+        "",
+        f"Souza <Family> has not acted on the invoice “{TITLE}” in the 14 days since its last automatic reminder. "
+        "The reminders are over: the next step is yours.",
+    ]
+    for line in (
+        "It was due on 10 December 2026.",
+        "- 27 November 2026: the first email",
+        "- 7 December 2026: Reminder (gentle)",
+        "- 9 December 2026: a reminder sent by the firm",
+        "- 17 December 2026: Final reminder (final)",
+        f"Open the item:\n{LINK}",
+    ):
+        assert line in content.text
+    # and the HTML part says the same, every value escaped, in the layout every email has
+    assert "Souza &lt;Family&gt;" in content.html
+    assert "Souza <Family>" not in content.html
+    assert escape(LINK, quote=True) in content.html
+    assert "max-width:600px" in content.html
+
+
+def test_the_escalation_email_has_portuguese_words_too() -> None:
+    content = render_escalation_email(_escalation("pt"))
+    assert content.subject == f"Escalamento: Souza <Family> não tratou de “{TITLE}”"
+    assert "- 7 de dezembro de 2026: Lembrete (cordial)" in content.text
+    assert "- 17 de dezembro de 2026: Último lembrete (final)" in content.text
+    assert "Vencia a 10 de dezembro de 2026." in content.text
+
+
+def test_an_escalation_without_a_due_date_or_history_says_neither() -> None:
+    content = render_escalation_email(_escalation("en", due_date=None, sent=()))
+    assert "due on" not in content.text
+    assert "What the client was sent" not in content.text

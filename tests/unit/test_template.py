@@ -283,7 +283,7 @@ def test_the_scan_may_only_query_the_due_index(translated: dict[str, Any]) -> No
     assert [q["Resource"] for q in queries] == [{"Fn::Sub": "${RemindersTable.Arn}/index/due-index"}]
 
 
-def test_the_send_function_queries_the_pending_approvals_and_the_pending_items_it_reschedules(
+def test_the_send_function_queries_the_pending_approvals_the_pending_items_and_firms_item_audits(
     translated: dict[str, Any],
 ) -> None:
     queries = [s for s in _statements(translated, "SendFunctionRole") if "dynamodb:Query" in s["Action"]]
@@ -291,8 +291,11 @@ def test_the_send_function_queries_the_pending_approvals_and_the_pending_items_i
         [
             {"Fn::Sub": "${RemindersTable.Arn}/index/approval-index"},
             {"Fn::Sub": "${RemindersTable.Arn}/index/pending-index"},
-        ]
+        ],
+        {"Fn::GetAtt": ["RemindersTable", "Arn"]},
     ]
+    # the table itself only under the firms' keys (an escalation reads its item's audit events)
+    assert queries[1]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FIRM#*"]}}
 
 
 def test_the_pending_index_projects_what_rescheduling_reads() -> None:

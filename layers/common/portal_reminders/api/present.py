@@ -30,6 +30,7 @@ from portal_reminders.api.schemas import (
     TemplateKind,
     TemplateOut,
     TemplateRemindersOut,
+    WorkItemOut,
 )
 from portal_reminders.models.domain import (
     Account,
@@ -46,7 +47,7 @@ from portal_reminders.models.domain import (
 from portal_reminders.reminders.scheduling import client_clock, policy, sequences, tone
 
 if TYPE_CHECKING:
-    from portal_reminders.repository.ports import TaskEntry
+    from portal_reminders.repository.ports import TaskEntry, WorkEntry
 
 
 def firm_out(firm: Firm) -> FirmOut:
@@ -57,6 +58,7 @@ def firm_out(firm: Firm) -> FirmOut:
         reply_to=firm.reply_to,
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
+        escalation_email=firm.escalation_email,
         sending_hours=None
         if hours is None
         else SendingHoursOut(days=hours.ordered_days, start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}"),
@@ -154,6 +156,7 @@ def item_out(item: ActionItem, now: datetime, client: ClientTime) -> ActionItemO
         manual_reminders_sent=item.manual_reminders_sent,
         email_failed=item.failed_number is not None,
         due_date=item.due_date,
+        escalated_at=item.escalated_at,
         invoice=invoice,
         template_id=item.template_id,
         job_id=item.origin.job_id if item.origin else None,
@@ -239,4 +242,17 @@ def job_out(job: Job) -> JobOut:
         entered_at=job.entered_at,
         archived_at=job.archived_at,
         item_ids=list(job.item_ids),
+    )
+
+
+def work_item_out(entry: WorkEntry, now: datetime) -> WorkItemOut:
+    return WorkItemOut(
+        id=entry.item_id,
+        account_id=entry.account_id,
+        kind=entry.kind,
+        title=entry.title,
+        status=entry.status,
+        due_date=entry.due_date,
+        overdue=entry.overdue_from is not None and entry.overdue_from <= now,
+        escalated_at=entry.escalated_at,
     )

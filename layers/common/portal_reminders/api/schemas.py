@@ -177,6 +177,11 @@ class FirmIn(_Request):
     )
     sending_hours: SendingHoursIn | None = Field(default=None, description="null: automatic reminders go at any time")
     branding: BrandingIn | None = Field(default=None, description="null: the product's look")
+    escalation_email: EmailAddress | None = Field(
+        default=None,
+        description="where escalations go (an item's reminders.escalate_after_days); null: reply_to, and without "
+        "either an escalation emails nobody (it is still audited and published)",
+    )
 
 
 class FirmOut(_Schema):
@@ -187,6 +192,7 @@ class FirmOut(_Schema):
     time_zone: str
     sending_hours: SendingHoursOut | None
     branding: BrandingOut
+    escalation_email: str | None
 
 
 class SendingDomainIn(_Request):
@@ -538,6 +544,10 @@ class ActionItemOut(_Schema):
     due_date: date | None = Field(
         description="the client's calendar day the item is due; for invoices invoice.due_date"
     )
+    escalated_at: Timestamp | None = Field(
+        default=None,
+        description="when the firm was told the client had not acted escalate_after_days after the last reminder",
+    )
     invoice: InvoiceOut | None = None
     template_id: str | None = None
     job_id: str | None = Field(default=None, description="the job whose stage automation created the item")
@@ -545,6 +555,24 @@ class ActionItemOut(_Schema):
 
 class ItemPage(_Schema):
     items: list[ActionItemOut]
+    next_token: str | None
+
+
+class WorkItemOut(_Schema):
+    """An item on the firm's worklist: a summary (GET /action-items/{id} has the rest)."""
+
+    id: str
+    account_id: str
+    kind: Kind
+    title: str
+    status: Status
+    due_date: date | None = Field(description="the client's calendar day the item is due")
+    overdue: bool = Field(description="the due date is before today on the client's calendar")
+    escalated_at: Timestamp | None = Field(description="when the firm was told the client had not acted")
+
+
+class WorkPage(_Schema):
+    items: list[WorkItemOut]
     next_token: str | None
 
 
@@ -633,8 +661,15 @@ class AuditDetails(_Schema):
         default=MISSING,
         description=(
             "why: item_sent, nobody emailed; email_failed, what failed; settings_changed, who or what changed "
-            "them when not a firm user; email_bounced, email_complained: bounce or complaint"
+            "them when not a firm user; email_bounced, email_complained: bounce or complaint; escalated, why "
+            "nobody was emailed"
         ),
+    )
+    after_days: int | MISSING = Field(
+        default=MISSING, description="escalated: the item's escalate_after_days (days after its last reminder)"
+    )
+    reminders: int | MISSING = Field(
+        default=MISSING, description="escalated: how many automatic reminders the client had been sent"
     )
     errors: dict[str, str] | MISSING = Field(
         default=MISSING, description="email_failed: each address the mail service refused, with its reason"

@@ -1,30 +1,36 @@
-"""Client emails: what each action item's notification and reminders say, in text and HTML."""
+"""Client emails, what each action item's notification and reminders say, in text and HTML; and the
+firm's escalation email."""
 
 from portal_reminders.emails.model import (
     Brand,
     EmailContent,
+    EscalationEmail,
     InvoiceSummary,
     ItemEmail,
     Kind,
     Language,
     PendingApprovalsEmail,
     Purpose,
+    SentEmail,
     Tone,
 )
-from portal_reminders.emails.render import render_item_email, render_pending_approvals_email
+from portal_reminders.emails.render import render_escalation_email, render_item_email, render_pending_approvals_email
 from portal_reminders.emails.wording import Wording
 
 __all__ = [
     "Brand",
     "EmailContent",
+    "EscalationEmail",
     "InvoiceSummary",
     "ItemEmail",
     "Kind",
     "Language",
     "PendingApprovalsEmail",
     "Purpose",
+    "SentEmail",
     "Tone",
     "Wording",
+    "render_escalation_email",
     "render_item_email",
     "render_pending_approvals_email",
 ]

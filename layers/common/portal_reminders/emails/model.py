@@ -80,3 +80,30 @@ class PendingApprovalsEmail:
     portal_link: str
     message: str | None = None
     brand: Brand = NO_BRAND
+
+
+@dataclass(frozen=True, slots=True)
+class SentEmail:
+    """One email the client was sent about an item, as an escalation lists it: the first one
+    (`number` 0), an automatic reminder (its number and tone) or a firm user's resend (`manual`)."""
+
+    day: date
+    number: int = 0
+    tone: Tone | None = None
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationEmail:
+    """The firm is told a client has not acted after the last automatic reminder (SPEC R19). It goes
+    to the firm, in `language` (the firm's: English until firms have one)."""
+
+    language: Language
+    firm_name: str
+    account_name: str
+    kind: Kind
+    item_title: str
+    days: int
+    portal_link: str
+    sent: tuple[SentEmail, ...] = ()
+    due_date: date | None = None

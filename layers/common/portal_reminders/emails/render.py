@@ -18,14 +18,17 @@ from typing import assert_never
 from portal_reminders.emails import colors
 from portal_reminders.emails.catalogue import WORDING
 from portal_reminders.emails.model import (
+    NO_BRAND,
     Brand,
     EmailContent,
+    EscalationEmail,
     InvoiceSummary,
     ItemEmail,
     Language,
     PendingApprovalsEmail,
+    SentEmail,
 )
-from portal_reminders.emails.texts import KindWording, LanguageWording, ReminderWording
+from portal_reminders.emails.texts import EscalationWording, KindWording, LanguageWording, ReminderWording
 from portal_reminders.emails.wording import Wording
 from portal_reminders.emails.wording import render as render_wording
 
@@ -128,6 +131,62 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
         content=blocks,
         brand=email.brand,
     )
+
+
+def render_escalation_email(email: EscalationEmail) -> EmailContent:
+    """The firm-facing escalation (stage "escalation"): who has not acted on what, since when, what
+    the client was sent and when, and the item's link."""
+    words = WORDING[email.language]
+    escalation = words.escalation
+    values = {
+        "account": email.account_name,
+        "title": email.item_title,
+        "kind": escalation.kind_names[email.kind],
+        "days": str(email.days),
+        "firm": email.firm_name,
+    }
+    subject = escalation.subject.format(
+        account=_subject_part(email.account_name, SUBJECT_FIRM_LIMIT),
+        title=_subject_part(email.item_title, SUBJECT_TITLE_LIMIT),
+    )
+    intro = _Paragraph(escalation.intro, values)
+    blocks: list[_Block] = [_Paragraph(escalation.greeting, {}), intro]
+    if email.due_date is not None:
+        blocks.append(_Paragraph(escalation.due, {"due_date": format_date(email.due_date, email.language)}))
+    if email.sent:
+        blocks.append(_Paragraph(escalation.sent_heading, {}))
+        lines = (_sent_line(sent, email.language, escalation, words.reminders) for sent in email.sent)
+        blocks.append(_Bullets(tuple(lines)))
+    blocks += [
+        _Paragraph(escalation.next_step, {}),
+        _Button(escalation.button, email.portal_link, words.link_fallback),
+        _Paragraph(escalation.sign_off, {"firm": email.firm_name}),
+    ]
+    footer = _Paragraph(escalation.footer, {})
+    subject = _single_line(subject)
+    return EmailContent(
+        subject=subject,
+        text=_text_document(blocks, footer),
+        html=_html_document(
+            _Page(email.language, subject, email.firm_name, _paragraph_text(intro), NO_BRAND), blocks, footer
+        ),
+    )
+
+
+def _sent_line(sent: SentEmail, language: Language, words: EscalationWording, reminders: ReminderWording) -> str:
+    day = format_date(sent.day, language)
+    if sent.manual:
+        return words.manual.format(day=day)
+    if sent.number == 0:
+        return words.notification.format(day=day)
+    if sent.tone == "final":
+        label = reminders.final
+    elif sent.number <= len(reminders.ordinals):
+        label = reminders.ordinals[sent.number - 1]
+    else:
+        label = reminders.numbered.format(number=sent.number)
+    tone = words.tones[sent.tone] if sent.tone is not None else ""
+    return words.automatic.format(day=day, label=label, tone=tone).replace(" ()", "")
 
 
 def format_money(amount: Decimal, currency: str, language: Language) -> str:

@@ -97,12 +97,35 @@ class MoneyWording:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationWording:
+    """The firm-facing escalation email (SPEC R19, stage "escalation"): the client has not acted
+    after the last automatic reminder. Values: {account}, {title}, {kind}, {days}, {due_date},
+    {day}, {label}, {tone}, {firm}."""
+
+    kind_names: dict[Kind, str]
+    subject: str
+    intro: str
+    due: str
+    sent_heading: str
+    notification: str  # one line of what was sent: {day}
+    automatic: str  # {day}, {label}, {tone}
+    manual: str  # {day}
+    tones: dict[str, str]
+    next_step: str
+    button: str
+    greeting: str
+    sign_off: str
+    footer: str
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageWording:
     kinds: dict[Kind, KindWording]
     invoice: InvoiceWording
     approvals: ApprovalsWording
     reminders: ReminderWording
     due: DueWording
+    escalation: EscalationWording
     due_date_label: str
     # the firm's name in its emails while its profile has none
     unnamed_firm: str

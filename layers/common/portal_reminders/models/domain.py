@@ -55,6 +55,8 @@ class AuditType(StrEnum):
     # a contact suppressed after a permanent bounce or a complaint (SPEC R15), on the item the mail was about
     EMAIL_BOUNCED = "email_bounced"
     EMAIL_COMPLAINED = "email_complained"
+    # the firm was told the client has not acted after the last automatic reminder (SPEC R19)
+    ESCALATED = "escalated"
 
 
 SYSTEM_ACTOR = "system"
@@ -170,6 +172,8 @@ class ReminderPlan:
 
     step: int | None = None
     tone: Tone = Tone.GENTLE
+    # the round tells the firm instead of reminding the client (SPEC R19 escalation)
+    escalation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +334,8 @@ class Firm:
     portal_url: str | None = None
     time_zone: str = DEFAULT_TIME_ZONE
     sending_hours: SendingHours | None = None  # None: any time
+    # where an escalation goes (SPEC R19); None: reply_to, and without either no email
+    escalation_email: str | None = None
     branding: Branding = Branding()
     # set by PUT /firm/sending-domain only (PUT /firm keeps it); the send path reads it from here
     sending_domain: SendingDomain | None = None
@@ -545,6 +551,10 @@ class ActionItem:
     zone: str = DEFAULT_TIME_ZONE
     # What became of each step of a due-date schedule, by its `days`: sent or skipped (absent: scheduled).
     step_marks: Mapping[int, StepStatus] = field(default_factory=dict)
+    # when the last automatic reminder went (an escalation counts from it) and when the firm was
+    # told the client had not acted since (SPEC R19)
+    last_reminder_at: datetime | None = None
+    escalated_at: datetime | None = None
 
     @property
     def ref(self) -> ItemRef:

@@ -28,7 +28,7 @@ from portal_reminders.models.domain import (
     WordingKey,
 )
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
-from portal_reminders.repository import keys, paging
+from portal_reminders.repository import keys, paging, worklist
 from portal_reminders.repository.firms import DynamoFirms
 from portal_reminders.repository.mapping import (
     account_from_record,
@@ -69,6 +69,9 @@ from portal_reminders.repository.ports import (
     SuppressionRepository,
     TaskEntry,
     TemplateRepository,
+    WorkEntry,
+    WorklistFilter,
+    WorklistRepository,
 )
 from portal_reminders.repository.records import (
     AccountRecord,
@@ -127,6 +130,7 @@ class DynamoRepository(
     ScanStateRepository,
     ClientTimeRepository,
     SuppressionRepository,
+    WorklistRepository,
 ):
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
@@ -324,6 +328,24 @@ class DynamoRepository(
         return self._account_index_page(
             AuditRecord, paging.ACCOUNT_AUDIT, (firm_id, partition), keys.AUDIT_PREFIX, limit, token, audit_from_record
         )
+
+    def worklist(
+        self, firm_id: str, wanted: WorklistFilter, now: datetime, limit: int, token: str | None
+    ) -> Page[WorkEntry]:
+        partition = keys.worklist_partition(firm_id)
+
+        def query(low: str, high: str, start: dict[str, dict[str, str]] | None, most: int) -> Iterator[Any]:
+            return ItemRecord.worklist_index.query(
+                partition, ItemRecord.work_sk.between(low, high), limit=most, last_evaluated_key=start
+            )
+
+        try:
+            return worklist.read(query, firm_id, wanted, now, limit, token)
+        except QueryError as error:
+            # as _page: a start key DynamoDB finds unusable can only come from the caller's token
+            if token and error.cause_response_code == "ValidationException":
+                raise InvalidPageToken() from error
+            raise
 
     # the due index (scan) -------------------------------------------------------------------
 

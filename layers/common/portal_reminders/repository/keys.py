@@ -102,6 +102,23 @@ def pending_sk(account_id: str, item_id: str) -> str:
     return f"{account_id}#{item_id}"
 
 
+def worklist_partition(firm_id: str) -> str:
+    """The worklist-index partition holding every item of a firm (GET /action-items, SPEC R19)."""
+    return f"FIRM#{firm_id}#WORK"
+
+
+# An item without a due date is never overdue: it sorts after every date.
+NEVER_OVERDUE = 9_999_999_999
+# Escalated items sort first (most urgent): "0" before "1".
+ESCALATED, NOT_ESCALATED = "0", "1"
+
+
+def worklist_sk(status: str, escalated: bool, overdue_from: int, item_id: str) -> str:
+    """By status, escalated first, then by the instant the item becomes overdue (epoch seconds, fixed
+    width): earliest due date first, and "overdue now" is a range of the key."""
+    return f"{status}#{ESCALATED if escalated else NOT_ESCALATED}#{overdue_from:010d}#{item_id}"
+
+
 def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:
     return f"{ITEM_PREFIX}{status}#{stamp(sent_at)}#{item_id}"
 

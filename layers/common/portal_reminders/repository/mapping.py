@@ -4,7 +4,7 @@ write: an item is on the due index exactly when the policy says an email is due.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,7 @@ from portal_reminders.models.domain import (
     Tone,
     Weekday,
 )
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
     AccountRecord,
@@ -79,6 +79,7 @@ def firm_to_record(firm: Firm, version: int) -> FirmRecord:
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
         sending_hours=None if firm.sending_hours is None else hours_to_json(firm.sending_hours),
+        escalation_email=firm.escalation_email,
         branding=None if firm.branding.empty else _branding_to_json(firm.branding),
         sending_domain=None if firm.sending_domain is None else _sending_domain_to_json(firm.sending_domain),
         version=version,
@@ -94,6 +95,7 @@ def firm_from_record(record: FirmRecord) -> Firm:
         portal_url=record.portal_url,
         time_zone=record.time_zone or DEFAULT_TIME_ZONE,
         sending_hours=None if record.sending_hours is None else hours_from_json(record.sending_hours),
+        escalation_email=record.escalation_email,
         branding=Branding() if record.branding is None else Branding(**record.branding),
         sending_domain=None if record.sending_domain is None else _sending_domain_from_json(record.sending_domain),
         version=int(record.version or 0),
@@ -259,6 +261,8 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
         raw["suppressed"] = dict(d.suppressed)
     if d.plan is not None:
         raw["plan"] = {"step": d.plan.step, "tone": d.plan.tone.value}
+        if d.plan.escalation:
+            raw["plan"]["escalation"] = True
     return raw
 
 
@@ -285,7 +289,11 @@ def _delivery_from_json(value: Mapping[str, Any]) -> Delivery:
         give_up_by=None if give_up_by is None else from_epoch(give_up_by),
         counted=int(value.get("counted", 0)),
         suppressed=dict(value.get("suppressed") or {}),
-        plan=None if plan is None else ReminderPlan(step=plan.get("step"), tone=Tone(plan.get("tone", "gentle"))),
+        plan=None
+        if plan is None
+        else ReminderPlan(
+            step=plan.get("step"), tone=Tone(plan.get("tone", "gentle")), escalation=bool(plan.get("escalation"))
+        ),
     )
 
 
@@ -335,6 +343,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         send_window=client_time_to_json(item.zone, item.window),
         not_before=None if item.not_before is None else item.not_before.timestamp(),
         due_date=None if item.due_date is None else item.due_date.isoformat(),
+        last_reminder_at=item.last_reminder_at,
+        escalated_at=item.escalated_at,
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
         gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
     )
@@ -362,10 +372,19 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         give_up_by = policy.give_up_deadline(item, policy.next_number(item)) if item.claim else None
         if give_up_by is not None:
             record.give_up_by = epoch(give_up_by)
+    record.work_pk = keys.worklist_partition(item.firm_id)
+    record.work_sk = keys.worklist_sk(item.status.value, item.escalated_at is not None, overdue_from(item), item.id)
     if policy.pending_approval(item):
         record.approval_pk = keys.approvals_partition(item.firm_id)
         record.approval_sk = keys.approval_sk(item.account_id, item.id)
     return record
+
+
+def overdue_from(item: ActionItem) -> int:
+    """When the item becomes overdue: the start of the day after its due date in its client's zone."""
+    if item.due_date is None:
+        return keys.NEVER_OVERDUE
+    return epoch(client_clock.wall_clock_instant(item.due_date + timedelta(days=1), time(0, 0), item.zone))
 
 
 def item_from_record(record: ItemRecord) -> ActionItem:
@@ -424,6 +443,8 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         zone=zone_from_json(record.send_window),
         not_before=None if record.not_before is None else from_epoch(float(record.not_before)),
         due_date=date.fromisoformat(due_date) if due_date else None,
+        last_reminder_at=record.last_reminder_at,
+        escalated_at=record.escalated_at,
     )
 
 

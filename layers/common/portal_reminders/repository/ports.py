@@ -172,6 +172,15 @@ class ItemRepository(ABC):
     def account_audit(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[AuditEvent]: ...
 
 
+class WorklistRepository(ABC):
+    @abstractmethod
+    def worklist(
+        self, firm_id: str, wanted: WorklistFilter, now: datetime, limit: int, token: str | None
+    ) -> Page[WorkEntry]:
+        """The firm's items across its accounts, by status, escalated first, then earliest due first;
+        read by Query on the worklist index (never a Scan), reading at most one entry past the page."""
+
+
 class DueItemsRepository(ABC):
     """The scan's view: the sparse, sharded due index and conditional claims."""
 
@@ -224,6 +233,29 @@ class TaskEntry:
     title: str
     last_emailed_at: datetime | None
     due_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkEntry:
+    """An item on the firm's worklist (SPEC R19), as the worklist index shows it."""
+
+    item_id: str
+    account_id: str
+    kind: Kind
+    title: str
+    status: Status
+    due_date: date | None
+    overdue_from: datetime | None  # when the item is overdue (None: no due date)
+    escalated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistFilter:
+    """Which of the firm's items the worklist shows: None is either way."""
+
+    status: Status | None = None
+    overdue: bool | None = None
+    escalated: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

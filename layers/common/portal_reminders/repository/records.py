@@ -31,6 +31,9 @@ TASK_INDEX = "task-index"
 # entry moves when the item is emailed, and is rewritten when its due date changes.
 TASK_INDEX_PROJECTION = ["item_id", "kind", "title", "last_emailed_at", "due_date"]
 DUE_INDEX = "due-index"
+# The firm's worklist (SPEC R19): what GET /action-items shows of each item, none of which a reminder changes.
+WORKLIST_INDEX = "worklist-index"
+WORKLIST_INDEX_PROJECTION = ["item_id", "account_id", "kind", "title", "due_date", "escalated_at"]
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
 PENDING_INDEX = "pending-index"
@@ -65,6 +68,7 @@ class FirmRecord(_Record):
     portal_url = UnicodeAttribute(null=True)
     time_zone = UnicodeAttribute(null=True)  # absent: UTC
     sending_hours = JSONAttribute(null=True)  # {"days": [...], "start": "HH:MM", "end": "HH:MM"}; absent: any time
+    escalation_email = UnicodeAttribute(null=True)  # absent: escalations go to reply_to (SPEC R19)
     branding = JSONAttribute(null=True)  # {"logo_url", "accent_color", "signature"}; absent: none
     # {"domain", "status", "dkim_tokens", "dkim_zone", "checked_at"}; absent: the stack's sender
     sending_domain = JSONAttribute(null=True)
@@ -176,6 +180,15 @@ class PendingIndex(GlobalSecondaryIndex["ItemRecord"]):
     pending_sk = UnicodeAttribute(range_key=True)
 
 
+class WorklistIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = WORKLIST_INDEX
+        projection = IncludeProjection(WORKLIST_INDEX_PROJECTION)
+
+    work_pk = UnicodeAttribute(hash_key=True)
+    work_sk = UnicodeAttribute(range_key=True)
+
+
 class ItemRecord(_Record):
     firm_id = UnicodeAttribute()
     item_id = UnicodeAttribute()
@@ -220,6 +233,10 @@ class ItemRecord(_Record):
     not_before = NumberAttribute(null=True)  # epoch seconds
     # YYYY-MM-DD, the client's calendar day (SPEC R19); invoices also keep it in invoice.due_date
     due_date = UnicodeAttribute(null=True)
+    # SPEC R19: when the last automatic reminder went (absent on items written before: the last email),
+    # and when the firm was told the client had not acted since
+    last_reminder_at = UTCDateTimeAttribute(null=True)
+    escalated_at = UTCDateTimeAttribute(null=True)
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -231,12 +248,16 @@ class ItemRecord(_Record):
     approval_sk = UnicodeAttribute(null=True)
     pending_pk = UnicodeAttribute(null=True)
     pending_sk = UnicodeAttribute(null=True)
+    # absent on items not written since the worklist came: such an item joins it on its next write
+    work_pk = UnicodeAttribute(null=True)
+    work_sk = UnicodeAttribute(null=True)
 
     account_index = ItemAccountIndex()
     task_index = TaskIndex()
     due_index = DueIndex()
     approval_index = ApprovalIndex()
     pending_index = PendingIndex()
+    worklist_index = WorklistIndex()
 
 
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):

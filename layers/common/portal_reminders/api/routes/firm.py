@@ -1,6 +1,6 @@
 """GET/PUT /firm: the caller's firm profile (name shown in emails, reply-to, portal URL, the
-client's time: the firm's time zone and its sending hours, SPEC R16, and the branding of its
-emails, SPEC R21)."""
+client's time: the firm's time zone and its sending hours, SPEC R16; where escalations go, R19; and the
+branding of its emails, SPEC R21)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def put_firm(body: FirmIn) -> FirmOut:
         reply_to=body.reply_to,
         portal_url=body.portal_url,
         time_zone=body.time_zone,
+        escalation_email=body.escalation_email,
         sending_hours=None
         if hours is None
         else SendingHours(frozenset(hours.days), time.fromisoformat(hours.start), time.fromisoformat(hours.end)),

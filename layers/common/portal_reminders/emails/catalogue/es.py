@@ -4,6 +4,7 @@ a colon after the greeting as in a letter ("Hola, Ana:"). Entry for entry as Eng
 from portal_reminders.emails.texts import (
     ApprovalsWording,
     DueWording,
+    EscalationWording,
     InvoiceWording,
     KindWording,
     LanguageWording,
@@ -113,6 +114,32 @@ SPANISH = LanguageWording(
         today_sentence="El plazo vence hoy, el {due_date}.",
         overdue_one_sentence="Lleva 1 día de retraso: el plazo venció el {due_date}.",
         overdue_days_sentence="Lleva {days} días de retraso: el plazo venció el {due_date}.",
+    ),
+    escalation=EscalationWording(
+        kind_names={
+            "organizer": "cuestionario",
+            "proposal": "propuesta",
+            "invoice": "factura",
+            "chat": "mensaje",
+            "signature": "documento para firmar",
+            "approval": "documento para aprobar",
+        },
+        subject="Escalado: {account} no ha respondido a “{title}”",
+        intro="{account} no ha respondido a “{title}” ({kind}) en los {days} días desde su último recordatorio "
+        "automático. Los recordatorios han terminado: el siguiente paso es suyo.",
+        due="Vencía el {due_date}.",
+        sent_heading="Lo que se envió al cliente:",
+        notification="{day}: el primer correo",
+        automatic="{day}: {label} ({tone})",
+        manual="{day}: un recordatorio enviado por el despacho",
+        tones={"gentle": "cordial", "firm": "firme", "final": "final"},
+        next_step="Llame o escriba al cliente, o abra el elemento para reenviarlo, cambiar sus recordatorios "
+        "o cerrarlo.",
+        button="Abrir el elemento",
+        greeting="Hola:",
+        sign_off="Recordatorios a clientes de {firm}",
+        footer="Recibe este correo porque este elemento se escala a esta dirección después de su último "
+        "recordatorio (escalate_after_days y el escalation_email del perfil del despacho).",
     ),
     due_date_label="Vencimiento",
     unnamed_firm="Su asesoría contable",

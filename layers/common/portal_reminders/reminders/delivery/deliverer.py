@@ -37,7 +37,7 @@ from portal_reminders.models.errors import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
-from portal_reminders.reminders.delivery import compose, mail_tags, mailing
+from portal_reminders.reminders.delivery import compose, escalation, mail_tags, mailing
 from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery.pacing import SendPacer
 from portal_reminders.reminders.scheduling import client_clock, policy
@@ -150,14 +150,20 @@ class Deliverer:
         current = item.deliveries.get(email_round.key)
         if rounds.held_by_another(current, now):
             raise DeliveryInProgress(f"{item.id} {email_round.key}")
-        contacts = [] if snapshot.account is None else list(snapshot.account.notify_contacts)
+        plan = None
+        if email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification:
+            # which step, in which words, or the escalation: chosen once, when the round begins (SPEC R19)
+            plan = current.plan if current is not None and current.plan is not None else policy.plan_reminder(item, now)
+        if plan is not None and plan.escalation:
+            contacts = escalation.recipients(snapshot.firm)
+        else:
+            contacts = [] if snapshot.account is None else list(snapshot.account.notify_contacts)
         if rounds.past_retry_horizon(current, now, self._settings.give_up_after):
             return self._give_up(item, email_round, now, contacts)
         owed = rounds.to_email(contacts, current)
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), contacts)
-        if email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification:
-            # which step, in which words: chosen once, when the round begins (SPEC R19)
-            progress = rounds.planned(progress, policy.plan_reminder(item, now))
+        if plan is not None:
+            progress = rounds.planned(progress, plan)
         if owed:
             item, progress = self._email(item, snapshot, email_round, now, owed, progress, allowance)
         return self._record(item, email_round, now, progress)
@@ -184,26 +190,24 @@ class Deliverer:
     ) -> tuple[ActionItem, Delivery]:
         """Email the owed contacts; returns the item as last written and the round's progress."""
         account = snapshot.account
-        assert account is not None
         tags = mail_tags.for_round(item, email_round)
         latest = item
 
         plan = progress.plan  # the same words for every contact, also on a retry
-        wording = snapshot.wordings.get(compose.stage_of(email_round, plan))
+        build: Callable[[Contact], OutgoingEmail]
+        if plan is not None and plan.escalation:
+            build = self._escalation_builder(item, snapshot, tags)
+        else:
+            assert account is not None
+            client = account
+            wording = snapshot.wordings.get(compose.stage_of(email_round, plan))
+            portal_url = self._settings.portal_base_url
 
-        def build(contact: Contact) -> OutgoingEmail:
-            content = compose.render_round(
-                item,
-                account,
-                snapshot.firm,
-                contact,
-                email_round,
-                self._settings.portal_base_url,
-                now=now,
-                plan=plan,
-                wording=wording,
-            )
-            return compose.outgoing(content, contact, account, snapshot.firm, self._settings.sender_address, tags)
+            def build(contact: Contact) -> OutgoingEmail:
+                content = compose.render_round(
+                    item, client, snapshot.firm, contact, email_round, portal_url, now=now, plan=plan, wording=wording
+                )
+                return compose.outgoing(content, contact, client, snapshot.firm, self._settings.sender_address, tags)
 
         def save(state: Delivery) -> None:
             nonlocal latest
@@ -213,6 +217,21 @@ class Deliverer:
             owed, build, progress, save, now, allowance, item.firm_id, f"{item.id} {email_round.key}"
         )
         return latest, progress
+
+    def _escalation_builder(
+        self, item: ActionItem, snapshot: DeliverySnapshot, tags: dict[str, str]
+    ) -> Callable[[Contact], OutgoingEmail]:
+        """The escalation email to the firm: what was sent and when, read from the item's audit trail
+        (only when the firm is told, so reminders never pay for it)."""
+        audit = self._items.item_audit(item.firm_id, item.id, escalation.HISTORY_LIMIT, None)
+        history = escalation.history(audit.items)
+        firm, portal_url, sender = snapshot.firm, self._settings.portal_base_url, self._settings.sender_address
+
+        def build(contact: Contact) -> OutgoingEmail:
+            content = escalation.render(item, snapshot.account, firm, history, portal_url)
+            return escalation.outgoing(content, contact, firm, sender, tags)
+
+        return build
 
     def _save_progress(self, item: ActionItem, email_round: EmailRound, progress: Delivery) -> ActionItem:
         """Write the round's progress; another writer in between (the firm editing the item) is
