@@ -900,7 +900,7 @@ def test_the_escalation_email_names_the_account_the_item_and_what_was_sent_when(
 
 
 def test_the_escalation_email_has_portuguese_words_too() -> None:
-    content = render_escalation_email(_escalation("pt"))
+    content = render_escalation_email(_escalation("pt-PT"))
     assert content.subject == f"Escalamento: Souza <Family> não tratou de “{TITLE}”"
     assert "- 7 de dezembro de 2026: Lembrete (cordial)" in content.text
     assert "- 17 de dezembro de 2026: Último lembrete (final)" in content.text
