@@ -17,7 +17,7 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from devtools.moto_fidelity import ses_identities as moto_fidelity
+from devtools.moto_fidelity import ses_identities
 
 REGION = "us-east-1"
 
@@ -42,8 +42,8 @@ class LocalSendingDomains:
         if not isinstance(body, dict) or not isinstance(body.get("domain"), str):
             return 400, _error("bad_request", 'send {"domain": "mail.example.com"} (and optionally "status")')
         status = body.get("status", "SUCCESS")
-        if status not in moto_fidelity.DKIM_STATUSES:
-            return 422, _error("validation_error", f"'status' must be one of {', '.join(moto_fidelity.DKIM_STATUSES)}")
+        if status not in ses_identities.DKIM_STATUSES:
+            return 422, _error("validation_error", f"'status' must be one of {', '.join(ses_identities.DKIM_STATUSES)}")
         identity = set_status(body["domain"], str(status), self.region)
         if identity is None:
             return 404, _error("not_found", f"no domain identity {body['domain']} (see /_local/sending-domains)")
@@ -64,14 +64,14 @@ def identities(region: str = REGION) -> list[dict[str, Any]]:
 
 def set_status(domain: str, status: str, region: str = REGION) -> dict[str, Any] | None:
     """Play SES's verdict on the domain's DNS; the identity as it is then (None: no such identity)."""
-    if moto_fidelity.set_domain_status(domain, status, region) is None:
+    if ses_identities.set_domain_status(domain, status, region) is None:
         return None
     return next(identity for identity in identities(region) if identity["domain"] == domain)
 
 
 def _describe(identity: Any) -> dict[str, Any]:
     dkim = identity.dkim_attributes or {}
-    zone = dkim.get("SigningHostedZone") or moto_fidelity.DKIM_ZONE
+    zone = dkim.get("SigningHostedZone") or ses_identities.DKIM_ZONE
     domain = identity.email_identity
     return {
         "domain": domain,

@@ -15,6 +15,7 @@ from portal_reminders.api.schemas import (
     BrandingOut,
     ContactOut,
     DkimRecordOut,
+    EmailTemplateOut,
     FirmOut,
     InvoiceOut,
     InvoiceTermsOut,
@@ -38,6 +39,7 @@ from portal_reminders.models.domain import (
     AuditEvent,
     ClientTime,
     Contact,
+    EmailWording,
     Firm,
     Job,
     Pipeline,
@@ -255,4 +257,17 @@ def work_item_out(entry: WorkEntry, now: datetime) -> WorkItemOut:
         due_date=entry.due_date,
         overdue=entry.overdue_from is not None and entry.overdue_from <= now,
         escalated_at=entry.escalated_at,
+    )
+
+
+def email_template_out(wording: EmailWording) -> EmailTemplateOut:
+    key = wording.key
+    return EmailTemplateOut(
+        kind=key.kind,
+        stage=key.stage,
+        language=key.language,
+        subject=wording.subject,
+        body=wording.body,
+        updated_at=wording.updated_at,
+        updated_by=wording.updated_by,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
+from portal_reminders.api.present import email_template_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import (
     EmailPreviewIn,
@@ -13,7 +14,7 @@ from portal_reminders.api.schemas import (
     EmailTemplateList,
     EmailTemplateOut,
 )
-from portal_reminders.models.domain import EmailStage, EmailWording, Kind, Language, WordingKey
+from portal_reminders.models.domain import EmailStage, Kind, Language, WordingKey
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -24,19 +25,6 @@ PLACEHOLDER_RULES = (
     "a placeholder outside the list, or a tag, filter or expression in double braces (details name the field, "
     "subject or body, and the placeholder)"
 )
-
-
-def _out(wording: EmailWording) -> EmailTemplateOut:
-    key = wording.key
-    return EmailTemplateOut(
-        kind=key.kind,
-        stage=key.stage,
-        language=key.language,
-        subject=wording.subject,
-        body=wording.body,
-        updated_at=wording.updated_at,
-        updated_by=wording.updated_by,
-    )
 
 
 @router.put(
@@ -51,7 +39,7 @@ def put_email_template(kind: Kind, stage: EmailStage, language: Language, body: 
     wording = get_services().wordings.put(
         who.firm_id, WordingKey(kind, stage, language), body.subject, body.body, who.user_id
     )
-    return _out(wording)
+    return email_template_out(wording)
 
 
 @router.get(
@@ -62,7 +50,9 @@ def put_email_template(kind: Kind, stage: EmailStage, language: Language, body: 
     responses=responses(200, "every wording of the firm"),
 )
 def list_email_templates() -> EmailTemplateList:
-    return EmailTemplateList(items=[_out(w) for w in get_services().wordings.list(caller(router).firm_id)])
+    return EmailTemplateList(
+        items=[email_template_out(w) for w in get_services().wordings.list(caller(router).firm_id)]
+    )
 
 
 @router.get(
@@ -73,7 +63,7 @@ def list_email_templates() -> EmailTemplateList:
     responses=responses(200, "the wording", 404, invalid=PATH_RULES),
 )
 def get_email_template(kind: Kind, stage: EmailStage, language: Language) -> EmailTemplateOut:
-    return _out(get_services().wordings.get(caller(router).firm_id, WordingKey(kind, stage, language)))
+    return email_template_out(get_services().wordings.get(caller(router).firm_id, WordingKey(kind, stage, language)))
 
 
 @router.delete(
@@ -87,7 +77,9 @@ def get_email_template(kind: Kind, stage: EmailStage, language: Language) -> Ema
 )
 def delete_email_template(kind: Kind, stage: EmailStage, language: Language) -> EmailTemplateOut:
     who = caller(router)
-    return _out(get_services().wordings.delete(who.firm_id, WordingKey(kind, stage, language), who.user_id))
+    return email_template_out(
+        get_services().wordings.delete(who.firm_id, WordingKey(kind, stage, language), who.user_id)
+    )
 
 
 @router.post(
