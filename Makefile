@@ -5,7 +5,7 @@
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help venv sam-venv requirements lint build test versions clean distclean run demo tick openapi browsers
+.PHONY: help venv sam-venv requirements lint build test versions clean distclean run demo tick verify-domain openapi browsers
 
 PIP_VERSION := 26.3
 VENV := .venv
@@ -100,7 +100,7 @@ test: venv sam-venv ## lint, build, browsers, then the whole test suite; fails i
 	step $(MAKE) --no-print-directory lint; \
 	step $(MAKE) --no-print-directory build; \
 	step $(MAKE) --no-print-directory browsers; \
-	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile; \
+	step env LAMBDA_PYTHON="$(PY312)" $(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15; \
 	$(STEP_SUMMARY)
 
 # The local stack (docs/local-stack.md): template.yaml deployed into an in-process moto server,
@@ -120,6 +120,10 @@ demo: venv ## seed the running local stack with a demo firm, accounts and one it
 tick: venv ## move the running local stack's clock and scan at once: make tick IN=3d (or AT=2026-12-01T09:00:00Z)
 	@test -n "$(IN)$(AT)" || { echo "usage: make tick IN=3d|AT=2026-12-01T09:00:00Z [PORT=3000]" >&2; exit 2; }
 	@$(VENV_PY) -m devtools.local.tick --url $(LOCAL_URL) $(if $(IN),--in "$(IN)") $(if $(AT),"$(AT)")
+
+verify-domain: venv ## the running local stack's SES verifies a firm's sending domain: make verify-domain DOMAIN=mail.example.com
+	@test -n "$(DOMAIN)" || { echo "usage: make verify-domain DOMAIN=mail.example.com [PORT=3000]" >&2; exit 2; }
+	@$(VENV_PY) -m devtools.local.verify_domain --url $(LOCAL_URL) "$(DOMAIN)"
 
 openapi: venv ## write openapi.json from the code (tests/unit/test_openapi.py fails when it is stale)
 	@$(VENV_PY) -m devtools.local.openapi --out openapi.json

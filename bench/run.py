@@ -1,6 +1,7 @@
 """Benchmark: one scan tick over 100,000 non-due and 1,000 due items, then the send queue drained.
 
-    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200] [--sequences | --digest]
+    .venv/bin/python -m bench.run [--non-due 100000] [--due 1000] [--accounts 200]
+        [--sequences [--escalation] | --digest] [--wordings]
 
 With --sequences every item is on a due-date schedule (SPEC R19) and bench/results_sequences.json
 is written instead. With --digest the firm sends digests (SPEC R20) and the due items come three
@@ -64,6 +65,7 @@ RESULTS_DIGEST = Path(__file__).resolve().parent / "results_digest.json"
 DIGEST_OF = 3
 TARGET_DIGEST_EMAIL_RATIO = 0.34
 TARGET_DYNAMODB_PER_REMINDER_DIGEST = 5.5
+RESULTS_ESCALATION = Path(__file__).resolve().parent / "results_escalation.json"
 PACKAGES = ("boto3", "botocore", "moto", "pynamodb", "aws-lambda-powertools", "pydantic")
 SQS_BATCH = 10
 NOTIFY_CONTACTS_PER_ACCOUNT = 2
@@ -276,8 +278,11 @@ def function_clients_metered(meter: Meter) -> dict[str, bool]:
     return {name: meter.is_metered(client) for name, client in named.items()}
 
 
-def verify_reminders(dynamodb: Any, table_name: str, expected: dict[str, int], firm_id: str) -> int:
-    """How many due items now record their reminder (reminders_sent advanced, claim released)."""
+def verify_reminders(
+    dynamodb: Any, table_name: str, expected: dict[str, int], firm_id: str, escalating: set[str] | None = None
+) -> int:
+    """How many due items now record their reminder (reminders_sent advanced, claim released), or
+    for an escalation its escalated_at."""
     keys = import_module("portal_reminders.repository.keys")
     recorded = 0
     ids = list(expected)
@@ -295,7 +300,8 @@ def verify_reminders(dynamodb: Any, table_name: str, expected: dict[str, int], f
             response = dynamodb.batch_get_item(RequestItems=pending)
             for raw in response["Responses"].get(table_name, []):
                 sent = int(raw["reminders_sent"]["N"])
-                if sent == expected[raw["item_id"]["S"]] and "claim_number" not in raw:
+                escalated = raw["item_id"]["S"] not in (escalating or set()) or "escalated_at" in raw
+                if sent == expected[raw["item_id"]["S"]] and "claim_number" not in raw and escalated:
                     recorded += 1
             pending = response.get("UnprocessedKeys") or {}
     return recorded
@@ -353,13 +359,20 @@ def build_figures(
     stray: int,
     imports: dict[str, dict[str, Timing]],
     digest_of: int = 0,
+    escalations: int = 0,
 ) -> list[Figure]:
+    """`reminders`: the rounds recorded, reminders and escalations (`escalations` of them: each emails
+    the firm's one address instead of the account's notify contacts)."""
+
     def per(count: float) -> float:
         return ratio(count, reminders)
 
     scans = meter.by_operation("dynamodb").get("Scan", 0)
     # one email per item to each notify contact; with digests one per account with due items
-    expected_emails = NOTIFY_CONTACTS_PER_ACCOUNT * (-(-due // digest_of) if digest_of else due)
+    # an escalation emails the firm's one address instead of the account's notify contacts
+    expected_emails = (
+        NOTIFY_CONTACTS_PER_ACCOUNT * (-(-due // digest_of) if digest_of else due - escalations) + escalations
+    )
     figures = [
         equal("reminders_sent", "reminders sent", reminders, due, " due"),
         equal("emails_sent", "emails sent (moto SES)", emails, expected_emails),
@@ -547,6 +560,8 @@ def results_document(
             "reminder_digest": args.digest,
             "due_items_per_account": DIGEST_OF if args.digest else None,
             "accounts_with_due_items": -(-args.due // DIGEST_OF) if args.digest else None,
+            "firm_wordings": args.wordings,
+            "escalation": _escalation_parameters() if args.escalation else None,
             "notify_contacts_per_account": NOTIFY_CONTACTS_PER_ACCOUNT,
             "now": now.isoformat(),
             "due_shards": keys.DUE_SHARDS,
@@ -627,6 +642,12 @@ def results_document(
 # main -------------------------------------------------------------------------------------------
 
 
+def _escalation_parameters() -> str:
+    from bench.seed import ESCALATE_AFTER_DAYS, ESCALATING_EVERY  # noqa: PLC0415 - imports the layer
+
+    return f"every item after {ESCALATE_AFTER_DAYS} days; 1 due item in {ESCALATING_EVERY} is its escalation"
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--non-due", type=int, default=100_000, help="items no scan should touch (default 100000)")
@@ -644,12 +665,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"digests on, {DIGEST_OF} due items per account, due the same day (SPEC R20); writes "
         "bench/results_digest.json",
     )
+    parser.add_argument(
+        "--wordings",
+        action="store_true",
+        help="the firm has its own wording of every email a client gets (SPEC R21), read by the send path",
+    )
+    parser.add_argument(
+        "--escalation",
+        action="store_true",
+        help="with --sequences: every item escalates, and one due item in ten is its escalation to the firm; "
+        "writes bench/results_escalation.json",
+    )
     parser.add_argument("--out", type=Path, default=None, help="where to write the results JSON")
     args = parser.parse_args(argv)
     if args.sequences and args.digest:
         parser.error("--sequences and --digest are separate runs")
     if args.out is None:
-        args.out = RESULTS_SEQUENCES if args.sequences else RESULTS_DIGEST if args.digest else RESULTS
+        args.out = (
+            RESULTS_ESCALATION
+            if args.escalation
+            else RESULTS_SEQUENCES
+            if args.sequences
+            else RESULTS_DIGEST
+            if args.digest
+            else RESULTS
+        )
+    if args.escalation and not args.sequences:
+        parser.error("--escalation goes with --sequences")
     if args.due < 1 or args.non_due < 0 or args.accounts < 1:
         parser.error("--due and --accounts must be at least 1, --non-due at least 0")
     return args
@@ -697,6 +739,8 @@ def main(argv: list[str] | None = None) -> int:
             say,
             by_due_date=args.sequences,
             digest_of=DIGEST_OF if args.digest else 0,
+            wordings=args.wordings,
+            escalation=args.escalation,
         )
         say(f"  seeded {seeded.records:,} records in {seeded.seconds:.1f} s: {dict(seeded.shapes)}")
 
@@ -704,9 +748,11 @@ def main(argv: list[str] | None = None) -> int:
         functions = Functions(stack, meter, sqs)
         run = run_functions(functions, now)
         clients_metered = function_clients_metered(meter)
-        reminders = verify_reminders(dynamodb, stack.table_name, seeded.due, seeded.firm.id)
+        reminders = verify_reminders(dynamodb, stack.table_name, seeded.due, seeded.firm.id, seeded.escalating)
         notify_addresses = {c.email for a in seeded.accounts for c in a.notify_contacts}
-        emails, stray = emails_sent(notify_addresses)
+        # an escalation emails the firm's escalation address, once (SPEC R19)
+        firm_addresses = {seeded.firm.escalation_email} - {None}
+        emails, stray = emails_sent(notify_addresses | firm_addresses)
 
     if not all(clients_metered.values()):
         say(f"WARNING: some function clients were not metered: {clients_metered}")
@@ -722,7 +768,8 @@ def main(argv: list[str] | None = None) -> int:
         for function in importtime.FUNCTIONS
     }
 
-    figures = build_figures(meter, run, args.due, reminders, emails, stray, imports, DIGEST_OF if args.digest else 0)
+    digest_of = DIGEST_OF if args.digest else 0
+    figures = build_figures(meter, run, args.due, reminders, emails, stray, imports, digest_of, len(seeded.escalating))
     total_seconds = time.perf_counter() - started
     print_table(figures, meter)
     for function, modules in heaviest.items():

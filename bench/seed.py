@@ -19,6 +19,8 @@ from portal_reminders.models.domain import (
     Account,
     ActionItem,
     Contact,
+    EmailStage,
+    EmailWording,
     Firm,
     Invoice,
     Kind,
@@ -28,18 +30,27 @@ from portal_reminders.models.domain import (
     Status,
     Step,
     StepStatus,
+    WordingKey,
 )
 from portal_reminders.reminders.scheduling import policy, sequences
 from portal_reminders.repository.mapping import account_to_record, firm_to_record, item_to_record
+from portal_reminders.repository.wordings import wording_to_record
 
 FIRM_ID = "firm-bench-contabilidade"
 CREATED_BY = "user-bench"
 BATCH_WRITE = 25
 UNPROCESSED_ATTEMPTS = 10
+WORDING_SUBJECT = "{{item_title}}: {{firm_name}} is waiting"
+WORDING_BODY = "{{item_title}} was first sent on {{first_sent_on}}.\n\nPlease open it in your portal."
 KINDS = (Kind.ORGANIZER, Kind.PROPOSAL, Kind.INVOICE, Kind.SIGNATURE, Kind.APPROVAL, Kind.CHAT)
 NON_DUE_SHAPES = ("completed", "disabled", "due_later")
 # --sequences: every item on a due-date schedule (SPEC R19) of four steps around its due date
 STEPS = (Step(-3), Step(0), Step(7), Step(14))
+# --escalation: every item escalates this many days after its last reminder (SPEC R19), and one due
+# item in ESCALATING_EVERY is its escalation (its reminders over): it emails the firm, not the client
+ESCALATE_AFTER_DAYS = 7
+ESCALATING_EVERY = 10
+ESCALATION_EMAIL = "partners@silva.example.com"
 
 
 @dataclass
@@ -48,6 +59,8 @@ class Seeded:
     accounts: list[Account]
     # item id -> the reminders_sent it must have once its due reminder is recorded
     due: dict[str, int] = field(default_factory=dict)
+    # the due items whose round is their escalation (--escalation)
+    escalating: set[str] = field(default_factory=set)
     shapes: Counter[str] = field(default_factory=Counter)
     on_due_index: int = 0
     records: int = 0
@@ -72,7 +85,7 @@ def _accounts(rng: random.Random, count: int, now: datetime) -> list[Account]:
                 firm_id=FIRM_ID,
                 id=account_id,
                 name=f"Client {n} Ltda",
-                language=Language.PT if n % 2 else Language.EN,
+                language=Language.PT_PT if n % 2 else Language.EN,
                 contacts=contacts,
                 created_at=now - timedelta(days=400),
             )
@@ -129,8 +142,30 @@ def _by_due_date(rng: random.Random, item: ActionItem, now: datetime, due: bool)
     return item
 
 
+def _escalating(rng: random.Random, item: ActionItem, now: datetime) -> ActionItem:
+    """A due item whose reminders are over (every step sent, the last ESCALATE_AFTER_DAYS and up to
+    two days ago): its due round is the escalation."""
+    last = now - timedelta(days=ESCALATE_AFTER_DAYS, minutes=rng.randint(1, 2 * 24 * 60))
+    due_date = last.date() - timedelta(days=STEPS[-1].days)
+    item = replace(
+        item,
+        due_date=due_date,
+        last_emailed_at=last,
+        last_reminder_at=last,
+        reminders_sent=len(STEPS),
+        step_marks={step.days: StepStatus.SENT for step in STEPS},
+    )
+    if not policy.escalating(item):
+        raise RuntimeError(f"{item.id} would not escalate")
+    return item
+
+
+def _escalates(item: ActionItem) -> ActionItem:
+    return replace(item, reminders=replace(item.reminders, escalate_after_days=ESCALATE_AFTER_DAYS))
+
+
 def non_due_item(
-    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False
+    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False, escalation: bool = False
 ) -> tuple[str, ActionItem]:
     """Completed (off the index), reminders disabled (off the index) or due later (on it)."""
     item = _base_item(rng, n, account, now)
@@ -141,6 +176,7 @@ def non_due_item(
         item = replace(item, reminders=ReminderSettings(enabled=False))
     elif by_due_date:
         item = _by_due_date(rng, item, now, due=False)
+        item = _escalates(item) if escalation else item
     else:
         last = now - timedelta(hours=rng.randint(1, 47))
         item = replace(item, last_emailed_at=last, reminders_sent=rng.randint(0, 2))
@@ -150,12 +186,17 @@ def non_due_item(
     return shape, item
 
 
-def due_item(rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False) -> ActionItem:
+def due_item(
+    rng: random.Random, n: int, account: Account, now: datetime, by_due_date: bool = False, escalation: bool = False
+) -> ActionItem:
     """Notified, reminders on and left, due between a minute and two days ago (six, on a due-date
     schedule), unclaimed."""
     item = _base_item(rng, n, account, now)
     if by_due_date:
         item = _by_due_date(rng, item, now, due=True)
+        if escalation:
+            item = _escalates(item)
+            item = _escalating(rng, item, now) if n % ESCALATING_EVERY == 0 else item
     else:
         days = item.reminders.days_between
         last = now - timedelta(days=days, minutes=rng.randint(1, 2 * 24 * 60))
@@ -177,6 +218,8 @@ def seed(
     seed_value: int = 20261130,
     by_due_date: bool = False,
     digest_of: int = 0,
+    wordings: bool = False,
+    escalation: bool = False,
 ) -> Seeded:
     """`digest_of` > 0: the firm sends digests (SPEC R20) and the due items come that many to an
     account of their own (the k-th due item belongs to the k // digest_of-th such account); 0: the
@@ -185,14 +228,31 @@ def seed(
     started = time.perf_counter()
     rng = random.Random(seed_value)
     firm = Firm(
-        id=FIRM_ID, name="Silva Contabilidade", reply_to="office@silva.example.com", reminder_digest=digest_of > 0
+        id=FIRM_ID,
+        name="Silva Contabilidade",
+        reply_to="office@silva.example.com",
+        escalation_email=ESCALATION_EMAIL if escalation else None,
+        reminder_digest=digest_of > 0,
     )
+    # the firm's own wording of every kind's emails at every stage a client gets, in both languages
+    words = (
+        [
+            EmailWording(FIRM_ID, WordingKey(kind, stage, language), WORDING_SUBJECT, WORDING_BODY, now, CREATED_BY)
+            for kind in KINDS
+            for stage in (EmailStage.NOTIFICATION, EmailStage.REMINDER, EmailStage.FINAL)
+            for language in Language
+        ]
+        if wordings
+        else []
+    )
+    firm = replace(firm, wordings=frozenset(w.key.marker for w in words))
     # with digests the due items have accounts of their own, three to each (its other items are the
     # digest's reads: docs/benchmarks.md says what more pending items cost)
     groups = -(-due // digest_of) if digest_of else 0
     seeded = Seeded(firm=firm, accounts=_accounts(rng, accounts + groups, now))
     writer = _BatchWriter(dynamodb, table_name)
-    writer.put_all([firm_to_record(firm).serialize()])
+    writer.put_all([firm_to_record(firm, version=1).serialize()])
+    writer.put_all(wording_to_record(wording).serialize() for wording in words)
     writer.put_all(account_to_record(account, version=1).serialize() for account in seeded.accounts)
 
     total = non_due + due
@@ -208,12 +268,16 @@ def seed(
             if digest_of and n in due_positions:
                 account = seeded.accounts[accounts + due_order[n] // digest_of]
             if n in due_positions:
-                item = due_item(rng, n, account, now, by_due_date)
-                seeded.due[item.id] = item.reminders_sent + 1
+                item = due_item(rng, n, account, now, by_due_date, escalation)
+                escalating = policy.escalating(item)
+                if escalating:
+                    seeded.escalating.add(item.id)
+                # an escalation leaves reminders_sent as it is
+                seeded.due[item.id] = item.reminders_sent + (0 if escalating else 1)
                 seeded.shapes["due"] += 1
                 seeded.on_due_index += 1
             else:
-                shape, item = non_due_item(rng, n, account, now, by_due_date)
+                shape, item = non_due_item(rng, n, account, now, by_due_date, escalation)
                 seeded.shapes[shape] += 1
                 seeded.on_due_index += shape == "due_later"
             yield item_to_record(item, version=1).serialize()

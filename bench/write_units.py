@@ -161,6 +161,8 @@ class Layout:
             projection = index["Projection"]
             kind, attributes = projection["ProjectionType"], tuple(projection.get("NonKeyAttributes", ()))
             if projections is not None:
+                if index["IndexName"] not in projections:
+                    continue  # an index added since (the worklist's): the layout before had none
                 kind, attributes = projections[index["IndexName"]]
             indexes.append(Index(index["IndexName"], keys, kind, attributes))
         return cls(name, tuple(k["AttributeName"] for k in table["KeySchema"]), tuple(indexes))
@@ -436,7 +438,9 @@ def report(figures: Figures) -> dict[str, Any]:
         for phase, found in phases.items():
             rows[phase][layout] = {name: round(value / per[phase], 2) for name, value in found.items()}
             rows[phase][layout]["total"] = round(sum(found.values()) / per[phase], 2)
-    names = ["table", *BEFORE]
+    # every index either layout has, the ones added since (the worklist's) after the others
+    added = {name for phases in figures.units.values() for found in phases.values() for name in found}
+    names = ["table", *BEFORE, *sorted(added - set(BEFORE) - {"table"})]
     say("")
     say(f"{figures.items} items, {figures.reminders} automatic reminders, {figures.emails} emails (moto SES)")
     for phase in ("notify", "remind", "complete"):

@@ -19,6 +19,7 @@ from devtools.local.poller import SqsPoller
 from devtools.local.schedule import Schedule
 from devtools.local.sesaccount import LocalSesAccount
 from devtools.local.sesevents import KINDS, put_events_entry, ses_detail
+from devtools.local.sesidentities import LocalSendingDomains
 from devtools.local.streams import StreamPoller
 from devtools.local.tokens import DevTokens
 from devtools.local.web import VIEWPORT, Reply, Request, error_reply, html_reply, json_reply
@@ -45,6 +46,8 @@ class Control:
     published: PublishedEvents = dataclasses.field(default_factory=PublishedEvents)
     # PutEvents on the endpoint (for SES's events about a mail: they go on the default bus)
     put_events: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
+    # the firms' sending domains in the local SES, and SES's verdict on their DNS records
+    sending_domains: LocalSendingDomains | None = None
 
     def handle(self, request: Request) -> Reply | None:
         """The reply for a /_local path, or None when there is no such endpoint."""
@@ -64,6 +67,11 @@ class Control:
             ("GET", ""): self._index,
             ("GET", "/"): self._index,
         }
+        if self.sending_domains is not None:
+            domains = self.sending_domains
+            routes[("GET", "/sending-domains")] = lambda _: json_reply(200, domains.as_json())
+            routes[("GET", "/sending-domains.html")] = lambda _: html_reply(200, domains.page())
+            routes[("POST", "/sending-domains/verify")] = self._domain_verdict
         endpoint = routes.get((request.method, name))
         if endpoint is not None:
             return endpoint(request)
@@ -187,6 +195,15 @@ class Control:
             },
         )
 
+    def _domain_verdict(self, request: Request) -> Reply:
+        assert self.sending_domains is not None  # routed only when there are
+        try:
+            body = request.json()
+        except ValueError:
+            return error_reply(400, "bad_request", "the request body is not valid JSON")
+        status, answer = self.sending_domains.verdict(body)
+        return json_reply(status, answer)
+
     def _index(self, _: Request) -> Reply:
         links = [
             ("/_local/outbox.html", "Outbox: every email sent, as the client sees it"),
@@ -197,6 +214,8 @@ class Control:
             ("/_local/clock", 'The stack\'s clock (POST /_local/tick {"in": "3d"} moves it on)'),
             ("/_local/ses-account", "The emulated SES account: send rate, daily quota, paused or not"),
             ("/_local/ses-event", 'POST {"message_id", "type": "bounce"|"complaint"}: SES reports that about a mail'),
+            ("/_local/sending-domains.html", "Sending domains: the firms' domains in SES, their DKIM records"),
+            ("/_local/sending-domains/verify", 'POST {"domain"}: SES finds its DKIM records (it is verified)'),
             ("/swagger", "Swagger UI of the API"),
         ]
         items = "".join(f'<li><a href="{href}">{href}</a> {html.escape(text)}</li>' for href, text in links)

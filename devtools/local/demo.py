@@ -1,8 +1,10 @@
-"""make demo: seed a running local stack with a demo firm, two accounts (en, pt) whose contacts
-have notify on and off, and one action item of each kind with reminders on, three per account and
-all due the same day (so each account's reminders go as one digest, SPEC R20); and a third account
-whose reminders are paused. Then print what to look at next. Everything goes through the HTTP
-API, as a firm user would do it.
+"""make demo: seed a running local stack with a demo firm, two accounts (en, pt-BR) whose contacts
+have notify on and off, and one action item of each kind with reminders on, three per account: the
+invoice on a due-date sequence (a gentle, a firm and a final reminder) that escalates to the firm's
+escalation_email a day after the last (SPEC R19), the others every three days, so that reminders
+of one account due the same day go as one digest (SPEC R20); and a third account whose reminders
+are paused. Then print what to look at next. Everything goes through the HTTP API, as a firm user
+would do it.
 
     python -m devtools.local.demo [--url http://127.0.0.1:3000]
 """
@@ -21,7 +23,22 @@ DEMO_FIRM = "demo-firm"
 DEMO_USER = "demo-user"
 REMINDERS = {"enabled": True, "days_between": 3, "max_reminders": 2}
 
-FIRM = {"name": "Silva & Harper Accounting", "reply_to": "office@example.com"}
+FIRM = {
+    "name": "Silva & Harper Accounting",
+    "reply_to": "office@example.com",
+    "escalation_email": "partners@example.com",
+}
+# The invoice is due in 2 days, with steps the day before, the day after and 3 days after, and the
+# firm is told a day after the last. `make tick IN=2d` four times shows a gentle reminder (the first
+# step, on the due day), a firm one (overdue), the final one and the escalation: a tick that finds
+# several steps past sends only the latest (no bursts), so the ticks go two days at a time.
+DUE_IN_DAYS = 2
+SEQUENCE = {
+    "enabled": True,
+    "schedule": "due_date",
+    "steps": [{"days": -1}, {"days": 1}, {"days": 3}],
+    "escalate_after_days": 1,
+}
 ACCOUNTS: list[dict[str, Any]] = [
     {
         "name": "Harper Family",
@@ -33,7 +50,7 @@ ACCOUNTS: list[dict[str, Any]] = [
     },
     {
         "name": "Oliveira Comércio Ltda.",
-        "language": "pt",
+        "language": "pt-BR",
         "contacts": [
             {"name": "Beatriz Oliveira", "email": "beatriz@oliveira.example.com", "notify": True},
             {"name": "Carlos Oliveira", "email": "carlos@oliveira.example.com", "notify": False},
@@ -45,13 +62,13 @@ ACCOUNTS: list[dict[str, Any]] = [
         "contacts": [{"name": "Rita Costa", "email": "rita.costa@example.com", "notify": True}],
     },
 ]
-# The Costa family's reminders are paused for this many days (SPEC R20).
+# The Costa family's reminders are paused for this many days (SPEC R20): longer than the demo's ticks.
 PAUSED_DAYS = 10
 
 
 def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
-    """(account index, item) pairs: one item of each kind, three per account."""
-    due = (today + timedelta(days=14)).date().isoformat()
+    """(account index, item) pairs: one item of each kind, three per account, and the paused account's organizer."""
+    due = (today + timedelta(days=DUE_IN_DAYS)).date().isoformat()
     return [
         (0, {"kind": "organizer", "title": "2026 Tax Organizer", "message": "Please fill in your 2026 organizer."}),
         (0, {"kind": "proposal", "title": "2027 Engagement Letter"}),
@@ -61,6 +78,7 @@ def items(today: datetime) -> list[tuple[int, dict[str, Any]]]:
                 "kind": "invoice",
                 "title": "Invoice 1042: 2026 tax return",
                 "invoice": {"amount": "1250.00", "currency": "USD", "due_date": due},
+                "reminders": SEQUENCE,
             },
         ),
         (
@@ -88,13 +106,14 @@ def seed(client: StackClient) -> None:
     for account in accounts:
         notify = ", ".join(f"{c['email']} (notify {'on' if c['notify'] else 'off'})" for c in account["contacts"])
         print(f"account {account['id']}  {account['name']} [{account['language']}]: {notify}")
+    paused = accounts[2]
     paused_until = (now + timedelta(days=PAUSED_DAYS)).date().isoformat()
-    client.expect(200, "PATCH", f"/accounts/{accounts[2]['id']}", {"reminders_paused_until": paused_until})
-    print(f"  reminders of {accounts[2]['name']} paused until {paused_until}")
+    client.expect(200, "PATCH", f"/accounts/{paused['id']}", {"reminders_paused_until": paused_until})
+    print(f"  reminders of {paused['name']} paused until {paused_until}")
     for index, item in items(now):
         account = accounts[index]
         created = client.expect(
-            201, "POST", f"/accounts/{account['id']}/action-items", {**item, "reminders": REMINDERS}
+            201, "POST", f"/accounts/{account['id']}/action-items", {"reminders": REMINDERS, **item}
         )
         print(
             f"  {created['kind']:<9} {created['id']}  {created['title']}  "
@@ -107,11 +126,15 @@ def seed(client: StackClient) -> None:
 {emails} emails sent (one per item to each contact with notify on). Next:
 
   Outbox (what the clients got)   {url}/_local/outbox.html
-  Three days later, the reminders go out:
-    {make_hint("tick", url, "IN=3d")}
-    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "3d"}}'
-  then reload the outbox: each of the first two accounts got ONE "Reminder: ..." email listing its
-  three items (a digest), and the Costa family none: its reminders are paused.
+  Two days later, the reminders go out:
+    {make_hint("tick", url, "IN=2d")}
+    curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "2d"}}'
+  then reload the outbox: the invoice got its first, gentle reminder (the day before it is due).
+  Tick IN=2d again: each of the first two accounts gets ONE "Reminder: ..." email listing its three
+  items (a digest), the invoice's firm reminder among them. Two more ticks: the invoice's final
+  reminder, then {FIRM["escalation_email"]} is told it is still unpaid. {paused["name"]} gets none:
+  its reminders are paused until {paused_until}.
+  The firm's worklist, most urgent first:  GET {url}/action-items?status=pending&overdue=true
   Swagger UI                      {url}/swagger   (Authorize with the token below)
   The API as the demo firm user:
     export TOKEN={token}

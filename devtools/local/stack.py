@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from devtools.local.rules import FunctionTarget, function_targets, take_over_tar
 from devtools.local.runtime import FunctionSpec, LocalRuntime, add_layers_to_path, function_specs
 from devtools.local.schedule import Schedule, scheduled_functions
 from devtools.local.sesaccount import LocalSesAccount
+from devtools.local.sesidentities import LocalSendingDomains
 from devtools.local.streams import StreamPoller, stream_mappings
 from devtools.local.tokens import DevTokens
 from devtools.sam_template import load_template, translate
@@ -100,6 +101,7 @@ class LocalStack:
             published=self.published,
             ses_account=self.ses_account,
             put_events=lambda entries: endpoint.client("events").put_events(Entries=entries),
+            sending_domains=LocalSendingDomains(self._forget_domain_check),
         )
         self.outbox.contact_states = self._contact_states
         self.gateway.start()
@@ -300,6 +302,21 @@ class LocalStack:
 
         states: dict[ContactKey, ContactState] = self.api.run_as_function(read)
         return states
+
+    def _forget_domain_check(self, domain: str) -> None:
+        """The firm holding the domain asks SES about it on its next GET /firm/sending-domain (SES's
+        verdict was just played: a developer should not wait out the minute the status is kept)."""
+
+        def forget() -> None:
+            from portal_reminders.wiring import get_services  # noqa: PLC0415 - the function's code
+
+            repository = get_services().repository
+            claim = repository.get_domain_claim(domain)
+            firm = repository.get_firm(claim.firm_id) if claim and claim.firm_id else None
+            if firm is not None and firm.sending_domain is not None and firm.sending_domain.domain == domain:
+                repository.save_firm(replace(firm, sending_domain=replace(firm.sending_domain, checked_at=None)))
+
+        self.api.run_as_function(forget)
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Any:
         return self.runtime.invoke(function, event)

@@ -13,6 +13,9 @@ What AWS enforces, and who enforces it here (moto 5.2.5, read rule by rule in it
 | SES v2 configuration set must exist                           | no       | ses.py                |
 | SES v2 unverified sender                                      | yes      | ses.py (SES's words)  |
 | SES v2 address it cannot parse: BadRequestException           | v1 code  | ses.py                |
+| SES v2 domain identity: DKIM tokens, PENDING until DNS is found | no       | ses_identities.py     |
+| SES v2 CreateEmailIdentity twice: AlreadyExistsException      | no       | ses_identities.py     |
+| SES sends from a domain only once it is verified               | no       | ses_identities.py     |
 | SQS visibility: 12 hours per receive                          | wrong    | sqs.py                |
 | SQS message size in bytes, body and attributes                | chars    | sqs.py                |
 | SQS SendMessageBatch: total size                              | chars    | sqs.py                |
@@ -34,11 +37,14 @@ from __future__ import annotations
 
 import functools
 
-from devtools.moto_fidelity import dynamodb, eventbridge, ses, sqs
+from devtools.moto_fidelity import dynamodb, eventbridge, ses, ses_identities, sqs
+from devtools.moto_fidelity.ses_identities import set_domain_status
+
+__all__ = ["apply", "set_domain_status"]
 
 
 @functools.cache
 def apply() -> None:
     """Patch moto (once per process: a second call changes nothing)."""
-    for rules in (ses, sqs, dynamodb, eventbridge):
+    for rules in (ses, ses_identities, sqs, dynamodb, eventbridge):
         rules.apply()

@@ -1,6 +1,7 @@
 """A newcomer's client: openapi-python-client (pinned in pyproject.toml, default configuration)
 generates a Python client from the committed openapi.json, without a warning, and the README's
-story runs through it (create an account, send an invoice, resend it, pay it, read the audit),
+story runs through it (create an account, send an invoice on a due-date sequence, resend it, find
+it on the firm's worklist, pay it, read the audit),
 with typed bodies and details all the way. The client speaks HTTP to the local gateway's route
 table, JWT check and api handler under moto (tests/support/wsgi_gateway.py), through httpx's
 WSGI transport: in process, with sockets still disabled."""
@@ -81,6 +82,7 @@ def test_the_readme_story_runs_through_the_generated_client(world: World, client
     send_item = importlib.import_module(f"{PACKAGE}.api.action_items.send_item")
     resend_item = importlib.import_module(f"{PACKAGE}.api.action_items.resend_item")
     record_payment = importlib.import_module(f"{PACKAGE}.api.action_items.record_payment")
+    list_firm_items = importlib.import_module(f"{PACKAGE}.api.action_items.list_firm_items")
     list_item_audit = importlib.import_module(f"{PACKAGE}.api.audit.list_item_audit")
     models = importlib.import_module(f"{PACKAGE}.models")
     tokens = DevTokens(ISSUER, ["local-dev"])
@@ -100,7 +102,8 @@ def test_the_readme_story_runs_through_the_generated_client(world: World, client
             contacts=[models.ContactIn(name="Olivia Harper", email="olivia@example.com", notify=True)],
         ),
     )
-    # and sends it an invoice with automatic reminders
+    # and sends it an invoice with reminders around its due date, escalating to the firm after a week
+    steps = [models.StepIn(days=-3), models.StepIn(days=0), models.StepIn(days=7, tone=models.Tone.FINAL)]
     item = send_item.sync(
         account.id,
         client=client,
@@ -108,11 +111,14 @@ def test_the_readme_story_runs_through_the_generated_client(world: World, client
             kind=models.Kind.INVOICE,
             title="2026 tax preparation",
             invoice=models.InvoiceIn(amount="1250.00", currency="USD", due_date=date(2026, 12, 31)),
-            reminders=models.RemindersIn(enabled=True, days_between=3, max_reminders=2),
+            reminders=models.RemindersIn(
+                enabled=True, schedule=models.Schedule.DUE_DATE, steps=steps, escalate_after_days=7
+            ),
         ),
     )
-    # resends it by hand, and records its payment in full
+    # resends it by hand, finds it on the firm's worklist of pending items, and records its payment in full
     resent = resend_item.sync(item.id, client=client, body=models.ResendIn(message="A friendly nudge"))
+    worklist = list_firm_items.sync(client=client, status=models.Status.PENDING, overdue=False)
     paid = record_payment.sync(item.id, client=client, body=models.PaymentIn(amount="1250.00"))
     audit = list_item_audit.sync(item.id, client=client)
 
@@ -121,8 +127,20 @@ def test_the_readme_story_runs_through_the_generated_client(world: World, client
     assert account.contacts[0].email == "olivia@example.com"
     assert isinstance(item, models.ActionItemOut)
     assert (item.status, item.reminders.enabled, item.invoice.balance_due) == (models.Status.PENDING, True, "1250.00")
+    assert item.reminders.schedule == models.Schedule.DUE_DATE
+    assert [(step.days, step.tone, step.status) for step in item.reminders.steps] == [
+        (-3, models.Tone.GENTLE, models.StepStatus.SCHEDULED),
+        (0, models.Tone.GENTLE, models.StepStatus.SCHEDULED),
+        (7, models.Tone.FINAL, models.StepStatus.SCHEDULED),
+    ]
+    assert (item.reminders.max_reminders, item.reminders.escalate_after_days, item.escalated_at) == (3, 7, None)
     assert isinstance(resent, models.ResendAccepted)
     assert resent.recipients == 1
+    assert isinstance(worklist, models.WorkPage)
+    assert [(entry.id, entry.due_date, entry.overdue) for entry in worklist.items] == [
+        (item.id, date(2026, 12, 31), False)
+    ]
+    assert worklist.next_token is None
     assert isinstance(paid, models.ActionItemOut)
     assert (paid.status, paid.invoice.paid) == (models.Status.COMPLETED, True)
     # and the audit trail reads as typed events with typed details

@@ -49,6 +49,8 @@ SCHEDULE_RULES = "a due_date schedule has steps in increasing order, final only 
 COMPARISONS: dict[str, list[tuple[int, str, str]]] = {
     "PUT /firm": [(422, r"sending_hours\.end", "sending hours end after they start")],
     "POST /accounts": [(422, r"email", "two contacts of one new account cannot share an email address")],
+    # (not two values of the request: the domain against the stack's own sender, a deployment setting)
+    "PUT /firm/sending-domain": [(422, r"domain", "the service's own sender domain, or a subdomain of it")],
     "POST /accounts/{account_id}/action-items": [
         (422, r"due_date", "an invoice's due date is invoice.due_date: given twice, it is the same date"),
         (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES + ", and the item a due date"),

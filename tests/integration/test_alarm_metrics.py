@@ -86,7 +86,7 @@ def test_the_alarms_watch_the_metrics_the_functions_publish_when_ses_refuses_the
     # And every metric an alarm watches in the product's namespace was published with the alarm's
     # dimensions, under the namespace the functions are given (the template gives them the alarms')
     watched = _watched_by_alarms()
-    assert set(watched) == {"RoundsGivenUpAlarm", "MailRefusedAlarm"}
+    assert set(watched) == {"RoundsGivenUpAlarm", "MailRefusedAlarm", "SendMisconfiguredAlarm"}
     namespace = os.environ["POWERTOOLS_METRICS_NAMESPACE"]
     assert GLOBALS["POWERTOOLS_SERVICE_NAME"] == os.environ["POWERTOOLS_SERVICE_NAME"]
     for alarm, metrics in watched.items():

@@ -284,6 +284,12 @@ INVALID_FIELDS = [
     ("PATCH", "/accounts/{account}", {"language": "fr"}, ["language"]),
     ("PATCH", "/accounts/{account}", {"contacts": []}, ["contacts"]),
     ("POST", "/accounts", {"name": "A", "language": "fr"}, ["language"]),
+    # the four languages are BCP 47 tags spelled exactly; "pt" alone is the one alias (pt-PT)
+    *(
+        ("POST", "/accounts", {"name": "A", "language": language}, ["language"])
+        for language in ("pt-pt", "PT-BR", "pt_BR", "es-ES", "br", "", None)
+    ),
+    ("PATCH", "/accounts/{account}", {"language": "pt-br"}, ["language"]),
     ("POST", "/accounts", {"language": "en"}, ["name"]),
     ("POST", "/accounts", {"name": "A", "contacts": [{"name": "B", "email": "b@@x.com"}]}, ["contacts[0].email"]),
     ("POST", "/accounts", {"name": "A", "contacts": [{"name": "B", "email": "Bob <b@x.com>"}]}, ["contacts[0].email"]),

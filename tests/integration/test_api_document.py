@@ -24,11 +24,11 @@ def schema(document: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_patch_bodies_need_a_field_and_refuse_null_as_documented(world: World, document: dict[str, Any]) -> None:
-    # The document: at least one field, none nullable but those whose null means something (none,
-    # the account's own time zone or pause, no due date, no escalation)
+    # The document: at least one field, none nullable but those whose null means something (the
+    # first word of the name, the account's own time zone or pause, no due date, no escalation)
     meaningful_nulls = {
         "RemindersPatch": {"escalate_after_days"},
-        "ContactPatch": set(),
+        "ContactPatch": {"first_name"},
         "TemplatePatch": {"due_in_days"},
         "AccountPatch": {"time_zone", "reminders_paused_until"},
         "ItemPatch": {"due_date"},

@@ -8,6 +8,7 @@ from tests.conftest import START
 from tests.support.world import World
 
 DAY = timedelta(days=1)
+NO_BRANDING = {"logo_url": None, "accent_color": None, "signature": None}
 
 # the reminder settings an item has under the interval schedule (SPEC R2), besides the numbers
 INTERVAL = {"schedule": "interval", "steps": [], "escalate_after_days": None}
@@ -24,6 +25,8 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
         "sending_hours": None,
         "reminders_paused_until": None,
         "reminder_digest": True,
+        "branding": NO_BRANDING,
+        "escalation_email": None,
     }
 
     # When it sets one
@@ -36,13 +39,16 @@ def test_firm_profile_defaults_then_is_stored(world: World) -> None:
 
     # Then it is returned and used from then on (reminders at any time in UTC, unless it says otherwise)
     assert put.status == 200
-    assert world.api("GET", "/firm").body == {
+    stored = world.api("GET", "/firm").body
+    assert stored == {
         "id": "firm-a",
         **profile,
         "time_zone": "UTC",
         "sending_hours": None,
         "reminders_paused_until": None,
         "reminder_digest": True,
+        "branding": NO_BRANDING,
+        "escalation_email": None,
     }
 
 
@@ -71,11 +77,11 @@ def test_emails_name_the_firm_and_link_to_its_portal(world: World) -> None:
 
 def test_account_is_created_and_read_with_its_contacts(world: World) -> None:
     # When a firm creates an account with contacts
-    created = world.create_account(language="pt")
+    created = world.create_account(language="pt-BR")
 
     # Then it gets ids for the account and each contact, and reads back the same
     assert created["id"].startswith("acc_")
-    assert created["language"] == "pt"
+    assert created["language"] == "pt-BR"
     assert [c["email"] for c in created["contacts"]] == [
         "ana@client.example.com",
         "bruno@client.example.com",

@@ -23,7 +23,7 @@ def approvals(world: World) -> dict[str, Any]:
     """Two accounts with documents pending approval (one in Portuguese), and one without."""
     first = world.create_account()
     second = world.create_account(
-        language="pt", contacts=[{"name": "Rui Costa", "email": "rui@cliente.example.pt", "notify": True}]
+        language="pt-PT", contacts=[{"name": "Rui Costa", "email": "rui@cliente.example.pt", "notify": True}]
     )
     third = world.create_account(contacts=[{"name": "Zoe", "email": "zoe@client.example.com", "notify": True}])
     docs = {

@@ -40,7 +40,7 @@ def _record_bytes(pk: str, sk: str) -> int:
 
 def _largest_account(world: World) -> dict[str, Any]:
     contacts = [{"name": LONGEST_NAME, "email": _longest_address(n), "notify": True} for n in range(MAX_CONTACTS)]
-    reply = world.api("POST", "/accounts", {"name": LONGEST_NAME, "language": "pt", "contacts": contacts})
+    reply = world.api("POST", "/accounts", {"name": LONGEST_NAME, "language": "pt-PT", "contacts": contacts})
     assert reply.status == 201, reply.body
     account: dict[str, Any] = reply.body
     return account

@@ -44,7 +44,7 @@ def three_items(world: World, **account: Any) -> tuple[dict[str, Any], list[dict
 
 def reminders_to(world: World, address: str) -> list[Any]:
     """The reminders SES accepted for `address` (with their text and HTML parts and message ids)."""
-    return [m for m in world.sent if address in m.to and m.subject.startswith(("Reminder", "Lembrete"))]
+    return [m for m in world.sent if address in m.to and m.subject.startswith(("Reminder", "Lembrete", "Recordatorio"))]
 
 
 def reminder_events(world: World, item_id: str) -> list[dict[str, Any]]:
@@ -109,18 +109,28 @@ def test_three_reminders_due_the_same_morning_go_as_one_email_per_contact(world:
     assert world.api("GET", f"/action-items/{items[0]['id']}").body["reminders"]["next_at"] == "2026-12-03T09:01:00Z"
 
 
-def test_a_digest_is_in_portuguese_for_a_portuguese_account_with_a_text_part(world: World) -> None:
-    # Given a Portuguese-speaking account with three items due the same morning
-    _, items = three_items(world, language="pt")
+@pytest.mark.parametrize(
+    ("language", "html_language", "subject"),
+    [
+        ("pt", "pt-PT", "Lembrete: Silva Contabilidade aguarda por si em 3 pedidos"),
+        ("pt-BR", "pt-BR", "Lembrete: Silva Contabilidade está aguardando você em 3 pendências"),
+        ("es", "es", "Recordatorio: Silva Contabilidade está esperando su respuesta en 3 asuntos"),
+    ],
+)
+def test_a_digest_speaks_the_account_language_with_a_text_part(
+    world: World, language: str, html_language: str, subject: str
+) -> None:
+    # Given an account in another language with three items due the same morning
+    _, items = three_items(world, language=language)
 
     # When they fall due
     tick(world, DUE + timedelta(minutes=1))
 
-    # Then the one email is in Portuguese, in both parts
+    # Then the one email is in that language, in both parts
     [digest] = reminders_to(world, ANA)
-    assert digest.subject == "Lembrete: Silva Contabilidade aguarda por si em 3 pedidos"
+    assert digest.subject == subject
     assert "1 de 3" in digest.text
-    assert 'lang="pt"' in digest.html
+    assert f'lang="{html_language}"' in digest.html
     assert all(item["title"] in digest.text for item in items)
 
 
@@ -263,3 +273,36 @@ def test_a_worker_that_died_mid_digest_is_taken_over_when_its_lease_expires(worl
     for item in items:
         [event] = reminder_events(world, item["id"])
         assert set(event["recipients"]) | set(event["details"].get("unconfirmed", [])) == {ANA, BRUNO}
+
+
+def test_an_escalation_due_the_same_day_goes_to_the_firm_and_never_into_the_clients_digest(world: World) -> None:
+    # Given a firm with an escalation address, and an account whose organizer (one reminder, then
+    # escalated three days on) escalates on 3 December, the day two other items fall due
+    reply = world.api("PUT", "/firm", {"name": "Silva Contabilidade", "escalation_email": "partners@silva.example.com"})
+    assert reply.status == 200
+    world.take_queued()
+    account = world.create_account()
+    once = {"enabled": True, "days_between": 3, "max_reminders": 1, "escalate_after_days": 3}
+    every_6_days = {"enabled": True, "days_between": 6, "max_reminders": 2}
+    escalating = world.send_item(account["id"], title="2026 Tax Organizer", reminders=once)
+    others = [
+        world.send_item(account["id"], kind="proposal", title="2026 Engagement Letter", reminders=every_6_days),
+        world.send_item(account["id"], kind="signature", title="Power of attorney", reminders=every_6_days),
+    ]
+    assert tick(world, DUE + timedelta(minutes=1)) == 1  # the organizer's only reminder, on its own
+    assert [m.subject.split(":")[0] for m in reminders_to(world, ANA)] == ["Reminder"]
+
+    # When 3 December comes
+    tick(world, DUE + 3 * DAY + timedelta(minutes=1))
+
+    # Then the clients get one digest of the two reminders, without the escalation
+    digest = reminders_to(world, ANA)[1:]
+    assert [m.subject for m in digest] == ["Reminder: Silva Contabilidade is waiting for you on 2 items"]
+    assert "2026 Tax Organizer" not in digest[0].text
+    assert all(item["title"] in digest[0].text for item in others)
+    # And the firm is told about the organizer, once, on its own
+    [escalation] = [m for m in world.sent if "partners@silva.example.com" in m.to]
+    assert escalation.subject.startswith("Escalation:") and "2026 Tax Organizer" in escalation.subject
+    assert world.api("GET", f"/action-items/{escalating['id']}").body["escalated_at"] is not None
+    for item in others:
+        assert world.api("GET", f"/action-items/{item['id']}").body["reminders"]["sent"] == 1

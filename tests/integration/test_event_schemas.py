@@ -31,18 +31,23 @@ def test_there_is_a_valid_draft_2020_12_schema_for_each_event_type_and_no_other(
 
 def test_every_event_the_publisher_puts_on_the_bus_matches_its_schema(world: World) -> None:
     # Given a story that makes every kind of change: items sent (one address rejected), reminders,
-    # a manual resend, a completion, a cancellation, a job entering a stage, and a bounce
+    # a manual resend, a completion, a cancellation, an escalation, a job entering a stage, and a bounce
     account = world.create_account()
     with ses_errors(lambda to, _: "MessageRejected" if to.startswith("bruno") else None):
         item = world.send_item(account["id"], reminders={"enabled": True, "days_between": 2, "max_reminders": 2})
     # (an invoice due on 27 December, with a due-date step 28 days before: 29 November)
     sequence = {"enabled": True, "schedule": "due_date", "steps": [{"days": -28}]}
     other = world.send_item(account["id"], kind="invoice", title="Fee", invoice=_terms(), reminders=sequence)
+    # (and one reminded after a day, escalating a day later)
+    late = {"enabled": True, "days_between": 1, "max_reminders": 1, "escalate_after_days": 1}
+    world.send_item(account["id"], title="Signed engagement letter", reminders=late)
     world.scan(START + 2 * DAY)
     world.drain()
     world.api("POST", f"/action-items/{item['id']}/resend")
     world.api("POST", f"/action-items/{item['id']}/complete")
     world.api("POST", f"/action-items/{other['id']}/cancel")
+    world.scan(START + 3 * DAY)
+    world.drain()
     _job_in_a_stage(world, account["id"])
     world.bounce("ana@client.example.com")  # SES's bounce event, through the suppression function
 
@@ -62,6 +67,7 @@ def test_every_event_the_publisher_puts_on_the_bus_matches_its_schema(world: Wor
     assert sorted((e["mode"], e["tone"] or "", e["days"] or 0) for e in reminders) == [
         ("auto", "gentle", -28),
         ("auto", "gentle", 0),
+        ("auto", "gentle", 0),  # the one that then escalated (interval schedule: no step)
         ("manual", "", 0),
     ]
     assert [e["days"] for e in reminders if e["mode"] == "manual"] == [None]

@@ -222,3 +222,26 @@ def test_a_bad_pause_is_refused_naming_the_field_and_nothing_is_written(world: W
         assert reply.status == 422, reply.body
         assert [d["field"] for d in reply.body["error"]["details"]] == ["reminders_paused_until"]
     assert table_snapshot() == before
+
+
+def test_a_pause_holds_the_escalation_to_the_firm_until_it_ends(world: World) -> None:
+    # Given an item whose only reminder goes on 30 November and that escalates three days later
+    put_firm(world, escalation_email="partners@silva.example.com")
+    account = world.create_account()
+    once = {"enabled": True, "days_between": 3, "max_reminders": 1, "escalate_after_days": 3}
+    item = world.send_item(account["id"], reminders=once)
+    assert tick(world, at("2026-11-30T09:01:00+00:00")) == 1
+
+    # When the firm pauses the account until 10 December (it is talking to the client)
+    pause_account(world, account["id"], "2026-12-10")
+
+    # Then the firm is not told while the pause lasts, and is told once when it ends
+    def escalations() -> list[str]:
+        return [m.subject for m in world.sent if "partners@silva.example.com" in m.to]
+
+    assert tick(world, at("2026-12-03T09:01:00+00:00")) == 0
+    assert tick(world, at("2026-12-09T23:59:00+00:00")) == 0
+    assert escalations() == []
+    assert tick(world, at("2026-12-10T00:00:00+00:00")) == 1
+    assert len(escalations()) == 1
+    assert item_of(world, item["id"])["escalated_at"] == "2026-12-10T00:00:00Z"

@@ -251,7 +251,7 @@ def test_an_account_without_notify_contacts_gets_the_item_and_task_but_no_email(
 
 def test_emails_follow_the_account_language(world: World) -> None:
     # Given a Portuguese-speaking account
-    account = world.create_account(language="pt")
+    account = world.create_account(language="pt-PT")
 
     # When an item is sent and reminded
     world.send_item(account["id"], reminders={"enabled": True})

@@ -121,7 +121,7 @@ def test_a_tick_three_days_later_moves_the_clock_and_sends_the_reminder(local_st
 def test_the_outbox_json_lists_every_mail_newest_first(local_stack: RunningStack) -> None:
     client = local_stack.new_firm()
     account = client.expect(
-        201, "POST", "/accounts", {"name": "Oliveira Ltda.", "language": "pt", "contacts": CONTACTS}
+        201, "POST", "/accounts", {"name": "Oliveira Ltda.", "language": "pt-BR", "contacts": CONTACTS}
     )
     client.expect(201, "POST", f"/accounts/{account['id']}/action-items", {"kind": "signature", "title": "Procuração"})
 
@@ -130,7 +130,7 @@ def test_the_outbox_json_lists_every_mail_newest_first(local_stack: RunningStack
     assert outbox["count"] == len(outbox["items"]) >= 1
     newest = outbox["items"][0]
     assert set(newest) >= {"message_id", "sent_at", "sender", "to", "subject", "language", "html", "text"}
-    assert (newest["to"], newest["language"]) == (["olivia@example.com"], "pt")
+    assert (newest["to"], newest["language"]) == (["olivia@example.com"], "pt-BR")
     times = [m["sent_at"] for m in outbox["items"]]
     assert times == sorted(times, reverse=True)
 

@@ -67,7 +67,7 @@ def emails_of_every_length(local_stack: RunningStack) -> None:
     english = client.expect(201, "POST", "/accounts", {"name": "Harper Family", "language": "en", "contacts": contacts})
     contacts = [{"name": "Beatriz Oliveira", "email": "beatriz.widths@example.com", "notify": True}]
     portuguese = client.expect(
-        201, "POST", "/accounts", {"name": "Oliveira Comércio Ltda.", "language": "pt", "contacts": contacts}
+        201, "POST", "/accounts", {"name": "Oliveira Comércio Ltda.", "language": "pt-BR", "contacts": contacts}
     )
     invoice = {"amount": "1250.00", "currency": "USD", "due_date": "2027-01-15"}
     for account, item in (

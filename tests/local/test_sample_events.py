@@ -95,6 +95,36 @@ def check_sqs(event: dict[str, Any]) -> None:
         assert record["awsRegion"]
 
 
+def _as_deployed(node: Any) -> Any:
+    """The template's intrinsic functions in a rule's pattern, with every parameter at its default
+    (as `make run` deploys it): Fn::If and what its conditions use."""
+    if isinstance(node, list):
+        return [_as_deployed(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        [(function, value)] = node.items()
+        if function == "Ref" and value in TEMPLATE["Parameters"]:
+            default = TEMPLATE["Parameters"][value].get("Default", "")
+            is_list = TEMPLATE["Parameters"][value]["Type"] == "CommaDelimitedList"
+            return ([] if default == "" else default.split(",")) if is_list else default
+        if function == "Fn::If":
+            condition, when_true, when_false = value
+            return _as_deployed(when_true if _as_deployed(TEMPLATE["Conditions"][condition]) else when_false)
+        if function == "Fn::Equals":
+            left, right = _as_deployed(value)
+            return left == right
+        if function == "Fn::Not":
+            return not _as_deployed(value[0])
+        if function == "Fn::Join":
+            separator, parts = _as_deployed(value)
+            return separator.join(parts)
+        if function == "Fn::Split":
+            separator, text = _as_deployed(value)
+            return text.split(separator)
+    return {key: _as_deployed(value) for key, value in node.items()}
+
+
 def check_event_rule(event: dict[str, Any]) -> None:
     assert event["version"] == "0"
     assert ISO_UTC.match(event["time"])
@@ -103,7 +133,11 @@ def check_event_rule(event: dict[str, Any]) -> None:
     # the configuration set as the local stack names it (devtools.deploy: stack, logical id)
     configuration_set = json.dumps(f"{STACK_NAME}-MailConfigurationSet")
     patterns = [
-        json.loads(json.dumps(event_source["Properties"]["Pattern"]).replace(CONFIGURATION_SET_REF, configuration_set))
+        _as_deployed(
+            json.loads(
+                json.dumps(event_source["Properties"]["Pattern"]).replace(CONFIGURATION_SET_REF, configuration_set)
+            )
+        )
         for logical_id in functions_with_trigger("EventBridgeRule")
         for event_source in TEMPLATE["Resources"][logical_id]["Properties"]["Events"].values()
         if event_source["Type"] == "EventBridgeRule"

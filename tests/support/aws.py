@@ -11,6 +11,7 @@ from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from devtools import moto_fidelity
 from devtools.sam_template import load_template
 
 REGION = "us-east-1"
@@ -107,6 +108,19 @@ def create_configuration_set(name: str = CONFIGURATION_SET) -> None:
 
 def verify_sender(address: str = SENDER) -> None:
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=address)
+
+
+def ses_finds_dkim_records(domain: str, status: str = "SUCCESS") -> None:
+    """SES finds the domain's DKIM records in its DNS (SUCCESS: verified), or gives up (FAILED)."""
+    assert moto_fidelity.set_domain_status(domain, status, REGION) is not None, f"no SES identity {domain}"
+
+
+def ses_domain_identities() -> list[str]:
+    return sorted(
+        name
+        for name, identity in ses_backends[DEFAULT_ACCOUNT_ID][REGION].email_identities.items()
+        if identity.identity_type == "DOMAIN"
+    )
 
 
 @dataclass(frozen=True)

@@ -306,3 +306,24 @@ def cut_off_after_put_events(calls: Callable[[int], bool]) -> Iterator[None]:
         yield
     finally:
         client.meta.events.unregister("after-call.events.PutEvents", unique_id="test-cut-off")
+
+
+@contextmanager
+def ses_identity_calls(operation: str, code: str | None = None) -> Iterator[list[str]]:
+    """Every call of an SES v2 identity operation (CreateEmailIdentity, GetEmailIdentity,
+    DeleteEmailIdentity) the functions make: the identities named. With `code`, SES answers each
+    with that error instead of reaching moto."""
+    client = clients.client("sesv2")
+    calls: list[str] = []
+
+    def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        body = json.loads(params.get("body") or b"{}")
+        calls.append(str(body.get("EmailIdentity") or str(params.get("url_path", "")).rpartition("/")[2]))
+        return None if code is None else _error("https://email.us-east-1.amazonaws.com", code)
+
+    event = f"before-call.sesv2.{operation}"
+    client.meta.events.register_first(event, answer, unique_id=f"test-ses-{operation}")
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister(event, unique_id=f"test-ses-{operation}")

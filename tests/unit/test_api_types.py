@@ -12,10 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from portal_reminders.api.types import AMOUNT_PATTERN, AmountIn, EmailAddress, Url
+from portal_reminders.api.types import (
+    AMOUNT_PATTERN,
+    AmountIn,
+    DateIn,
+    DomainName,
+    EmailAddress,
+    HexColor,
+    HttpsUrl,
+    Url,
+)
 
 EMAIL = TypeAdapter(EmailAddress)
 AMOUNT = TypeAdapter(AmountIn)
+DATE = TypeAdapter(DateIn)
 URL = TypeAdapter(Url)
 
 
@@ -73,7 +83,7 @@ def test_amounts_are_decimal_strings(raw: str, expected: Decimal) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["0", "0.00", "-5", "1.001", "NaN", "Infinity", "1e20", "abc", "01", " 1", "1 ", "1,5", True, 10, 0.1]
+    "raw", ["0", "0.00", "-5", "1.001", "NaN", "Infinity", "1e20", "abc", "01", " 1", "1 ", "1,5", "1\n", True, 10, 0.1]
 )
 def test_bad_amounts_and_numbers_are_refused(raw: object) -> None:
     # money is a decimal string (SPEC §5): a JSON number would be read through a float
@@ -97,3 +107,23 @@ def test_an_amount_is_accepted_exactly_when_it_matches_the_documented_pattern(te
 def test_bad_urls_are_refused(url: str) -> None:
     with pytest.raises(ValidationError):
         URL.validate_python(url)
+
+
+@pytest.mark.parametrize("raw", ["2026-12-01\n", "2026-12-1", "2026-02-30", " 2026-12-01"])
+def test_a_date_is_exactly_the_documented_pattern_and_a_real_day(raw: str) -> None:
+    # JSON Schema's `$` ends the text; Python's would let a trailing newline through
+    with pytest.raises(ValidationError):
+        DATE.validate_python(raw)
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        (HexColor, "#1a2b3c\n"),
+        (HttpsUrl, "https://example.com/logo.png\n"),
+        (DomainName, "example.com\n"),
+    ],
+)
+def test_branding_and_domain_values_with_a_trailing_newline_are_refused(kind: object, raw: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(kind).validate_python(raw)

@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 
 from portal_reminders.emails import (
     DigestEmail,
+    EscalationEmail,
     InvoiceSummary,
     ItemEmail,
     Kind,
     Language,
     PendingApprovalsEmail,
+    SentEmail,
     render_digest_email,
+    render_escalation_email,
     render_item_email,
     render_pending_approvals_email,
 )
@@ -34,12 +37,24 @@ CALL_TO_ACTION: dict[tuple[Kind, Language], str] = {
     ("chat", "en"): "reply",
     ("signature", "en"): "sign",
     ("approval", "en"): "approve",
-    ("organizer", "pt"): "preencha",
-    ("proposal", "pt"): "assine",
-    ("invoice", "pt"): "pague",
-    ("chat", "pt"): "responda",
-    ("signature", "pt"): "assine",
-    ("approval", "pt"): "aprove",
+    ("organizer", "pt-PT"): "preencha",
+    ("proposal", "pt-PT"): "assine",
+    ("invoice", "pt-PT"): "pague",
+    ("chat", "pt-PT"): "responda",
+    ("signature", "pt-PT"): "assine",
+    ("approval", "pt-PT"): "aprove",
+    ("organizer", "pt-BR"): "preencha",
+    ("proposal", "pt-BR"): "assine",
+    ("invoice", "pt-BR"): "pague",
+    ("chat", "pt-BR"): "responda",
+    ("signature", "pt-BR"): "assine",
+    ("approval", "pt-BR"): "aprove",
+    ("organizer", "es"): "complete",
+    ("proposal", "es"): "firme",
+    ("invoice", "es"): "pague",
+    ("chat", "es"): "responda",
+    ("signature", "es"): "firme",
+    ("approval", "es"): "apruebe",
 }
 
 
@@ -143,7 +158,8 @@ def test_reminder_subject_differs_from_notification_subject(kind: Kind, language
 
     # Then the reminder's subject is a different, visibly reminding one
     assert reminder_subject != notification_subject
-    assert reminder_subject.startswith({"en": "Reminder: ", "pt": "Lembrete: "}[language])
+    labels = {"en": "Reminder: ", "pt-PT": "Lembrete: ", "pt-BR": "Lembrete: ", "es": "Recordatorio: "}
+    assert reminder_subject.startswith(labels[language])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -156,7 +172,7 @@ def test_reminder_body_says_it_is_a_reminder(kind: Kind, language: Language) -> 
     content = render_item_email(email)
 
     # Then both parts open saying it is a reminder
-    word = {"en": "reminder: ", "pt": "lembrete: "}[language]
+    word = {"en": "reminder: ", "pt-PT": "lembrete: ", "pt-BR": "lembrete: ", "es": "recordatorio: "}[language]
     assert word in content.text.lower()
     assert word in content.html.lower()
 
@@ -164,7 +180,7 @@ def test_reminder_body_says_it_is_a_reminder(kind: Kind, language: Language) -> 
 def test_exact_subjects_for_organizer_notification_and_reminder() -> None:
     # Given organizer emails in English and Portuguese
     en = an_item_email("organizer", "en", firm_name="Acme Accounting")
-    pt = an_item_email("organizer", "pt", firm_name="Acme Accounting")
+    pt = an_item_email("organizer", "pt-PT", firm_name="Acme Accounting")
 
     # When they are rendered as notification and reminder
     subjects = [
@@ -201,19 +217,19 @@ def test_english_invoice_shows_amount_and_due_date() -> None:
 
 
 def test_portuguese_invoice_shows_amount_and_due_date() -> None:
-    # Given an unpaid invoice of 1234.5 EUR due 15 December 2026, for a Portuguese account
-    email = an_item_email("invoice", "pt", item_title="FT 2026/42", invoice=an_invoice(currency="EUR"))
+    # Given an unpaid invoice of 1234.5 EUR due 15 December 2026, for a European Portuguese account
+    email = an_item_email("invoice", "pt-PT", item_title="FT 2026/42", invoice=an_invoice(currency="EUR"))
 
     # When it is rendered
     content = render_item_email(email)
 
     # Then amount and due date are formatted the Portuguese way
     assert content.subject == (
-        "Silva & Filhos: pague a fatura «FT 2026/42» (1.234,50 EUR, vence a 15 de dezembro de 2026)"
+        "Silva & Filhos: pague a fatura «FT 2026/42» (1.234,50 €, vence a 15 de dezembro de 2026)"
     )
-    assert "Valor: 1.234,50 EUR" in content.text.splitlines()
-    assert "Data de vencimento: 15 de dezembro de 2026" in content.text.splitlines()
-    assert "1.234,50 EUR" in content.html
+    assert "Valor: 1.234,50 €" in content.text.splitlines()
+    assert "Vencimento: 15 de dezembro de 2026" in content.text.splitlines()
+    assert "1.234,50 €" in content.html
     assert "15 de dezembro de 2026" in content.html
 
 
@@ -221,11 +237,16 @@ def test_portuguese_invoice_shows_amount_and_due_date() -> None:
     ("amount", "currency", "language", "expected"),
     [
         ("1234.5", "USD", "en", "USD 1,234.50"),
-        ("1234.5", "EUR", "pt", "1.234,50 EUR"),
+        ("1234.5", "EUR", "pt-PT", "1.234,50 €"),
         ("1234567.005", "usd", "en", "USD 1,234,567.01"),
-        ("1234567.005", "BRL", "pt", "1.234.567,01 BRL"),
+        ("1234567.005", "BRL", "pt-PT", "1.234.567,01 BRL"),
         ("5", "USD", "en", "USD 5.00"),
-        ("0.1", "EUR", "pt", "0,10 EUR"),
+        ("0.1", "EUR", "pt-PT", "0,10 €"),
+        ("1250", "BRL", "pt-BR", "R$ 1.250,00"),
+        ("1250", "usd", "pt-BR", "US$ 1.250,00"),
+        ("1250", "EUR", "es", "1.250,00 €"),
+        ("1250", "USD", "es", "1.250,00 USD"),
+        ("1250", "EUR", "en", "EUR 1,250.00"),
     ],
 )
 def test_money_has_two_decimals_and_thousands_separators(
@@ -235,13 +256,18 @@ def test_money_has_two_decimals_and_thousands_separators(
     # When the amount is formatted
     formatted = format_money(Decimal(amount), currency, language)
 
-    # Then it has two decimals, the language's separators and the currency code
+    # Then it has two decimals, the language's separators and the currency's local symbol, else its code
     assert formatted == expected
 
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("en", "1 March 2027"), ("pt", "1 de março de 2027")],
+    [
+        ("en", "1 March 2027"),
+        ("pt-PT", "1 de março de 2027"),
+        ("pt-BR", "1 de março de 2027"),
+        ("es", "1 de marzo de 2027"),
+    ],
 )
 def test_dates_are_written_out_in_the_language(language: Language, expected: str) -> None:
     # Given a date
@@ -272,7 +298,7 @@ def test_paid_invoice_in_english_says_paid_and_asks_nothing(purpose: str) -> Non
 
 def test_paid_invoice_in_portuguese_says_paga_and_asks_nothing() -> None:
     # Given a paid invoice for a Portuguese account
-    email = an_item_email("invoice", "pt", invoice=an_invoice(paid=True, balance_due="0"))
+    email = an_item_email("invoice", "pt-PT", invoice=an_invoice(paid=True, balance_due="0"))
 
     # When it is rendered
     content = render_item_email(email)
@@ -341,7 +367,7 @@ def test_message_is_escaped_in_html_with_line_breaks() -> None:
 def test_message_is_raw_in_text() -> None:
     # Given a message with markup characters and a newline
     message = 'Please check <b>this</b> & "that"\nThanks'
-    email = an_item_email("chat", "pt", message=message)
+    email = an_item_email("chat", "pt-PT", message=message)
 
     # When it is rendered
     text = render_item_email(email).text
@@ -399,7 +425,9 @@ def test_long_title_is_truncated_in_the_subject_only() -> None:
 # --- greeting, document, footer -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "greeting"), [("en", "Hi Ana,"), ("pt", "Olá Ana,")])
+@pytest.mark.parametrize(
+    ("language", "greeting"), [("en", "Hi Ana,"), ("pt-PT", "Olá Ana,"), ("pt-BR", "Olá, Ana,"), ("es", "Hola, Ana:")]
+)
 def test_recipient_is_greeted_by_name(language: Language, greeting: str) -> None:
     # Given a recipient with a name
     email = an_item_email(language=language, recipient_name="Ana")
@@ -412,7 +440,9 @@ def test_recipient_is_greeted_by_name(language: Language, greeting: str) -> None
     assert f">{greeting}</p>" in content.html
 
 
-@pytest.mark.parametrize(("language", "greeting"), [("en", "Hello,"), ("pt", "Olá,")])
+@pytest.mark.parametrize(
+    ("language", "greeting"), [("en", "Hello,"), ("pt-PT", "Olá,"), ("pt-BR", "Olá,"), ("es", "Hola:")]
+)
 def test_recipient_without_name_gets_a_generic_greeting(language: Language, greeting: str) -> None:
     # Given a recipient without a name
     email = an_item_email(language=language, recipient_name="  ")
@@ -442,7 +472,9 @@ def test_html_is_a_complete_document_in_the_recipients_language(language: Langua
     ("language", "footer"),
     [
         ("en", f"You are receiving this email because {FIRM} uses a client portal"),
-        ("pt", f"Recebe este e-mail porque {FIRM} utiliza um portal do cliente"),
+        ("pt-PT", f"Recebe este e-mail porque {FIRM} utiliza um portal do cliente"),
+        ("pt-BR", f"Você está recebendo este e-mail porque {FIRM} usa um portal do cliente"),
+        ("es", f"Recibe este correo electrónico porque {FIRM} utiliza un portal de clientes"),
     ],
 )
 def test_footer_explains_why_the_client_gets_the_email(language: Language, footer: str) -> None:
@@ -493,8 +525,8 @@ def test_pending_approvals_email_lists_every_document(language: Language) -> Non
     [
         ("en", ("A",), "Silva & Filhos: 1 document waiting for your approval"),
         ("en", ("A", "B", "C"), "Silva & Filhos: 3 documents waiting for your approval"),
-        ("pt", ("A",), "Silva & Filhos: 1 documento a aguardar a sua aprovação"),
-        ("pt", ("A", "B"), "Silva & Filhos: 2 documentos a aguardar a sua aprovação"),
+        ("pt-PT", ("A",), "Silva & Filhos: 1 documento a aguardar a sua aprovação"),
+        ("pt-PT", ("A", "B"), "Silva & Filhos: 2 documentos a aguardar a sua aprovação"),
     ],
 )
 def test_pending_approvals_subject_counts_documents(
@@ -661,7 +693,13 @@ def test_a_reminder_says_where_the_item_stands_against_its_due_date(today: date,
 def test_a_reminder_says_when_the_item_was_first_sent() -> None:
     content = render_item_email(a_reminder())
     assert f"{FIRM} first sent it on 3 November 2026." in content.text
-    assert "O primeiro envio foi a 3 de novembro de 2026." in render_item_email(a_reminder(language="pt")).text
+    in_other_languages = {
+        "pt-PT": f"O primeiro envio de {FIRM} foi a 3 de novembro de 2026.",
+        "pt-BR": f"O primeiro envio de {FIRM} foi em 3 de novembro de 2026.",
+        "es": f"El primer envío de {FIRM} fue el 3 de noviembre de 2026.",
+    }
+    for language, sentence in in_other_languages.items():
+        assert sentence in render_item_email(a_reminder(language=language)).text
 
 
 def test_each_tone_has_its_own_words_and_a_final_one_says_it_is_the_last() -> None:
@@ -702,7 +740,7 @@ def test_a_reminder_of_an_invoice_not_yet_due_still_asks_to_pay_by_its_date() ->
 
 def test_portuguese_reminders_in_each_tone() -> None:
     subjects = [
-        render_item_email(a_reminder(language="pt", today=today, number=number, tone=tone)).subject
+        render_item_email(a_reminder(language="pt-PT", today=today, number=number, tone=tone)).subject
         for today, number, tone in (
             (date(2026, 12, 7), 1, "gentle"),
             (date(2026, 12, 17), 2, "firm"),
@@ -714,7 +752,7 @@ def test_portuguese_reminders_in_each_tone() -> None:
         f"Segundo lembrete: {FIRM}: preencha o questionário «{TITLE}» (em atraso há 7 dias)",
         f"Último lembrete: {FIRM}: preencha o questionário «{TITLE}» (em atraso há 14 dias)",
     ]
-    final = render_item_email(a_reminder(language="pt", today=date(2026, 12, 24), number=3, tone="final")).text
+    final = render_item_email(a_reminder(language="pt-PT", today=date(2026, 12, 24), number=3, tone="final")).text
     assert "Este é o último lembrete que enviamos" in final
     assert f"{FIRM} entrará em contacto consigo diretamente" in final
     assert "Está em atraso há 14 dias: venceu a 10 de dezembro de 2026." in final
@@ -730,6 +768,15 @@ def test_every_kind_and_language_has_a_reminder_in_every_tone(kind: Kind, langua
 
 
 # --- the digest (SPEC R20) ------------------------------------------------------------------------
+
+
+# how each language says an item is 7 days late, and that a reminder is the last
+DIGEST_WORDS: dict[Language, tuple[str, str]] = {
+    "en": ("overdue by 7 days", "last reminder"),
+    "pt-PT": ("em atraso há 7 dias", "último lembrete"),
+    "pt-BR": ("em atraso há 7 dias", "último lembrete"),
+    "es": ("lleva 7 días de retraso", "último recordatorio"),
+}
 
 
 def a_digest(language: Language = "en") -> DigestEmail:
@@ -759,16 +806,17 @@ def test_a_digest_lists_every_item_with_its_own_words_and_button_in_both_parts(l
     # Then the subject counts the items, and each part heads each item and gives it its own button
     assert "2" in content.subject
     assert FIRM in content.subject
+    of = "of" if language == "en" else "de"
     for part in (content.text, content.html):
-        assert ("1 of 2" if language == "en" else "1 de 2") in part
-        assert ("2 of 2" if language == "en" else "2 de 2") in part
+        assert f"1 {of} 2" in part
+        assert f"2 {of} 2" in part
     assert content.text.count(LINK) == 1
     assert content.text.count("https://portal.example.com/items/it-2") == 1
     assert content.html.count(f'href="{escape(LINK, quote=True)}"') == 2  # the button and the fallback link
     # And each item says what its own reminder would: the invoice is overdue and final
-    overdue = "overdue by 7 days" if language == "en" else "em atraso há 7 dias"
+    overdue, last = DIGEST_WORDS[language]
     assert overdue in content.text.lower()
-    assert ("last reminder" if language == "en" else "último lembrete") in content.text.lower()
+    assert last in content.text.lower()
     # And values are escaped in HTML, never markup
     assert "<Organizer>" not in content.html
     assert escape("<Organizer>") in content.html
@@ -777,3 +825,151 @@ def test_a_digest_lists_every_item_with_its_own_words_and_button_in_both_parts(l
 def test_a_digest_needs_an_item() -> None:
     with pytest.raises(ValueError, match="at least one item"):
         render_digest_email(DigestEmail(language="en", firm_name=FIRM, recipient_name="Ana", items=()))
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "pt-BR",
+            [
+                f"Lembrete: {FIRM}: preencha o questionário “{TITLE}” (vence em 3 dias)",
+                f"Segundo lembrete: {FIRM}: preencha o questionário “{TITLE}” (em atraso há 7 dias)",
+                f"Último lembrete: {FIRM}: preencha o questionário “{TITLE}” (em atraso há 14 dias)",
+            ],
+        ),
+        (
+            "es",
+            [
+                f"Recordatorio: {FIRM}: complete el cuestionario «{TITLE}» (vence en 3 días)",
+                f"Segundo recordatorio: {FIRM}: complete el cuestionario «{TITLE}» (con 7 días de retraso)",
+                f"Último recordatorio: {FIRM}: complete el cuestionario «{TITLE}» (con 14 días de retraso)",
+            ],
+        ),
+    ],
+)
+def test_brazilian_and_spanish_reminders_in_each_tone(language: Language, expected: list[str]) -> None:
+    # Given the same organizer reminded gently before its due date, firmly and finally after it
+    reminders = [
+        render_item_email(a_reminder(language=language, today=today, number=number, tone=tone))
+        for today, number, tone in (
+            (date(2026, 12, 7), 1, "gentle"),
+            (date(2026, 12, 17), 2, "firm"),
+            (date(2026, 12, 24), 3, "final"),
+        )
+    ]
+
+    # Then each subject says which reminder it is and where the item stands, in the language
+    assert [reminder.subject for reminder in reminders] == expected
+
+
+def test_a_final_reminder_in_brazilian_portuguese_and_spanish_says_the_firm_will_follow_up() -> None:
+    # Given the final reminder of an organizer 14 days late, for a Brazilian and a Spanish client
+    def final(language: Language) -> str:
+        return render_item_email(a_reminder(language=language, today=date(2026, 12, 24), number=3, tone="final")).text
+
+    brazilian, spanish = final("pt-BR"), final("es")
+
+    # Then it says it is the last, that the firm will get in touch, and how late the item is
+    assert "Este é o último lembrete que vamos enviar" in brazilian
+    assert f"{FIRM} vai entrar em contato com você diretamente" in brazilian
+    assert "Está em atraso há 14 dias: o prazo venceu em 10 de dezembro de 2026." in brazilian
+    assert "Este es el último recordatorio que le enviaremos" in spanish
+    assert f"{FIRM} se pondrá en contacto con usted directamente" in spanish
+    assert "Lleva 14 días de retraso: el plazo venció el 10 de diciembre de 2026." in spanish
+
+
+@pytest.mark.parametrize(
+    ("language", "currency", "subject", "rows"),
+    [
+        (
+            "pt-BR",
+            "BRL",
+            "Silva & Filhos: pague a fatura “NF 42” (R$ 1.234,50, vencimento em 15 de dezembro de 2026)",
+            ["Valor: R$ 1.234,50", "Vencimento: 15 de dezembro de 2026"],
+        ),
+        (
+            "es",
+            "EUR",
+            "Silva & Filhos: pague la factura «NF 42» (1.234,50 €, vence el 15 de diciembre de 2026)",
+            ["Importe: 1.234,50 €", "Vencimiento: 15 de diciembre de 2026"],
+        ),
+    ],
+)
+def test_brazilian_and_spanish_invoices_show_money_and_dates_their_way(
+    language: Language, currency: str, subject: str, rows: list[str]
+) -> None:
+    # Given an unpaid invoice of 1234.5 due 15 December 2026 in the client's currency
+    email = an_item_email("invoice", language, item_title="NF 42", invoice=an_invoice(currency=currency))
+
+    # When it is rendered
+    content = render_item_email(email)
+
+    # Then the amount and the due date read as they do in the client's country
+    assert content.subject == subject
+    assert all(row in content.text.splitlines() for row in rows)
+
+
+# --- the firm's escalation email (SPEC R19) ----------------------------------------------------------
+
+
+def _escalation(language: Language, **changes: Any) -> EscalationEmail:
+    email = EscalationEmail(
+        language=language,
+        firm_name=FIRM,
+        account_name="Souza <Family>",
+        kind="invoice",
+        item_title=TITLE,
+        days=14,
+        portal_link=LINK,
+        sent=(
+            SentEmail(day=date(2026, 11, 27)),
+            SentEmail(day=date(2026, 12, 7), number=1, tone="gentle"),
+            SentEmail(day=date(2026, 12, 9), manual=True),
+            SentEmail(day=date(2026, 12, 17), number=2, tone="final"),
+        ),
+        due_date=date(2026, 12, 10),
+    )
+    return replace(email, **changes)
+
+
+def test_the_escalation_email_names_the_account_the_item_and_what_was_sent_when() -> None:
+    # When the escalation email is rendered in English
+    content = render_escalation_email(_escalation("en"))
+
+    # Then its subject names the account and the item, and its text part lists each email by day and tone
+    assert content.subject == f"Escalation: Souza <Family> has not acted on “{TITLE}”"
+    assert content.text.splitlines()[:3] == [
+        "Hello,",
+        "",
+        f"Souza <Family> has not acted on the invoice “{TITLE}” in the 14 days since its last automatic reminder. "
+        "The reminders are over: the next step is yours.",
+    ]
+    for line in (
+        "It was due on 10 December 2026.",
+        "- 27 November 2026: the first email",
+        "- 7 December 2026: Reminder (gentle)",
+        "- 9 December 2026: a reminder sent by the firm",
+        "- 17 December 2026: Final reminder (final)",
+        f"Open the item:\n{LINK}",
+    ):
+        assert line in content.text
+    # and the HTML part says the same, every value escaped, in the layout every email has
+    assert "Souza &lt;Family&gt;" in content.html
+    assert "Souza <Family>" not in content.html
+    assert escape(LINK, quote=True) in content.html
+    assert "max-width:600px" in content.html
+
+
+def test_the_escalation_email_has_portuguese_words_too() -> None:
+    content = render_escalation_email(_escalation("pt-PT"))
+    assert content.subject == f"Escalamento: Souza <Family> não tratou de “{TITLE}”"
+    assert "- 7 de dezembro de 2026: Lembrete (cordial)" in content.text
+    assert "- 17 de dezembro de 2026: Último lembrete (final)" in content.text
+    assert "Vencia a 10 de dezembro de 2026." in content.text
+
+
+def test_an_escalation_without_a_due_date_or_history_says_neither() -> None:
+    content = render_escalation_email(_escalation("en", due_date=None, sent=()))
+    assert "due on" not in content.text
+    assert "What the client was sent" not in content.text

@@ -838,3 +838,63 @@ def test_releasing_a_manual_round_keeps_the_scans_claim() -> None:
 
     # Then the scan's claim stays
     assert released.claim == CLAIM_1
+
+
+# --- escalation (SPEC R19) ---------------------------------------------------------------------------
+
+ESCALATING = replace(ON, escalate_after_days=5)
+
+
+def reminded(**overrides: Any) -> ActionItem:
+    """Notified at T0 and reminded three times (the last at T0 + 9 days), escalating after 5 days."""
+    last = T0 + 9 * DAY
+    fields = {"reminders": ESCALATING, "reminders_sent": 3, "last_emailed_at": last, "last_reminder_at": last}
+    return item(notified=True, **{**fields, **overrides})
+
+
+def test_after_the_last_reminder_the_next_scheduled_email_is_the_escalation_days_after_it() -> None:
+    escalating = reminded()
+    assert policy.escalating(escalating)
+    assert policy.due_at(escalating) == T0 + 14 * DAY
+    # not held to the client's sending hours, not shown as a reminder, numbered as a further one
+    assert policy.send_at(escalating) == T0 + 14 * DAY
+    assert policy.next_at(escalating, T0 + 10 * DAY) is None
+    assert policy.next_number(escalating) == 4
+    assert policy.plan_reminder(escalating, T0 + 14 * DAY).escalation
+
+
+def test_a_manual_resend_after_the_last_reminder_does_not_move_the_escalation() -> None:
+    assert policy.due_at(reminded(last_emailed_at=T0 + 12 * DAY)) == T0 + 14 * DAY
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"reminders_sent": 2},  # a reminder is still to come
+        {"reminders": ON},  # no escalate_after_days
+        {"reminders": replace(ESCALATING, enabled=False)},  # reminders turned off
+        {"escalated_at": T0 + 14 * DAY},  # told once
+        {"status": Status.COMPLETED},
+        {"status": Status.CANCELLED},
+        {"failed_number": 4},  # the round failed for good
+    ],
+)
+def test_no_escalation_when(overrides: dict[str, Any]) -> None:
+    assert not policy.escalating(reminded(**overrides))
+    if "reminders_sent" not in overrides:  # nothing else is due either: the item leaves the due index
+        assert policy.index_time(reminded(**overrides)) is None
+
+
+def test_recording_the_escalation_audits_it_and_keeps_the_clients_schedule() -> None:
+    escalating = reminded(claim=Claim(number=4, until=T0 + 15 * DAY))
+    at = T0 + 14 * DAY
+    progress = replace(progress_of(["partners@firm.example"]), plan=policy.plan_reminder(escalating, at))
+
+    recorded, events = transitions.record_delivery(escalating, EmailRound.scheduled(4), at, progress)
+
+    assert (recorded.escalated_at, recorded.claim, recorded.reminders_sent) == (at, None, 3)
+    assert recorded.last_emailed_at == escalating.last_emailed_at
+    assert [(e.type, e.recipients, e.details["after_days"], e.details["reminders"]) for e in events] == [
+        (AuditType.ESCALATED, ("partners@firm.example",), 5, 3)
+    ]
+    assert policy.due_at(recorded) is None

@@ -13,6 +13,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from devtools.local.eventbus import matches
 from devtools.sam_template import load_template, translate
 from portal_reminders.api.app import app
+from portal_reminders.models.domain import SENDING_LOCAL_PART
 from portal_reminders.models.domain_events import SOURCE
 from portal_reminders.ports import MailThrottled, MailUnavailable
 from portal_reminders.reminders.delivery import backoff
@@ -183,7 +184,8 @@ def _send_email_statements(translated: dict[str, Any]) -> dict[str, list[dict[st
     found: dict[str, list[dict[str, Any]]] = {}
     for role in roles:
         for statement in _statements(translated, role):
-            if "ses:SendEmail" in statement["Action"]:
+            # the firms' own domains have a statement of their own (FIRM_DOMAINS, tested below)
+            if "ses:SendEmail" in statement["Action"] and statement.get("Sid") != FIRM_DOMAINS:
                 found.setdefault(role, []).append(statement)
     return found
 
@@ -223,12 +225,65 @@ def test_sending_is_scoped_to_the_senders_identity_and_the_configuration_set(
         assert stack.resolve(statement["Condition"]) == {"StringEquals": {"ses:FromAddress": sender}}
 
 
+FIRM_DOMAINS = "FirmSendingDomains"
+SES_IDENTITIES = {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}
+
+
+def test_the_functions_that_email_may_send_from_a_firms_domain_only_as_reminders_at_it(
+    translated: dict[str, Any],
+) -> None:
+    # Given every statement that lets a role send from the firms' own domains (SPEC R21)
+    roles = [k for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
+    found = {
+        role: statement
+        for role in roles
+        for statement in _statements(translated, role)
+        if statement.get("Sid") == FIRM_DOMAINS
+    }
+
+    # Then exactly the emailing functions have it, for reminders@<any domain> and the configuration set
+    assert set(found) == {"ApiFunctionRole", "SendFunctionRole", "AutomationsFunctionRole"}
+    for statement in found.values():
+        assert statement["Action"] == "ses:SendEmail"
+        assert statement["Condition"] == {"StringLike": {"ses:FromAddress": f"{SENDING_LOCAL_PART}@*"}}
+        assert statement["Resource"] == [
+            SES_IDENTITIES,
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                ":configuration-set/${MailConfigurationSet}"
+            },
+        ]
+
+
+def test_only_the_api_manages_the_firms_domain_identities(translated: dict[str, Any]) -> None:
+    roles = [k for k, v in translated["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
+    managing = {
+        role: statement
+        for role in roles
+        for statement in _statements(translated, role)
+        if any(str(a).endswith("EmailIdentity") for a in _actions(statement))
+    }
+    assert list(managing) == ["ApiFunctionRole"]
+    statement = managing["ApiFunctionRole"]
+    assert sorted(statement["Action"]) == [
+        "ses:CreateEmailIdentity",
+        "ses:DeleteEmailIdentity",
+        "ses:GetEmailIdentity",
+    ]
+    assert statement["Resource"] == SES_IDENTITIES
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
+
+
 def test_the_scan_may_only_query_the_due_index(translated: dict[str, Any]) -> None:
     queries = [s for s in _statements(translated, "ScanFunctionRole") if "dynamodb:Query" in s["Action"]]
     assert [q["Resource"] for q in queries] == [{"Fn::Sub": "${RemindersTable.Arn}/index/due-index"}]
 
 
-def test_the_send_function_queries_the_pending_approvals_and_the_pending_items_it_reschedules(
+def test_the_send_function_queries_the_pending_approvals_the_pending_items_and_firms_item_audits(
     translated: dict[str, Any],
 ) -> None:
     queries = [s for s in _statements(translated, "SendFunctionRole") if "dynamodb:Query" in s["Action"]]
@@ -236,8 +291,11 @@ def test_the_send_function_queries_the_pending_approvals_and_the_pending_items_i
         [
             {"Fn::Sub": "${RemindersTable.Arn}/index/approval-index"},
             {"Fn::Sub": "${RemindersTable.Arn}/index/pending-index"},
-        ]
+        ],
+        {"Fn::GetAtt": ["RemindersTable", "Arn"]},
     ]
+    # the table itself only under the firms' keys (an escalation reads its item's audit events)
+    assert queries[1]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["FIRM#*"]}}
 
 
 def test_the_pending_index_projects_what_rescheduling_reads() -> None:
@@ -347,7 +405,7 @@ FIRMS = f"{keys.FIRM_PREFIX}*"
 DAILY_COUNTERS = f"{keys.DAILY_EMAILS_PREFIX}*"
 # (function, action) -> the key patterns its role may write; every write statement names them
 WRITTEN = {
-    ("ApiFunction", "dynamodb:PutItem"): {FIRMS, API_IDEMPOTENCY_PK},
+    ("ApiFunction", "dynamodb:PutItem"): {FIRMS, f"{keys.DOMAIN_CLAIM_PREFIX}*", API_IDEMPOTENCY_PK},
     ("ApiFunction", "dynamodb:UpdateItem"): {API_IDEMPOTENCY_PK, keys.SEND_TIMELINE_PK, DAILY_COUNTERS},
     ("ApiFunction", "dynamodb:DeleteItem"): {API_IDEMPOTENCY_PK},
     ("ScanFunction", "dynamodb:PutItem"): {FIRMS},

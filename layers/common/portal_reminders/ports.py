@@ -1,5 +1,5 @@
-"""Ports for the world outside storage: sending mail, the mail account's limits, queueing work for
-the send function, and the event bus."""
+"""Ports for the world outside storage: sending mail, the mail account's limits and its sending
+identities (the firms' domains), queueing work for the send function, and the event bus."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from portal_reminders.models.domain import DomainStatus
 from portal_reminders.models.domain_events import DomainEvent
 
 
@@ -68,6 +69,43 @@ class MailAccount(ABC):
     @abstractmethod
     def quota(self) -> SendQuota | None:
         """The account's current limits, or None when the mail service will not say."""
+
+
+@dataclass(frozen=True, slots=True)
+class MailIdentity:
+    """A domain as the mail service knows it: whether mail may go from it yet, and the DKIM
+    tokens whose CNAME records (<token>._domainkey.<domain> -> <token>.<zone>) prove the domain's
+    owner wants it."""
+
+    status: DomainStatus
+    dkim_tokens: tuple[str, ...]
+    dkim_zone: str | None = None
+
+
+class IdentityExists(Exception):
+    """The mail service's account already has an identity for the domain."""
+
+
+class IdentityNotFound(Exception):
+    """The mail service's account has no identity for the domain."""
+
+
+class MailIdentities(ABC):
+    """The mail service's sending identities for the firms' own domains (SPEC R21). Calls the
+    service refuses for now (throttled) raise MailUnavailable."""
+
+    @abstractmethod
+    def create_domain(self, domain: str) -> MailIdentity:
+        """Start verifying the domain with DKIM keys the mail service keeps (IdentityExists if it
+        is already an identity)."""
+
+    @abstractmethod
+    def get(self, domain: str) -> MailIdentity:
+        """The domain's identity as it is now (IdentityNotFound if there is none)."""
+
+    @abstractmethod
+    def delete(self, domain: str) -> None:
+        """Forget the domain's identity (none is fine): no mail may go from it any more."""
 
 
 class SendQueue(ABC):

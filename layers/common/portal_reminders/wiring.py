@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.clients.approvals import ApprovalService
     from portal_reminders.reminders.clients.items import ItemService
     from portal_reminders.reminders.clients.rescheduling import RescheduleService
+    from portal_reminders.reminders.clients.sending_domains import SendingDomainService
     from portal_reminders.reminders.clients.suppression import SuppressionService
     from portal_reminders.reminders.clients.templates import TemplateService
+    from portal_reminders.reminders.clients.wordings import WordingService
     from portal_reminders.reminders.delivery.daily_cap import DailyCap
     from portal_reminders.reminders.delivery.deliverer import Deliverer
     from portal_reminders.reminders.delivery.pacing import SendPacer
@@ -103,6 +105,12 @@ class Services:
         return TemplateService(self.repository)
 
     @cached_property
+    def wordings(self) -> WordingService:
+        from portal_reminders.reminders.clients.wordings import WordingService
+
+        return WordingService(self.repository, self.repository, self.repository, self.settings.portal_base_url)
+
+    @cached_property
     def items(self) -> ItemService:
         from portal_reminders.reminders.clients.items import ItemService
 
@@ -156,6 +164,15 @@ class Services:
         from portal_reminders.reminders.clients.accounts import AccountService
 
         return AccountService(self.repository, self.repository, lambda: self.rescheduling)
+
+    @cached_property
+    def sending_domains(self) -> SendingDomainService:
+        from portal_reminders.adapters.ses import SesIdentities
+        from portal_reminders.reminders.clients.sending_domains import SendingDomainService
+
+        return SendingDomainService(
+            self.repository, SesIdentities(clients.client("sesv2")), self.settings.sender_address
+        )
 
     @cached_property
     def suppressions(self) -> SuppressionService:

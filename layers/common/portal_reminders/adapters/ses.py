@@ -1,4 +1,4 @@
-"""Mailer and mail account on Amazon SES v2."""
+"""Mailer, mail account and sending identities on Amazon SES v2."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from portal_reminders.adapters.ses_refusals import blame
+from portal_reminders.adapters.ses_refusals import THROTTLED, blame
+from portal_reminders.models.domain import DomainStatus
 from portal_reminders.observability import logger
 from portal_reminders.ports import (
+    IdentityExists,
+    IdentityNotFound,
     MailAccount,
     Mailer,
+    MailIdentities,
+    MailIdentity,
     MailMisconfigured,
+    MailThrottled,
     MailUnavailable,
     OutgoingEmail,
     SendQuota,
@@ -81,3 +87,55 @@ class SesAccount(MailAccount):
             sent_last_24_hours=float(quota.get("SentLast24Hours") or 0.0),
             sending_enabled=bool(response.get("SendingEnabled", True)),
         )
+
+
+class SesIdentities(MailIdentities):
+    """Domain identities with Easy DKIM: SES makes the keys and gives three tokens; the domain is
+    verified once SES finds their CNAME records in its DNS (VerifiedForSendingStatus)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def create_domain(self, domain: str) -> MailIdentity:
+        # no DkimSigningAttributes: Easy DKIM (SES's own 2048-bit keys, rotated by SES)
+        response = self._call("create_email_identity", EmailIdentity=domain)
+        return _identity(response)
+
+    def get(self, domain: str) -> MailIdentity:
+        return _identity(self._call("get_email_identity", EmailIdentity=domain))
+
+    def delete(self, domain: str) -> None:
+        try:
+            self._call("delete_email_identity", EmailIdentity=domain)
+        except IdentityNotFound:
+            return
+
+    def _call(self, operation: str, **request: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            message = error.response.get("Error", {}).get("Message", "")
+            if code == "AlreadyExistsException":
+                raise IdentityExists(message) from error
+            if code == "NotFoundException":
+                raise IdentityNotFound(message) from error
+            if code in THROTTLED:
+                raise MailThrottled(f"{code}: {message}") from error
+            raise MailUnavailable(f"{code}: {message}") from error
+        except BotoCoreError as error:
+            raise MailUnavailable(str(error)) from error
+
+
+_DKIM_STATUSES = {"FAILED": DomainStatus.FAILED, "TEMPORARY_FAILURE": DomainStatus.TEMPORARY_FAILURE}
+
+
+def _identity(response: Any) -> MailIdentity:
+    dkim = response.get("DkimAttributes") or {}
+    if response.get("VerifiedForSendingStatus"):
+        status = DomainStatus.VERIFIED
+    else:
+        status = _DKIM_STATUSES.get(str(dkim.get("Status", "")), DomainStatus.PENDING)
+    return MailIdentity(
+        status=status, dkim_tokens=tuple(dkim.get("Tokens") or ()), dkim_zone=dkim.get("SigningHostedZone") or None
+    )

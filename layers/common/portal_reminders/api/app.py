@@ -19,7 +19,17 @@ from portal_reminders.api.errors import (
 )
 from portal_reminders.api.idempotency import idempotency_key, run_once
 from portal_reminders.api.identity import caller_from_event
-from portal_reminders.api.routes import accounts, approvals, audit, firm, items, pipelines, templates
+from portal_reminders.api.routes import (
+    accounts,
+    approvals,
+    audit,
+    email_templates,
+    firm,
+    items,
+    pipelines,
+    sending_domain,
+    templates,
+)
 from portal_reminders.models.errors import DomainError
 from portal_reminders.wiring import get_services
 
@@ -87,7 +97,7 @@ def unreadable_body(event: Mapping[str, Any]) -> str | None:
 
 def build_app() -> PortalResolver:
     resolver = PortalResolver(enable_validation=True)
-    for module in (firm, accounts, items, audit, templates, pipelines, approvals):
+    for module in (firm, sending_domain, accounts, items, audit, templates, pipelines, approvals, email_templates):
         resolver.include_router(module.router)
     register_error_handlers(resolver)
     return resolver

@@ -41,10 +41,12 @@ class Tag(StrEnum):
     PIPELINES = "Pipelines"
     JOBS = "Jobs"
     APPROVALS = "Approvals"
+    EMAIL_TEMPLATES = "Email templates"
 
 
 TAG_DESCRIPTIONS = {
-    Tag.FIRM: "The caller's firm: its name in emails, reply-to address, portal URL, time zone and sending hours.",
+    Tag.FIRM: "The caller's firm: its name in emails, reply-to address, portal URL, time zone and sending hours, "
+    "the branding of its emails, and the domain its mail comes from once the mail service has verified it.",
     Tag.ACCOUNTS: "Client accounts: a name, a language for emails, and optionally the client's own time zone.",
     Tag.CONTACTS: "The people of an account. Those with `notify` on get the emails; bounces and complaints "
     "suppress a contact until the firm lifts it.",
@@ -58,6 +60,10 @@ TAG_DESCRIPTIONS = {
     Tag.JOBS: "An account's job in a pipeline: entering or moving to a stage runs its automations; archiving "
     "stops the reminders of the items they created.",
     Tag.APPROVALS: "Request approval for pending: one email per account listing its documents pending approval.",
+    Tag.EMAIL_TEMPLATES: "The firm's own wording of its emails to clients, per kind, stage (notification, reminder, "
+    "final, escalation) and language: a subject and a plain-text body with placeholders such as "
+    "{{contact_first_name}} and {{due_date}}, in place of the built-in words; and previews of what an email would "
+    "say, for an item or with sample data.",
 }
 
 PATH_IDS = {

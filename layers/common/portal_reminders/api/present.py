@@ -12,13 +12,17 @@ from portal_reminders.api.schemas import (
     ActionItemOut,
     AuditEventOut,
     AutomationOut,
+    BrandingOut,
     ContactOut,
+    DkimRecordOut,
+    EmailTemplateOut,
     FirmOut,
     InvoiceOut,
     InvoiceTermsOut,
     JobOut,
     PipelineOut,
     RemindersOut,
+    SendingDomainOut,
     SendingHoursOut,
     StageOut,
     StepOut,
@@ -27,6 +31,7 @@ from portal_reminders.api.schemas import (
     TemplateKind,
     TemplateOut,
     TemplateRemindersOut,
+    WorkItemOut,
 )
 from portal_reminders.models.domain import (
     Account,
@@ -34,15 +39,17 @@ from portal_reminders.models.domain import (
     AuditEvent,
     ClientTime,
     Contact,
+    EmailWording,
     Firm,
     Job,
     Pipeline,
+    SendingDomain,
     Template,
 )
 from portal_reminders.reminders.scheduling import client_clock, policy, sequences, tone
 
 if TYPE_CHECKING:
-    from portal_reminders.repository.ports import TaskEntry
+    from portal_reminders.repository.ports import TaskEntry, WorkEntry
 
 
 def firm_out(firm: Firm) -> FirmOut:
@@ -53,11 +60,27 @@ def firm_out(firm: Firm) -> FirmOut:
         reply_to=firm.reply_to,
         portal_url=firm.portal_url,
         time_zone=firm.time_zone,
+        escalation_email=firm.escalation_email,
         sending_hours=None
         if hours is None
         else SendingHoursOut(days=hours.ordered_days, start=f"{hours.start:%H:%M}", end=f"{hours.end:%H:%M}"),
         reminders_paused_until=firm.reminders_paused_until,
         reminder_digest=firm.reminder_digest,
+        branding=BrandingOut.model_validate(firm.branding, from_attributes=True),
+    )
+
+
+def sending_domain_out(domain: SendingDomain, sending_from: str) -> SendingDomainOut:
+    """The domain with the CNAME records Easy DKIM asks for: <token>._domainkey.<domain> -> <token>.<zone>."""
+    return SendingDomainOut(
+        domain=domain.domain,
+        status=domain.status,
+        dkim_records=[
+            DkimRecordOut(name=f"{token}._domainkey.{domain.domain}", type="CNAME", value=f"{token}.{domain.dkim_zone}")
+            for token in domain.dkim_tokens
+        ],
+        sending_from=sending_from,
+        checked_at=domain.checked_at,
     )
 
 
@@ -66,6 +89,7 @@ def contact_out(contact: Contact) -> ContactOut:
     return ContactOut(
         id=contact.id,
         name=contact.name,
+        first_name=contact.first_name,
         email=contact.email,
         notify=contact.notify,
         suppressed=None if suppression is None else SuppressionOut(reason=suppression.reason, at=suppression.at),
@@ -137,6 +161,7 @@ def item_out(item: ActionItem, now: datetime, client: ClientTime) -> ActionItemO
         manual_reminders_sent=item.manual_reminders_sent,
         email_failed=item.failed_number is not None,
         due_date=item.due_date,
+        escalated_at=item.escalated_at,
         invoice=invoice,
         template_id=item.template_id,
         job_id=item.origin.job_id if item.origin else None,
@@ -222,4 +247,30 @@ def job_out(job: Job) -> JobOut:
         entered_at=job.entered_at,
         archived_at=job.archived_at,
         item_ids=list(job.item_ids),
+    )
+
+
+def work_item_out(entry: WorkEntry, now: datetime) -> WorkItemOut:
+    return WorkItemOut(
+        id=entry.item_id,
+        account_id=entry.account_id,
+        kind=entry.kind,
+        title=entry.title,
+        status=entry.status,
+        due_date=entry.due_date,
+        overdue=entry.overdue_from is not None and entry.overdue_from <= now,
+        escalated_at=entry.escalated_at,
+    )
+
+
+def email_template_out(wording: EmailWording) -> EmailTemplateOut:
+    key = wording.key
+    return EmailTemplateOut(
+        kind=key.kind,
+        stage=key.stage,
+        language=key.language,
+        subject=wording.subject,
+        body=wording.body,
+        updated_at=wording.updated_at,
+        updated_by=wording.updated_by,
     )

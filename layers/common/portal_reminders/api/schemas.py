@@ -30,25 +30,34 @@ from portal_reminders.api.types import (
     Currency,
     DateIn,
     DaysBetween,
+    DomainName,
     DueInDays,
     EmailAddress,
     EscalateAfterDays,
     Flag,
+    HexColor,
+    HttpsUrl,
+    LanguageIn,
     MaxReminders,
     Message,
     MoneyOut,
     Name,
+    Signature,
     StepDays,
     Timestamp,
     TimeZoneName,
     Title,
     Url,
+    WordingBody,
+    WordingSubject,
 )
 from portal_reminders.models.domain import (
     MAX_CONTACTS,
     MAX_STEPS,
     AuditType,
     AutomationAction,
+    DomainStatus,
+    EmailStage,
     JobStatus,
     Kind,
     Language,
@@ -145,6 +154,34 @@ _ACCOUNT_PAUSE = (
 )
 
 
+class BrandingIn(_Request):
+    """How every email of the firm looks; each field is optional (null: the product's default)."""
+
+    logo_url: HttpsUrl | None = Field(
+        default=None,
+        description="an https URL of the firm's logo (PNG or JPEG; about 300 x 96 px reads well), shown at the "
+        "top of the HTML part at most 48 px high, with the firm's name as its alt text",
+        examples=["https://www.silva-harper.com/email-logo.png"],
+    )
+    accent_color: HexColor | None = Field(
+        default=None,
+        description="#RRGGBB: the header rule, and the button and link when white text on it is readable "
+        "(a contrast of at least 4.5:1, WCAG AA); a lighter colour keeps the default button",
+    )
+    signature: Signature | None = Field(
+        default=None,
+        description="plain text after the sign-off in both parts, up to 1,000 characters; line breaks are kept, "
+        "HTML is shown as written, never interpreted",
+        examples=["Maria Silva, CPA\nSilva & Harper Accounting\n+1 555 0100"],
+    )
+
+
+class BrandingOut(_Schema):
+    logo_url: str | None
+    accent_color: str | None
+    signature: str | None
+
+
 class FirmIn(_Request):
     name: Name
     reply_to: EmailAddress | None = None
@@ -155,6 +192,12 @@ class FirmIn(_Request):
     sending_hours: SendingHoursIn | None = Field(default=None, description="null: automatic reminders go at any time")
     reminders_paused_until: DateIn | None = Field(default=None, description=_FIRM_PAUSE)
     reminder_digest: Flag = Field(default=True, description=_DIGEST)
+    branding: BrandingIn | None = Field(default=None, description="null: the product's look")
+    escalation_email: EmailAddress | None = Field(
+        default=None,
+        description="where escalations go (an item's reminders.escalate_after_days); null: reply_to, and without "
+        "either an escalation emails nobody (it is still audited and published)",
+    )
 
 
 class FirmOut(_Schema):
@@ -166,6 +209,33 @@ class FirmOut(_Schema):
     sending_hours: SendingHoursOut | None
     reminders_paused_until: date | None = Field(description=_FIRM_PAUSE)
     reminder_digest: bool = Field(description=_DIGEST)
+    branding: BrandingOut
+    escalation_email: str | None
+
+
+class SendingDomainIn(_Request):
+    domain: DomainName = Field(
+        description="the domain (or a subdomain kept for mail) the firm's email should come from, as "
+        "reminders@<domain>; lowercase, no scheme; not the service's own sender domain"
+    )
+
+
+class DkimRecordOut(_Schema):
+    name: str = Field(examples=["abcdef0123456789abcdef0123456789._domainkey.mail.silva-harper.com"])
+    type: Literal["CNAME"]
+    value: str = Field(examples=["abcdef0123456789abcdef0123456789.dkim.amazonses.com"])
+
+
+class SendingDomainOut(_Schema):
+    domain: str
+    status: DomainStatus = Field(
+        description="verified: the firm's mail goes from `sending_from`; pending: the mail service has not seen "
+        "the DKIM records in the domain's DNS yet (it looks for up to 72 hours); temporary_failure: it cannot "
+        "tell now and keeps trying; failed: it gave up (PUT the domain again to start over)"
+    )
+    dkim_records: list[DkimRecordOut] = Field(description="the CNAME records to publish in the domain's DNS")
+    sending_from: str = Field(description="the address the firm's mail goes from now")
+    checked_at: Timestamp | None = Field(description="when the mail service was last asked about the domain")
 
 
 # accounts --------------------------------------------------------------------------------------
@@ -175,6 +245,9 @@ class ContactIn(_Request):
     name: Name
     email: EmailAddress
     notify: Flag = True
+    first_name: Name | None = Field(
+        default=None, description="what emails greet the contact by; null: the first word of name"
+    )
 
 
 def _only_false(value: bool) -> bool:
@@ -198,27 +271,6 @@ LiftSuppression = Annotated[
 ]
 
 
-class ContactPatch(_Request):
-    model_config = ConfigDict(json_schema_extra=_patch_schema)
-
-    name: Name | None = None
-    email: EmailAddress | None = None
-    notify: Flag | None = None
-    suppressed: LiftSuppression | None = None
-
-    @model_validator(mode="after")
-    def _changes_something(self) -> ContactPatch:
-        _at_least_one_field(self)
-        return self
-
-
-class AccountIn(_Request):
-    name: Name
-    language: Language = Language.EN
-    contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
-    time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
-
-
 def _patch_schema_with_null(*names: str) -> Callable[[dict[str, Any]], None]:
     """A PATCH body's schema where null means something for these fields (see changes_of)."""
 
@@ -234,6 +286,30 @@ def _patch_schema_with_null(*names: str) -> Callable[[dict[str, Any]], None]:
     return complete
 
 
+class ContactPatch(_Request):
+    model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("first_name"))
+
+    name: Name | None = None
+    email: EmailAddress | None = None
+    notify: Flag | None = None
+    suppressed: LiftSuppression | None = None
+    first_name: Name | None = Field(
+        default=None, description="what emails greet the contact by; null: the first word of name"
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ContactPatch:
+        _at_least_one_field(self)
+        return self
+
+
+class AccountIn(_Request):
+    name: Name
+    language: LanguageIn = Language.EN
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=MAX_CONTACTS)
+    time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
+
+
 class AccountPatch(_Request):
     """Any of the account's name, language and time zone; the others keep their values."""
 
@@ -241,7 +317,7 @@ class AccountPatch(_Request):
     model_config = ConfigDict(json_schema_extra=_patch_schema_with_null("time_zone", "reminders_paused_until"))
 
     name: Name | None = None
-    language: Language | None = None
+    language: LanguageIn | None = None
     time_zone: TimeZoneName | None = Field(default=None, description="the client's IANA time zone; null: the firm's")
     reminders_paused_until: DateIn | None = Field(default=None, description=_ACCOUNT_PAUSE)
 
@@ -259,6 +335,7 @@ class SuppressionOut(_Schema):
 class ContactOut(_Schema):
     id: str
     name: str
+    first_name: str | None = Field(description="what emails greet the contact by; null: the first word of name")
     email: str
     notify: bool
     suppressed: SuppressionOut | None = Field(
@@ -487,6 +564,10 @@ class ActionItemOut(_Schema):
     due_date: date | None = Field(
         description="the client's calendar day the item is due; for invoices invoice.due_date"
     )
+    escalated_at: Timestamp | None = Field(
+        default=None,
+        description="when the firm was told the client had not acted escalate_after_days after the last reminder",
+    )
     invoice: InvoiceOut | None = None
     template_id: str | None = None
     job_id: str | None = Field(default=None, description="the job whose stage automation created the item")
@@ -494,6 +575,24 @@ class ActionItemOut(_Schema):
 
 class ItemPage(_Schema):
     items: list[ActionItemOut]
+    next_token: str | None
+
+
+class WorkItemOut(_Schema):
+    """An item on the firm's worklist: a summary (GET /action-items/{id} has the rest)."""
+
+    id: str
+    account_id: str
+    kind: Kind
+    title: str
+    status: Status
+    due_date: date | None = Field(description="the client's calendar day the item is due")
+    overdue: bool = Field(description="the due date is before today on the client's calendar")
+    escalated_at: Timestamp | None = Field(description="when the firm was told the client had not acted")
+
+
+class WorkPage(_Schema):
+    items: list[WorkItemOut]
     next_token: str | None
 
 
@@ -594,9 +693,16 @@ class AuditDetails(_Schema):
         default=MISSING,
         description=(
             "why: item_sent, nobody emailed; reminder_skipped, why nobody could get it (no contact has notify "
-            "on, every notify contact is suppressed); email_failed, what failed; settings_changed, who or what changed "
-            "them when not a firm user; email_bounced, email_complained: bounce or complaint"
+            "on, every notify contact is suppressed); email_failed, what failed; settings_changed, who or what "
+            "changed them when not a firm user; email_bounced, email_complained: bounce or complaint; escalated, "
+            "why nobody was emailed"
         ),
+    )
+    after_days: int | MISSING = Field(
+        default=MISSING, description="escalated: the item's escalate_after_days (days after its last reminder)"
+    )
+    reminders: int | MISSING = Field(
+        default=MISSING, description="escalated: how many automatic reminders the client had been sent"
     )
     errors: dict[str, str] | MISSING = Field(
         default=MISSING, description="email_failed: each address the mail service refused, with its reason"
@@ -863,6 +969,84 @@ class ApprovalRequestAccepted(_Schema):
     accepted: Literal[True] = True
     accounts: int
     documents: int
+
+
+# the firm's own wording (SPEC R21) ---------------------------------------------------------------
+
+
+class EmailTemplateIn(_Request):
+    subject: WordingSubject = Field(
+        description='one line, used as written (no "Reminder:" is added); up to 200 characters; placeholders '
+        "like {{item_title}} are filled in (each bounded to one line of at most 120 characters)"
+    )
+    body: WordingBody = Field(
+        description="plain text, up to 5,000 characters: blank lines make paragraphs, line breaks are kept, HTML is "
+        "shown as written; placeholders like {{contact_first_name}} are filled in. The greeting, the firm's "
+        "message on a resend, the portal button, the sign-off, the signature and the footer are added around it"
+    )
+
+
+class EmailTemplateOut(_Schema):
+    kind: Kind
+    stage: EmailStage
+    language: Language
+    subject: str
+    body: str
+    updated_at: Timestamp
+    updated_by: str = Field(description="the firm user who wrote it")
+
+
+class EmailTemplateList(_Schema):
+    items: list[EmailTemplateOut] = Field(
+        description="every override of the firm (at most one per kind, stage and language: 96 with four languages), "
+        "by kind, stage and language"
+    )
+    next_token: None = Field(default=None, description="always null: the whole list is one page")
+
+
+class PreviewStage(StrEnum):
+    """The stages of the emails that go to clients (escalation emails go to the firm)."""
+
+    NOTIFICATION = "notification"
+    REMINDER = "reminder"
+    FINAL = "final"
+
+
+def _preview_schema(schema: dict[str, Any]) -> None:
+    schema["description"] = (
+        "With item_id: what that item's email of this stage would be if sent now, to its account's first notify "
+        "contact, in its language (the reminder stage is a manual resend; the final stage its last automatic "
+        "reminder); kind and language, if given, are the item's and its account's. Without: sample data, and "
+        "kind and language are required."
+    )
+    schema["anyOf"] = [{"required": ["item_id"]}, {"required": ["kind", "language"]}]
+    for name in ("kind", "language", "item_id"):  # left out, never null
+        field = schema["properties"][name]
+        field.pop("default", None)
+        options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+        schema["properties"][name] = {**field, **options[0]} if options else field
+
+
+class EmailPreviewIn(_Request):
+    model_config = ConfigDict(json_schema_extra=_preview_schema)
+
+    stage: PreviewStage
+    kind: Kind | None = None
+    language: Language | None = None
+    item_id: str | None = Field(default=None, pattern=ids.pattern(ids.ITEM), description="an item of the firm")
+
+    @field_validator("kind", "language", "item_id", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("leave it out rather than null")
+        return value
+
+
+class EmailPreviewOut(_Schema):
+    subject: str
+    text: str = Field(description="the plain-text part")
+    html: str = Field(description="the HTML part")
 
 
 # errors ----------------------------------------------------------------------------------------

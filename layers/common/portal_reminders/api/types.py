@@ -16,7 +16,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from portal_reminders import zones
-from portal_reminders.models.domain import MAX_STEP_DAYS, MIN_STEP_DAYS
+from portal_reminders.models.domain import (
+    LEGACY_PORTUGUESE,
+    MAX_STEP_DAYS,
+    MIN_STEP_DAYS,
+    WORDING_BODY_MAX,
+    WORDING_PLACEHOLDERS,
+    WORDING_SUBJECT_MAX,
+    Language,
+)
 
 # Printable ASCII, then dot-atom local part (RFC 5322) @ a host name of labels and a letters-only
 # top-level domain: what mail servers deliver to, without quoted local parts or IP literals.
@@ -29,6 +37,23 @@ NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
 TEXT_PATTERN = r"[^ \t\n\r\f\v]"
 _TEXT_SPACE = " \t\n\r\f\v"
 URL_PATTERN = r"^https?://[^\x00-\x20\x7f/$.?#][^\x00-\x20\x7f]*$"
+# Only https for what the client's mail program fetches (the firm's logo): mail programs block or
+# warn about images over plain http.
+HTTPS_URL_PATTERN = r"^https://[^\x00-\x20\x7f/$.?#][^\x00-\x20\x7f]*$"
+HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+# Lines of printable text (tabs and line breaks allowed, no other control character) with
+# something besides whitespace: a signature.
+MULTILINE_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+MAX_SIGNATURE = 1000
+# A host name as DNS has it, lowercase: labels of letters, digits and hyphens (not at either
+# end, at most 63 each), at least two, the last one letters (or an IDN's xn-- form).
+DOMAIN_PATTERN = r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
+MAX_DOMAIN = 253
+_DOMAIN = re.compile(DOMAIN_PATTERN)
+_HTTPS_URL = re.compile(HTTPS_URL_PATTERN)
+_HEX_COLOR = re.compile(HEX_COLOR_PATTERN)
+_MULTILINE_TEXT = re.compile(MULTILINE_TEXT_PATTERN)
+MAX_URL = 2000
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # A positive amount with at most 2 decimal places and 12 integer digits, as a string ("1250.00").
@@ -88,7 +113,7 @@ def _timestamp(value: datetime) -> str:
 
 
 def _amount(value: Any) -> Decimal:
-    if not isinstance(value, str) or not _AMOUNT.match(value):
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
         raise ValueError('must be a positive amount as a string with at most 2 decimal places, like "1250.00"')
     return Decimal(value)
 
@@ -101,7 +126,7 @@ def _local_part_fits(value: str) -> str:
 
 
 def _iso_date(value: Any) -> Any:
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ValueError("must be a date as YYYY-MM-DD")
     return value
 
@@ -110,6 +135,77 @@ def _known_zone(value: str) -> str:
     if not zones.is_known(value):
         raise ValueError("must be an IANA time zone name, like Europe/Lisbon or America/Sao_Paulo")
     return value
+
+
+def _domain_name(value: Any) -> Any:
+    """A sending domain, with a message that says what is wrong with it."""
+    if not isinstance(value, str):
+        raise ValueError("must be a domain name as a string, like mail.example.com")
+    if "://" in value or "/" in value or "@" in value:
+        raise ValueError("must be a bare domain name, like mail.example.com: no scheme, path or address")
+    if len(value) > MAX_DOMAIN:
+        raise ValueError(f"must have at most {MAX_DOMAIN} characters")
+    if value != value.lower():
+        raise ValueError(f"must be lowercase ({value.lower()})")
+    if not _DOMAIN.fullmatch(value):
+        raise ValueError("must be a domain name like mail.example.com (letters, digits and hyphens, dot-separated)")
+    return value
+
+
+def _https_url(value: Any) -> Any:
+    if not isinstance(value, str) or len(value) > MAX_URL or not _HTTPS_URL.fullmatch(value):
+        raise ValueError(f"must be an https:// URL of at most {MAX_URL} characters, without spaces")
+    return value
+
+
+def _hex_color(value: Any) -> Any:
+    if not isinstance(value, str) or not _HEX_COLOR.fullmatch(value):
+        raise ValueError('must be a colour as "#RRGGBB", like "#0B7A75"')
+    return value
+
+
+def _signature(value: Any) -> Any:
+    if not isinstance(value, str) or not value or len(value) > MAX_SIGNATURE:
+        raise ValueError(f"must be text of 1 to {MAX_SIGNATURE} characters")
+    if not _MULTILINE_TEXT.fullmatch(value):
+        raise ValueError("must be plain text with something besides spaces (line breaks and tabs allowed)")
+    return "\n".join(line.rstrip() for line in value.strip().splitlines())
+
+
+# The firm's own wording (SPEC R21): text in which "{{" opens only a placeholder of the list (spaces
+# allowed inside the braces), "{" is never followed by "{", "%" or "#" (no Jinja tags or comments),
+# and at least one character is not whitespace. The subject is one line; the body may have line
+# breaks and tabs.
+_PLACEHOLDER = r"\{\{ *(?:" + "|".join(WORDING_PLACEHOLDERS) + r") *\}\}"
+
+
+def _wording_pattern(forbidden: str, leading_space: str) -> str:
+    plain, solid, brace = f"[^{{{forbidden}]", "[^{\\x00-\\x20\\x7f]", f"\\{{[^{{%#{forbidden}]"
+    return f"^[{leading_space}]*(?:{solid}|{brace}|{_PLACEHOLDER})(?:{plain}|{brace}|{_PLACEHOLDER})*$"
+
+
+WORDING_SUBJECT_PATTERN = _wording_pattern(r"\x00-\x1f\x7f", " ")
+WORDING_BODY_PATTERN = _wording_pattern(r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f", r" \t\n\r")
+
+
+def _wording(field: str, pattern: str, limit: int) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f"must be text of at most {limit:,} characters")
+        # the words the firm gets back name the placeholder, tag or filter (emails/wording.py)
+        from portal_reminders.emails.wording import field_problems  # noqa: PLC0415
+
+        found = field_problems(field, value)
+        if found:
+            raise ValueError(found[0].message)
+        if not re.fullmatch(pattern, value):  # (re caches the compiled pattern: none at import)
+            raise ValueError(
+                "must be plain text with placeholders like {{client_name}} and nothing else in double braces "
+                "(no control characters, no '{' before '{', '%' or '#')"
+            )
+        return value
+
+    return check
 
 
 def _integral(value: Any) -> Any:
@@ -121,6 +217,33 @@ def _integral(value: Any) -> Any:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=500, pattern=NAME_PATTERN), AfterValidator(lambda v: v.strip(" "))]
+WordingSubject = Annotated[
+    str,
+    BeforeValidator(_wording("subject", WORDING_SUBJECT_PATTERN, WORDING_SUBJECT_MAX)),
+    AfterValidator(lambda v: v.strip(" ")),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": WORDING_SUBJECT_MAX,
+            "pattern": WORDING_SUBJECT_PATTERN,
+            "examples": ["{{item_title}}: a reminder from {{firm_name}}"],
+        }
+    ),
+]
+WordingBody = Annotated[
+    str,
+    BeforeValidator(_wording("body", WORDING_BODY_PATTERN, WORDING_BODY_MAX)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": WORDING_BODY_MAX,
+            "pattern": WORDING_BODY_PATTERN,
+            "examples": ["We are still waiting for {{item_title}}.\n\nIt was due on {{due_date}}."],
+        }
+    ),
+]
 Title = Name
 Message = Annotated[
     str, Field(min_length=1, max_length=5000, pattern=TEXT_PATTERN), AfterValidator(lambda v: v.strip(_TEXT_SPACE))
@@ -131,6 +254,30 @@ EmailAddress = Annotated[
     AfterValidator(_local_part_fits),
 ]
 Url = Annotated[str, Field(max_length=2000, pattern=URL_PATTERN)]
+# (these check in their own validators, for messages that say what is wrong in words; the
+# document carries the same rules)
+HttpsUrl = Annotated[
+    str,
+    BeforeValidator(_https_url),
+    WithJsonSchema({"type": "string", "maxLength": MAX_URL, "pattern": HTTPS_URL_PATTERN}),
+]
+HexColor = Annotated[
+    str,
+    BeforeValidator(_hex_color),
+    WithJsonSchema({"type": "string", "pattern": HEX_COLOR_PATTERN, "examples": ["#0B7A75"]}),
+]
+Signature = Annotated[
+    str,
+    BeforeValidator(_signature),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_SIGNATURE, "pattern": MULTILINE_TEXT_PATTERN}),
+]
+DomainName = Annotated[
+    str,
+    BeforeValidator(_domain_name),
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_DOMAIN, "pattern": DOMAIN_PATTERN, "examples": ["mail.silva-harper.com"]}
+    ),
+]
 Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code, like USD")]
 # Money in: a JSON string; out: always a string with two places.
 AmountIn = Annotated[
@@ -156,3 +303,20 @@ ClockTime = Annotated[str, Field(pattern=CLOCK_TIME_PATTERN)]
 # An IANA time zone name (SPEC R16). The document lists them all; a name not in the list is a 422
 # with a short message (pydantic's own enum message would list the ~600 names).
 TimeZoneName = Annotated[str, AfterValidator(_known_zone), WithJsonSchema({"type": "string", TIME_ZONE_MARK: True})]
+
+
+# A request's language: the four, and "pt", which accounts had before Brazilian Portuguese came and
+# which is read as pt-PT (Language._missing_), so that a client written then keeps working.
+LanguageIn = Annotated[
+    Language,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [*(language.value for language in Language), LEGACY_PORTUGUESE],
+            "description": (
+                "en (English), pt-PT (European Portuguese), pt-BR (Brazilian Portuguese) or es (Spanish); "
+                "pt is accepted and read as pt-PT"
+            ),
+        }
+    ),
+]

@@ -1,7 +1,11 @@
 """Turn an email's facts into a subject, a plain-text part and an HTML part.
 
 Both parts are rendered from one list of blocks, so they always say the same thing: the text
-part with values as they are, the HTML part with every value escaped.
+part with values as they are, the HTML part with every value escaped. The firm's brand (SPEC R21)
+is an input like the rest: its logo heads the HTML part, its accent colours the button and the
+header rule (colors.py keeps the button readable), its signature follows the sign-off in both.
+The HTML part opens with a hidden preheader, the line inbox lists show after the subject: the
+email's call to action (the paragraph marked `preheader`).
 """
 
 from collections.abc import Mapping
@@ -11,15 +15,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import assert_never
 
+from portal_reminders.emails import colors
+from portal_reminders.emails.catalogue import WORDING
 from portal_reminders.emails.model import (
+    NO_BRAND,
+    Brand,
     DigestEmail,
     EmailContent,
+    EscalationEmail,
     InvoiceSummary,
     ItemEmail,
     Language,
     PendingApprovalsEmail,
+    SentEmail,
 )
-from portal_reminders.emails.texts import WORDING, KindWording, LanguageWording, ReminderWording
+from portal_reminders.emails.texts import EscalationWording, KindWording, LanguageWording, ReminderWording
+from portal_reminders.emails.wording import Wording
+from portal_reminders.emails.wording import render as render_wording
 
 SUBJECT_TITLE_LIMIT = 120
 SUBJECT_FIRM_LIMIT = 80
@@ -31,6 +43,8 @@ CENT = Decimal("0.01")
 class _Paragraph:
     template: str
     values: Mapping[str, str]
+    # what the email asks, in one line: the HTML part's preheader
+    preheader: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +77,27 @@ class _Heading:
     paragraph: _Paragraph
 
 
-_Block = _Paragraph | _Details | _Bullets | _Note | _Button | _Heading
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A paragraph of the firm's own wording, already rendered as text and as escaped HTML."""
+
+    text: str
+    html: str
+    preheader: bool = False
 
 
-def render_item_email(email: ItemEmail) -> EmailContent:
+_Block = _Paragraph | _Details | _Bullets | _Note | _Button | _Written | _Heading
+
+
+def render_item_email(email: ItemEmail, wording: Wording | None = None) -> EmailContent:
+    """The email; `wording`, the firm's own words for its kind, stage and language (SPEC R21),
+    replaces the built-in subject and body, within the same greeting, brand, button and footer.
+    A paid invoice's copy keeps the built-in words: it asks nothing of the client."""
     words = WORDING[email.language]
-    if email.kind == "invoice":
+    paid = email.invoice is not None and email.invoice.paid
+    if wording is not None and not paid:
+        subject, blocks = _firm_wording_email(email, words, wording)
+    elif email.kind == "invoice":
         subject, blocks = _invoice_email(email, words)
     else:
         subject, blocks = _action_email(email, words, words.kinds[email.kind], {})
@@ -79,6 +108,7 @@ def render_item_email(email: ItemEmail) -> EmailContent:
         recipient_name=email.recipient_name,
         subject=subject,
         content=blocks,
+        brand=email.brand,
     )
 
 
@@ -96,7 +126,7 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
     blocks: list[_Block] = [
         _Paragraph(approvals.intro_one if one else approvals.intro_many, values),
         _Bullets(tuple(_single_line(title) for title in email.documents)),
-        _Paragraph(approvals.call_to_action_one if one else approvals.call_to_action_many, values),
+        _Paragraph(approvals.call_to_action_one if one else approvals.call_to_action_many, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(approvals.button, email.portal_link, words.link_fallback),
     ]
@@ -107,6 +137,7 @@ def render_pending_approvals_email(email: PendingApprovalsEmail) -> EmailContent
         recipient_name=email.recipient_name,
         subject=subject,
         content=blocks,
+        brand=email.brand,
     )
 
 
@@ -119,7 +150,7 @@ def render_digest_email(email: DigestEmail) -> EmailContent:
     count = str(len(email.items))
     values = {"firm": email.firm_name, "count": count}
     subject = words.digest.subject.format(firm=_subject_part(email.firm_name, SUBJECT_FIRM_LIMIT), count=count)
-    blocks: list[_Block] = [_Paragraph(words.digest.intro, values)]
+    blocks: list[_Block] = [_Paragraph(words.digest.intro, values, preheader=True)]
     for position, item in enumerate(email.items, start=1):
         heading = {"position": str(position), "count": count, "title": _single_line(item.item_title)}
         blocks.append(_Heading(_Paragraph(words.digest.item_heading, heading)))
@@ -131,6 +162,7 @@ def render_digest_email(email: DigestEmail) -> EmailContent:
         recipient_name=email.recipient_name,
         subject=subject,
         content=blocks,
+        brand=email.brand,
     )
 
 
@@ -143,16 +175,111 @@ def _item_blocks(email: ItemEmail, words: LanguageWording) -> list[_Block]:
     return blocks
 
 
+def render_escalation_email(email: EscalationEmail) -> EmailContent:
+    """The firm-facing escalation (stage "escalation"): who has not acted on what, since when, what
+    the client was sent and when, and the item's link."""
+    words = WORDING[email.language]
+    escalation = words.escalation
+    values = {
+        "account": email.account_name,
+        "title": email.item_title,
+        "kind": escalation.kind_names[email.kind],
+        "days": str(email.days),
+        "firm": email.firm_name,
+    }
+    subject = escalation.subject.format(
+        account=_subject_part(email.account_name, SUBJECT_FIRM_LIMIT),
+        title=_subject_part(email.item_title, SUBJECT_TITLE_LIMIT),
+    )
+    intro = _Paragraph(escalation.intro, values)
+    blocks: list[_Block] = [_Paragraph(escalation.greeting, {}), intro]
+    if email.due_date is not None:
+        blocks.append(_Paragraph(escalation.due, {"due_date": format_date(email.due_date, email.language)}))
+    if email.sent:
+        blocks.append(_Paragraph(escalation.sent_heading, {}))
+        lines = (_sent_line(sent, email.language, escalation, words.reminders) for sent in email.sent)
+        blocks.append(_Bullets(tuple(lines)))
+    blocks += [
+        _Paragraph(escalation.next_step, {}),
+        _Button(escalation.button, email.portal_link, words.link_fallback),
+        _Paragraph(escalation.sign_off, {"firm": email.firm_name}),
+    ]
+    footer = _Paragraph(escalation.footer, {})
+    subject = _single_line(subject)
+    return EmailContent(
+        subject=subject,
+        text=_text_document(blocks, footer),
+        html=_html_document(
+            _Page(email.language, subject, email.firm_name, _paragraph_text(intro), NO_BRAND), blocks, footer
+        ),
+    )
+
+
+def _sent_line(sent: SentEmail, language: Language, words: EscalationWording, reminders: ReminderWording) -> str:
+    day = format_date(sent.day, language)
+    if sent.manual:
+        return words.manual.format(day=day)
+    if sent.number == 0:
+        return words.notification.format(day=day)
+    if sent.tone == "final":
+        label = reminders.final
+    elif sent.number <= len(reminders.ordinals):
+        label = reminders.ordinals[sent.number - 1]
+    else:
+        label = reminders.numbered.format(number=sent.number)
+    tone = words.tones[sent.tone] if sent.tone is not None else ""
+    return words.automatic.format(day=day, label=label, tone=tone).replace(" ()", "")
+
+
 def format_money(amount: Decimal, currency: str, language: Language) -> str:
-    words = WORDING[language]
+    money = WORDING[language].money
     english_style = f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
-    number = english_style.translate(str.maketrans(",.", words.thousands_separator + words.decimal_separator))
-    return words.money_format.format(currency=currency.strip().upper(), number=number)
+    number = english_style.translate(str.maketrans(",.", money.thousands_separator + money.decimal_separator))
+    code = currency.strip().upper()
+    return money.format.format(currency=money.symbols.get(code, code), number=number)
 
 
 def format_date(day: date, language: Language) -> str:
     words = WORDING[language]
     return words.date_format.format(day=day.day, month=words.months[day.month - 1], year=day.year)
+
+
+def wording_values(email: ItemEmail) -> dict[str, str]:
+    """Every placeholder's value for this email, as text ("" where it does not apply: no due date,
+    not an invoice, not an automatic reminder)."""
+    invoice, due, today = email.invoice, email.due_date, email.today
+    days = None if due is None or today is None else (due - today).days
+    return {
+        "client_name": email.client_name,
+        "contact_first_name": email.recipient_name,
+        "firm_name": email.firm_name,
+        "item_title": email.item_title,
+        "due_date": "" if due is None else format_date(due, email.language),
+        "amount": "" if invoice is None else format_money(invoice.amount, invoice.currency, email.language),
+        "balance_due": "" if invoice is None else format_money(invoice.balance_due, invoice.currency, email.language),
+        "days_overdue": "" if days is None else str(max(0, -days)),
+        "days_until_due": "" if days is None else str(max(0, days)),
+        "reminder_number": "" if email.number is None else str(email.number),
+        "first_sent_on": "" if email.first_sent is None else format_date(email.first_sent, email.language),
+        "portal_link": email.portal_link,
+    }
+
+
+def _firm_wording_email(email: ItemEmail, words: LanguageWording, wording: Wording) -> tuple[str, list[_Block]]:
+    values = wording_values(email)
+    subject_values = {name: _subject_part(value, SUBJECT_TITLE_LIMIT) for name, value in values.items()}
+    rendered = render_wording(wording, values, subject_values)
+    paragraphs: list[_Block] = [
+        _Written(text, html, preheader=position == 0) for position, (text, html) in enumerate(rendered.paragraphs)
+    ]
+    # the firm's words, then what is always there: the firm user's message and the portal button
+    button = words.kinds[email.kind].button
+    blocks: list[_Block] = [
+        *paragraphs,
+        *_note(email.message, email.firm_name, words),
+        _Button(button, email.portal_link, words.link_fallback),
+    ]
+    return rendered.subject, blocks
 
 
 def _invoice_email(email: ItemEmail, words: LanguageWording) -> tuple[str, list[_Block]]:
@@ -192,7 +319,7 @@ def _action_email(
     blocks: list[_Block] = [
         opening,
         *(_invoice_blocks(email.invoice, words, values) if email.invoice else _due_date_blocks(email, words)),
-        _Paragraph(call_to_action, values),
+        _Paragraph(call_to_action, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(kind_words.button, email.portal_link, words.link_fallback),
     ]
@@ -291,7 +418,7 @@ def _paid_invoice_email(
     blocks: list[_Block] = [
         _Paragraph(invoice_words.paid_intro, values),
         *_invoice_blocks(email.invoice, words, values),
-        _Paragraph(invoice_words.paid_no_action, values),
+        _Paragraph(invoice_words.paid_no_action, values, preheader=True),
         *_note(email.message, email.firm_name, words),
         _Button(invoice_words.paid_button, email.portal_link, words.link_fallback),
     ]
@@ -362,20 +489,36 @@ def _assemble(
     recipient_name: str,
     subject: str,
     content: list[_Block],
+    brand: Brand,
 ) -> EmailContent:
     firm = {"firm": firm_name}
     blocks: list[_Block] = [
         _greeting(recipient_name, words),
         *content,
         _Paragraph(words.sign_off, firm),
+        *_signature(brand.signature),
     ]
     footer = _Paragraph(words.footer, firm)
     subject = _single_line(subject)
     return EmailContent(
         subject=subject,
         text=_text_document(blocks, footer),
-        html=_html_document(language, subject, firm_name, blocks, footer),
+        html=_html_document(_Page(language, subject, firm_name, _preheader(content, subject), brand), blocks, footer),
     )
+
+
+def _signature(signature: str | None) -> list[_Block]:
+    # the firm's text, as text: {braces} in it are not placeholders, and HTML in it is escaped
+    if signature is None or not signature.strip():
+        return []
+    return [_Paragraph("{signature}", {"signature": signature.strip()})]
+
+
+def _preheader(content: list[_Block], subject: str) -> str:
+    marked = next((b for b in content if isinstance(b, _Paragraph | _Written) and b.preheader), None)
+    if marked is None:
+        return subject
+    return _single_line(marked.text if isinstance(marked, _Written) else _paragraph_text(marked))
 
 
 def _greeting(recipient_name: str, words: LanguageWording) -> _Paragraph:
@@ -408,6 +551,8 @@ def _block_text(block: _Block) -> str:
         case _Heading():
             heading = _paragraph_text(block.paragraph)
             return f"{heading}\n{'=' * min(len(heading), 60)}"
+        case _Written():
+            return block.text
         case _:
             assert_never(block)
 
@@ -422,27 +567,47 @@ _FONT = "font-family:Arial,Helvetica,sans-serif;"
 _TEXT = f"{_FONT}font-size:15px;line-height:22px;"
 _TEXT_COLOR = "#1f2933"
 _MUTED_COLOR = "#616e7c"
-_BUTTON_COLOR = "#1a56db"
+_BACKGROUND_COLOR = "#f4f5f7"
+_RULE = "1px solid #e4e7eb"
 _PARAGRAPH_STYLE = f"margin:0 0 16px 0;{_TEXT}color:{_TEXT_COLOR};"
+# The logo's box: at most this tall, and never wider than the email (a phone's screen).
+_LOGO_HEIGHT = 48
+# After the preheader: invisible characters, so that inbox lists do not run on into the email's
+# first words after it.
+_PREHEADER_FILL = "&#847;&zwnj;&nbsp;" * 40
 
 
-def _html_document(language: Language, subject: str, firm_name: str, blocks: list[_Block], footer: _Paragraph) -> str:
-    body = "\n".join(_block_html(block) for block in blocks)
+@dataclass(frozen=True, slots=True)
+class _Page:
+    language: Language
+    subject: str
+    firm_name: str
+    preheader: str
+    brand: Brand
+
+
+def _html_document(page: _Page, blocks: list[_Block], footer: _Paragraph) -> str:
+    brand = page.brand
+    button_color = colors.button_color(brand.accent_color)
+    header_rule = f"3px solid {brand.accent_color.lower()}" if brand.accent_color else _RULE
+    body = "\n".join(_block_html(block, button_color) for block in blocks)
     return f"""<!DOCTYPE html>
-<html lang="{language}">
+<html lang="{page.language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(subject)}</title>
+<title>{escape(page.subject)}</title>
 </head>
-<body style="margin:0;padding:0;background-color:#f4f5f7;">
+<body style="margin:0;padding:0;background-color:{_BACKGROUND_COLOR};">
+<div style="display:none;max-height:0;max-width:0;overflow:hidden;opacity:0;mso-hide:all;font-size:1px;\
+line-height:1px;color:{_BACKGROUND_COLOR};">{escape(page.preheader)}{_PREHEADER_FILL}</div>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" \
-style="background-color:#f4f5f7;">
+style="background-color:{_BACKGROUND_COLOR};">
 <tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" \
 style="width:100%;max-width:600px;background-color:#ffffff;border:1px solid #e4e7eb;">
-<tr><td style="padding:20px 32px;border-bottom:1px solid #e4e7eb;{_FONT}font-size:20px;\
-font-weight:bold;color:{_TEXT_COLOR};">{_multiline_html(escape(firm_name))}</td></tr>
+<tr><td style="padding:20px 32px;border-bottom:{header_rule};{_FONT}font-size:20px;\
+font-weight:bold;color:{_TEXT_COLOR};">{_header_html(page.firm_name, brand.logo_url)}</td></tr>
 <tr><td style="padding:24px 32px 8px 32px;">
 {body}
 </td></tr>
@@ -456,7 +621,20 @@ line-height:18px;color:{_MUTED_COLOR};">{_paragraph_html(footer)}</td></tr>
 """
 
 
-def _block_html(block: _Block) -> str:
+def _header_html(firm_name: str, logo_url: str | None) -> str:
+    if logo_url is None:
+        return _multiline_html(escape(firm_name))
+    # max-* keep a wide or tall logo inside its box on any screen; the height attribute is for the
+    # mail programs that ignore CSS sizes. The alt text (the firm's name) shows where images do not.
+    return (
+        f'<img src="{escape(logo_url, quote=True)}" alt="{escape(_single_line(firm_name), quote=True)}" '
+        f'height="{_LOGO_HEIGHT}" style="display:block;border:0;outline:none;text-decoration:none;'
+        f"width:auto;height:auto;max-width:100%;max-height:{_LOGO_HEIGHT}px;{_FONT}font-size:20px;"
+        f'font-weight:bold;color:{_TEXT_COLOR};">'
+    )
+
+
+def _block_html(block: _Block, button_color: str) -> str:
     match block:
         case _Paragraph():
             return f'<p style="{_PARAGRAPH_STYLE}">{_paragraph_html(block)}</p>'
@@ -467,12 +645,14 @@ def _block_html(block: _Block) -> str:
         case _Note():
             return _note_html(block)
         case _Button():
-            return _button_html(block)
+            return _button_html(block, button_color)
         case _Heading():
             return (
                 f'<h2 style="margin:24px 0 12px 0;padding-top:16px;border-top:1px solid #e4e7eb;{_FONT}'
                 f'font-size:17px;line-height:24px;color:{_TEXT_COLOR};">{_paragraph_html(block.paragraph)}</h2>'
             )
+        case _Written():
+            return f'<p style="{_PARAGRAPH_STYLE}">{_multiline_html(block.html)}</p>'
         case _:
             assert_never(block)
 
@@ -516,17 +696,18 @@ def _note_html(note: _Note) -> str:
     )
 
 
-def _button_html(button: _Button) -> str:
+def _button_html(button: _Button, color: str) -> str:
     href = escape(button.url, quote=True)
     return (
         '<table role="presentation" cellpadding="0" cellspacing="0" border="0" '
         'style="margin:8px 0 24px 0;">\n'
-        f'<tr><td align="center" bgcolor="{_BUTTON_COLOR}" style="border-radius:4px;">'
+        f'<tr><td align="center" bgcolor="{color}" style="border-radius:4px;background-color:{color};">'
         f'<a href="{href}" target="_blank" style="display:inline-block;padding:12px 24px;{_FONT}'
-        f"font-size:16px;font-weight:bold;color:#ffffff;text-decoration:none;border-radius:4px;"
+        f"font-size:16px;font-weight:bold;color:{colors.BUTTON_TEXT_COLOR};text-decoration:none;"
+        "border-radius:4px;"
         f'">{escape(button.label)}</a></td></tr>\n'
         "</table>\n"
         f'<p style="margin:0 0 16px 0;{_FONT}font-size:13px;line-height:20px;color:{_MUTED_COLOR};">'
         f"{escape(button.fallback)}<br>\n"
-        f'<a href="{href}" style="color:{_BUTTON_COLOR};word-break:break-all;">{escape(button.url)}</a></p>'
+        f'<a href="{href}" style="color:{color};word-break:break-all;">{escape(button.url)}</a></p>'
     )

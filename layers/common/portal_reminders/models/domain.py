@@ -26,8 +26,21 @@ class Status(StrEnum):
 
 
 class Language(StrEnum):
+    """The language of the account's emails, a BCP 47 tag: en, pt-PT, pt-BR or es."""
+
     EN = "en"
-    PT = "pt"
+    PT_PT = "pt-PT"  # European Portuguese
+    PT_BR = "pt-BR"  # Brazilian Portuguese
+    ES = "es"  # Spanish, neutral and formal (usted)
+
+    @classmethod
+    def _missing_(cls, value: object) -> Language | None:
+        # "pt" was the only Portuguese before there were two: requests may still send it, and
+        # records written then still hold it; it always meant European Portuguese.
+        return cls.PT_PT if value == LEGACY_PORTUGUESE else None
+
+
+LEGACY_PORTUGUESE = "pt"
 
 
 class AuditType(StrEnum):
@@ -44,6 +57,8 @@ class AuditType(StrEnum):
     # a contact suppressed after a permanent bounce or a complaint (SPEC R15), on the item the mail was about
     EMAIL_BOUNCED = "email_bounced"
     EMAIL_COMPLAINED = "email_complained"
+    # the firm was told the client has not acted after the last automatic reminder (SPEC R19)
+    ESCALATED = "escalated"
 
 
 SYSTEM_ACTOR = "system"
@@ -159,6 +174,8 @@ class ReminderPlan:
 
     step: int | None = None
     tone: Tone = Tone.GENTLE
+    # the round tells the firm instead of reminding the client (SPEC R19 escalation)
+    escalation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +269,68 @@ class SendingWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class Branding:
+    """How the firm's emails look (SPEC R21): its logo in the HTML header, its accent colour on the
+    button and the header rule, and its signature after the sign-off. All optional."""
+
+    logo_url: str | None = None  # https only
+    accent_color: str | None = None  # "#RRGGBB"
+    signature: str | None = None  # plain text, never HTML
+
+    @property
+    def empty(self) -> bool:
+        return self.logo_url is None and self.accent_color is None and self.signature is None
+
+
+class DomainStatus(StrEnum):
+    """Where the mail service is with a firm's sending domain (SES's DKIM verification)."""
+
+    PENDING = "pending"  # the DKIM records are not seen in the domain's DNS yet
+    VERIFIED = "verified"  # SES lets the firm's mail go from the domain
+    TEMPORARY_FAILURE = "temporary_failure"  # SES cannot tell now (a DNS problem); it keeps trying
+    FAILED = "failed"  # SES gave up (records not found within 72 hours, or the identity is gone)
+
+
+# The address a firm's mail goes from once its domain is verified: reminders@<domain>.
+SENDING_LOCAL_PART = "reminders"
+# Where Easy DKIM's CNAME records point (SES names it in SigningHostedZone; this is its usual value).
+DEFAULT_DKIM_ZONE = "dkim.amazonses.com"
+
+
+@dataclass(frozen=True, slots=True)
+class SendingDomain:
+    """The firm's own domain its mail goes from once the mail service has verified it (SPEC R21).
+    `dkim_tokens` make the CNAME records the firm publishes; `checked_at` is when the mail service
+    was last asked about it (GET refreshes a stale status); `dkim_zone` is where they point."""
+
+    domain: str
+    status: DomainStatus = DomainStatus.PENDING
+    dkim_tokens: tuple[str, ...] = ()
+    dkim_zone: str = DEFAULT_DKIM_ZONE
+    checked_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status is DomainStatus.VERIFIED
+
+    @property
+    def sender_address(self) -> str:
+        return f"{SENDING_LOCAL_PART}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainClaim:
+    """Who holds a sending domain: a firm, or nobody since `at` (released). `identity`: the mail
+    service may hold an identity for the domain that this product created (and must delete before
+    another firm's claim may start its own verification)."""
+
+    domain: str
+    firm_id: str | None
+    at: datetime
+    identity: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ClientTime:
     """The client's clock as a writer that read the firm and the account saw it: the time zone
     (the account's, else the firm's) and the sending window in it (None: any time)."""
@@ -275,6 +354,67 @@ class Firm:
     reminders_paused_until: date | None = None
     # automatic reminders of one account due on one client day go as one email (SPEC R20)
     reminder_digest: bool = True
+    # where an escalation goes (SPEC R19); None: reply_to, and without either no email
+    escalation_email: str | None = None
+    branding: Branding = Branding()
+    # set by PUT /firm/sending-domain only (PUT /firm keeps it); the send path reads it from here
+    sending_domain: SendingDomain | None = None
+    version: int = 0
+    # which of the firm's own wordings exist (WordingKey.marker), kept by PUT and DELETE
+    # /email-templates only: the send path reads only the wordings an email may use (SPEC R21)
+    wordings: frozenset[str] = frozenset()
+
+
+class EmailStage(StrEnum):
+    """Which email a firm's own wording replaces (SPEC R21): the notification, a reminder (an
+    automatic one or a manual resend), the final automatic reminder, or the escalation to the firm."""
+
+    NOTIFICATION = "notification"
+    REMINDER = "reminder"
+    FINAL = "final"
+    ESCALATION = "escalation"
+
+
+# What the firm's own wording may name (SPEC R21): `{{client_name}}` and the rest, nothing else.
+WORDING_PLACEHOLDERS = (
+    "client_name",
+    "contact_first_name",
+    "firm_name",
+    "item_title",
+    "due_date",
+    "amount",
+    "balance_due",
+    "days_overdue",
+    "days_until_due",
+    "reminder_number",
+    "first_sent_on",
+    "portal_link",
+)
+WORDING_SUBJECT_MAX = 200
+WORDING_BODY_MAX = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class WordingKey:
+    kind: Kind
+    stage: EmailStage
+    language: Language
+
+    @property
+    def marker(self) -> str:
+        return f"{self.kind.value}#{self.stage.value}#{self.language.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailWording:
+    """The firm's own subject and body for one kind, stage and language (SPEC R21)."""
+
+    firm_id: str
+    key: WordingKey
+    subject: str
+    body: str
+    updated_at: datetime
+    updated_by: str
 
 
 class SuppressionReason(StrEnum):
@@ -307,6 +447,15 @@ class Contact:
     email: str
     notify: bool
     suppression: Suppression | None = None
+    first_name: str | None = None  # None: the first word of `name` (SPEC R21)
+
+    @property
+    def greeting_name(self) -> str:
+        """What emails greet the contact by: "Hi Olivia," for Olivia Harper."""
+        if self.first_name and self.first_name.strip():
+            return self.first_name.strip()
+        words = self.name.split()
+        return words[0] if words else ""
 
     @property
     def suppressed(self) -> Suppression | None:
@@ -430,6 +579,10 @@ class ActionItem:
     step_marks: Mapping[int, StepStatus] = field(default_factory=dict)
     # The pause (SPEC R20) as last seen with `window`: automatic reminders wait until this day starts in `zone`.
     paused_until: date | None = None
+    # when the last automatic reminder went (an escalation counts from it) and when the firm was
+    # told the client had not acted since (SPEC R19)
+    last_reminder_at: datetime | None = None
+    escalated_at: datetime | None = None
 
     @property
     def ref(self) -> ItemRef:

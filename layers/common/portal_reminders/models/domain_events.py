@@ -27,6 +27,7 @@ class EventType(StrEnum):
     EMAIL_FAILED = "EmailFailed"
     CONTACT_SUPPRESSED = "ContactSuppressed"
     JOB_ENTERED_STAGE = "JobEnteredStage"
+    ITEM_ESCALATED = "ItemEscalated"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,14 @@ class StateConflict(DomainError):
         self.field = field
 
 
+class DomainTaken(StateConflict):
+    """Another firm holds the sending domain (SPEC R21)."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(f"{domain} is another firm's sending domain", field="domain")
+        self.domain = domain
+
+
 class RateLimited(DomainError):
     """The caller asked again too soon (SPEC R18); it may try again after `retry_after_seconds`."""
 

@@ -25,9 +25,11 @@ from portal_reminders.models.domain import (
     Pipeline,
     Status,
     Template,
+    WordingKey,
 )
 from portal_reminders.models.errors import ConcurrentModification, InvalidPageToken, StorageUnavailable
-from portal_reminders.repository import keys, paging
+from portal_reminders.repository import keys, paging, worklist
+from portal_reminders.repository.firms import DynamoFirms
 from portal_reminders.repository.mapping import (
     account_from_record,
     account_to_record,
@@ -35,7 +37,6 @@ from portal_reminders.repository.mapping import (
     audit_to_record,
     epoch,
     firm_from_record,
-    firm_to_record,
     from_epoch,
     item_from_record,
     item_to_record,
@@ -59,7 +60,6 @@ from portal_reminders.repository.ports import (
     DeliverySnapshot,
     DueEntry,
     DueItemsRepository,
-    FirmRepository,
     ItemRepository,
     Page,
     PendingEntry,
@@ -70,6 +70,9 @@ from portal_reminders.repository.ports import (
     SuppressionRepository,
     TaskEntry,
     TemplateRepository,
+    WorkEntry,
+    WorklistFilter,
+    WorklistRepository,
 )
 from portal_reminders.repository.records import (
     AccountRecord,
@@ -82,8 +85,10 @@ from portal_reminders.repository.records import (
     ScanStateRecord,
     SendTimelineRecord,
     TemplateRecord,
+    WordingRecord,
     bind_records,
 )
+from portal_reminders.repository.wordings import CLIENT_STAGES, DynamoWordings, WordingCache, wording_from_record
 
 R = TypeVar("R", bound=Model)
 T = TypeVar("T")
@@ -114,7 +119,8 @@ def _transaction_condition_failed(error: TransactWriteError) -> bool:
 
 class DynamoRepository(
     DailyEmailCounter,
-    FirmRepository,
+    DynamoFirms,
+    DynamoWordings,
     AccountRepository,
     ItemRepository,
     DueItemsRepository,
@@ -125,10 +131,12 @@ class DynamoRepository(
     ScanStateRepository,
     ClientTimeRepository,
     SuppressionRepository,
+    WorklistRepository,
 ):
     def __init__(self, table_name: str, region: str) -> None:
         bind_records(table_name, region)
         self._table_name = table_name
+        self._wording_cache = WordingCache()
 
     @property
     def _table(self) -> TableConnection:
@@ -143,16 +151,6 @@ class DynamoRepository(
         """Make the table's DynamoDB client now rather than on the first query (it loads botocore's
         model of the service; no request is sent): the api does it before its SnapStart snapshot."""
         _ = self._connection.client
-
-    # firms ---------------------------------------------------------------------------------
-
-    def get_firm(self, firm_id: str) -> Firm | None:
-        record = self._get(FirmRecord, keys.firm_pk(firm_id), keys.FIRM_SK)
-        return None if record is None else firm_from_record(record)
-
-    def put_firm(self, firm: Firm) -> Firm:
-        firm_to_record(firm).save()
-        return firm
 
     # accounts ------------------------------------------------------------------------------
 
@@ -194,7 +192,8 @@ class DynamoRepository(
         )
         items = [item_from_record(ItemRecord.from_raw_data(raw)) for raw in found.get(keys.ITEM_SK, [])]
         account, firm = self._account_and_firm(found)
-        return DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+        snapshot = DeliverySnapshot(item=items[0] if items else None, account=account, firm=firm)
+        return self._with_wordings({ref: snapshot})[ref]
 
     def load_for_deliveries(self, refs: Sequence[ItemRef]) -> dict[ItemRef, DeliverySnapshot]:
         wanted: list[tuple[str, str]] = []
@@ -210,13 +209,48 @@ class DynamoRepository(
             raw = by_pk.get(pk)
             return None if raw is None else convert(model.from_raw_data(raw))
 
-        return {
-            ref: DeliverySnapshot(
-                item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
-                account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
-                firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+        return self._with_wordings(
+            {
+                ref: DeliverySnapshot(
+                    item=record(keys.item_pk(ref.firm_id, ref.item_id), ItemRecord, item_from_record),
+                    account=record(keys.account_pk(ref.firm_id, ref.account_id), AccountRecord, account_from_record),
+                    firm=record(keys.firm_pk(ref.firm_id), FirmRecord, firm_from_record),
+                )
+                for ref in refs
+            }
+        )
+
+    def _with_wordings(self, snapshots: dict[ItemRef, DeliverySnapshot]) -> dict[ItemRef, DeliverySnapshot]:
+        """The firm's own wordings each round may use (its item's kind and its account's language, at
+        the stages a client's email has), only if its firm marks having some: from what this process
+        read at the firm's version (every change of a wording changes it, and the batch has just read
+        the firm's record), else in one more request for the whole batch."""
+        wanted: dict[ItemRef, list[tuple[int, WordingKey]]] = {}
+        for ref, snapshot in snapshots.items():
+            item, account, firm = snapshot.item, snapshot.account, snapshot.firm
+            if item is None or account is None or firm is None or not firm.wordings:
+                continue
+            candidates = [WordingKey(item.kind, stage, account.language) for stage in CLIENT_STAGES]
+            wanted[ref] = [(firm.version, key) for key in candidates if key.marker in firm.wordings]
+        unread = {
+            (ref.firm_id, version, key)
+            for ref, found in wanted.items()
+            for version, key in found
+            if not self._wording_cache.has(ref.firm_id, version, key)
+        }
+        if unread:
+            found = self._batch_get(
+                [(keys.firm_pk(firm_id), keys.wording_sk(key.marker)) for firm_id, _, key in sorted(unread, key=str)]
             )
-            for ref in refs
+            raws = [raw for sk, records in found.items() if sk.startswith(keys.WORDING_PREFIX) for raw in records]
+            read = {(raw["pk"]["S"], raw["sk"]["S"]): raw for raw in raws}
+            for firm_id, version, key in unread:
+                raw = read.get((keys.firm_pk(firm_id), keys.wording_sk(key.marker)))
+                wording = None if raw is None else wording_from_record(WordingRecord.from_raw_data(raw))
+                self._wording_cache.put(firm_id, version, key, wording)
+        return {
+            ref: replace(snapshot, wordings=self._wording_cache.by_stage(ref.firm_id, wanted.get(ref, [])))
+            for ref, snapshot in snapshots.items()
         }
 
     def get_items(self, firm_id: str, item_ids: Sequence[str]) -> list[ActionItem]:
@@ -295,6 +329,24 @@ class DynamoRepository(
         return self._account_index_page(
             AuditRecord, paging.ACCOUNT_AUDIT, (firm_id, partition), keys.AUDIT_PREFIX, limit, token, audit_from_record
         )
+
+    def worklist(
+        self, firm_id: str, wanted: WorklistFilter, now: datetime, limit: int, token: str | None
+    ) -> Page[WorkEntry]:
+        partition = keys.worklist_partition(firm_id)
+
+        def query(low: str, high: str, start: dict[str, dict[str, str]] | None, most: int) -> Iterator[Any]:
+            return ItemRecord.worklist_index.query(
+                partition, ItemRecord.work_sk.between(low, high), limit=most, last_evaluated_key=start
+            )
+
+        try:
+            return worklist.read(query, firm_id, wanted, now, limit, token)
+        except QueryError as error:
+            # as _page: a start key DynamoDB finds unusable can only come from the caller's token
+            if token and error.cause_response_code == "ValidationException":
+                raise InvalidPageToken() from error
+            raise
 
     # the due index (scan) -------------------------------------------------------------------
 

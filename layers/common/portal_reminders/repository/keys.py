@@ -22,6 +22,8 @@ PIPELINE_SK = "PIPELINE"
 JOB_SK = "JOB"
 TEMPLATE_PREFIX = "TEMPLATE#"
 AUDIT_PREFIX = "AUDIT#"
+# the firm's own wordings, beside its profile in the firm's partition
+WORDING_PREFIX = "WORDING#"
 ITEM_PREFIX = "ITEM#"
 
 
@@ -29,6 +31,9 @@ ITEM_PREFIX = "ITEM#"
 # lets only the functions that own each write it: the send timeline the three that email, the scan's
 # lock the scan.
 SEND_TIMELINE_PK = "STACK#SEND-TIMELINE"
+# Which firm holds a sending domain: one record per domain, whichever firm claims it.
+DOMAIN_CLAIM_PREFIX = "DOMAIN#"
+DOMAIN_CLAIM_SK = "CLAIM"
 SCAN_STATE_PK = "STACK#SCAN"
 # The daily email counters live apart from the firm's own records (so that IAM can let the
 # functions update them and nothing else of the firm's).
@@ -43,6 +48,11 @@ def stamp(at: datetime) -> str:
 
 def firm_pk(firm_id: str) -> str:
     return f"{FIRM_PREFIX}{firm_id}"
+
+
+def wording_sk(marker: str) -> str:
+    """A wording's sort key in the firm's partition, from its WordingKey.marker."""
+    return f"{WORDING_PREFIX}{marker}"
 
 
 def account_pk(firm_id: str, account_id: str) -> str:
@@ -92,6 +102,23 @@ def pending_sk(account_id: str, item_id: str) -> str:
     return f"{account_id}#{item_id}"
 
 
+def worklist_partition(firm_id: str) -> str:
+    """The worklist-index partition holding every item of a firm (GET /action-items, SPEC R19)."""
+    return f"FIRM#{firm_id}#WORK"
+
+
+# An item without a due date is never overdue: it sorts after every date.
+NEVER_OVERDUE = 9_999_999_999
+# Escalated items sort first (most urgent): "0" before "1".
+ESCALATED, NOT_ESCALATED = "0", "1"
+
+
+def worklist_sk(status: str, escalated: bool, overdue_from: int, item_id: str) -> str:
+    """By status, escalated first, then by the instant the item becomes overdue (epoch seconds, fixed
+    width): earliest due date first, and "overdue now" is a range of the key."""
+    return f"{status}#{ESCALATED if escalated else NOT_ESCALATED}#{overdue_from:010d}#{item_id}"
+
+
 def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:
     return f"{ITEM_PREFIX}{status}#{stamp(sent_at)}#{item_id}"
 
@@ -112,6 +139,10 @@ def due_shard(item_id: str) -> str:
 def all_due_shards(start: int = 0) -> list[str]:
     """Every shard, starting at `start` (the scan rotates where it starts, so none starves)."""
     return [f"DUE#{(start + n) % DUE_SHARDS}" for n in range(DUE_SHARDS)]
+
+
+def domain_claim_pk(domain: str) -> str:
+    return f"{DOMAIN_CLAIM_PREFIX}{domain}"
 
 
 def daily_emails_pk(firm_id: str) -> str:

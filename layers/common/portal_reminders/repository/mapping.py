@@ -4,11 +4,12 @@ write: an item is on the due index exactly when the policy says an email is due.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from portal_reminders.models.domain import (
+    DEFAULT_DKIM_ZONE,
     DEFAULT_TIME_ZONE,
     Account,
     ActionItem,
@@ -16,10 +17,12 @@ from portal_reminders.models.domain import (
     AuditType,
     Automation,
     AutomationAction,
+    Branding,
     Claim,
     Contact,
     Delivery,
     DigestMember,
+    DomainStatus,
     Firm,
     Invoice,
     InvoiceTerms,
@@ -32,6 +35,7 @@ from portal_reminders.models.domain import (
     ReminderPlan,
     ReminderSettings,
     Schedule,
+    SendingDomain,
     SendingHours,
     SendingWindow,
     Stage,
@@ -43,7 +47,7 @@ from portal_reminders.models.domain import (
     Tone,
     Weekday,
 )
-from portal_reminders.reminders.scheduling import policy
+from portal_reminders.reminders.scheduling import client_clock, policy
 from portal_reminders.repository import keys
 from portal_reminders.repository.records import (
     AccountRecord,
@@ -66,7 +70,7 @@ def from_epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def firm_to_record(firm: Firm) -> FirmRecord:
+def firm_to_record(firm: Firm, version: int) -> FirmRecord:
     return FirmRecord(
         pk=keys.firm_pk(firm.id),
         sk=keys.FIRM_SK,
@@ -78,6 +82,11 @@ def firm_to_record(firm: Firm) -> FirmRecord:
         sending_hours=None if firm.sending_hours is None else hours_to_json(firm.sending_hours),
         reminders_paused_until=_day_to_json(firm.reminders_paused_until),
         reminder_digest=None if firm.reminder_digest else False,
+        escalation_email=firm.escalation_email,
+        branding=None if firm.branding.empty else _branding_to_json(firm.branding),
+        sending_domain=None if firm.sending_domain is None else _sending_domain_to_json(firm.sending_domain),
+        version=version,
+        wordings=set(firm.wordings) or None,
     )
 
 
@@ -91,6 +100,37 @@ def firm_from_record(record: FirmRecord) -> Firm:
         sending_hours=None if record.sending_hours is None else hours_from_json(record.sending_hours),
         reminders_paused_until=_day_from_json(record.reminders_paused_until),
         reminder_digest=record.reminder_digest is not False,
+        escalation_email=record.escalation_email,
+        branding=Branding() if record.branding is None else Branding(**record.branding),
+        sending_domain=None if record.sending_domain is None else _sending_domain_from_json(record.sending_domain),
+        version=int(record.version or 0),
+        wordings=frozenset(record.wordings or ()),
+    )
+
+
+def _branding_to_json(branding: Branding) -> dict[str, Any]:
+    raw = {"logo_url": branding.logo_url, "accent_color": branding.accent_color, "signature": branding.signature}
+    return {name: value for name, value in raw.items() if value is not None}
+
+
+def _sending_domain_to_json(domain: SendingDomain) -> dict[str, Any]:
+    return {
+        "domain": domain.domain,
+        "status": domain.status.value,
+        "dkim_tokens": list(domain.dkim_tokens),
+        "dkim_zone": domain.dkim_zone,
+        "checked_at": None if domain.checked_at is None else domain.checked_at.timestamp(),
+    }
+
+
+def _sending_domain_from_json(raw: Mapping[str, Any]) -> SendingDomain:
+    checked_at = raw.get("checked_at")
+    return SendingDomain(
+        domain=raw["domain"],
+        status=DomainStatus(raw["status"]),
+        dkim_tokens=tuple(raw.get("dkim_tokens") or ()),
+        dkim_zone=raw.get("dkim_zone") or DEFAULT_DKIM_ZONE,
+        checked_at=None if checked_at is None else from_epoch(checked_at),
     )
 
 
@@ -182,6 +222,7 @@ def _contact_to_map(contact: Contact) -> ContactMap:
         name=contact.name,
         email=contact.email,
         notify=contact.notify,
+        first_name=contact.first_name,
         suppression=None
         if suppression is None
         else {
@@ -204,7 +245,14 @@ def _contact_from_map(raw: ContactMap) -> Contact:
             key=str(stored.get("key", "")),
             lifted_at=None if lifted_at is None else from_epoch(lifted_at),
         )
-    return Contact(id=raw.id, name=raw.name, email=raw.email, notify=raw.notify, suppression=suppression)
+    return Contact(
+        id=raw.id,
+        name=raw.name,
+        email=raw.email,
+        notify=raw.notify,
+        suppression=suppression,
+        first_name=raw.first_name,
+    )
 
 
 def _deliveries_to_json(deliveries: Mapping[str, Delivery]) -> dict[str, Any] | None:
@@ -242,11 +290,16 @@ def _delivery_to_json(d: Delivery) -> dict[str, Any]:
 
 
 def _plan_to_json(plan: ReminderPlan) -> dict[str, Any]:
-    return {"step": plan.step, "tone": plan.tone.value}
+    raw: dict[str, Any] = {"step": plan.step, "tone": plan.tone.value}
+    if plan.escalation:
+        raw["escalation"] = True
+    return raw
 
 
 def _plan_from_json(raw: Mapping[str, Any]) -> ReminderPlan:
-    return ReminderPlan(step=raw.get("step"), tone=Tone(raw.get("tone", "gentle")))
+    return ReminderPlan(
+        step=raw.get("step"), tone=Tone(raw.get("tone", "gentle")), escalation=bool(raw.get("escalation"))
+    )
 
 
 def _deliveries_from_json(raw: Mapping[str, Any] | None) -> dict[str, Delivery]:
@@ -328,6 +381,8 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         send_window=client_time_to_json(item.zone, item.window, item.paused_until),
         not_before=None if item.not_before is None else item.not_before.timestamp(),
         due_date=None if item.due_date is None else item.due_date.isoformat(),
+        last_reminder_at=item.last_reminder_at,
+        escalated_at=item.escalated_at,
         gsi1pk=keys.account_pk(item.firm_id, item.account_id),
         gsi1sk=keys.item_in_account_sk(item.status.value, item.sent_at, item.id),
     )
@@ -355,10 +410,19 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         give_up_by = policy.give_up_deadline(item, policy.next_number(item)) if item.claim else None
         if give_up_by is not None:
             record.give_up_by = epoch(give_up_by)
+    record.work_pk = keys.worklist_partition(item.firm_id)
+    record.work_sk = keys.worklist_sk(item.status.value, item.escalated_at is not None, overdue_from(item), item.id)
     if policy.pending_approval(item):
         record.approval_pk = keys.approvals_partition(item.firm_id)
         record.approval_sk = keys.approval_sk(item.account_id, item.id)
     return record
+
+
+def overdue_from(item: ActionItem) -> int:
+    """When the item becomes overdue: the start of the day after its due date in its client's zone."""
+    if item.due_date is None:
+        return keys.NEVER_OVERDUE
+    return epoch(client_clock.wall_clock_instant(item.due_date + timedelta(days=1), time(0, 0), item.zone))
 
 
 def item_from_record(record: ItemRecord) -> ActionItem:
@@ -420,6 +484,8 @@ def item_from_record(record: ItemRecord) -> ActionItem:
         paused_until=paused_from_json(record.send_window),
         not_before=None if record.not_before is None else from_epoch(float(record.not_before)),
         due_date=date.fromisoformat(due_date) if due_date else None,
+        last_reminder_at=record.last_reminder_at,
+        escalated_at=record.escalated_at,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
@@ -15,6 +15,9 @@ from portal_reminders.models.domain import (
     ActionItem,
     AuditEvent,
     Claim,
+    DomainClaim,
+    EmailStage,
+    EmailWording,
     Firm,
     ItemRef,
     Job,
@@ -23,6 +26,7 @@ from portal_reminders.models.domain import (
     SendingWindow,
     Status,
     Template,
+    WordingKey,
 )
 
 T = TypeVar("T")
@@ -36,11 +40,13 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class DeliverySnapshot:
-    """Everything one email round needs, read in one request."""
+    """Everything one email round needs, read in one request; and the firm's own wordings for the
+    item's kind in the account's language, by stage (read only when the firm has some: SPEC R21)."""
 
     item: ActionItem | None
     account: Account | None
     firm: Firm | None
+    wordings: Mapping[EmailStage, EmailWording] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +74,47 @@ class DueEntry:
         return self.reminders_sent + 1 if self.notified else 0
 
 
+class WordingRepository(ABC):
+    """The firm's own wordings of its emails (SPEC R21), one per kind, stage and language."""
+
+    @abstractmethod
+    def get_wording(self, firm_id: str, key: WordingKey) -> EmailWording | None: ...
+
+    @abstractmethod
+    def list_wordings(self, firm_id: str) -> list[EmailWording]:
+        """Every wording of the firm (at most one per kind, stage and language), in key order."""
+
+    @abstractmethod
+    def save_wording(self, firm: Firm, wording: EmailWording) -> Firm:
+        """Write the wording and the firm (marking it: `firm.wordings`), in one transaction, if the
+        firm is still at the version it was read at (else ConcurrentModification); returns the firm."""
+
+    @abstractmethod
+    def delete_wording(self, firm: Firm, key: WordingKey, at: datetime, by: str) -> Firm:
+        """As save_wording, for a wording deleted (its mark off `firm.wordings`)."""
+
+
 class FirmRepository(ABC):
     @abstractmethod
     def get_firm(self, firm_id: str) -> Firm | None: ...
 
     @abstractmethod
-    def put_firm(self, firm: Firm) -> Firm: ...
+    def save_firm(self, firm: Firm) -> Firm:
+        """Write the firm if nobody wrote it since it was read (its `version`), else raise
+        ConcurrentModification; returns it with its new version."""
+
+    @abstractmethod
+    def get_domain_claim(self, domain: str) -> DomainClaim | None: ...
+
+    @abstractmethod
+    def save_firm_claiming(self, firm: Firm, claim: DomainClaim, released: DomainClaim | None) -> Firm:
+        """In one transaction: the firm (as save_firm), its claim on `claim.domain` (the domain
+        unclaimed or already the firm's, else DomainTaken), and `released`, the claim it gives up
+        (if still its own)."""
+
+    @abstractmethod
+    def save_released_claim(self, claim: DomainClaim) -> None:
+        """Rewrite a released claim (nobody's), if it is still nobody's; else change nothing."""
 
 
 class AccountRepository(ABC):
@@ -131,6 +172,15 @@ class ItemRepository(ABC):
     def account_audit(self, firm_id: str, account_id: str, limit: int, token: str | None) -> Page[AuditEvent]: ...
 
 
+class WorklistRepository(ABC):
+    @abstractmethod
+    def worklist(
+        self, firm_id: str, wanted: WorklistFilter, now: datetime, limit: int, token: str | None
+    ) -> Page[WorkEntry]:
+        """The firm's items across its accounts, by status, escalated first, then earliest due first;
+        read by Query on the worklist index (never a Scan), reading at most one entry past the page."""
+
+
 class DueItemsRepository(ABC):
     """The scan's view: the sparse, sharded due index and conditional claims."""
 
@@ -183,6 +233,29 @@ class TaskEntry:
     title: str
     last_emailed_at: datetime | None
     due_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkEntry:
+    """An item on the firm's worklist (SPEC R19), as the worklist index shows it."""
+
+    item_id: str
+    account_id: str
+    kind: Kind
+    title: str
+    status: Status
+    due_date: date | None
+    overdue_from: datetime | None  # when the item is overdue (None: no due date)
+    escalated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistFilter:
+    """Which of the firm's items the worklist shows: None is either way."""
+
+    status: Status | None = None
+    overdue: bool | None = None
+    escalated: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

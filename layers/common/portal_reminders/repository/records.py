@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
@@ -30,6 +31,9 @@ TASK_INDEX = "task-index"
 # entry moves when the item is emailed, and is rewritten when its due date changes.
 TASK_INDEX_PROJECTION = ["item_id", "kind", "title", "last_emailed_at", "due_date"]
 DUE_INDEX = "due-index"
+# The firm's worklist (SPEC R19): what GET /action-items shows of each item, none of which a reminder changes.
+WORKLIST_INDEX = "worklist-index"
+WORKLIST_INDEX_PROJECTION = ["item_id", "account_id", "kind", "title", "due_date", "escalated_at"]
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
 PENDING_INDEX = "pending-index"
@@ -66,6 +70,41 @@ class FirmRecord(_Record):
     sending_hours = JSONAttribute(null=True)  # {"days": [...], "start": "HH:MM", "end": "HH:MM"}; absent: any time
     reminders_paused_until = UnicodeAttribute(null=True)  # YYYY-MM-DD (SPEC R20); absent: not paused
     reminder_digest = BooleanAttribute(null=True)  # absent: on (SPEC R20)
+    escalation_email = UnicodeAttribute(null=True)  # absent: escalations go to reply_to (SPEC R19)
+    branding = JSONAttribute(null=True)  # {"logo_url", "accent_color", "signature"}; absent: none
+    # {"domain", "status", "dkim_tokens", "dkim_zone", "checked_at"}; absent: the stack's sender
+    sending_domain = JSONAttribute(null=True)
+    version = NumberAttribute(null=True)  # absent on records written before it: 0
+    # which of the firm's own wordings exist ("kind#stage#language"); absent: none
+    wordings = UnicodeSetAttribute(null=True)
+
+
+class WordingRecord(_Record):
+    """The firm's own subject and body for one kind, stage and language (SPEC R21), in the firm's
+    partition (pk FIRM#<firm>, sk WORDING#<kind>#<stage>#<language>): at most 5,000 characters of
+    body and 200 of subject, so at most ~21 KB in UTF-8, well under DynamoDB's 400 KB item size.
+    A deleted one is overwritten without its words (`deleted_at`): the api writes the firm's
+    records with PutItem only (template.yaml), and a tombstone reads as nothing."""
+
+    firm_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    language = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)  # absent: deleted
+    body = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+    deleted_at = UTCDateTimeAttribute(null=True)
+
+
+class DomainClaimRecord(_Record):
+    """Which firm holds a sending domain (pk DOMAIN#<domain>): written in the same transaction as
+    the firm's record, so that no two firms ever hold one domain. A released claim stays, without
+    a firm, and remembers whether the mail service may still hold an identity for the domain."""
+
+    firm_id = UnicodeAttribute(null=True)  # absent: released
+    at = UTCDateTimeAttribute()
+    identity = BooleanAttribute(default=False)
 
 
 class ContactMap(MapAttribute[str, Any]):
@@ -75,6 +114,7 @@ class ContactMap(MapAttribute[str, Any]):
     notify = BooleanAttribute()
     # {reason, at, key, lifted_at}: a bounce or complaint suppressed the address (SPEC R15)
     suppression = JSONAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)  # absent: the first word of name
 
 
 class AccountRecord(_Record):
@@ -143,6 +183,15 @@ class PendingIndex(GlobalSecondaryIndex["ItemRecord"]):
     pending_sk = UnicodeAttribute(range_key=True)
 
 
+class WorklistIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = WORKLIST_INDEX
+        projection = IncludeProjection(WORKLIST_INDEX_PROJECTION)
+
+    work_pk = UnicodeAttribute(hash_key=True)
+    work_sk = UnicodeAttribute(range_key=True)
+
+
 class ItemRecord(_Record):
     firm_id = UnicodeAttribute()
     item_id = UnicodeAttribute()
@@ -190,6 +239,10 @@ class ItemRecord(_Record):
     not_before = NumberAttribute(null=True)  # epoch seconds
     # YYYY-MM-DD, the client's calendar day (SPEC R19); invoices also keep it in invoice.due_date
     due_date = UnicodeAttribute(null=True)
+    # SPEC R19: when the last automatic reminder went (absent on items written before: the last email),
+    # and when the firm was told the client had not acted since
+    last_reminder_at = UTCDateTimeAttribute(null=True)
+    escalated_at = UTCDateTimeAttribute(null=True)
     # index keys, derived from the fields above on every write (absent = not in the sparse index)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -201,12 +254,16 @@ class ItemRecord(_Record):
     approval_sk = UnicodeAttribute(null=True)
     pending_pk = UnicodeAttribute(null=True)
     pending_sk = UnicodeAttribute(null=True)
+    # absent on items not written since the worklist came: such an item joins it on its next write
+    work_pk = UnicodeAttribute(null=True)
+    work_sk = UnicodeAttribute(null=True)
 
     account_index = ItemAccountIndex()
     task_index = TaskIndex()
     due_index = DueIndex()
     approval_index = ApprovalIndex()
     pending_index = PendingIndex()
+    worklist_index = WorklistIndex()
 
 
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
@@ -313,6 +370,7 @@ class DailyEmailsRecord(_Record):
 
 RECORDS: tuple[type[_Record], ...] = (
     FirmRecord,
+    DomainClaimRecord,
     AccountRecord,
     ItemRecord,
     AuditRecord,

@@ -9,6 +9,7 @@ from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import account_out, contact_out
 from portal_reminders.api.routes.common import caller, changes_of, responses
 from portal_reminders.api.schemas import AccountIn, AccountOut, AccountPatch, ContactIn, ContactOut, ContactPatch
+from portal_reminders.reminders.clients.accounts import NewContact
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -26,7 +27,7 @@ def create_account(body: AccountIn) -> Response[AccountOut]:
         caller(router).firm_id,
         body.name,
         body.language,
-        [(c.name, c.email, c.notify) for c in body.contacts],
+        [_new_contact(c) for c in body.contacts],
         body.time_zone,
     )
     return Response(201, content_types.APPLICATION_JSON, account_out(account))
@@ -69,9 +70,7 @@ def update_account(account_id: str, body: AccountPatch) -> AccountOut:
     ),
 )
 def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
-    contact = get_services().accounts.add_contact(
-        caller(router).firm_id, account_id, body.name, body.email, body.notify
-    )
+    contact = get_services().accounts.add_contact(caller(router).firm_id, account_id, _new_contact(body))
     return Response(201, content_types.APPLICATION_JSON, contact_out(contact))
 
 
@@ -79,9 +78,14 @@ def add_contact(account_id: str, body: ContactIn) -> Response[ContactOut]:
     "/accounts/<account_id>/contacts/<contact_id>",
     operation_id="updateContact",
     tags=[Tag.CONTACTS],
-    summary="Change a contact's notify flag, name or email, or lift its suppression",
+    summary="Change a contact's notify flag, name, first name or email, or lift its suppression",
     responses=responses(200, "the contact", 400, 404, conflict="the new address is another contact's of the account"),
 )
 def update_contact(account_id: str, contact_id: str, body: ContactPatch) -> ContactOut:
-    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes_of(body))
+    changes = changes_of(body, nullable={"first_name"})
+    contact = get_services().accounts.update_contact(caller(router).firm_id, account_id, contact_id, changes)
     return contact_out(contact)
+
+
+def _new_contact(body: ContactIn) -> NewContact:
+    return NewContact(name=body.name, email=body.email, notify=body.notify, first_name=body.first_name)

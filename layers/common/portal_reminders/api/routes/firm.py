@@ -1,5 +1,6 @@
-"""GET/PUT /firm: the caller's firm profile (name shown in emails, reply-to, portal URL, and the
-client's time: the firm's time zone and its sending hours, SPEC R16)."""
+"""GET/PUT /firm: the caller's firm profile (name shown in emails, reply-to, portal URL, the
+client's time: the firm's time zone and its sending hours, SPEC R16; where escalations go, R19; and the
+branding of its emails, SPEC R21)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from portal_reminders.api.openapi import Tag
 from portal_reminders.api.present import firm_out
 from portal_reminders.api.routes.common import caller, responses
 from portal_reminders.api.schemas import FirmIn, FirmOut
-from portal_reminders.models.domain import Firm, SendingHours
+from portal_reminders.models.domain import Branding, Firm, SendingHours
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
@@ -48,10 +49,12 @@ def put_firm(body: FirmIn) -> FirmOut:
         reply_to=body.reply_to,
         portal_url=body.portal_url,
         time_zone=body.time_zone,
+        escalation_email=body.escalation_email,
         sending_hours=None
         if hours is None
         else SendingHours(frozenset(hours.days), time.fromisoformat(hours.start), time.fromisoformat(hours.end)),
         reminders_paused_until=body.reminders_paused_until,
         reminder_digest=body.reminder_digest,
+        branding=Branding() if body.branding is None else Branding(**body.branding.model_dump()),
     )
     return firm_out(get_services().accounts.put_firm(firm))

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders import clock
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import item_out, task_out
+from portal_reminders.api.present import item_out, task_out, work_item_out
 from portal_reminders.api.routes.common import (
     DEFAULT_LIMIT,
     SCHEDULE_RULES,
@@ -31,16 +31,19 @@ from portal_reminders.api.schemas import (
     ResendAccepted,
     ResendIn,
     TaskPage,
+    WorkPage,
 )
 from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import ActionItem, Invoice, Status
 from portal_reminders.repository import paging
+from portal_reminders.repository.ports import WorklistFilter
 from portal_reminders.wiring import get_services
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 ItemsToken = Annotated[str | None, page_token(paging.ITEMS)]
 TasksToken = Annotated[str | None, page_token(paging.TASKS)]
+WorkToken = Annotated[str | None, page_token(paging.WORKLIST)]
 
 
 def _shown(item: ActionItem) -> ActionItemOut:
@@ -105,6 +108,37 @@ def list_items(
     page = services.repository.list_items(firm_id, account_id, status, limit, next_token)
     now = clock.now()
     return ItemPage(items=[item_out(i, now, client) for i in page.items], next_token=page.next_token)
+
+
+@router.get(
+    "/action-items",
+    operation_id="listFirmItems",
+    tags=[Tag.ACTION_ITEMS],
+    summary=(
+        "The firm's worklist: items across all its accounts, by status, escalated first, then earliest due date "
+        "first (SPEC R19)"
+    ),
+    responses=responses(200, "a page of the firm's items", 400),
+)
+def list_firm_items(
+    status: Annotated[Status | None, Query(description="only items in this status")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description="true: only items whose due date is before today on the client's calendar; false: the others"
+        ),
+    ] = None,
+    escalated: Annotated[
+        bool | None, Query(description="true: only items escalated to the firm; false: the others")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: WorkToken = None,
+) -> WorkPage:
+    firm_id = caller(router).firm_id
+    now = clock.now()
+    wanted = WorklistFilter(status=status, overdue=overdue, escalated=escalated)
+    page = get_services().repository.worklist(firm_id, wanted, now, limit, next_token)
+    return WorkPage(items=[work_item_out(entry, now) for entry in page.items], next_token=page.next_token)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,21 @@ if TYPE_CHECKING:
     from portal_reminders.reminders.clients.rescheduling import RescheduleService
 
 MAX_PAUSE = timedelta(days=3653)
+
+MAX_PAUSE = timedelta(days=3653)
+
+
+@dataclass(frozen=True, slots=True)
+class NewContact:
+    """A contact to add to an account (it gets its id when added)."""
+
+    name: str
+    email: str
+    notify: bool = True
+    first_name: str | None = None
+
+    def with_id(self, contact_id: str) -> Contact:
+        return Contact(id=contact_id, name=self.name, email=self.email, notify=self.notify, first_name=self.first_name)
 
 
 def _check_unique_emails(contacts: Sequence[Contact], refusal: type[InvalidInput | StateConflict]) -> None:
@@ -49,13 +64,20 @@ class AccountService:
     def get_firm(self, firm_id: str) -> Firm:
         return self._firms.get_firm(firm_id) or Firm(id=firm_id)
 
-    def put_firm(self, firm: Firm) -> Firm:
-        """Replace the firm profile, then have the pending items' sending windows and pause brought
-        up to date (SPEC R16, R20): every time, so that repeating a request whose pass was not
-        queued does it."""
-        self._check_pause(firm.reminders_paused_until)
-        saved = self._firms.put_firm(firm)
-        self._rescheduling().request(firm.id)
+    def put_firm(self, profile: Firm) -> Firm:
+        """Replace the firm profile (its sending domain and the marks of its own wordings, which PUT
+        /firm does not name, stay), then have the pending items' sending windows brought up to date
+        (SPEC R16) and their pause (SPEC R20): every time, so that repeating a request whose pass was
+        not queued does it."""
+        self._check_pause(profile.reminders_paused_until)
+
+        def attempt() -> Firm:
+            stored = self.get_firm(profile.id)
+            kept = replace(profile, sending_domain=stored.sending_domain, wordings=stored.wordings)
+            return self._firms.save_firm(replace(kept, version=stored.version))
+
+        saved = with_retries(attempt)
+        self._rescheduling().request(profile.id)
         return saved
 
     def get(self, firm_id: str, account_id: str) -> Account:
@@ -66,10 +88,10 @@ class AccountService:
         firm_id: str,
         name: str,
         language: Language,
-        contacts: Sequence[tuple[str, str, bool]],
+        contacts: Sequence[NewContact],
         time_zone: str | None = None,
     ) -> Account:
-        people = tuple(Contact(id=ids.new_id(ids.CONTACT), name=n, email=e, notify=notify) for n, e, notify in contacts)
+        people = tuple(contact.with_id(ids.new_id(ids.CONTACT)) for contact in contacts)
         _check_unique_emails(people, InvalidInput)
         account = Account(
             firm_id=firm_id,
@@ -103,8 +125,8 @@ class AccountService:
         if until is not None and until > self._now().date() + MAX_PAUSE:
             raise InvalidInput("a pause ends at most ten years ahead", field="reminders_paused_until")
 
-    def add_contact(self, firm_id: str, account_id: str, name: str, email: str, notify: bool) -> Contact:
-        contact = Contact(id=ids.new_id(ids.CONTACT), name=name, email=email, notify=notify)
+    def add_contact(self, firm_id: str, account_id: str, new: NewContact) -> Contact:
+        contact = new.with_id(ids.new_id(ids.CONTACT))
 
         def attempt() -> Contact:
             account = self.get(firm_id, account_id)

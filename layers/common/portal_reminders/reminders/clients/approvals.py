@@ -189,7 +189,7 @@ class ApprovalService:
             content = compose.render_approvals(
                 account, firm, contact, titles, request.message, self._settings.portal_base_url
             )
-            return compose.outgoing(content, contact, firm, self._settings.sender_address, tags)
+            return compose.outgoing(content, contact, account, firm, self._settings.sender_address, tags)
 
         def save(state: Delivery) -> None:
             nonlocal latest

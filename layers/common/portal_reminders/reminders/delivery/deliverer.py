@@ -27,6 +27,7 @@ from portal_reminders.models.domain import (
     Delivery,
     EmailRound,
     ItemRef,
+    ReminderPlan,
     RoundMode,
 )
 from portal_reminders.models.errors import (
@@ -37,7 +38,7 @@ from portal_reminders.models.errors import (
 )
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
-from portal_reminders.reminders.delivery import compose, digest, mail_tags, mailing
+from portal_reminders.reminders.delivery import compose, digest, escalation, mail_tags, mailing
 from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery.digest import DigestRounds
 from portal_reminders.reminders.delivery.pacing import SendPacer
@@ -96,6 +97,23 @@ def _still_recordable(item: ActionItem, email_round: EmailRound) -> bool:
 
 def _automatic(email_round: EmailRound) -> bool:
     return email_round.mode is RoundMode.SCHEDULED and not email_round.is_notification
+
+
+def _round_plan(
+    item: ActionItem, email_round: EmailRound, current: Delivery | None, now: datetime
+) -> ReminderPlan | None:
+    """Which step, in which words, or the escalation: chosen once, when an automatic reminder's
+    round begins, and kept on it for its retries (SPEC R19)."""
+    if not _automatic(email_round):
+        return None
+    return current.plan if current is not None and current.plan is not None else policy.plan_reminder(item, now)
+
+
+def _recipients(snapshot: DeliverySnapshot, escalating: bool) -> list[Contact]:
+    """The firm for an escalation; else the account's notify contacts."""
+    if escalating:
+        return escalation.recipients(snapshot.firm)
+    return [] if snapshot.account is None else list(snapshot.account.notify_contacts)
 
 
 def backoff(attempt: int) -> None:
@@ -165,20 +183,26 @@ class Deliverer:
         current = item.deliveries.get(email_round.key)
         if rounds.held_by_another(current, now):
             raise DeliveryInProgress(f"{item.id} {email_round.key}")
-        contacts = [] if snapshot.account is None else list(snapshot.account.notify_contacts)
-        nobody = transitions.nobody_to_email(contacts)
+        plan = _round_plan(item, email_round, current, now)
+        escalating = plan is not None and plan.escalation
+        contacts = _recipients(snapshot, escalating)
+        nobody = None if escalating else transitions.nobody_to_email(contacts)
         if nobody is not None and _automatic(email_round) and not rounds.reached_anyone(current):
             # never a fake reminder (SPEC R20): not counted, audited as skipped, the schedule goes on
             return self._record_skip(item, email_round, now, nobody, contacts)
         if rounds.past_retry_horizon(current, now, self._settings.give_up_after):
             return self._give_up(item, email_round, now, contacts)
-        if current is None and _automatic(email_round) and (sent := self._digest(item, snapshot, now, allowance)):
+        if (
+            current is None
+            and _automatic(email_round)
+            and not escalating
+            and (sent := self._digest(item, snapshot, now, allowance))
+        ):
             return sent
         owed = rounds.to_email(contacts, current)
         progress = rounds.skipping(rounds.begin(current, now, self._settings.delivery_lease), contacts)
-        if _automatic(email_round):
-            # which step, in which words: chosen once, when the round begins (SPEC R19)
-            progress = rounds.planned(progress, policy.plan_reminder(item, now))
+        if plan is not None:
+            progress = rounds.planned(progress, plan)
         if owed:
             item, progress = self._email(item, snapshot, email_round, now, owed, progress, allowance)
         return self._record(item, email_round, now, progress)
@@ -233,17 +257,24 @@ class Deliverer:
     ) -> tuple[ActionItem, Delivery]:
         """Email the owed contacts; returns the item as last written and the round's progress."""
         account = snapshot.account
-        assert account is not None
         tags = mail_tags.for_round(item, email_round)
         latest = item
 
         plan = progress.plan  # the same words for every contact, also on a retry
+        build: Callable[[Contact], OutgoingEmail]
+        if plan is not None and plan.escalation:
+            build = self._escalation_builder(item, snapshot, tags)
+        else:
+            assert account is not None
+            client = account
+            wording = snapshot.wordings.get(compose.stage_of(email_round, plan))
+            portal_url = self._settings.portal_base_url
 
-        def build(contact: Contact) -> OutgoingEmail:
-            content = compose.render_round(
-                item, account, snapshot.firm, contact, email_round, self._settings.portal_base_url, now=now, plan=plan
-            )
-            return compose.outgoing(content, contact, snapshot.firm, self._settings.sender_address, tags)
+            def build(contact: Contact) -> OutgoingEmail:
+                content = compose.render_round(
+                    item, client, snapshot.firm, contact, email_round, portal_url, now=now, plan=plan, wording=wording
+                )
+                return compose.outgoing(content, contact, client, snapshot.firm, self._settings.sender_address, tags)
 
         def save(state: Delivery) -> None:
             nonlocal latest
@@ -253,6 +284,21 @@ class Deliverer:
             owed, build, progress, save, now, allowance, item.firm_id, f"{item.id} {email_round.key}"
         )
         return latest, progress
+
+    def _escalation_builder(
+        self, item: ActionItem, snapshot: DeliverySnapshot, tags: dict[str, str]
+    ) -> Callable[[Contact], OutgoingEmail]:
+        """The escalation email to the firm: what was sent and when, read from the item's audit trail
+        (only when the firm is told, so reminders never pay for it)."""
+        audit = self._items.item_audit(item.firm_id, item.id, escalation.HISTORY_LIMIT, None)
+        history = escalation.history(audit.items)
+        firm, portal_url, sender = snapshot.firm, self._settings.portal_base_url, self._settings.sender_address
+
+        def build(contact: Contact) -> OutgoingEmail:
+            content = escalation.render(item, snapshot.account, firm, history, portal_url)
+            return escalation.outgoing(content, contact, firm, sender, tags)
+
+        return build
 
     def _save_progress(self, item: ActionItem, email_round: EmailRound, progress: Delivery) -> ActionItem:
         """Write the round's progress; another writer in between (the firm editing the item) is

@@ -194,7 +194,7 @@ class DigestRounds:
 
         def build(contact: Contact) -> OutgoingEmail:
             content = compose.render_digest(listed, account, firm, contact, self._settings.portal_base_url, now=now)
-            return compose.outgoing(content, contact, firm, self._settings.sender_address, tags)
+            return compose.outgoing(content, contact, account, firm, self._settings.sender_address, tags)
 
         def save(state: Delivery) -> None:
             nonlocal latest
@@ -269,8 +269,8 @@ def _members(
 def _due_today(item: ActionItem, day: date, zone: str, now: datetime) -> datetime | None:
     """When the item's next automatic reminder may go, if it is one for today's digest."""
     number = policy.next_number(item)
-    if item.status is not Status.PENDING or number in (0, item.failed_number):
-        return None
+    if item.status is not Status.PENDING or number in (0, item.failed_number) or policy.escalating(item):
+        return None  # an escalation tells the firm, not the client: never in a client's digest
     if EmailRound.scheduled(number).key in item.deliveries:
         return None  # its own round has begun: it finishes on its own
     if item.claim is not None and item.claim.number != number:

@@ -31,6 +31,7 @@ AUDIT_EVENT_TYPES: Mapping[str, EventType] = {
     AuditType.COMPLETED.value: EventType.ITEM_COMPLETED,
     AuditType.CANCELLED.value: EventType.ITEM_CANCELLED,
     AuditType.EMAIL_FAILED.value: EventType.EMAIL_FAILED,
+    AuditType.ESCALATED.value: EventType.ITEM_ESCALATED,
     EMAIL_BOUNCED: EventType.CONTACT_SUPPRESSED,
     EMAIL_COMPLAINED: EventType.CONTACT_SUPPRESSED,
 }
@@ -100,6 +101,12 @@ def events_for_audit(entry: AuditEntry, item: ActionItem, account: Account | Non
         contact_ids, unresolved = resolve_contacts(account, entry.recipients)
         detail["contact_ids"] = contact_ids
         detail["unresolved_recipients"] = unresolved
+    elif event_type is EventType.ITEM_ESCALATED:
+        # SPEC R19: whether the firm's address got the email, never the address itself
+        detail["after_days"] = _number(entry, "after_days")
+        detail["reminders_sent"] = _number(entry, "reminders")
+        detail["due_date"] = None if item.due_date is None else item.due_date.isoformat()
+        detail["firm_emailed"] = bool(entry.recipients or entry.details.get("unconfirmed"))
     elif event_type is EventType.ITEM_COMPLETED:
         via = entry.details.get("via")
         detail["via"] = via if isinstance(via, str) else None

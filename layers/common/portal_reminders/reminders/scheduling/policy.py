@@ -4,6 +4,12 @@ Number 0 is the first notification; numbers 1..max_reminders are the automatic r
 automatic reminder goes out within the client's sending window (SPEC R16): one that falls due
 outside it waits for the window's next start (client_clock.next_allowed). Under a due-date
 schedule (SPEC R19) the steps say when each is due (sequences.py).
+
+Escalation (SPEC R19): once the last automatic reminder has gone, an item with
+`escalate_after_days` has one more scheduled email, number reminders_sent + 1 like a reminder's
+would be, due that many days after the last reminder: the escalation, which tells the firm, not the
+client. It rides the reminders' machinery (due index, claim, round key, delivery marks), so it is
+sent exactly once as they are; it is not held to the client's sending hours (the firm reads it).
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ def due_at(item: ActionItem) -> datetime | None:
     settings = item.reminders
     if not settings.enabled:
         return None
+    if escalating(item):
+        return escalation_at(item)
     last = item.last_emailed_at or item.sent_at
     if settings.by_due_date:
         step_at = sequences.next_step_time(item)
@@ -63,6 +71,32 @@ def due_at(item: ActionItem) -> datetime | None:
     return last + timedelta(days=settings.days_between)
 
 
+def escalating(item: ActionItem) -> bool:
+    """The item's next scheduled email is its escalation: it escalates, has not yet, is pending,
+    and its automatic reminders are over (every one sent, or every step sent or skipped) after at
+    least one went out (without a reminder there is nothing the client ignored)."""
+    settings = item.reminders
+    if settings.escalate_after_days is None or item.escalated_at is not None:
+        return False
+    if item.status is not Status.PENDING or not item.notified or not settings.enabled or item.reminders_sent < 1:
+        return False
+    if item.failed_number == next_number(item):
+        return False  # the escalation's own round failed for good (email_failed): it is not retried
+    if settings.by_due_date:
+        return sequences.next_step_time(item) is None
+    return item.reminders_sent + item.reminders_skipped >= settings.max_reminders
+
+
+def escalation_at(item: ActionItem) -> datetime | None:
+    """When the firm is told: escalate_after_days 24-hour periods after the last automatic reminder
+    (items whose reminders went before that time was kept: after the last email about them)."""
+    days = item.reminders.escalate_after_days
+    if days is None:
+        return None
+    last = item.last_reminder_at or item.last_emailed_at or item.sent_at
+    return last + timedelta(days=days)
+
+
 def send_at(item: ActionItem) -> datetime | None:
     """When the next scheduled email may go out, as far as the item knows: its due time, moved to
     the next start of the sending window the item last saw (`item.window`), and never before the
@@ -71,6 +105,8 @@ def send_at(item: ActionItem) -> datetime | None:
     due = due_at(item)
     if due is None or next_number(item) == 0:
         return due
+    if escalating(item):  # the firm is told at once, whatever the client's hours, but not while paused
+        return _after_pause(due, item.paused_until, item.zone)
     earliest = due if item.not_before is None else max(due, item.not_before)
     return next_allowed(_after_pause(earliest, item.paused_until, item.zone), item.window)
 
@@ -87,7 +123,7 @@ def next_at(
     """The next automatic reminder as the API shows it, None if none: max(now, due) (SPEC R4), after
     the client's pause if any (SPEC R20), moved to the next start of the client's sending window as
     it is now (SPEC R16)."""
-    if not item.notified:
+    if not item.notified or escalating(item):
         return None
     due = due_at(item)
     return None if due is None else next_allowed(_after_pause(max(due, now), paused_until, item.zone), window)
@@ -96,7 +132,10 @@ def next_at(
 def plan_reminder(item: ActionItem, now: datetime) -> ReminderPlan:
     """What the next automatic reminder carries out when its round begins at `now` (kept on the
     round: a retry carries out the same): under a due-date schedule, the latest open step whose
-    time has come (sequences.step_for_round); and its tone, by the client's calendar day now."""
+    time has come (sequences.step_for_round); and its tone, by the client's calendar day now. An
+    escalation's round is planned as one, so its retries tell the firm too."""
+    if escalating(item):
+        return ReminderPlan(escalation=True)
     step = sequences.step_for_round(item, now) if item.reminders.by_due_date else None
     today = client_clock.client_today(now, item.zone)
     turn = next_number(item) + item.reminders_skipped
@@ -153,7 +192,7 @@ def skip_reason_for_scheduled(
     started = EmailRound.scheduled(number).key in item.deliveries
     if number > 0 and not started and _after_pause(now, paused_until, item.zone) > now + DUE_TOLERANCE:
         return SKIP_PAUSED
-    if number > 0 and not started and next_allowed(now, window) > now + DUE_TOLERANCE:
+    if number > 0 and not started and not escalating(item) and next_allowed(now, window) > now + DUE_TOLERANCE:
         return SKIP_OUTSIDE_HOURS
     return None
 

@@ -176,10 +176,14 @@ def record_delivery(
     else:
         # the step and words the round began with (one begun before plans were kept: as of now)
         plan = progress.plan if progress is not None and progress.plan is not None else policy.plan_reminder(item, at)
+        if plan.escalation:
+            item, event = _escalated(item, email_round, at, recipients, mail)
+            return item, [event, *_failures(item, email_round, at, failed)]
         item = replace(
             item,
             reminders_sent=email_round.number,
             last_emailed_at=at,
+            last_reminder_at=at,
             claim=None,
             failed_number=None,
             deliveries=deliveries,
@@ -196,9 +200,37 @@ def record_delivery(
         if nobody:
             details["nobody_emailed"] = True
         events.append(audit_event(item, AuditType.REMINDER_SENT, at, email_round.actor, recipients, details | mail))
-    if failed:
-        events.append(_email_failed_event(item, email_round, at, "rejected by the mail service", failed))
-    return item, events
+    return item, [*events, *_failures(item, email_round, at, failed)]
+
+
+def _failures(item: ActionItem, email_round: EmailRound, at: datetime, failed: Mapping[str, str]) -> list[AuditEvent]:
+    return [_email_failed_event(item, email_round, at, "rejected by the mail service", failed)] if failed else []
+
+
+# Why an escalation emailed nobody: the firm profile names no address for it.
+NO_ESCALATION_ADDRESS = "the firm profile has neither escalation_email nor reply_to"
+
+
+def _escalated(
+    item: ActionItem, email_round: EmailRound, at: datetime, recipients: Sequence[str], mail: Mapping[str, Any]
+) -> tuple[ActionItem, AuditEvent]:
+    """The firm was told (SPEC R19): once, so the item keeps when. It is not an email about the item
+    to the client: the client's schedule (last_emailed_at, the portal task) does not move."""
+    item = replace(
+        item,
+        escalated_at=at,
+        claim=None,
+        failed_number=None,
+        deliveries=_without_delivery(item, email_round.key),
+    )
+    details: dict[str, Any] = {
+        "after_days": item.reminders.escalate_after_days,
+        "reminders": item.reminders_sent,
+        **mail,
+    }
+    if not recipients and not mail.get("unconfirmed"):
+        details |= {"nobody_emailed": True, "reason": NO_ESCALATION_ADDRESS}
+    return item, audit_event(item, AuditType.ESCALATED, at, email_round.actor, recipients, details)
 
 
 # Why an automatic reminder reached nobody before any mail was tried (SPEC R20: reminder_skipped).
