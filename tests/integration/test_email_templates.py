@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 
 from devtools.local.outbox import Mail
-from portal_reminders.models.domain import EmailStage, Kind, Language
-from portal_reminders.wiring import get_services
 from tests.support.aws import table_snapshot, wording_reads
 from tests.support.world import World
 
@@ -352,12 +350,11 @@ def test_the_escalation_stage_is_stored_for_the_escalation_email(world: World) -
     # When the firm words its escalation emails
     put = _put(world, "invoice", "escalation", wording={"subject": "{{client_name}} is silent", "body": "Call them."})
 
-    # Then the wording is stored, and the escalation email can get it
+    # Then the wording is stored for this firm only (the escalation email takes it:
+    # test_escalation.py, "in the firm's own words")
     assert put["stage"] == "escalation"
-    wording = get_services().wordings.firm_wording("firm-a", Kind.INVOICE, EmailStage.ESCALATION, Language.EN)
-    assert wording is not None
-    assert wording.subject == "{{client_name}} is silent"
-    assert get_services().wordings.firm_wording("firm-b", Kind.INVOICE, EmailStage.ESCALATION, Language.EN) is None
+    assert world.api("GET", "/email-templates/invoice/escalation/en").body == put
+    assert world.api("GET", "/email-templates/invoice/escalation/en", firm="firm-b").status == 404
 
 
 # previews --------------------------------------------------------------------------------------
