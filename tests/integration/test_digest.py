@@ -302,7 +302,8 @@ def test_an_escalation_due_the_same_day_goes_to_the_firm_and_never_into_the_clie
     assert all(item["title"] in digest[0].text for item in others)
     # And the firm is told about the organizer, once, on its own
     [escalation] = [m for m in world.sent if "partners@silva.example.com" in m.to]
-    assert escalation.subject.startswith("Escalation:") and "2026 Tax Organizer" in escalation.subject
+    assert escalation.subject.startswith("Escalation:")
+    assert "2026 Tax Organizer" in escalation.subject
     assert world.api("GET", f"/action-items/{escalating['id']}").body["escalated_at"] is not None
     for item in others:
         assert world.api("GET", f"/action-items/{item['id']}").body["reminders"]["sent"] == 1

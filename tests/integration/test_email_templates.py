@@ -5,18 +5,13 @@ SES took it (moto's outbox: both parts)."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
 from devtools.local.outbox import Mail
-from portal_reminders.models.domain import EmailStage, Kind, Language
-from portal_reminders.wiring import get_services
-from tests.support.aws import table_snapshot
+from tests.support.aws import table_snapshot, wording_reads
 from tests.support.world import World
 
 FIRM = "Silva & Harper Accounting"
@@ -355,12 +350,11 @@ def test_the_escalation_stage_is_stored_for_the_escalation_email(world: World) -
     # When the firm words its escalation emails
     put = _put(world, "invoice", "escalation", wording={"subject": "{{client_name}} is silent", "body": "Call them."})
 
-    # Then the wording is stored, and the escalation email can get it
+    # Then the wording is stored for this firm only (the escalation email takes it:
+    # test_escalation.py, "in the firm's own words")
     assert put["stage"] == "escalation"
-    wording = get_services().wordings.firm_wording("firm-a", Kind.INVOICE, EmailStage.ESCALATION, Language.EN)
-    assert wording is not None
-    assert wording.subject == "{{client_name}} is silent"
-    assert get_services().wordings.firm_wording("firm-b", Kind.INVOICE, EmailStage.ESCALATION, Language.EN) is None
+    assert world.api("GET", "/email-templates/invoice/escalation/en").body == put
+    assert world.api("GET", "/email-templates/invoice/escalation/en", firm="firm-b").status == 404
 
 
 # previews --------------------------------------------------------------------------------------
@@ -477,25 +471,6 @@ def test_the_longest_wording_in_four_byte_characters_is_stored_and_sent(world: W
 
 
 # what the send path reads ----------------------------------------------------------------------
-
-
-@contextmanager
-def wording_reads() -> Iterator[list[str]]:
-    """The sort keys of the firm wordings every BatchGetItem of any function asks for, in order."""
-    asked: list[str] = []
-    original = BaseClient._make_api_call
-
-    def noted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "BatchGetItem":
-            for request in params.get("RequestItems", {}).values():
-                asked.extend(k["sk"]["S"] for k in request["Keys"] if k["sk"]["S"].startswith("WORDING#"))
-        return original(client, operation, params)
-
-    BaseClient._make_api_call = noted  # type: ignore[method-assign]
-    try:
-        yield asked
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def test_the_send_path_reads_a_wording_once_per_firm_version(world: World) -> None:

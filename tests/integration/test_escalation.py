@@ -2,14 +2,15 @@
 has gone and the item is still pending `escalate_after_days` days after it, the firm is told once
 (an email to its escalation address, else its reply-to, else nobody), the audit says so, the item
 shows `escalated_at` and ItemEscalated is published; exactly once under duplicate messages, two
-scans and a failed write after SES accepted; never for an item completed or cancelled first."""
+scans and a failed write after SES accepted; never for an item completed or cancelled first. The
+firm's own wording of the email (SPEC R21, stage `escalation`, in English) replaces its words."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.support.aws import table_snapshot
+from tests.support.aws import table_snapshot, wording_reads
 from tests.support.faults import dynamodb_down_after_ses_accepts
 from tests.support.schemas import problems
 from tests.support.world import World
@@ -57,6 +58,20 @@ def every_reminder(world: World) -> None:
 
 def item_of(world: World, item_id: str) -> dict[str, Any]:
     return dict(world.api("GET", f"/action-items/{item_id}").body)
+
+
+def put_wording(world: World, path: str, subject: str, body: str) -> None:
+    reply = world.api("PUT", f"/email-templates/{path}", {"subject": subject, "body": body})
+    assert reply.status == 200, reply.body
+
+
+def escalation_mail(world: World, address: str = PARTNERS) -> Any:
+    """The one escalation mail SES took for the address, checked against moto's outbox (both parts)."""
+    [mail], [stored] = world.sent_to(address), world.mail_to(address)
+    assert (stored.subject, stored.html) == (mail.subject, mail.html)
+    assert mail.text is not None
+    assert mail.html is not None
+    return mail
 
 
 def escalations(world: World, item_id: str) -> list[dict[str, Any]]:
@@ -300,3 +315,96 @@ def test_an_item_without_escalate_after_days_is_never_escalated(world: World) ->
     # Then nobody is told
     assert world.sent_to(PARTNERS) == []
     assert escalations(world, item["id"]) == []
+
+
+# --- in the firm's own words (SPEC R21, stage escalation) ---------------------------------------------
+
+BUILT_IN_SUBJECT = "Escalation: Souza Family has not acted on “INV-2026-118”"
+
+
+def test_the_escalation_email_is_in_the_firms_own_words_with_the_values_in_and_nothing_of_it_html(
+    world: World,
+) -> None:
+    # Given a firm that words its invoices' escalation emails (in English, the firm's language),
+    # with markup of its own, and an invoice whose three reminders went out
+    set_firm(world, reply_to=OFFICE, escalation_email=PARTNERS)
+    put_wording(
+        world,
+        "invoice/escalation/en",
+        "{{client_name}} is silent on {{item_title}} ({{days_overdue}} days late)",
+        "{{contact_first_name}} at {{client_name}} has not paid {{amount}} (due {{due_date}}, first sent on "
+        "{{first_sent_on}}, {{reminder_number}} reminders, balance {{balance_due}}, {{days_until_due}} days left).\n\n"
+        "Call them today: <script>alert('x')</script> & {{portal_link}}\n\n{{firm_name}} partners",
+    )
+    item = escalating_invoice(world)
+    every_reminder(world)
+
+    # When the escalation is due
+    assert tick(world, ESCALATION) == 1
+
+    # Then the firm's mail has its subject and body, with every placeholder filled in
+    mail = escalation_mail(world)
+    link = f"https://portal.example.com/action-items/{item['id']}"
+    assert mail.subject == "Souza Family is silent on INV-2026-118 (21 days late)"
+    assert (
+        "Ana at Souza Family has not paid EUR 1,250.00 (due 10 December 2026, first sent on 27 November 2026, "
+        "3 reminders, balance EUR 1,250.00, 0 days left)."
+    ) in mail.text
+    assert f"Call them today: <script>alert('x')</script> & {link}" in mail.text
+    assert "Silva Contabilidade partners" in mail.text
+    # And the HTML part shows the firm's markup as text
+    assert "<script" not in mail.html
+    assert "Call them today: &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; https://" in mail.html
+    # And around it the email keeps what the client was sent, the item's button and the footer,
+    # but not the built-in words
+    assert "has not acted on" not in mail.text
+    assert "Call or write to the client" not in mail.text
+    assert "What the client was sent:\n\n- 27 November 2026: the first email" in mail.text
+    assert "- 17 December 2026: Final reminder (final)" in mail.text
+    assert f"Open the item:\n{link}" in mail.text
+    assert f'href="{link}"' in mail.html
+    assert "\n-- \nYou receive this email because this item escalates" in mail.text
+    # And it escalated as before: to the escalation address, once
+    assert world.sent_to(OFFICE) == []
+    assert [e["recipients"] for e in escalations(world, item["id"])] == [[PARTNERS]]
+
+
+def test_only_the_items_kind_in_english_words_the_escalation_and_a_deleted_wording_restores_the_built_in_words(
+    world: World,
+) -> None:
+    # Given a firm that worded organizers' escalations, invoices' in Portuguese, and invoices' in
+    # English, and then deleted the last
+    set_firm(world, escalation_email=PARTNERS)
+    put_wording(world, "organizer/escalation/en", "Organizer: {{client_name}}", "Organizer.")
+    put_wording(world, "invoice/escalation/pt-PT", "Fatura: {{client_name}}", "Fatura.")
+    put_wording(world, "invoice/escalation/en", "Invoice: {{client_name}}", "Invoice.")
+    assert world.api("DELETE", "/email-templates/invoice/escalation/en").status == 200
+    escalating_invoice(world)
+    every_reminder(world)
+
+    # When the invoice escalates
+    assert tick(world, ESCALATION) == 1
+
+    # Then the firm gets the built-in words
+    mail = escalation_mail(world)
+    assert mail.subject == BUILT_IN_SUBJECT
+    assert "Souza Family has not acted on the invoice “INV-2026-118” in the 14 days" in mail.text
+
+
+def test_an_escalation_wording_costs_the_reminders_no_read_and_the_escalation_one(world: World) -> None:
+    # Given a firm whose only wording is its invoices' escalation
+    set_firm(world, escalation_email=PARTNERS)
+    put_wording(world, "invoice/escalation/en", "Silent: {{client_name}}", "Please call {{client_name}}.")
+
+    with wording_reads() as asked:
+        # When an invoice is sent, reminded three times, and escalates
+        escalating_invoice(world)
+        every_reminder(world)
+        reminded = len(world.sent_to(ANA))
+        assert asked == []
+        assert tick(world, ESCALATION) == 1
+
+    # Then the notification and the reminders read no wording, and the escalation read its own once
+    assert reminded == 4
+    assert asked == ["WORDING#invoice#escalation#en"]
+    assert escalation_mail(world).subject == "Silent: Souza Family"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.client import BaseClient
 from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
@@ -138,3 +141,22 @@ def sent_mail() -> list[Mail]:
         Mail(source=m.source, to=list(m.destinations.get("ToAddresses", [])), subject=m.subject, html=m.body)
         for m in backend.sent_messages
     ]
+
+
+@contextmanager
+def wording_reads() -> Iterator[list[str]]:
+    """The sort keys of the firm wordings every BatchGetItem of any function asks for, in order."""
+    asked: list[str] = []
+    original = BaseClient._make_api_call
+
+    def noted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "BatchGetItem":
+            for request in params.get("RequestItems", {}).values():
+                asked.extend(k["sk"]["S"] for k in request["Keys"] if k["sk"]["S"].startswith("WORDING#"))
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = noted  # type: ignore[method-assign]
+    try:
+        yield asked
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]

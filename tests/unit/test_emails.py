@@ -17,6 +17,7 @@ from portal_reminders.emails import (
     Language,
     PendingApprovalsEmail,
     SentEmail,
+    Wording,
     render_digest_email,
     render_escalation_email,
     render_item_email,
@@ -973,3 +974,43 @@ def test_an_escalation_without_a_due_date_or_history_says_neither() -> None:
     content = render_escalation_email(_escalation("en", due_date=None, sent=()))
     assert "due on" not in content.text
     assert "What the client was sent" not in content.text
+
+
+def test_an_escalation_in_the_firms_own_words_keeps_what_was_sent_the_button_and_the_footer() -> None:
+    # Given the firm's own wording of its escalations, with markup of its own
+    wording = Wording(
+        subject="{{client_name}}: {{item_title}} ({{days_overdue}} days late)",
+        body="Call {{contact_first_name}} <b>today</b> about {{amount}}; {{reminder_number}} reminders went.\n\n"
+        "Due {{due_date}}, first sent {{first_sent_on}}.",
+    )
+    email = _escalation(
+        "en",
+        contact_first_name="Ana",
+        invoice=InvoiceSummary(amount=Decimal("1250.00"), currency="EUR", paid=False, balance_due=Decimal("1250.00")),
+        today=date(2026, 12, 31),
+        first_sent=date(2026, 11, 27),
+        reminders_sent=2,
+    )
+
+    # When the escalation is rendered with it
+    content = render_escalation_email(email, wording)
+
+    # Then the firm's subject and paragraphs follow the greeting, with the values in, instead of the built-in words
+    assert content.subject == f"Souza <Family>: {TITLE} (21 days late)"
+    assert content.text.splitlines()[:5] == [
+        "Hello,",
+        "",
+        "Call Ana <b>today</b> about EUR 1,250.00; 2 reminders went.",
+        "",
+        "Due 10 December 2026, first sent 27 November 2026.",
+    ]
+    assert "has not acted on" not in content.text
+    # And what was sent, the item's button and the footer stay
+    assert "What the client was sent:\n\n- 27 November 2026: the first email" in content.text
+    assert f"Open the item:\n{LINK}" in content.text
+    assert "\n-- \nYou receive this email because this item escalates" in content.text
+    # And the HTML part has the firm's markup and the values as text, the first paragraph as preheader
+    assert "<b>today" not in content.html
+    assert "Call Ana &lt;b&gt;today&lt;/b&gt; about EUR 1,250.00" in content.html
+    assert "Souza <Family>" not in content.html
+    assert content.html.count("Call Ana &lt;b&gt;today&lt;/b&gt;") == 2  # the preheader and the paragraph

@@ -120,3 +120,11 @@ class EscalationEmail:
     portal_link: str
     sent: tuple[SentEmail, ...] = ()
     due_date: date | None = None
+    # what the firm's own wording of it may name (SPEC R21, stage "escalation"): the client's first
+    # notify contact's first name, the invoice, the client's calendar day it is sent on, the day the
+    # item was first sent, and how many automatic reminders went
+    contact_first_name: str = ""
+    invoice: InvoiceSummary | None = None
+    today: date | None = None
+    first_sent: date | None = None
+    reminders_sent: int | None = None

@@ -175,9 +175,12 @@ def _item_blocks(email: ItemEmail, words: LanguageWording) -> list[_Block]:
     return blocks
 
 
-def render_escalation_email(email: EscalationEmail) -> EmailContent:
+def render_escalation_email(email: EscalationEmail, wording: Wording | None = None) -> EmailContent:
     """The firm-facing escalation (stage "escalation"): who has not acted on what, since when, what
-    the client was sent and when, and the item's link."""
+    the client was sent and when, and the item's link. `wording`, the firm's own words for it (SPEC
+    R21), replaces the built-in subject and the paragraphs before the list of what was sent."""
+    if wording is not None:
+        return _firm_worded_escalation(email, wording)
     words = WORDING[email.language]
     escalation = words.escalation
     values = {
@@ -204,14 +207,38 @@ def render_escalation_email(email: EscalationEmail) -> EmailContent:
         _Button(escalation.button, email.portal_link, words.link_fallback),
         _Paragraph(escalation.sign_off, {"firm": email.firm_name}),
     ]
-    footer = _Paragraph(escalation.footer, {})
+    return _escalation_document(email, subject, blocks, _paragraph_text(intro))
+
+
+def _firm_worded_escalation(email: EscalationEmail, wording: Wording) -> EmailContent:
+    """The escalation in the firm's words: its paragraphs after the greeting, then what was sent,
+    the item's button, the sign-off and the footer, as in the built-in one."""
+    words = WORDING[email.language]
+    escalation = words.escalation
+    values = escalation_wording_values(email)
+    subject_values = {name: _subject_part(value, SUBJECT_TITLE_LIMIT) for name, value in values.items()}
+    rendered = render_wording(wording, values, subject_values)
+    written = [_Written(text, html) for text, html in rendered.paragraphs]
+    blocks: list[_Block] = [_Paragraph(escalation.greeting, {}), *written]
+    if email.sent:
+        blocks.append(_Paragraph(escalation.sent_heading, {}))
+        lines = (_sent_line(sent, email.language, escalation, words.reminders) for sent in email.sent)
+        blocks.append(_Bullets(tuple(lines)))
+    blocks += [
+        _Button(escalation.button, email.portal_link, words.link_fallback),
+        _Paragraph(escalation.sign_off, {"firm": email.firm_name}),
+    ]
+    preheader = _single_line(written[0].text) if written else rendered.subject
+    return _escalation_document(email, rendered.subject, blocks, preheader)
+
+
+def _escalation_document(email: EscalationEmail, subject: str, blocks: list[_Block], preheader: str) -> EmailContent:
+    footer = _Paragraph(WORDING[email.language].escalation.footer, {})
     subject = _single_line(subject)
     return EmailContent(
         subject=subject,
         text=_text_document(blocks, footer),
-        html=_html_document(
-            _Page(email.language, subject, email.firm_name, _paragraph_text(intro), NO_BRAND), blocks, footer
-        ),
+        html=_html_document(_Page(email.language, subject, email.firm_name, preheader, NO_BRAND), blocks, footer),
     )
 
 
@@ -247,21 +274,68 @@ def format_date(day: date, language: Language) -> str:
 def wording_values(email: ItemEmail) -> dict[str, str]:
     """Every placeholder's value for this email, as text ("" where it does not apply: no due date,
     not an invoice, not an automatic reminder)."""
-    invoice, due, today = email.invoice, email.due_date, email.today
+    return _placeholder_values(
+        email.language,
+        client_name=email.client_name,
+        contact_first_name=email.recipient_name,
+        firm_name=email.firm_name,
+        item_title=email.item_title,
+        due=email.due_date,
+        invoice=email.invoice,
+        today=email.today,
+        reminder_number=email.number,
+        first_sent=email.first_sent,
+        portal_link=email.portal_link,
+    )
+
+
+def escalation_wording_values(email: EscalationEmail) -> dict[str, str]:
+    """The placeholders' values in the escalation to the firm: the same facts about the client and
+    the item, its first notify contact's name, and as {{reminder_number}} how many automatic
+    reminders went."""
+    return _placeholder_values(
+        email.language,
+        client_name=email.account_name,
+        contact_first_name=email.contact_first_name,
+        firm_name=email.firm_name,
+        item_title=email.item_title,
+        due=email.due_date,
+        invoice=email.invoice,
+        today=email.today,
+        reminder_number=email.reminders_sent,
+        first_sent=email.first_sent,
+        portal_link=email.portal_link,
+    )
+
+
+def _placeholder_values(
+    language: Language,
+    *,
+    client_name: str,
+    contact_first_name: str,
+    firm_name: str,
+    item_title: str,
+    due: date | None,
+    invoice: InvoiceSummary | None,
+    today: date | None,
+    reminder_number: int | None,
+    first_sent: date | None,
+    portal_link: str,
+) -> dict[str, str]:
     days = None if due is None or today is None else (due - today).days
     return {
-        "client_name": email.client_name,
-        "contact_first_name": email.recipient_name,
-        "firm_name": email.firm_name,
-        "item_title": email.item_title,
-        "due_date": "" if due is None else format_date(due, email.language),
-        "amount": "" if invoice is None else format_money(invoice.amount, invoice.currency, email.language),
-        "balance_due": "" if invoice is None else format_money(invoice.balance_due, invoice.currency, email.language),
+        "client_name": client_name,
+        "contact_first_name": contact_first_name,
+        "firm_name": firm_name,
+        "item_title": item_title,
+        "due_date": "" if due is None else format_date(due, language),
+        "amount": "" if invoice is None else format_money(invoice.amount, invoice.currency, language),
+        "balance_due": "" if invoice is None else format_money(invoice.balance_due, invoice.currency, language),
         "days_overdue": "" if days is None else str(max(0, -days)),
         "days_until_due": "" if days is None else str(max(0, days)),
-        "reminder_number": "" if email.number is None else str(email.number),
-        "first_sent_on": "" if email.first_sent is None else format_date(email.first_sent, email.language),
-        "portal_link": email.portal_link,
+        "reminder_number": "" if reminder_number is None else str(reminder_number),
+        "first_sent_on": "" if first_sent is None else format_date(first_sent, language),
+        "portal_link": portal_link,
     }
 
 

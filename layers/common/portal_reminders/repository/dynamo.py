@@ -88,7 +88,7 @@ from portal_reminders.repository.records import (
     WordingRecord,
     bind_records,
 )
-from portal_reminders.repository.wordings import CLIENT_STAGES, DynamoWordings, WordingCache, wording_from_record
+from portal_reminders.repository.wordings import DynamoWordings, WordingCache, candidates, wording_from_record
 
 R = TypeVar("R", bound=Model)
 T = TypeVar("T")
@@ -222,7 +222,8 @@ class DynamoRepository(
 
     def _with_wordings(self, snapshots: dict[ItemRef, DeliverySnapshot]) -> dict[ItemRef, DeliverySnapshot]:
         """The firm's own wordings each round may use (its item's kind and its account's language, at
-        the stages a client's email has), only if its firm marks having some: from what this process
+        the stages a client's email has, and the escalation's for an escalation: wordings.candidates),
+        only if its firm marks having some: from what this process
         read at the firm's version (every change of a wording changes it, and the batch has just read
         the firm's record), else in one more request for the whole batch."""
         wanted: dict[ItemRef, list[tuple[int, WordingKey]]] = {}
@@ -230,8 +231,7 @@ class DynamoRepository(
             item, account, firm = snapshot.item, snapshot.account, snapshot.firm
             if item is None or account is None or firm is None or not firm.wordings:
                 continue
-            candidates = [WordingKey(item.kind, stage, account.language) for stage in CLIENT_STAGES]
-            wanted[ref] = [(firm.version, key) for key in candidates if key.marker in firm.wordings]
+            wanted[ref] = [(firm.version, key) for key in candidates(item, account) if key.marker in firm.wordings]
         unread = {
             (ref.firm_id, version, key)
             for ref, found in wanted.items()

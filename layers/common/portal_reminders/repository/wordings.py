@@ -1,7 +1,9 @@
 """The firm's own wordings of its emails (SPEC R21): a record per kind, stage and language in the
 firm's partition, each marked on the firm's record (Firm.wordings) in the same transaction. The
 send path reads the firm's record anyway (in the batch that reads the items and accounts), so the
-marks tell it which wordings to read, and a firm without any costs it no request at all.
+marks tell it which wordings to read, and a firm without any costs it no request at all. A round
+reads the wordings of its item's kind in its account's language at the client stages, and the
+escalation's (in the firm's language) only when it is the item's escalation (`candidates`).
 
 Both writes are PutItem (the api's only write on the firms' records, template.yaml): the firm's
 record is written whole under its version, like PUT /firm, and a deleted wording is overwritten
@@ -16,8 +18,18 @@ from datetime import datetime
 from pynamodb.exceptions import GetError, QueryError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from portal_reminders.models.domain import EmailStage, EmailWording, Firm, Kind, Language, WordingKey
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    EmailStage,
+    EmailWording,
+    Firm,
+    Kind,
+    Language,
+    WordingKey,
+)
 from portal_reminders.models.errors import ConcurrentModification, StorageUnavailable
+from portal_reminders.reminders.delivery import escalation
 from portal_reminders.repository import keys
 from portal_reminders.repository.firms import unchanged
 from portal_reminders.repository.mapping import firm_to_record
@@ -27,6 +39,15 @@ from portal_reminders.repository.records import FirmRecord, WordingRecord
 _TRANSACTION_RACES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 # the stages of the emails a client gets (the escalation email goes to the firm)
 CLIENT_STAGES = (EmailStage.NOTIFICATION, EmailStage.REMINDER, EmailStage.FINAL)
+
+
+def candidates(item: ActionItem, account: Account) -> list[WordingKey]:
+    """The firm's wordings a round about the item may use: its kind's in the account's language at
+    the client stages, and its escalation's when that is the round (escalation.due_next)."""
+    found = [WordingKey(item.kind, stage, account.language) for stage in CLIENT_STAGES]
+    if escalation.due_next(item):
+        found.append(escalation.wording_key(item))
+    return found
 
 
 class WordingCache:

@@ -32,7 +32,7 @@ from portal_reminders.reminders.scheduling import client_clock
 from portal_reminders.repository.ports import FirmRepository, ItemRepository, WordingRepository
 
 if TYPE_CHECKING:
-    from portal_reminders.emails import EmailContent, Wording
+    from portal_reminders.emails import EmailContent
 
 # What a preview without an item shows (SPEC R21: "sample data without an item").
 SAMPLE_CLIENT = "Harper Household"
@@ -119,11 +119,6 @@ class WordingService:
 
     def _firm(self, firm_id: str) -> Firm:
         return self._firms.get_firm(firm_id) or Firm(id=firm_id)
-
-    def firm_wording(self, firm_id: str, kind: Kind, stage: EmailStage, language: Language) -> Wording | None:
-        """The firm's own wording for an email, as the renderer takes it (None: the built-in words).
-        For emails the send path does not read with its batch, such as the escalation to the firm."""
-        return compose.firm_wording(self._wordings.get_wording(firm_id, WordingKey(kind, stage, language)))
 
     def preview(
         self,

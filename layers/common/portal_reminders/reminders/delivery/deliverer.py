@@ -263,7 +263,7 @@ class Deliverer:
         plan = progress.plan  # the same words for every contact, also on a retry
         build: Callable[[Contact], OutgoingEmail]
         if plan is not None and plan.escalation:
-            build = self._escalation_builder(item, snapshot, tags)
+            build = self._escalation_builder(item, snapshot, tags, now)
         else:
             assert account is not None
             client = account
@@ -286,16 +286,17 @@ class Deliverer:
         return latest, progress
 
     def _escalation_builder(
-        self, item: ActionItem, snapshot: DeliverySnapshot, tags: dict[str, str]
+        self, item: ActionItem, snapshot: DeliverySnapshot, tags: dict[str, str], now: datetime
     ) -> Callable[[Contact], OutgoingEmail]:
         """The escalation email to the firm: what was sent and when, read from the item's audit trail
         (only when the firm is told, so reminders never pay for it)."""
         audit = self._items.item_audit(item.firm_id, item.id, escalation.HISTORY_LIMIT, None)
         history = escalation.history(audit.items)
         firm, portal_url, sender = snapshot.firm, self._settings.portal_base_url, self._settings.sender_address
+        wording = snapshot.wordings.get(escalation.STAGE)  # the firm's own, if it has one (SPEC R21)
 
         def build(contact: Contact) -> OutgoingEmail:
-            content = escalation.render(item, snapshot.account, firm, history, portal_url)
+            content = escalation.render(item, snapshot.account, firm, history, portal_url, now=now, wording=wording)
             return escalation.outgoing(content, contact, firm, sender, tags)
 
         return build

@@ -4,7 +4,11 @@ the profile's `escalation_email`, else its `reply_to`; neither, and the round em
 audit, `escalated_at` and ItemEscalated still say the item escalated).
 
 It is written in English: the firm profile has no language yet (the client's account language is
-the client's, not the firm's). Its words are in emails/texts.py under the stage "escalation".
+the client's, not the firm's). Its words are in emails/texts.py under the stage "escalation",
+unless the firm wrote its own for the item's kind in English (SPEC R21, `PUT
+/email-templates/{kind}/escalation/en`): the batch that reads the item reads that wording too, but
+only for an item whose next scheduled round is its escalation (`due_next`), so a reminder never
+pays for it.
 """
 
 from __future__ import annotations
@@ -14,22 +18,50 @@ from datetime import datetime
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
-from portal_reminders.models.domain import Account, ActionItem, AuditEvent, AuditType, Contact, Firm, Language
+from portal_reminders.models.domain import (
+    Account,
+    ActionItem,
+    AuditEvent,
+    AuditType,
+    Contact,
+    EmailRound,
+    EmailStage,
+    EmailWording,
+    Firm,
+    Language,
+    WordingKey,
+)
 from portal_reminders.ports import OutgoingEmail
 from portal_reminders.reminders.delivery import compose, mail_tags
-from portal_reminders.reminders.scheduling import client_clock
+from portal_reminders.reminders.scheduling import client_clock, policy
 
 if TYPE_CHECKING:
     from portal_reminders.emails import EmailContent
 
 # The firm's language until the profile has one.
 LANGUAGE = Language.EN
+# The stage of the firm's own wording of it (SPEC R21).
+STAGE = EmailStage.ESCALATION
 # The audit events read for "what was sent and when" (an item has at most 10 automatic reminders).
 HISTORY_LIMIT = 100
 # The round's one "contact": the firm. Its mail carries no contact tag, so a bounce of it never
 # suppresses a client's contact (mail_tags.origin refuses it).
 FIRM_CONTACT_ID = "firm"
 ROUND_TAG = "escalation"
+
+
+def due_next(item: ActionItem) -> bool:
+    """The item's next scheduled round is its escalation (policy.escalating), or began as one (a
+    retry keeps its plan): the round that may take the firm's escalation wording."""
+    if policy.escalating(item):
+        return True
+    progress = item.deliveries.get(EmailRound.scheduled(policy.next_number(item)).key)
+    return progress is not None and progress.plan is not None and progress.plan.escalation
+
+
+def wording_key(item: ActionItem) -> WordingKey:
+    """The firm's wording the item's escalation takes: its kind's, in the firm's language."""
+    return WordingKey(item.kind, STAGE, LANGUAGE)
 
 
 def address(firm: Firm | None) -> str | None:
@@ -73,10 +105,19 @@ def render(
     firm: Firm | None,
     sent: Sequence[tuple[datetime, int, str | None, bool]],
     portal_url: str,
+    *,
+    now: datetime,
+    wording: EmailWording | None = None,
 ) -> EmailContent:
-    """The email: the account, the item, what was sent on which of the client's days, and its link."""
+    """The email, sent `now`: the account, the item, what was sent on which of the client's days,
+    and its link; in the firm's own `wording` of it (wording_key), if it has one."""
     # Imported when the first escalation is rendered, as compose does for client emails.
-    from portal_reminders.emails import EscalationEmail, SentEmail, render_escalation_email  # noqa: PLC0415
+    from portal_reminders.emails import (  # noqa: PLC0415
+        EscalationEmail,
+        InvoiceSummary,
+        SentEmail,
+        render_escalation_email,
+    )
 
     lines = tuple(
         SentEmail(
@@ -87,6 +128,16 @@ def render(
         )
         for at, number, tone, manual in sent
     )
+    # whom the client's emails went to first, and the invoice: the firm's wording may name them
+    contacts = account.notify_contacts if account is not None else ()
+    invoice = None
+    if item.invoice is not None:
+        invoice = InvoiceSummary(
+            amount=item.invoice.amount,
+            currency=item.invoice.currency,
+            paid=item.invoice.paid,
+            balance_due=item.invoice.balance_due,
+        )
     return render_escalation_email(
         EscalationEmail(
             language=LANGUAGE.value,
@@ -98,7 +149,13 @@ def render(
             portal_link=compose.portal_link(item, firm, portal_url),
             sent=lines,
             due_date=item.due_date,
-        )
+            contact_first_name=contacts[0].greeting_name if contacts else "",
+            invoice=invoice,
+            today=client_clock.client_today(now, item.zone),
+            first_sent=client_clock.client_today(item.sent_at, item.zone),
+            reminders_sent=item.reminders_sent,
+        ),
+        compose.firm_wording(wording),
     )
 
 
