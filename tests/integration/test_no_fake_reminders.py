@@ -158,3 +158,26 @@ def test_a_manual_resend_when_every_notify_contact_is_suppressed_is_a_conflict(w
     assert reply.status == 409, reply.body
     assert "suppressed" in reply.body["error"]["message"]
     assert len(world.mail) == mail_before
+
+
+def test_an_item_whose_last_turn_reached_nobody_still_escalates_to_the_firm(world: World) -> None:
+    # Given a firm that wants to hear about silent clients, and an item with two reminders that
+    # escalates three days after the last
+    reply = world.api("PUT", "/firm", {"name": "Silva Contabilidade", "escalation_email": "partners@silva.example.com"})
+    assert reply.status == 200
+    world.take_queued()
+    account = world.create_account(contacts=[{"name": "Ana Souza", "email": ANA, "notify": True}])
+    item = world.send_item(account["id"], reminders={**TWO_REMINDERS, "escalate_after_days": 3})
+    _tick(world, 3)  # the first reminder reaches Ana
+    # When Ana stops getting notifications before the second turn
+    [contact] = world.api("GET", f"/accounts/{account['id']}").body["contacts"]
+    assert world.api("PATCH", f"/accounts/{account['id']}/contacts/{contact['id']}", {"notify": False}).status == 200
+    _tick(world, 6)  # the second turn reaches nobody: skipped
+    assert [e["type"] for e in _audit(world, item["id"])][-1] == "reminder_skipped"
+
+    # Then the turns are over and the firm is told, once
+    _tick(world, 7)
+    _tick(world, 8)
+    told = [m for m in world.sent if "partners@silva.example.com" in m.to]
+    assert len(told) == 1
+    assert _item(world, item["id"])["escalated_at"] is not None
