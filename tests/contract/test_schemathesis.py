@@ -46,8 +46,14 @@ MIN_REQUESTS = 1000
 # that field; every other check runs on every request.
 SCHEDULE_FIELDS = r"{prefix}(schedule|steps|max_reminders|steps\[\d+\]\.(days|tone))"
 SCHEDULE_RULES = "a due_date schedule has steps in increasing order, final only last, as many as max_reminders"
+# (a date against today's, which no schema can state either)
+PAUSE_RULE = "a pause ends at most ten years after today"
 COMPARISONS: dict[str, list[tuple[int, str, str]]] = {
-    "PUT /firm": [(422, r"sending_hours\.end", "sending hours end after they start")],
+    "PUT /firm": [
+        (422, r"sending_hours\.end", "sending hours end after they start"),
+        (422, r"reminders_paused_until", PAUSE_RULE),
+    ],
+    "PATCH /accounts/{account_id}": [(422, r"reminders_paused_until", PAUSE_RULE)],
     "POST /accounts": [(422, r"email", "two contacts of one new account cannot share an email address")],
     # (not two values of the request: the domain against the stack's own sender, a deployment setting)
     "PUT /firm/sending-domain": [(422, r"domain", "the service's own sender domain, or a subdomain of it")],

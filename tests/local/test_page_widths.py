@@ -110,7 +110,7 @@ def test_the_outbox_fits_the_screen_and_shows_every_email_whole(
     _assert_fits(browser, screen, "outbox")
     # And every frame is as tall as its email: none cut off, none a fixed height with a gap below
     assert len(frames) >= 4
-    assert any(f["subject"].startswith("Lembrete: ") and "2 pedidos" in f["subject"] for f in frames)
+    assert any(f["subject"].startswith("Lembrete: ") and "2 pendências" in f["subject"] for f in frames)
     cut_off = [f for f in frames if f["frame"] < f["scroll"] or f["frame"] > f["email"] + 2]
     assert not cut_off, f"{len(cut_off)} of {len(frames)} email frames are not their email's height: {cut_off}"
 
