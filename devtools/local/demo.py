@@ -129,7 +129,7 @@ def seed(client: StackClient) -> None:
   Two days later, the reminders go out:
     {make_hint("tick", url, "IN=2d")}
     curl -s -X POST {url}/_local/tick -H 'content-type: application/json' -d '{{"in": "2d"}}'
-  then reload the outbox: the invoice got its first, gentle reminder (the day before it is due).
+  then reload the outbox: the invoice got its first, gentle reminder.
   Tick IN=2d again: each of the first two accounts gets ONE "Reminder: ..." email listing its three
   items (a digest), the invoice's firm reminder among them. Two more ticks: the invoice's final
   reminder, then {FIRM["escalation_email"]} is told it is still unpaid. {paused["name"]} gets none:
