@@ -20,7 +20,14 @@ NEVER = {"boto3", "s3transfer", "aws_lambda_powertools.utilities.parser", "jinja
 AWS_SDK = {"botocore.session", "botocore.client", "pynamodb"}
 ALSO_NEVER = {
     # the use cases load with the first request that calls them: pipelines and items bring delivery
-    "api": {"portal_reminders.emails", "portal_reminders.reminders.automations", *AWS_SDK},
+    # the request and response models load with the first routed request (api/deferred.py)
+    "api": {
+        "portal_reminders.emails",
+        "portal_reminders.reminders.automations",
+        "portal_reminders.api.schemas",
+        "portal_reminders.api.present",
+        *AWS_SDK,
+    },
     "scan": {
         "portal_reminders.emails",
         "portal_reminders.api",

@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from portal_reminders.api import deferred
 from portal_reminders.api.errors import (
     bad_request_event_response,
     refused_event_response,
@@ -35,6 +36,7 @@ from portal_reminders.wiring import get_services
 
 API_TITLE = "Client reminders API"
 API_VERSION = "1.0.0"
+ROUTE_MODULES = (firm, sending_domain, accounts, items, audit, templates, pipelines, approvals, email_templates)
 
 
 class PortalResolver(APIGatewayHttpResolver):
@@ -50,6 +52,7 @@ class PortalResolver(APIGatewayHttpResolver):
         problem = unreadable_body(event)
         if problem:
             return bad_request_event_response(problem)
+        self.load_models()
         try:
             key = idempotency_key(event)
             if key is None:
@@ -66,6 +69,15 @@ class PortalResolver(APIGatewayHttpResolver):
             )
         except DomainError as error:
             return refused_event_response(error)
+
+    def load_models(self) -> None:
+        """The request and response models, which the routes name but registering them does not
+        need: defined with the first request routed, not at import (api/deferred.py)."""
+        deferred.load(ROUTE_MODULES)
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        self.load_models()
+        return super().get_openapi_schema(*args, **kwargs)
 
 
 def unreadable_body(event: Mapping[str, Any]) -> str | None:
@@ -97,7 +109,7 @@ def unreadable_body(event: Mapping[str, Any]) -> str | None:
 
 def build_app() -> PortalResolver:
     resolver = PortalResolver(enable_validation=True)
-    for module in (firm, sending_domain, accounts, items, audit, templates, pipelines, approvals, email_templates):
+    for module in ROUTE_MODULES:
         resolver.include_router(module.router)
     register_error_handlers(resolver)
     return resolver

@@ -25,7 +25,6 @@ from typing import Any
 
 from portal_reminders import ids
 from portal_reminders.api import idempotency
-from portal_reminders.api.types import TIME_ZONE_MARK, TIME_ZONE_SCHEMA, time_zone_json_schema
 
 
 class Tag(StrEnum):
@@ -228,6 +227,9 @@ def _links(document: dict[str, Any]) -> None:
 
 def _time_zones(node: Any) -> Any:
     """Every schema marked as a time zone, as a reference to the one `TimeZone` schema."""
+    # deferred, as in finish: the routes import this module for Tag, and api.types is the models' (api/deferred.py)
+    from portal_reminders.api.types import TIME_ZONE_MARK, TIME_ZONE_SCHEMA  # noqa: PLC0415
+
     if isinstance(node, dict):
         if node.get(TIME_ZONE_MARK):
             rest = {key: value for key, value in node.items() if key not in (TIME_ZONE_MARK, "type")}
@@ -259,6 +261,9 @@ def _without_unused_schemas(document: dict[str, Any]) -> None:
 
 
 def finish(generated: dict[str, Any]) -> dict[str, Any]:
+    # deferred: the routes import this module for Tag; api.types loads with the models (api/deferred.py)
+    from portal_reminders.api.types import TIME_ZONE_SCHEMA, time_zone_json_schema  # noqa: PLC0415
+
     document: dict[str, Any] = _time_zones(copy.deepcopy(generated))
     document["tags"] = [{"name": tag.value, "description": TAG_DESCRIPTIONS[tag]} for tag in Tag]
     document["components"]["schemas"][GATEWAY_MESSAGE] = {

@@ -4,9 +4,10 @@ With SnapStart, Lambda imports the handler once, when it publishes a version, sn
 process, and starts every new copy of the function from the snapshot. Two hooks follow from that:
 
 * Before the snapshot, `prime` builds what a copy's first request would otherwise build on the
-  request's time: the settings, the use cases the routes call, and their AWS clients (botocore
-  loading its service models). It sends no request to AWS (making a client only reads its
-  credentials), so no connection and nothing read from the account is in the snapshot.
+  request's time: the request and response models (api/deferred.py), the settings, the use cases
+  the routes call, and their AWS clients (botocore loading its service models). It sends no
+  request to AWS (making a client only reads its credentials), so no connection and nothing read
+  from the account is in the snapshot.
 * After each restore, `reseed` gives the copy its own random generator. Every copy starts with the
   snapshot's state, and the jitter of retries (ours in reminders/clients/retry.py, botocore's)
   exists so that writers that collided do not collide again: copies must not draw alike.
@@ -34,6 +35,10 @@ from portal_reminders.wiring import get_services
 
 def prime() -> None:
     """Build what the routes use, as their first requests would (no request is sent to AWS)."""
+    # the handler imported the app: its request and response models (api/deferred.py)
+    from portal_reminders.api.app import app  # noqa: PLC0415
+
+    app.load_models()
     services = get_services()  # validates the settings: a bad environment fails the deploy
     services.repository.connect()
     built = {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from portal_reminders.models.values import dataclass
 
 
 class Kind(StrEnum):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from portal_reminders import ids
@@ -53,10 +53,6 @@ class Listing:
     token_of: Callable[[Any], str]
     start_key: Callable[[dict[str, str], str, str], StartKey]
     sort: str
-    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_compiled", re.compile(f"(?:{self.grammar})?"))
 
     @property
     def pattern(self) -> str:
@@ -65,7 +61,8 @@ class Listing:
         return "^(?:" + _NAMED_GROUP.sub("(?:", self.grammar) + ")?$"
 
     def decode(self, token: str, firm_id: str, partition: str) -> StartKey:
-        match = self._compiled.fullmatch(token)
+        # compiled on first use (re keeps it), not for every listing at import: a cold start reads one listing at most
+        match = re.compile(f"(?:{self.grammar})?").fullmatch(token)
         if match is None or not token:
             raise InvalidPageToken()
         return self.start_key(match.groupdict(), firm_id, partition)

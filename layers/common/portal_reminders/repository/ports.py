@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
@@ -28,6 +28,7 @@ from portal_reminders.models.domain import (
     Template,
     WordingKey,
 )
+from portal_reminders.models.values import dataclass
 
 T = TypeVar("T")
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import account_out, contact_out
 from portal_reminders.api.routes.common import caller, changes_of, responses
-from portal_reminders.api.schemas import AccountIn, AccountOut, AccountPatch, ContactIn, ContactOut, ContactPatch
-from portal_reminders.reminders.clients.accounts import NewContact
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import account_out, contact_out
+    from portal_reminders.api.schemas import AccountIn, AccountOut, AccountPatch, ContactIn, ContactOut, ContactPatch
+    from portal_reminders.reminders.clients.accounts import NewContact
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -88,4 +92,7 @@ def update_contact(account_id: str, contact_id: str, body: ContactPatch) -> Cont
 
 
 def _new_contact(body: ContactIn) -> NewContact:
+    # the accounts use case (with the repository's ports) loads with the first request that adds a contact
+    from portal_reminders.reminders.clients.accounts import NewContact  # noqa: PLC0415
+
     return NewContact(name=body.name, email=body.email, notify=body.notify, first_name=body.first_name)

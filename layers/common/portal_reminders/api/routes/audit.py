@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import audit_out
 from portal_reminders.api.routes.common import DEFAULT_LIMIT, Limit, caller, page_token, responses
-from portal_reminders.api.schemas import AuditPage
 from portal_reminders.repository import paging
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import audit_out
+    from portal_reminders.api.schemas import AuditPage
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from portal_reminders.api.identity import Caller, caller_from_event
-from portal_reminders.api.schemas import Error
 from portal_reminders.models.errors import InvalidInput, Unauthenticated
 from portal_reminders.repository import paging
 
@@ -49,8 +48,20 @@ def caller(router: BaseRouter) -> Caller:
     return found
 
 
+# The error responses' bodies: their model, schemas.Error, is filled in when the models load (api/deferred.py).
+_ERROR_CONTENTS: list[dict[str, Any]] = []
+
+
 def _error(description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": Error}}}
+    content: dict[str, Any] = {}
+    _ERROR_CONTENTS.append(content)
+    return {"description": description, "content": {content_types.APPLICATION_JSON: content}}  # type: ignore[dict-item]
+
+
+def fill_error_model(model: type[BaseModel]) -> None:
+    """Name `model` as the body of every error response documented so far (api/deferred.py)."""
+    for content in _ERROR_CONTENTS:
+        content["model"] = model
 
 
 SCHEDULE_RULES = (

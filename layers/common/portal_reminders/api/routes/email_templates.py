@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import email_template_out
 from portal_reminders.api.routes.common import caller, responses
-from portal_reminders.api.schemas import (
-    EmailPreviewIn,
-    EmailPreviewOut,
-    EmailTemplateIn,
-    EmailTemplateList,
-    EmailTemplateOut,
-)
 from portal_reminders.models.domain import EmailStage, Kind, Language, WordingKey
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import email_template_out
+    from portal_reminders.api.schemas import (
+        EmailPreviewIn,
+        EmailPreviewOut,
+        EmailTemplateIn,
+        EmailTemplateList,
+        EmailTemplateOut,
+    )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

@@ -5,15 +5,18 @@ branding of its emails, SPEC R21)."""
 from __future__ import annotations
 
 from datetime import time
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import firm_out
 from portal_reminders.api.routes.common import caller, responses
-from portal_reminders.api.schemas import FirmIn, FirmOut
 from portal_reminders.models.domain import Branding, Firm, SendingHours
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import firm_out
+    from portal_reminders.api.schemas import FirmIn, FirmOut
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

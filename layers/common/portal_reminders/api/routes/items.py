@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders import clock
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import item_out, task_out, work_item_out
 from portal_reminders.api.routes.common import (
     DEFAULT_LIMIT,
     SCHEDULE_RULES,
@@ -20,24 +19,25 @@ from portal_reminders.api.routes.common import (
     page_token,
     responses,
 )
-from portal_reminders.api.schemas import (
-    ActionItemIn,
-    ActionItemOut,
-    CompleteIn,
-    ItemPage,
-    ItemPatch,
-    PaymentIn,
-    RemindersPatch,
-    ResendAccepted,
-    ResendIn,
-    TaskPage,
-    WorkPage,
-)
-from portal_reminders.models.commands import SendItem
 from portal_reminders.models.domain import ActionItem, Invoice, Status
 from portal_reminders.repository import paging
-from portal_reminders.repository.ports import WorklistFilter
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import item_out, task_out, work_item_out
+    from portal_reminders.api.schemas import (
+        ActionItemIn,
+        ActionItemOut,
+        CompleteIn,
+        ItemPage,
+        ItemPatch,
+        PaymentIn,
+        RemindersPatch,
+        ResendAccepted,
+        ResendIn,
+        TaskPage,
+        WorkPage,
+    )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -73,6 +73,9 @@ def send_item(account_id: str, body: ActionItemIn) -> Response[ActionItemOut]:
     invoice = None
     if body.invoice is not None:
         invoice = Invoice(amount=body.invoice.amount, currency=body.invoice.currency)
+    # the command (and the use case's code) loads with the first item sent, not with every cold start
+    from portal_reminders.models.commands import SendItem  # noqa: PLC0415
+
     who = caller(router)
     command = SendItem(
         firm_id=who.firm_id,
@@ -136,6 +139,8 @@ def list_firm_items(
 ) -> WorkPage:
     firm_id = caller(router).firm_id
     now = clock.now()
+    from portal_reminders.repository.ports import WorklistFilter  # noqa: PLC0415 - loads with the worklist
+
     wanted = WorklistFilter(status=status, overdue=overdue, escalated=escalated)
     page = get_services().repository.worklist(firm_id, wanted, now, limit, next_token)
     return WorkPage(items=[work_item_out(entry, now) for entry in page.items], next_token=page.next_token)

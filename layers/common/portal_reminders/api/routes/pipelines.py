@@ -3,14 +3,18 @@ reminders of the items they created (R13)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import job_out, pipeline_out
 from portal_reminders.api.routes.common import SCHEDULE_RULES, caller, responses
-from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import job_out, pipeline_out
+    from portal_reminders.api.schemas import JobIn, JobOut, MoveIn, PipelineIn, PipelineOut
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

@@ -3,14 +3,18 @@ verified it (SPEC R21), with the DNS records that verify it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import sending_domain_out
 from portal_reminders.api.routes.common import caller, responses
-from portal_reminders.api.schemas import SendingDomainIn, SendingDomainOut
 from portal_reminders.models.domain import Firm
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import sending_domain_out
+    from portal_reminders.api.schemas import SendingDomainIn, SendingDomainOut
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 

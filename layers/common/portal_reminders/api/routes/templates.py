@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from portal_reminders.api.openapi import Tag
-from portal_reminders.api.present import template_out
 from portal_reminders.api.routes.common import (
     DEFAULT_LIMIT,
     SCHEDULE_RULES,
@@ -18,18 +17,21 @@ from portal_reminders.api.routes.common import (
     page_token,
     responses,
 )
-from portal_reminders.api.schemas import (
-    InvoiceTemplateIn,
-    InvoiceTermsIn,
-    RemindersIn,
-    TemplateIn,
-    TemplateOut,
-    TemplatePage,
-    TemplatePatch,
-)
 from portal_reminders.models.domain import InvoiceTerms, Kind
 from portal_reminders.repository import paging
 from portal_reminders.wiring import get_services
+
+if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
+    from portal_reminders.api.present import template_out
+    from portal_reminders.api.schemas import (
+        InvoiceTemplateIn,
+        InvoiceTermsIn,
+        RemindersIn,
+        TemplateIn,
+        TemplateOut,
+        TemplatePage,
+        TemplatePatch,
+    )
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
