@@ -37,6 +37,7 @@ from portal_reminders.reminders.scheduling import client_clock, policy
 
 if TYPE_CHECKING:
     from portal_reminders.emails import EmailContent
+    from portal_reminders.repository.ports import ItemRepository
 
 # The firm's language until the profile has one.
 LANGUAGE = Language.EN
@@ -97,6 +98,12 @@ def history(events: Sequence[AuditEvent]) -> list[tuple[datetime, int, str | Non
                 (event.at, number if isinstance(number, int) else 0, tone if isinstance(tone, str) else None, manual)
             )
     return sorted(sent, key=lambda entry: entry[0])
+
+
+def sent_history(items: ItemRepository, item: ActionItem) -> list[tuple[datetime, int, str | None, bool]]:
+    """What the client was sent, read from the item's audit trail: the send path and the preview
+    (SPEC R21) read it alike."""
+    return history(items.item_audit(item.firm_id, item.id, HISTORY_LIMIT, None).items)
 
 
 def render(
