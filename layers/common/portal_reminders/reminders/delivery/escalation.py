@@ -8,7 +8,8 @@ the client's, not the firm's). Its words are in emails/texts.py under the stage 
 unless the firm wrote its own for the item's kind in English (SPEC R21, `PUT
 /email-templates/{kind}/escalation/en`): the batch that reads the item reads that wording too, but
 only for an item whose next scheduled round is its escalation (`due_next`), so a reminder never
-pays for it.
+pays for it. Its preview (`POST /email-previews`, stage escalation: reminders/clients/wordings.py)
+renders it with the same sent_history and render.
 """
 
 from __future__ import annotations
