@@ -406,12 +406,56 @@ def test_a_preview_without_an_item_uses_sample_data_the_firms_brand_and_wording(
     assert "2026 Engagement Letter" in built_in.body["subject"]
 
 
+def test_a_sample_escalation_preview_is_in_the_firms_english_words_else_the_built_in_ones(world: World) -> None:
+    # Given a firm that words its invoices' escalations in English, and its organizers' in Portuguese only
+    _firm(world)
+    _put(
+        world,
+        "invoice",
+        "escalation",
+        wording={
+            "subject": "{{client_name}} owes {{balance_due}} ({{days_overdue}} days late)",
+            "body": "Call {{contact_first_name}}: {{reminder_number}} reminders, first sent on {{first_sent_on}}.",
+        },
+    )
+    _put(world, "organizer", "escalation", "pt-PT", wording={"subject": "Organizador", "body": "Ligue."})
+
+    # When the firm previews an invoice's escalation and an organizer's, with sample data
+    invoice = world.api("POST", "/email-previews", {"stage": "escalation", "kind": "invoice", "language": "en"})
+    organizer = world.api("POST", "/email-previews", {"stage": "escalation", "kind": "organizer", "language": "en"})
+
+    # Then the invoice's is in the firm's words with the sample values, around the sample history
+    assert invoice.status == 200, invoice.body
+    assert invoice.body["subject"] == "Harper Household owes USD 1,250.00 (24 days late)"
+    text = invoice.body["text"]
+    assert "Call Olivia: 3 reminders, first sent on " in text
+    assert "has not acted on" not in text
+    history = text.split("What the client was sent:\n\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split(": ", 1)[1] for line in history] == [
+        "the first email",
+        "Reminder (gentle)",
+        "Second reminder (firm)",
+        "Final reminder (final)",
+    ]
+    assert "/action-items/sample" in text
+    assert "<!DOCTYPE html>" in invoice.body["html"]
+    # And the organizer's is in the built-in English words (the Portuguese wording is never the firm's email's)
+    assert organizer.status == 200, organizer.body
+    assert organizer.body["subject"] == "Escalation: Harper Household has not acted on “2026 Tax Organizer”"
+    assert "in the 14 days since its last automatic reminder" in organizer.body["text"]
+    assert "Ligue." not in organizer.body["text"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [
         ({"stage": "reminder"}, 422, "kind"),
         ({"stage": "reminder", "kind": "invoice"}, 422, "language"),
-        ({"stage": "escalation", "kind": "invoice", "language": "en"}, 422, "stage"),
+        ({"stage": "escalation", "kind": "invoice", "language": "pt-BR"}, 422, "language"),
+        ({"stage": "escalation", "kind": "invoice"}, 422, "language"),
+        ({"stage": "escalation", "language": "en"}, 422, "kind"),
+        ({"stage": "escalation", "item_id": "itm_00000000000000000000000000000000"}, 404, None),
+        ({"stage": "reviewed", "kind": "invoice", "language": "en"}, 422, "stage"),
         ({"stage": "reminder", "kind": None, "language": "en"}, 422, "kind"),
         ({"stage": "reminder", "item_id": "itm_00000000000000000000000000000000"}, 404, None),
         ({"stage": "reminder", "item_id": "nope"}, 422, "item_id"),
@@ -442,13 +486,16 @@ def test_a_preview_naming_another_kind_or_language_than_the_items_is_a_409(world
     assert (language.status, language.body["error"]["details"][0]["field"]) == (409, "language")
 
 
-def test_another_firms_item_cannot_be_previewed(world: World) -> None:
-    # Given another firm's item
+@pytest.mark.parametrize("stage", ["reminder", "escalation"])
+def test_another_firms_item_cannot_be_previewed(world: World, stage: str) -> None:
+    # Given another firm's item, which escalates
     account = _account(world, firm="firm-b")
-    item = world.api("POST", f"/accounts/{account['id']}/action-items", {"kind": "chat", "title": "Hi"}, firm="firm-b")
+    body = {"kind": "chat", "title": "Hi", "reminders": {"enabled": True, "escalate_after_days": 7}}
+    item = world.api("POST", f"/accounts/{account['id']}/action-items", body, firm="firm-b")
+    assert item.status == 201, item.body
 
-    # When this firm previews it
-    reply = world.api("POST", "/email-previews", {"stage": "reminder", "item_id": item.body["id"]})
+    # When this firm previews its email
+    reply = world.api("POST", "/email-previews", {"stage": stage, "item_id": item.body["id"]})
 
     # Then it does not exist for this firm
     assert reply.status == 404

@@ -3,7 +3,8 @@ has gone and the item is still pending `escalate_after_days` days after it, the 
 (an email to its escalation address, else its reply-to, else nobody), the audit says so, the item
 shows `escalated_at` and ItemEscalated is published; exactly once under duplicate messages, two
 scans and a failed write after SES accepted; never for an item completed or cancelled first. The
-firm's own wording of the email (SPEC R21, stage `escalation`, in English) replaces its words."""
+firm's own wording of the email (SPEC R21, stage `escalation`, in English) replaces its words, and
+its preview (`POST /email-previews`, stage `escalation`) is the mail the firm gets."""
 
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ def set_firm(world: World, **profile: Any) -> None:
     world.take_queued()  # the rescheduling pass a profile change queues: nothing to move here
 
 
-def escalating_invoice(world: World, **reminders: Any) -> dict[str, Any]:
-    account = world.create_account()
+def escalating_invoice(world: World, language: str = "en", **reminders: Any) -> dict[str, Any]:
+    account = world.create_account(language=language)
     invoice = {"amount": "1250.00", "currency": "EUR", "due_date": DUE}
     settings = {"enabled": True, "schedule": "due_date", "steps": STEPS, "escalate_after_days": 14, **reminders}
     item = world.send_item(account["id"], kind="invoice", title="INV-2026-118", invoice=invoice, reminders=settings)
@@ -408,3 +409,75 @@ def test_an_escalation_wording_costs_the_reminders_no_read_and_the_escalation_on
     assert reminded == 4
     assert asked == ["WORDING#invoice#escalation#en"]
     assert escalation_mail(world).subject == "Silent: Souza Family"
+
+
+# --- its preview (SPEC R21: "exactly what would be sent") ----------------------------------------------
+
+
+def preview(world: World, **body: Any) -> Any:
+    return world.api("POST", "/email-previews", {"stage": "escalation", **body})
+
+
+def test_the_preview_of_an_items_escalation_is_the_mail_the_firm_gets_and_still_is_once_sent(world: World) -> None:
+    # Given a firm that words its invoices' escalations, and an invoice whose three reminders went out
+    set_firm(world, reply_to=OFFICE, escalation_email=PARTNERS)
+    put_wording(
+        world,
+        "invoice/escalation/en",
+        "{{client_name}} is silent on {{item_title}} ({{days_overdue}} days late)",
+        "Please call {{contact_first_name}} today: {{reminder_number}} reminders went.\n\n{{portal_link}}",
+    )
+    item = escalating_invoice(world)
+    every_reminder(world)
+
+    # When the firm previews the item's escalation on the day it escalates, just before the tick
+    # sends it, and again once it was sent (the same day)
+    world.time.move_to(at("2026-12-31T08:55:00+00:00"))
+    before = preview(world, item_id=item["id"])
+    with_kind = preview(world, item_id=item["id"], kind="invoice", language="en")
+    assert tick(world, ESCALATION) == 1
+    after = preview(world, item_id=item["id"])
+
+    # Then each preview is exactly the mail SES took for the firm, both parts
+    mail = escalation_mail(world)
+    sent = {"subject": mail.subject, "text": mail.text, "html": mail.html}
+    assert (before.status, with_kind.status, after.status) == (200, 200, 200), (before.body, after.body)
+    assert before.body == sent
+    assert with_kind.body == sent
+    assert after.body == sent  # the escalated event is no email to the client: the list is the same
+    # in the firm's words, with the history read from the item's audit trail
+    assert mail.subject == "Souza Family is silent on INV-2026-118 (21 days late)"
+    assert "Please call Ana today: 3 reminders went." in mail.text
+    assert "- 17 December 2026: Final reminder (final)" in mail.text
+
+
+def test_the_escalation_of_a_portuguese_clients_item_previews_in_english_only(world: World) -> None:
+    # Given an invoice to a Portuguese-speaking client that escalates, with the built-in words
+    set_firm(world, escalation_email=PARTNERS)
+    item = escalating_invoice(world, language="pt-PT")
+    every_reminder(world)
+
+    # When the firm previews its escalation without a language, in English, and in Portuguese
+    plain = preview(world, item_id=item["id"])
+    english = preview(world, item_id=item["id"], language="en")
+    portuguese = preview(world, item_id=item["id"], language="pt-PT")
+
+    # Then the first two are the English email; Portuguese is a 422 naming language (the firm's
+    # email has no other language), not the 409 of a client's email in another language
+    assert (plain.status, english.status) == (200, 200), plain.body
+    assert plain.body == english.body
+    assert plain.body["subject"] == BUILT_IN_SUBJECT
+    assert "What the client was sent:" in plain.body["text"]
+    assert (portuguese.status, [d["field"] for d in portuguese.body["error"]["details"]]) == (422, ["language"])
+
+
+def test_an_item_that_never_escalates_has_no_escalation_preview(world: World) -> None:
+    # Given an invoice whose reminders have no escalate_after_days
+    set_firm(world, escalation_email=PARTNERS)
+    item = escalating_invoice(world, escalate_after_days=None)
+
+    # When the firm previews its escalation
+    reply = preview(world, item_id=item["id"])
+
+    # Then it is a conflict naming the stage: no such email will ever go
+    assert (reply.status, reply.body["error"]["details"][0]["field"]) == (409, "stage")

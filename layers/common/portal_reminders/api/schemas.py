@@ -1005,21 +1005,33 @@ class EmailTemplateList(_Schema):
 
 
 class PreviewStage(StrEnum):
-    """The stages of the emails that go to clients (escalation emails go to the firm)."""
+    """The stages of the emails that go to clients, and the escalation email to the firm (in English)."""
 
     NOTIFICATION = "notification"
     REMINDER = "reminder"
     FINAL = "final"
+    ESCALATION = "escalation"
 
 
 def _preview_schema(schema: dict[str, Any]) -> None:
     schema["description"] = (
         "With item_id: what that item's email of this stage would be if sent now, to its account's first notify "
         "contact, in its language (the reminder stage is a manual resend; the final stage its last automatic "
-        "reminder); kind and language, if given, are the item's and its account's. Without: sample data, and "
-        "kind and language are required."
+        "reminder); kind and language, if given, are the item's and its account's. The escalation stage is the "
+        "email to the firm, as the item's escalation would be sent now (what the client was sent, in the firm's "
+        "escalation wording of its kind), always in English: its language, if given, is en (409 for an item that "
+        "never escalates). Without item_id: sample data, and kind and language are required."
     )
     schema["anyOf"] = [{"required": ["item_id"]}, {"required": ["kind", "language"]}]
+    client_stages = [stage.value for stage in PreviewStage if stage is not PreviewStage.ESCALATION]
+    schema["allOf"] = [
+        {
+            "anyOf": [
+                {"properties": {"stage": {"enum": client_stages}}},
+                {"properties": {"stage": {"const": PreviewStage.ESCALATION.value}, "language": {"const": "en"}}},
+            ]
+        }
+    ]
     for name in ("kind", "language", "item_id"):  # left out, never null
         field = schema["properties"][name]
         field.pop("default", None)

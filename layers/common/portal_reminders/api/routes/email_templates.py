@@ -90,12 +90,15 @@ def delete_email_template(kind: Kind, stage: EmailStage, language: Language) -> 
     "/email-previews",
     operation_id="previewEmail",
     tags=[Tag.EMAIL_TEMPLATES],
-    summary="What an email would say if sent now: for an item, or with sample data",
+    summary="What an email would say if sent now (to a client, or the firm's escalation): for an item or a sample",
     responses=responses(
         200,
         "the email's subject, text part and HTML part",
         404,
-        conflict="kind is not the item's kind, or language not its account's",
+        conflict=(
+            "kind is not the item's kind, or language not its account's (a client's email); "
+            "the escalation of an item without escalate_after_days"
+        ),
     ),
 )
 def preview_email(body: EmailPreviewIn) -> EmailPreviewOut:

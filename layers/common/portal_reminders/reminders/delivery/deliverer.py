@@ -290,8 +290,7 @@ class Deliverer:
     ) -> Callable[[Contact], OutgoingEmail]:
         """The escalation email to the firm: what was sent and when, read from the item's audit trail
         (only when the firm is told, so reminders never pay for it)."""
-        audit = self._items.item_audit(item.firm_id, item.id, escalation.HISTORY_LIMIT, None)
-        history = escalation.history(audit.items)
+        history = escalation.sent_history(self._items, item)
         firm, portal_url, sender = snapshot.firm, self._settings.portal_base_url, self._settings.sender_address
         wording = snapshot.wordings.get(escalation.STAGE)  # the firm's own, if it has one (SPEC R21)
 

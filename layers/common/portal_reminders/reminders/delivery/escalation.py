@@ -8,7 +8,8 @@ the client's, not the firm's). Its words are in emails/texts.py under the stage 
 unless the firm wrote its own for the item's kind in English (SPEC R21, `PUT
 /email-templates/{kind}/escalation/en`): the batch that reads the item reads that wording too, but
 only for an item whose next scheduled round is its escalation (`due_next`), so a reminder never
-pays for it.
+pays for it. Its preview (`POST /email-previews`, stage escalation: reminders/clients/wordings.py)
+renders it with the same sent_history and render.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from portal_reminders.reminders.scheduling import client_clock, policy
 
 if TYPE_CHECKING:
     from portal_reminders.emails import EmailContent
+    from portal_reminders.repository.ports import ItemRepository
 
 # The firm's language until the profile has one.
 LANGUAGE = Language.EN
@@ -97,6 +99,12 @@ def history(events: Sequence[AuditEvent]) -> list[tuple[datetime, int, str | Non
                 (event.at, number if isinstance(number, int) else 0, tone if isinstance(tone, str) else None, manual)
             )
     return sorted(sent, key=lambda entry: entry[0])
+
+
+def sent_history(items: ItemRepository, item: ActionItem) -> list[tuple[datetime, int, str | None, bool]]:
+    """What the client was sent, read from the item's audit trail: the send path and the preview
+    (SPEC R21) read it alike."""
+    return history(items.item_audit(item.firm_id, item.id, HISTORY_LIMIT, None).items)
 
 
 def render(
