@@ -23,6 +23,7 @@ from moto import mock_aws
 
 from devtools import moto_fidelity
 from portal_reminders import clock, wiring
+from tests.support import botocore_models
 from tests.support.aws import (
     BUS_NAME,
     CONFIGURATION_SET,
@@ -41,6 +42,7 @@ from tests.support.world import World
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 moto_fidelity.apply()
+botocore_models.share()
 
 
 ENVIRONMENT = {
