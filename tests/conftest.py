@@ -21,9 +21,8 @@ import pytest
 import time_machine
 from moto import mock_aws
 
-from devtools import moto_fidelity
+from devtools import botocore_models, moto_fidelity
 from portal_reminders import clock, wiring
-from tests.support import botocore_models
 from tests.support.aws import (
     BUS_NAME,
     CONFIGURATION_SET,

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from devtools import moto_fidelity
+from devtools import botocore_models, moto_fidelity
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -54,6 +54,7 @@ class MotoEndpoint:
         _check_port_free(host, port)
         quiet_moto()
         moto_fidelity.apply()
+        botocore_models.share()
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.url = ""
 

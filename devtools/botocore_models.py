@@ -1,11 +1,13 @@
-"""botocore's service models, read once per test process instead of once per session.
+"""botocore's service models, read once per process instead of once per session (tests and the
+local stack only; a Lambda function makes one session per execution environment anyway).
 
 botocore parses a service's JSON model (megabytes for some services) once per session: its loader
 caches per instance. moto gives every test a fresh boto3 session, and the code under test makes its
-own after `wiring.reset()`, so every test read the same files again: most of an AWS world's cost
-(a world, an account and a sent item: 1.22 s, 0.37 s with the models shared). `share` keys the
-loader's cached methods by their arguments and search paths across instances. What they return is
-what the loader's own cache hands every client of a session: botocore treats it as read-only.
+own after `wiring.reset()`, as the local stack does whenever it switches functions, so the same
+files were read again and again: most of an AWS world's cost in the tests (a world, an account and a
+sent item: 1.22 s, 0.37 s with the models shared). `share` keys the loader's cached methods by their
+arguments and search paths across instances. What they return is what the loader's own cache hands
+every client of a session: botocore treats it as read-only.
 """
 
 from __future__ import annotations
