@@ -241,6 +241,30 @@ def test_a_digest_throttled_between_two_contacts_is_finished_without_emailing_an
     assert_one_digest_each_recorded_once(world, items)
 
 
+@pytest.mark.parametrize("completed", [0, 1, 2])
+def test_an_item_completed_between_a_throttled_digest_and_its_retry_still_records_the_reminder_it_got(
+    world: World, completed: int
+) -> None:
+    # Given a digest of three reminders that reached Ana, while SES throttled Bruno's copy
+    _, items = three_items(world)
+    world.scan(DUE + timedelta(minutes=1))
+    with ses_errors(lambda to, _: "TooManyRequestsException" if to == BRUNO else None) as failed:
+        world.drain()
+    assert set(failed) == {BRUNO}
+
+    # When Ana acts on one of the items before the retry (it leaves the pending index)
+    assert world.api("POST", f"/action-items/{items[completed]['id']}/complete", {}).status == 200
+    world.time.shift(timedelta(minutes=20))
+    world.drain()
+
+    # Then Bruno gets the same digest Ana got, and every item records the reminder it was sent,
+    # the completed one too (Ana's mail listed it)
+    assert [m.subject for m in reminders_to(world, BRUNO)] == [DIGEST_SUBJECT]
+    for item in items:
+        [event] = reminder_events(world, item["id"])
+        assert event["recipients"] == [ANA, BRUNO]
+
+
 def test_a_digest_whose_record_failed_after_ses_accepted_is_recorded_without_a_second_email(world: World) -> None:
     # Given three reminders claimed for the same morning
     _, items = three_items(world)

@@ -117,13 +117,24 @@ class DigestRounds:
             if item.id not in current.members or rounds.held_by_another(current, now):
                 raise DeliveryInProgress(f"{item.account_id} {key}")
             members = dict(current.members)
+            # a member the client acted on since the digest began has left the pending index, but
+            # whoever got the digest got its reminder: it is listed and recorded like the others
+            for member_id in members.keys() - found.keys():
+                if (member := self._items.get_item(item.firm_id, member_id)) is not None:
+                    found[member_id] = member
         else:
             client = client_clock.client_time(snapshot.firm, fresh_account)
             claimed = found.get(item.id)
-            if claimed is None or policy.skip_reason_for_scheduled(
-                transitions.seen_client(claimed, client), number, now, client.window, client.paused_until
+            if (
+                claimed is None
+                or policy.escalating(claimed)
+                or policy.skip_reason_for_scheduled(
+                    transitions.seen_client(claimed, client), number, now, client.window, client.paused_until
+                )
             ):
-                return None  # it changed since the batch read it: its own round decides, on a fresh read
+                # it changed since the batch read it (or its round now tells the firm): its own
+                # round decides, on a fresh read
+                return None
             members = _members(claimed, found.values(), key, client, now)
             if len(members) < 2:
                 return None
