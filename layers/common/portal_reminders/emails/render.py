@@ -97,10 +97,8 @@ def render_item_email(email: ItemEmail, wording: Wording | None = None) -> Email
     paid = email.invoice is not None and email.invoice.paid
     if wording is not None and not paid:
         subject, blocks = _firm_wording_email(email, words, wording)
-    elif email.kind == "invoice":
-        subject, blocks = _invoice_email(email, words)
     else:
-        subject, blocks = _action_email(email, words, words.kinds[email.kind], {})
+        subject, blocks = _built_in_email(email, words)
     return _assemble(
         language=email.language,
         words=words,
@@ -154,7 +152,7 @@ def render_digest_email(email: DigestEmail) -> EmailContent:
     for position, item in enumerate(email.items, start=1):
         heading = {"position": str(position), "count": count, "title": _single_line(item.item_title)}
         blocks.append(_Heading(_Paragraph(words.digest.item_heading, heading)))
-        blocks.extend(_item_blocks(item, words))
+        blocks.extend(_built_in_email(item, words)[1])  # each item as its own reminder says it
     return _assemble(
         language=email.language,
         words=words,
@@ -166,13 +164,12 @@ def render_digest_email(email: DigestEmail) -> EmailContent:
     )
 
 
-def _item_blocks(email: ItemEmail, words: LanguageWording) -> list[_Block]:
-    """What an item's own reminder says, without its greeting and sign-off."""
+def _built_in_email(email: ItemEmail, words: LanguageWording) -> tuple[str, list[_Block]]:
+    """The item's subject and what its email says in the built-in words, without its greeting
+    and sign-off."""
     if email.kind == "invoice":
-        _, blocks = _invoice_email(email, words)
-    else:
-        _, blocks = _action_email(email, words, words.kinds[email.kind], {})
-    return blocks
+        return _invoice_email(email, words)
+    return _action_email(email, words, words.kinds[email.kind], {})
 
 
 def render_escalation_email(email: EscalationEmail, wording: Wording | None = None) -> EmailContent:
