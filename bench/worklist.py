@@ -102,18 +102,7 @@ def run(count: int, accounts: int, limit: int) -> dict[str, Any]:
     from tests.support.world import World  # noqa: PLC0415
 
     moto_fidelity.apply()
-    environment = {
-        "AWS_REGION": aws.REGION,
-        "AWS_DEFAULT_REGION": aws.REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "TABLE_NAME": aws.TABLE_NAME,
-        "EVENT_BUS_NAME": aws.BUS_NAME,
-        "SENDER_ADDRESS": aws.SENDER,
-        "SES_CONFIGURATION_SET": aws.CONFIGURATION_SET,
-        "PORTAL_BASE_URL": aws.PORTAL_URL,
-    }
+    environment = aws.FUNCTION_ENVIRONMENT
     figures: dict[str, Any] = {}
     with pytest.MonkeyPatch.context() as monkeypatch, time_machine.travel(NOW, tick=False) as traveller, mock_aws():
         for name, value in environment.items():

@@ -360,19 +360,7 @@ def run(accounts: int, items: int) -> Figures:
     moto_fidelity.apply()
     table = load_template()["Resources"]["RemindersTable"]["Properties"]
     layouts = [Layout.of("before", table, BEFORE), Layout.of("after", table)]
-    environment = {
-        "AWS_REGION": aws.REGION,
-        "AWS_DEFAULT_REGION": aws.REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "TABLE_NAME": aws.TABLE_NAME,
-        "EVENT_BUS_NAME": aws.BUS_NAME,
-        "SENDER_ADDRESS": aws.SENDER,
-        "SES_CONFIGURATION_SET": aws.CONFIGURATION_SET,
-        "PORTAL_BASE_URL": aws.PORTAL_URL,
-        "SEND_RATE_LIMIT": "1000",
-    }
+    environment = aws.FUNCTION_ENVIRONMENT
     with (
         pytest.MonkeyPatch.context() as monkeypatch,
         time_machine.travel(START, tick=False) as traveller,

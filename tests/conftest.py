@@ -24,12 +24,7 @@ from moto import mock_aws
 from devtools import botocore_models, moto_fidelity
 from portal_reminders import clock, wiring
 from tests.support.aws import (
-    BUS_NAME,
-    CONFIGURATION_SET,
-    PORTAL_URL,
-    REGION,
-    SENDER,
-    TABLE_NAME,
+    FUNCTION_ENVIRONMENT,
     create_bus,
     create_configuration_set,
     create_queues,
@@ -44,21 +39,7 @@ moto_fidelity.apply()
 botocore_models.share()
 
 
-ENVIRONMENT = {
-    "AWS_REGION": REGION,
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "TABLE_NAME": TABLE_NAME,
-    "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
-    "EVENT_BUS_NAME": BUS_NAME,
-    "SENDER_ADDRESS": SENDER,
-    "SES_CONFIGURATION_SET": CONFIGURATION_SET,
-    "PORTAL_BASE_URL": PORTAL_URL,
-    # moto has no SES GetAccount: the pacer falls back to this rate (tests of the rate set their own)
-    "SEND_RATE_LIMIT": "1000",
-}
+ENVIRONMENT = FUNCTION_ENVIRONMENT
 
 
 def _apply_environment(monkeypatch: pytest.MonkeyPatch, **overrides: str) -> None:

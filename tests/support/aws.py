@@ -24,6 +24,24 @@ PORTAL_URL = "https://portal.example.com"
 BUS_NAME = "client-reminders-test"
 CONFIGURATION_SET = "client-reminders-test-MailConfigurationSet"
 
+# What the template sets on every function, plus fake credentials (moto needs some): the tests'
+# and the benchmarks' functions run with it.
+FUNCTION_ENVIRONMENT = {
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": TABLE_NAME,
+    "SEND_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unset",
+    "EVENT_BUS_NAME": BUS_NAME,
+    "SENDER_ADDRESS": SENDER,
+    "SES_CONFIGURATION_SET": CONFIGURATION_SET,
+    "PORTAL_BASE_URL": PORTAL_URL,
+    # moto has no SES GetAccount: the pacer falls back to this rate (tests of the rate set their own)
+    "SEND_RATE_LIMIT": "1000",
+}
+
 TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode", "StreamSpecification")
 
 
