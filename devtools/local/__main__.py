@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,6 +23,13 @@ replays the HTTP requests it saw, which is not the same state: SQS gives new mes
 receipt handles on replay (so consumed reminders would be queued and sent again), and visibility
 timeouts and the stack's moved clock are not recorded. State lives for one run: `make demo`
 seeds it again in seconds. See docs/local-stack.md."""
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Whoever waits for `path` to appear reads it whole: written beside it, then renamed into place."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     print(banner(stack), flush=True)
     if args.ready_file:
         ready = {"api_url": stack.url, "aws_endpoint": stack.moto_url, "token": stack.demo_token()}
-        args.ready_file.write_text(json.dumps(ready))
+        write_whole(args.ready_file, json.dumps(ready))
     while not stopping.wait(1):
         pass
     print("\nstopping...", file=sys.stderr, flush=True)
