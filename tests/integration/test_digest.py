@@ -10,10 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.conftest import START
+from tests.support.aws import REGION
 from tests.support.faults import Killed, dynamodb_down_after_ses_accepts, killed_after_ses_accepts, ses_errors
+from tests.support.metrics import emf_records, figures
 from tests.support.world import World
 
 DAY = timedelta(days=1)
@@ -331,3 +334,60 @@ def test_an_escalation_due_the_same_day_goes_to_the_firm_and_never_into_the_clie
     assert world.api("GET", f"/action-items/{escalating['id']}").body["escalated_at"] is not None
     for item in others:
         assert world.api("GET", f"/action-items/{item['id']}").body["reminders"]["sent"] == 1
+
+
+def test_a_digest_ses_refuses_for_a_day_is_given_up_as_email_failed_for_every_item(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given three reminders claimed for the same morning
+    _, items = three_items(world)
+    world.scan(DUE + timedelta(minutes=1))
+    before = len(world.sent)
+    capsys.readouterr()
+
+    # When SES stays paused and the send queue keeps retrying the digest for a day and a half
+    with ses_errors(lambda *_: "SendingPausedException"):
+        world.run_for(timedelta(hours=36), step=timedelta(minutes=10), scan_every=None)
+
+    # Then the digest was given up (R14): every item is email_failed once, nothing was mailed,
+    # and no message is left retrying or dead-lettered
+    assert len(world.sent) == before
+    assert world.receive() == []
+    sqs = boto3.client("sqs", region_name=REGION)
+    assert sqs.receive_message(QueueUrl=world.queues.dead_letter_url).get("Messages", []) == []
+    for item in items:
+        current = world.api("GET", f"/action-items/{item['id']}").body
+        assert (current["email_failed"], current["reminders"]["sent"]) == (True, 0)
+        audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+        [failure] = [e for e in audit if e["type"] == "email_failed"]
+        assert failure["details"]["number"] == 1
+        assert "refused it for 24 hours" in failure["details"]["reason"]
+    # And the digest counts once as a round given up, which the RoundsGivenUp alarm watches
+    assert figures(emf_records(capsys.readouterr().out))["RoundsGivenUp"] == 1
+    # And later scans leave them alone until the firm acts
+    assert world.scan(DUE + 5 * DAY)["due"] == 0
+
+
+def test_a_digest_that_reached_one_contact_before_ses_refused_for_a_day_is_recorded_for_that_contact(
+    world: World,
+) -> None:
+    # Given a digest that reached Ana, while SES refused Bruno's copy
+    _, items = three_items(world)
+    world.scan(DUE + timedelta(minutes=1))
+
+    # When SES keeps refusing Bruno's copy for a day and a half
+    with ses_errors(lambda to, _: "SendingPausedException" if to == BRUNO else None):
+        world.run_for(timedelta(hours=36), step=timedelta(minutes=10), scan_every=None)
+
+    # Then every item records the reminder Ana got and Bruno's copy as failed, and nothing retries
+    assert [len(reminders_to(world, a)) for a in (ANA, BRUNO)] == [1, 0]
+    assert world.receive() == []
+    for item in items:
+        [event] = reminder_events(world, item["id"])
+        assert event["recipients"] == [ANA]
+        audit = world.api("GET", f"/action-items/{item['id']}/audit").body["items"]
+        [failure] = [e for e in audit if e["type"] == "email_failed"]
+        assert failure["recipients"] == [BRUNO]
+        assert "refused it for 24 hours" in failure["details"]["errors"][BRUNO]
+        current = world.api("GET", f"/action-items/{item['id']}").body
+        assert (current["reminders"]["sent"], current["email_failed"]) == (1, False)

@@ -223,16 +223,18 @@ class Deliverer:
         done = self._digests.deliver(item, snapshot.account, snapshot.firm, now, allowance)
         if done is None:
             return None
-        saved, progress, members = done
+        progress = done.progress
         recipients = tuple(sorted(progress.delivered))
-        failed = (progress.rejected or progress.suppressed) and not recipients
+        failed = (progress.rejected or progress.suppressed or done.given_up) and not recipients
         return DeliveryOutcome(
             RoundStatus.FAILED if failed else RoundStatus.SENT,
-            saved,
+            done.item,
             recipients=recipients,
             rejected=dict(progress.rejected),
             suppressed=tuple(sorted(progress.suppressed)),
-            digest=tuple((i, progress.members[i].number) for i in members),
+            digest=tuple((i, progress.members[i].number) for i in done.members),
+            reason=done.given_up,
+            given_up=done.given_up is not None,
         )
 
     def _skip(self, item: ActionItem, email_round: EmailRound, now: datetime, reason: str) -> DeliveryOutcome:
@@ -377,9 +379,7 @@ class Deliverer:
         self, item: ActionItem, email_round: EmailRound, now: datetime, contacts: list[Contact]
     ) -> DeliveryOutcome:
         """The mail service refused this round for the whole retry horizon: email_failed, for good."""
-        current = item.deliveries[email_round.key]
-        hours = self._settings.give_up_after.total_seconds() / 3600
-        reason = f"the mail service refused it for {hours:g} hours since {current.started_at:%Y-%m-%dT%H:%M:%SZ}"
+        reason = rounds.give_up_reason(item.deliveries[email_round.key], self._settings.give_up_after)
         updated, events = transitions.give_up(item, email_round, now, reason, [c.email for c in contacts])
         saved = self._items.save_item(updated, events)
         logger.warning("email round given up", extra={"item_id": item.id, "round": email_round.key, "reason": reason})

@@ -22,7 +22,7 @@ halfway through the contacts, or a failed write after the mail service accepted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from portal_reminders import budget
@@ -58,6 +58,17 @@ MIN_GAP = timedelta(hours=24)
 WRITE_ATTEMPTS = 5
 
 
+@dataclass(frozen=True)
+class DigestSent:
+    """A digest finished: the claimed item as recorded, the digest's mail, its members' ids, and
+    why it was given up when the mail service refused it for the whole retry horizon."""
+
+    item: ActionItem
+    progress: Delivery
+    members: tuple[str, ...]
+    given_up: str | None = None
+
+
 def key_of(day: date) -> str:
     return f"{KEY_PREFIX}{day.isoformat()}"
 
@@ -91,11 +102,11 @@ class DigestRounds:
 
     def deliver(
         self, item: ActionItem, account: Account, firm: Firm | None, now: datetime, allowance: Allowance
-    ) -> tuple[ActionItem, Delivery, tuple[str, ...]] | None:
-        """Send (or finish) the digest that lists this claimed automatic reminder; returns the item
-        as recorded, the digest's progress and its members' ids. None: no digest (the firm turned
-        them off, today's digest already went, or the item is the only one due today): the caller
-        sends the item's own reminder. Raises DeliveryInProgress while another worker has the digest."""
+    ) -> DigestSent | None:
+        """Send (or finish, or give up) the digest that lists this claimed automatic reminder. None:
+        no digest (the firm turned them off, today's digest already went, or the item is the only
+        one due today): the caller sends the item's own reminder. Raises DeliveryInProgress while
+        another worker has the digest."""
         number = policy.next_number(item)
         key = owed_digest(account, item.id, number)
         if key is None:
@@ -164,9 +175,11 @@ class DigestRounds:
         progress: Delivery,
         now: datetime,
         allowance: Allowance,
-    ) -> tuple[ActionItem, Delivery, tuple[str, ...]]:
+    ) -> DigestSent:
         contacts = list(account.notify_contacts)
         current = account.deliveries.get(key)
+        if current is not None and rounds.past_retry_horizon(current, now, self._settings.give_up_after):
+            return self._give_up(trigger_id, found, account, key, current, now)
         owed = rounds.to_email(contacts, current)
         progress = rounds.skipping(progress, contacts)
         listed = [(found[i], m) for i, m in progress.members.items() if i in found]
@@ -176,18 +189,55 @@ class DigestRounds:
         # emails no one and records the same message ids
         progress = rounds.paused(rounds.settle(progress), now, refused=False)
         account = self._accounts.save_account(transitions.with_delivery(account, key, progress))
+        sent = self._record_members(trigger_id, found, account, key, progress, now)
+        logger.info(
+            "digest recorded",
+            extra={
+                "account_id": account.id,
+                "round": key,
+                "items": len(sent.members),
+                "recipients": len(progress.delivered),
+            },
+        )
+        return sent
+
+    def _give_up(
+        self,
+        trigger_id: str,
+        found: Mapping[str, ActionItem],
+        account: Account,
+        key: str,
+        current: Delivery,
+        now: datetime,
+    ) -> DigestSent:
+        """The mail service refused the digest for the whole retry horizon (SPEC R14): each member
+        records the reminder for the contacts it reached, the others as failed (nobody reached: the
+        member is email_failed), and nothing retries it any more."""
+        reason = rounds.give_up_reason(current, self._settings.give_up_after)
+        contacts = tuple(c.email for c in account.notify_contacts)
+        sent = self._record_members(trigger_id, found, account, key, rounds.settle(current), now, (reason, contacts))
+        logger.warning("digest given up", extra={"account_id": account.id, "round": key, "reason": reason})
+        return replace(sent, given_up=reason)
+
+    def _record_members(
+        self,
+        trigger_id: str,
+        found: Mapping[str, ActionItem],
+        account: Account,
+        key: str,
+        progress: Delivery,
+        now: datetime,
+        given_up: tuple[str, Sequence[str]] | None = None,
+    ) -> DigestSent:
+        """Each member records its own reminder from the digest's mail, then the day's key is done."""
         # the claimed item last: while it is unrecorded, its message's retry comes back here
         order = sorted(progress.members, key=lambda i: i == trigger_id)
         recorded = {
-            i: self._record(found.get(i), i, account.firm_id, progress.members[i], now, progress) for i in order
+            i: self._record(found.get(i), i, account.firm_id, progress.members[i], now, progress, given_up)
+            for i in order
         }
         self._finish(account, key)
-        logger.info(
-            "digest recorded",
-            extra={"account_id": account.id, "round": key, "items": len(order), "recipients": len(progress.delivered)},
-        )
-        trigger = recorded.get(trigger_id) or found[trigger_id]
-        return trigger, progress, tuple(order)
+        return DigestSent(recorded.get(trigger_id) or found[trigger_id], progress, tuple(order))
 
     def _email(
         self,
@@ -224,15 +274,20 @@ class DigestRounds:
         member: DigestMember,
         at: datetime,
         progress: Delivery,
+        given_up: tuple[str, Sequence[str]] | None = None,
     ) -> ActionItem | None:
-        """The member's own reminder, recorded from the digest's mail (its plan, the digest's message ids)."""
+        """The member's own reminder, recorded from the digest's mail (its plan, the digest's message
+        ids); `given_up`: why the digest was given up, and the contacts it was for."""
         email_round = EmailRound.scheduled(member.number)
         mail = replace(progress, plan=member.plan, members={})
         for _ in range(WRITE_ATTEMPTS):
             budget.check()
             if item is None or not _recordable(item, member.number):
                 return item
-            updated, events = transitions.record_delivery(item, email_round, at, mail)
+            if given_up is None:
+                updated, events = transitions.record_delivery(item, email_round, at, mail)
+            else:
+                updated, events = transitions.give_up(item, email_round, at, *given_up, progress=mail)
             try:
                 return self._items.save_item(updated, events)
             except ConcurrentModification:

@@ -99,6 +99,12 @@ def past_retry_horizon(delivery: Delivery | None, now: datetime, horizon: timede
     return delivery is not None and delivery.refusals > 0 and now - delivery.started_at >= horizon
 
 
+def give_up_reason(delivery: Delivery, horizon: timedelta) -> str:
+    """Why a round past its retry horizon is given up, as its email_failed event says."""
+    hours = horizon.total_seconds() / 3600
+    return f"the mail service refused it for {hours:g} hours since {delivery.started_at:%Y-%m-%dT%H:%M:%SZ}"
+
+
 def reached_anyone(current: Delivery | None) -> bool:
     """Whether the round has mailed (or tried to mail) anyone yet: then it is finished and recorded."""
     return current is not None and bool(current.delivered or current.unconfirmed or current.sending or current.rejected)

@@ -291,11 +291,17 @@ def record_failure(
 
 
 def give_up(
-    item: ActionItem, email_round: EmailRound, at: datetime, reason: str, contacts: Sequence[str]
+    item: ActionItem,
+    email_round: EmailRound,
+    at: datetime,
+    reason: str,
+    contacts: Sequence[str],
+    progress: Delivery | None = None,
 ) -> Transition:
     """The round exhausted its chances (SPEC R14). Contacts it reached are recorded as emailed; the
-    ones it never reached get an email_failed event, and nothing retries the round any more."""
-    stored = item.deliveries.get(email_round.key)
+    ones it never reached get an email_failed event, and nothing retries the round any more.
+    `progress`: the round's mail when another record holds it (a client's digest), else the item's."""
+    stored = progress if progress is not None else item.deliveries.get(email_round.key)
     progress = rounds.settle(stored) if stored is not None else None
     if progress is None or not (progress.delivered or progress.unconfirmed):
         return record_failure(item, email_round, at, reason)
