@@ -391,3 +391,27 @@ def test_a_digest_that_reached_one_contact_before_ses_refused_for_a_day_is_recor
         assert "refused it for 24 hours" in failure["details"]["errors"][BRUNO]
         current = world.api("GET", f"/action-items/{item['id']}").body
         assert (current["reminders"]["sent"], current["email_failed"]) == (1, False)
+
+
+def test_the_firm_editing_the_account_while_its_digest_goes_out_does_not_hold_the_digest_up(world: World) -> None:
+    # Given three reminders claimed for the same morning
+    account, items = three_items(world)
+    world.scan(DUE + timedelta(minutes=1))
+    edited: list[int] = []
+
+    # When the firm renames the account while SES takes Ana's digest (before Bruno's goes)
+    def rename_while_sending(to: str, _: int) -> None:
+        if to == ANA and not edited:
+            edited.append(world.api("PATCH", f"/accounts/{account['id']}", {"name": "Souza & Filhos"}).status)
+
+    with ses_errors(rename_while_sending):
+        world.drain()
+
+    # Then the digest went on to Bruno in the same run, and every item recorded both mails with
+    # their message ids, without waiting for a retry
+    assert edited == [200]
+    assert_one_digest_each_recorded_once(world, items)
+    for item in items:
+        [event] = reminder_events(world, item["id"])
+        assert set(event["details"]["message_ids"]) == {ANA, BRUNO}
+    assert world.api("GET", f"/accounts/{account['id']}").body["name"] == "Souza & Filhos"

@@ -22,6 +22,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portal_reminders import clock
 from portal_reminders.budget import OutOfTime
 from portal_reminders.models.errors import DailyCapReached, DeliveryInProgress
 from portal_reminders.ports import MailThrottled, MailUnavailable, SendRateExceeded
@@ -66,3 +67,12 @@ def retry_delay(error: BaseException, receive_count: int, draw: Callable[[], flo
     exponent = min(max(receive_count, 1) - 1, 16)
     delay = min(schedule.first_seconds * (1 << exponent), schedule.cap_seconds)
     return max(1, round(delay * (JITTER + (1 - JITTER) * draw())))
+
+
+# Between retries of a write another writer got in before (re-read each time; seconds, doubling):
+# writers that collided should not collide again.
+WRITE_BACKOFF_SECONDS = 0.02
+
+
+def before_rewrite(attempt: int) -> None:
+    clock.sleep(WRITE_BACKOFF_SECONDS * 2**attempt)

@@ -39,6 +39,7 @@ from portal_reminders.models.errors import (
 from portal_reminders.observability import logger
 from portal_reminders.ports import Mailer, OutgoingEmail
 from portal_reminders.reminders.delivery import compose, digest, escalation, mail_tags, mailing
+from portal_reminders.reminders.delivery.backoff import before_rewrite
 from portal_reminders.reminders.delivery.daily_cap import Allowance, DailyCap
 from portal_reminders.reminders.delivery.digest import DigestRounds
 from portal_reminders.reminders.delivery.pacing import SendPacer
@@ -49,8 +50,6 @@ from portal_reminders.settings import Settings
 
 # How often a write is retried after another writer changed the item in between (re-read each time).
 WRITE_ATTEMPTS = 5
-# Backoff between those retries (seconds, doubling): writers that collided should not collide again.
-WRITE_BACKOFF_SECONDS = 0.02
 
 
 class RoundStatus(StrEnum):
@@ -116,10 +115,6 @@ def _recipients(snapshot: DeliverySnapshot, escalating: bool) -> list[Contact]:
     return [] if snapshot.account is None else list(snapshot.account.notify_contacts)
 
 
-def backoff(attempt: int) -> None:
-    clock.sleep(WRITE_BACKOFF_SECONDS * 2**attempt)
-
-
 class Deliverer:
     def __init__(
         self,
@@ -156,7 +151,7 @@ class Deliverer:
                     return self._attempt(ref, email_round, snapshot if attempt == 0 else None, drawn_on)
                 except ConcurrentModification:
                     logger.info("item changed while delivering; re-reading", extra={"item_id": ref.item_id})
-                    backoff(attempt)
+                    before_rewrite(attempt)
             raise ConcurrentModification(ref.item_id)
 
     def _attempt(
@@ -318,7 +313,7 @@ class Deliverer:
                     # this one read the item: nothing is owed any more
                     raise DeliveryInProgress(f"{item.id} {email_round.key}: the round was recorded meanwhile") from None
                 item = fresh
-                backoff(attempt)
+                before_rewrite(attempt)
         raise ConcurrentModification(item.id)
 
     def _record(self, item: ActionItem, email_round: EmailRound, at: datetime, progress: Delivery) -> DeliveryOutcome:
@@ -332,7 +327,7 @@ class Deliverer:
                 if fresh is None or not _still_recordable(fresh, email_round):
                     return DeliveryOutcome(RoundStatus.SKIPPED, fresh, reason=policy.SKIP_ALREADY_SENT)
                 item = fresh
-                backoff(attempt)
+                before_rewrite(attempt)
                 continue
             except StorageUnavailable as error:
                 if progress.delivered or progress.unconfirmed:
@@ -366,7 +361,7 @@ class Deliverer:
                 if fresh is None or not _still_recordable(fresh, email_round):
                     return DeliveryOutcome(RoundStatus.SKIPPED, fresh, reason=policy.SKIP_ALREADY_SENT)
                 item = fresh
-                backoff(attempt)
+                before_rewrite(attempt)
                 continue
             logger.info(
                 "automatic reminder skipped", extra={"item_id": item.id, "round": email_round.key, "reason": reason}

@@ -41,6 +41,7 @@ from portal_reminders.models.errors import ConcurrentModification, DeliveryInPro
 from portal_reminders.observability import logger
 from portal_reminders.ports import OutgoingEmail
 from portal_reminders.reminders.delivery import compose, mail_tags
+from portal_reminders.reminders.delivery.backoff import before_rewrite
 from portal_reminders.reminders.delivery.daily_cap import Allowance
 from portal_reminders.reminders.delivery.mailing import RoundMailer
 from portal_reminders.reminders.scheduling import client_clock, policy
@@ -188,7 +189,7 @@ class DigestRounds:
         # everyone emailed is remembered, with the answers, before the items are recorded: a retry
         # emails no one and records the same message ids
         progress = rounds.paused(rounds.settle(progress), now, refused=False)
-        account = self._accounts.save_account(transitions.with_delivery(account, key, progress))
+        account = self._save_progress(account, key, progress)
         sent = self._record_members(trigger_id, found, account, key, progress, now)
         logger.info(
             "digest recorded",
@@ -259,12 +260,28 @@ class DigestRounds:
 
         def save(state: Delivery) -> None:
             nonlocal latest
-            latest = self._accounts.save_account(transitions.with_delivery(latest, key, state))
+            latest = self._save_progress(latest, key, state)
 
         progress = self._mailer.email(
             owed, build, progress, save, now, allowance, account.firm_id, f"{account.id} {key}"
         )
         return latest, progress
+
+    def _save_progress(self, account: Account, key: str, progress: Delivery) -> Account:
+        """Write the digest's progress. Another writer in between (the firm editing the account, a
+        bounce suppressing a contact) is absorbed by re-reading, as long as this worker still holds
+        the digest: it must not wait a lease to mail the contacts it still owes."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return self._accounts.save_account(transitions.with_delivery(account, key, progress))
+            except ConcurrentModification:
+                fresh = self._accounts.get_account(account.firm_id, account.id)
+                stored = fresh.deliveries.get(key) if fresh is not None else None
+                if fresh is None or key in fresh.done_keys or not _ours(stored, progress):
+                    raise DeliveryInProgress(f"{account.id} {key}: the digest was taken over") from None
+                account = fresh
+                before_rewrite(attempt)
+        raise ConcurrentModification(f"{account.id} {key}")
 
     def _record(
         self,
@@ -307,6 +324,11 @@ class DigestRounds:
             except ConcurrentModification:
                 account = self._accounts.get_account(firm_id, account_id)
         raise ConcurrentModification(f"{account_id} {key}")
+
+
+def _ours(stored: Delivery | None, progress: Delivery) -> bool:
+    """Whether the digest as stored is still this worker's (not yet stored: its first mark)."""
+    return stored is None or rounds.same_lease(stored, progress)
 
 
 def _recordable(item: ActionItem, number: int) -> bool:
