@@ -609,6 +609,11 @@ def test_unknown_routes_are_not_found(world: World) -> None:
         ("//79", {}, True, "not UTF-8"),
         ('{"name": "x"}', {"content-type": "text/plain"}, False, "must be JSON"),
         ("name=x", {"content-type": "application/x-www-form-urlencoded"}, False, "must be JSON"),
+        # JSON may escape half a UTF-16 pair; the text it stands for is no Unicode, and no AWS
+        # service stores or sends it (these were a 500, and branding holding one made sends a 500)
+        ('{"name": "Souza \\ud800 Family"}', {}, False, "not valid Unicode"),
+        ('{"name": "x", "contacts": [{"name": "\\udc00", "email": "a@x.example.com"}]}', {}, False, "not valid Unicode"),
+        ('{"\\ud800": "x"}', {}, False, "not valid Unicode"),
     ],
 )
 def test_bodies_that_are_not_json_text_are_bad_requests(
@@ -638,3 +643,22 @@ def test_names_with_control_characters_are_refused(world: World, seeded: dict[st
     reply = world.api("PUT", "/firm", {"name": name})
     assert reply.status == 422
     assert reply.body["error"]["details"][0]["field"] == "name"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "/email-templates/organizer/reminder/en", '{"subject": "\\ud800", "body": "b"}'),
+        ("PUT", "/email-templates/organizer/reminder/en", '{"subject": "s", "body": "\\udc00"}'),
+        ("PUT", "/firm", '{"name": "Silva", "branding": {"logo_url": "https://x.example/\\ud800.png"}}'),
+        ("PUT", "/firm", '{"name": "Silva", "branding": {"signature": "Maria \\udc00 Silva"}}'),
+    ],
+)
+def test_an_unpaired_surrogate_is_refused_where_a_check_of_its_own_reads_the_text(
+    world: World, seeded: dict[str, Any], method: str, path: str, body: str
+) -> None:
+    before = table_snapshot()
+    reply = world.api(method, path, body)
+    assert (reply.status, reply.error_code) == (400, "bad_request")
+    assert "not valid Unicode" in reply.body["error"]["message"]
+    assert table_snapshot() == before

@@ -104,7 +104,29 @@ def unreadable_body(event: Mapping[str, Any]) -> str | None:
     if not isinstance(parsed, dict):
         # the framework would act on the first element of an array (SPEC R18: 400)
         return "the request body must be a JSON object"
+    if not _unicode_throughout(parsed):
+        # JSON may escape half of a UTF-16 pair ("\ud800"); what it stands for is no text any AWS
+        # service stores or sends, and checks of our own (re, not pydantic's) would let it through
+        return "the request body is not valid Unicode: it holds an unpaired surrogate escape like \\ud800"
     return None
+
+
+def _unicode_throughout(value: Any) -> bool:
+    """Whether every key and string in the parsed body encodes as UTF-8."""
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            pending += current.keys()
+            pending += current.values()
+        elif isinstance(current, list):
+            pending += current
+        elif isinstance(current, str):
+            try:
+                current.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def build_app() -> PortalResolver:
