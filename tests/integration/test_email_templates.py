@@ -357,6 +357,36 @@ def test_the_escalation_stage_is_stored_for_the_escalation_email(world: World) -
     assert world.api("GET", "/email-templates/invoice/escalation/en", firm="firm-b").status == 404
 
 
+@pytest.mark.parametrize("language", ["pt-PT", "pt", "pt-BR", "es"])
+def test_an_escalation_wording_in_a_language_the_escalation_never_speaks_is_a_422(world: World, language: str) -> None:
+    # Given the table as it is
+    before = table_snapshot()
+
+    # When the firm words the escalation in another language than English (the firm's own email)
+    reply = world.api(
+        "PUT", f"/email-templates/invoice/escalation/{language}", {"subject": "{{client_name}} não pagou", "body": "Liguem."}
+    )
+
+    # Then it is refused like its preview, naming the language, and nothing is written
+    assert reply.status == 422, reply.body
+    details = reply.body["error"]["details"]
+    assert [detail["field"] for detail in details] == ["language"]
+    assert "en" in details[0]["message"]
+    assert table_snapshot() == before
+
+
+@pytest.mark.parametrize("field", ["subject", "body"])
+def test_plain_text_may_end_with_an_open_brace(world: World, field: str) -> None:
+    # When a wording ends with a "{" (no placeholder, tag or comment follows it)
+    wording = {"subject": "Invoice {{item_title}}", "body": "Please pay."}
+    wording[field] += " :-{"
+    reply = world.api("PUT", "/email-templates/invoice/reminder/en", wording)
+
+    # Then it is plain text like any other
+    assert reply.status == 200, reply.body
+    assert reply.body[field].endswith(":-{")
+
+
 # previews --------------------------------------------------------------------------------------
 
 
@@ -407,7 +437,7 @@ def test_a_preview_without_an_item_uses_sample_data_the_firms_brand_and_wording(
 
 
 def test_a_sample_escalation_preview_is_in_the_firms_english_words_else_the_built_in_ones(world: World) -> None:
-    # Given a firm that words its invoices' escalations in English, and its organizers' in Portuguese only
+    # Given a firm that words its invoices' escalations in English, and not its organizers'
     _firm(world)
     _put(
         world,
@@ -418,7 +448,6 @@ def test_a_sample_escalation_preview_is_in_the_firms_english_words_else_the_buil
             "body": "Call {{contact_first_name}}: {{reminder_number}} reminders, first sent on {{first_sent_on}}.",
         },
     )
-    _put(world, "organizer", "escalation", "pt-PT", wording={"subject": "Organizador", "body": "Ligue."})
 
     # When the firm previews an invoice's escalation and an organizer's, with sample data
     invoice = world.api("POST", "/email-previews", {"stage": "escalation", "kind": "invoice", "language": "en"})
@@ -439,11 +468,11 @@ def test_a_sample_escalation_preview_is_in_the_firms_english_words_else_the_buil
     ]
     assert "/action-items/sample" in text
     assert "<!DOCTYPE html>" in invoice.body["html"]
-    # And the organizer's is in the built-in English words (the Portuguese wording is never the firm's email's)
+    # And the organizer's is in the built-in English words
     assert organizer.status == 200, organizer.body
     assert organizer.body["subject"] == "Escalation: Harper Household has not acted on “2026 Tax Organizer”"
     assert "in the 14 days since its last automatic reminder" in organizer.body["text"]
-    assert "Ligue." not in organizer.body["text"]
+    assert "Call Olivia" not in organizer.body["text"]
 
 
 @pytest.mark.parametrize(

@@ -373,11 +373,10 @@ def test_the_escalation_email_is_in_the_firms_own_words_with_the_values_in_and_n
 def test_only_the_items_kind_in_english_words_the_escalation_and_a_deleted_wording_restores_the_built_in_words(
     world: World,
 ) -> None:
-    # Given a firm that worded organizers' escalations, invoices' in Portuguese, and invoices' in
-    # English, and then deleted the last
+    # Given a firm that worded organizers' escalations, and invoices', then deleted the latter
+    # (an escalation wording in another language than English is refused: test_email_templates.py)
     set_firm(world, escalation_email=PARTNERS)
     put_wording(world, "organizer/escalation/en", "Organizer: {{client_name}}", "Organizer.")
-    put_wording(world, "invoice/escalation/pt-PT", "Fatura: {{client_name}}", "Fatura.")
     put_wording(world, "invoice/escalation/en", "Invoice: {{client_name}}", "Invoice.")
     assert world.api("DELETE", "/email-templates/invoice/escalation/en").status == 200
     escalating_invoice(world)

@@ -173,14 +173,14 @@ def _signature(value: Any) -> Any:
 
 
 # The firm's own wording (SPEC R21): text in which "{{" opens only a placeholder of the list (spaces
-# allowed inside the braces), "{" is never followed by "{", "%" or "#" (no Jinja tags or comments),
-# and at least one character is not whitespace. The subject is one line; the body may have line
+# allowed inside the braces), "{" is never followed by "{", "%" or "#" (no Jinja tags or comments;
+# it may end the text), and at least one character is not whitespace. The subject is one line; the body may have line
 # breaks and tabs.
 _PLACEHOLDER = r"\{\{ *(?:" + "|".join(WORDING_PLACEHOLDERS) + r") *\}\}"
 
 
 def _wording_pattern(forbidden: str, leading_space: str) -> str:
-    plain, solid, brace = f"[^{{{forbidden}]", "[^{\\x00-\\x20\\x7f]", f"\\{{[^{{%#{forbidden}]"
+    plain, solid, brace = f"[^{{{forbidden}]", "[^{\\x00-\\x20\\x7f]", f"\\{{(?:[^{{%#{forbidden}]|$)"
     return f"^[{leading_space}]*(?:{solid}|{brace}|{_PLACEHOLDER})(?:{plain}|{brace}|{_PLACEHOLDER})*$"
 
 

@@ -24,7 +24,10 @@ if TYPE_CHECKING:  # defined with the first routed request (api/deferred.py)
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 ONE = "/email-templates/<kind>/<stage>/<language>"
-PATH_RULES = "a kind, stage or language in the path outside its list (details name it)"
+PATH_RULES = (
+    "a kind, stage or language in the path outside its list, or the escalation stage in another language than en "
+    "(details name it)"
+)
 PLACEHOLDER_RULES = (
     "a placeholder outside the list, or a tag, filter or expression in double braces (details name the field, "
     "subject or body, and the placeholder)"

@@ -84,6 +84,8 @@ class WordingService:
         from portal_reminders.emails import Wording  # noqa: PLC0415
         from portal_reminders.emails.wording import normalized, problems  # noqa: PLC0415
 
+        if key.stage is escalation.STAGE:
+            _english_escalation(key.language)
         found = problems(Wording(subject=subject, body=body))
         if found:
             raise InvalidInput(found[0].message, field=found[0].field)
@@ -195,11 +197,8 @@ class WordingService:
         """The escalation email to the firm (SPEC R19), in English only: for the item, as the send
         path builds it (what the client was sent, read from its audit trail, and the firm's wording
         of its kind), or with sample data."""
-        if language is not None and language is not escalation.LANGUAGE:
-            raise InvalidInput(
-                f"the escalation email is in {escalation.LANGUAGE.value} only (firms have no language)",
-                field="language",
-            )
+        if language is not None:
+            _english_escalation(language)
         if item_id is None:
             if kind is None:
                 raise InvalidInput("kind is required without an item_id", field="kind")
@@ -295,3 +294,12 @@ class WordingService:
             client_name=SAMPLE_CLIENT,
         )
         return render_item_email(email, compose.firm_wording(wording))
+
+
+def _english_escalation(language: Language) -> None:
+    """The escalation email goes to the firm, which has no language: it is worded in English only."""
+    if language is not escalation.LANGUAGE:
+        raise InvalidInput(
+            f"the escalation email is in {escalation.LANGUAGE.value} only (firms have no language)",
+            field="language",
+        )
