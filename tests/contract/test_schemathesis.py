@@ -57,6 +57,10 @@ COMPARISONS: dict[str, list[tuple[int, str, str]]] = {
     "POST /accounts": [(422, r"email", "two contacts of one new account cannot share an email address")],
     # (not two values of the request: the domain against the stack's own sender, a deployment setting)
     "PUT /firm/sending-domain": [(422, r"domain", "the service's own sender domain, or a subdomain of it")],
+    # (two path parameters: no schema relates them; the body's twin, POST /email-previews, states it)
+    "PUT /email-templates/{kind}/{stage}/{language}": [
+        (422, r"language", "the escalation stage is worded in English only (the firm's own email)")
+    ],
     "POST /accounts/{account_id}/action-items": [
         (422, r"due_date", "an invoice's due date is invoice.due_date: given twice, it is the same date"),
         (422, SCHEDULE_FIELDS.format(prefix=r"reminders\."), SCHEDULE_RULES + ", and the item a due date"),
