@@ -612,7 +612,12 @@ def test_unknown_routes_are_not_found(world: World) -> None:
         # JSON may escape half a UTF-16 pair; the text it stands for is no Unicode, and no AWS
         # service stores or sends it (these were a 500, and branding holding one made sends a 500)
         ('{"name": "Souza \\ud800 Family"}', {}, False, "not valid Unicode"),
-        ('{"name": "x", "contacts": [{"name": "\\udc00", "email": "a@x.example.com"}]}', {}, False, "not valid Unicode"),
+        (
+            '{"name": "x", "contacts": [{"name": "\\udc00", "email": "a@x.example.com"}]}',
+            {},
+            False,
+            "not valid Unicode",
+        ),
         ('{"\\ud800": "x"}', {}, False, "not valid Unicode"),
     ],
 )

@@ -415,3 +415,30 @@ def test_the_firm_editing_the_account_while_its_digest_goes_out_does_not_hold_th
         [event] = reminder_events(world, item["id"])
         assert set(event["details"]["message_ids"]) == {ANA, BRUNO}
     assert world.api("GET", f"/accounts/{account['id']}").body["name"] == "Souza & Filhos"
+
+
+def test_reminders_due_together_after_the_days_digest_went_go_as_a_second_digest(world: World) -> None:
+    # Given an organizer and a letter due on 30 November at 09:00, and two chats emailed on
+    # 29 November at 12:00 whose daily reminders fall due on 30 November at 12:00
+    assert world.api("PUT", "/firm", {"name": "Silva Contabilidade"}).status == 200
+    account = world.create_account()
+    every_3_days = {"enabled": True, "days_between": 3, "max_reminders": 2}
+    morning = [world.send_item(account["id"], title=t, reminders=every_3_days) for t in ("Organizer", "Letter")]
+    world.time.move_to(at("2026-11-29T12:00:00+00:00"))
+    daily = {"enabled": True, "days_between": 1, "max_reminders": 1}
+    chats = [world.send_item(account["id"], kind="chat", title=t, reminders=daily) for t in ("Statements", "Receipts")]
+
+    # When the morning's reminders go (the chats, emailed less than 24 hours before, wait for theirs)
+    tick(world, at("2026-11-30T09:01:00+00:00"))
+    [first] = reminders_to(world, ANA)
+    assert all(item["title"] in first.text for item in morning)
+
+    # Then at noon the two chats' reminders go to each contact as one more digest, not one email each
+    tick(world, at("2026-11-30T12:01:00+00:00"))
+    afternoon = reminders_to(world, ANA)[1:]
+    assert [m.subject for m in afternoon] == ["Reminder: Silva Contabilidade is waiting for you on 2 items"]
+    assert all(item["title"] in afternoon[0].text for item in chats)
+    assert [len(reminders_to(world, a)) for a in (ANA, BRUNO)] == [2, 2]
+    for item in [*morning, *chats]:
+        [event] = reminder_events(world, item["id"])
+        assert event["recipients"] == [ANA, BRUNO]

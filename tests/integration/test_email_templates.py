@@ -364,7 +364,9 @@ def test_an_escalation_wording_in_a_language_the_escalation_never_speaks_is_a_42
 
     # When the firm words the escalation in another language than English (the firm's own email)
     reply = world.api(
-        "PUT", f"/email-templates/invoice/escalation/{language}", {"subject": "{{client_name}} não pagou", "body": "Liguem."}
+        "PUT",
+        f"/email-templates/invoice/escalation/{language}",
+        {"subject": "{{client_name}} não pagou", "body": "Liguem."},
     )
 
     # Then it is refused like its preview, naming the language, and nothing is written

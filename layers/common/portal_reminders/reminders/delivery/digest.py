@@ -1,10 +1,11 @@
 """One email per client (SPEC R20): the automatic reminders of one account due on one client
 calendar day go to each notify contact as ONE email listing every item.
 
-A digest is an account's email round, keyed `digest:<client day>`, like the bulk approval request
-(R6): the account holds its progress (rounds.py: each contact marked before its mail service call),
-so each contact gets at most one digest per day under redelivery, concurrent workers, throttling
-halfway through the contacts, or a failed write after the mail service accepted. Read as a line:
+A digest is an account's email round, keyed `digest:<client day>` (the day's next ones
+`digest:<client day>#2`, ...), like the bulk approval request (R6): the account holds its progress
+(rounds.py: each contact marked before its mail service call), so each contact gets each digest at
+most once under redelivery, concurrent workers, throttling halfway through the contacts, or a
+failed write after the mail service accepted. Read as a line:
 
 1. a claimed automatic reminder comes in (its own queue message, as before); the account's pending
    items are read with it, consistently (the pending index, then the records by key);
@@ -15,8 +16,9 @@ halfway through the contacts, or a failed write after the mail service accepted.
 3. each owed contact is emailed the digest (mailing.py);
 4. each member records its own reminder (count, audit event with that mail's message id,
    ReminderSent with its tone), the claimed item last, so a retry that finds it unrecorded finishes
-   the others first; then the day's key is done. A reminder that falls due after the day's digest
-   went out goes on its own.
+   the others first; then the digest's key is done. Reminders that fall due together after the
+   day's digest went out (items emailed less than 24 hours before it) go as the day's next digest;
+   one alone goes on its own.
 """
 
 from __future__ import annotations
@@ -70,8 +72,26 @@ class DigestSent:
     given_up: str | None = None
 
 
-def key_of(day: date) -> str:
-    return f"{KEY_PREFIX}{day.isoformat()}"
+# Digests of one account in one client day, at most (then reminders go on their own): each needs
+# two items due together, and the account's done keys (transitions.DONE_KEYS_KEPT) must hold them.
+MAX_DIGESTS_A_DAY = 8
+
+
+def key_of(day: date, number: int = 1) -> str:
+    """The key of the day's `number`th digest."""
+    return f"{KEY_PREFIX}{day.isoformat()}" + (f"#{number}" if number > 1 else "")
+
+
+def day_of(key: str) -> date:
+    return date.fromisoformat(key.removeprefix(KEY_PREFIX).split("#")[0])
+
+
+def open_key(account: Account, day: date) -> str | None:
+    """The key of the day's digest not yet done (in progress, or the next to begin), if any is left."""
+    for number in range(1, MAX_DIGESTS_A_DAY + 1):
+        if (key := key_of(day, number)) not in account.done_keys:
+            return key
+    return None
 
 
 def owed_digest(account: Account | None, item_id: str, number: int) -> str | None:
@@ -105,23 +125,21 @@ class DigestRounds:
         self, item: ActionItem, account: Account, firm: Firm | None, now: datetime, allowance: Allowance
     ) -> DigestSent | None:
         """Send (or finish, or give up) the digest that lists this claimed automatic reminder. None:
-        no digest (the firm turned them off, today's digest already went, or the item is the only
-        one due today): the caller sends the item's own reminder. Raises DeliveryInProgress while
-        another worker has the digest."""
+        no digest (the firm turned them off, or the item is the only one due today): the caller
+        sends the item's own reminder. Raises DeliveryInProgress while another worker has the digest."""
         number = policy.next_number(item)
-        key = owed_digest(account, item.id, number)
+        key, day = _digest_key(account, firm, item.id, number, now)
         if key is None:
-            if firm is not None and not firm.reminder_digest:
-                return None
-            key = key_of(client_clock.client_today(now, client_clock.client_zone(firm, account)))
-            if key in account.done_keys:
-                return None
+            return None
         pending = self._pending(item.firm_id, item.account_id)
         if key not in account.deliveries and set(pending) <= {item.id}:
             return None  # nothing else pending: the item's own reminder
         snapshot = self._clients.load_clients(item.firm_id, [item.account_id], [*dict.fromkeys([item.id, *pending])])
         fresh_account = snapshot.accounts.get(item.account_id)
-        if fresh_account is None or key in fresh_account.done_keys:
+        if fresh_account is not None and key in fresh_account.done_keys:
+            # that digest went meanwhile: one listing this reminder is finished; else the day's next
+            key = None if day is None else open_key(fresh_account, day)
+        if fresh_account is None or key is None:
             return None
         found = {i.id: i for i in snapshot.items}
         current = fresh_account.deliveries.get(key)
@@ -326,6 +344,20 @@ class DigestRounds:
         raise ConcurrentModification(f"{account_id} {key}")
 
 
+def _digest_key(
+    account: Account, firm: Firm | None, item_id: str, number: int, now: datetime
+) -> tuple[str | None, date | None]:
+    """The digest this reminder belongs to: one in progress that lists it, else the client day's
+    open one (and that day); no key when the firm turned digests off or the day's are used up."""
+    owed = owed_digest(account, item_id, number)
+    if owed is not None:
+        return owed, None
+    if firm is not None and not firm.reminder_digest:
+        return None, None
+    day = client_clock.client_today(now, client_clock.client_zone(firm, account))
+    return open_key(account, day), day
+
+
 def _ours(stored: Delivery | None, progress: Delivery) -> bool:
     """Whether the digest as stored is still this worker's (not yet stored: its first mark)."""
     return stored is None or rounds.same_lease(stored, progress)
@@ -340,7 +372,7 @@ def _members(
 ) -> dict[str, DigestMember]:
     """The claimed item, and every other pending item whose automatic reminder falls due by the end
     of the client's day, except one emailed less than 24 hours before."""
-    day = date.fromisoformat(key.removeprefix(KEY_PREFIX))
+    day = day_of(key)
     members: dict[str, DigestMember] = {}
     for item in items:
         seen = transitions.seen_client(item, client)
