@@ -5,17 +5,23 @@ SES took it (moto's outbox: both parts)."""
 from __future__ import annotations
 
 import html
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from devtools.local.outbox import Mail
+from functions.api import handler as api_handler
+from portal_reminders.api.types import WORDING_BODY_MAX, WORDING_SUBJECT_MAX
+from portal_reminders.models.domain import EmailStage, Kind, Language
 from tests.support.aws import table_snapshot, wording_reads
 from tests.support.world import World
 
 FIRM = "Silva & Harper Accounting"
 OLIVIA = "olivia@client.example.com"
+# AWS Lambda quotas: invocation payload (request and response), 6 MB each for synchronous calls
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
 INVOICE = {"amount": "1250.00", "currency": "USD", "due_date": "2026-12-15"}
 REMINDER = {
     "subject": "{{item_title}}: still open with {{firm_name}}",
@@ -591,3 +597,33 @@ def test_a_firm_without_wordings_costs_the_send_path_no_read(world: World) -> No
     # Then no wording was asked for
     assert len(world.sent_to(OLIVIA)) == 2
     assert asked == []
+
+
+def test_every_wording_a_firm_may_store_lists_within_a_lambda_response(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a firm that stored the longest wording the API takes, in four-byte characters, for
+    # every kind, stage and language it may word (the escalation in English only)
+    longest = {"subject": "\U0001f4c4" * WORDING_SUBJECT_MAX, "body": "\U0001f4c4" * WORDING_BODY_MAX}
+    stored = 0
+    for kind in Kind:
+        for stage in EmailStage:
+            for language in (Language.EN,) if stage is EmailStage.ESCALATION else tuple(Language):
+                _put(world, kind.value, stage.value, language.value, wording=longest)
+                stored += 1
+
+    # When it lists them
+    responses: list[dict[str, Any]] = []
+    handler = api_handler.lambda_handler
+    monkeypatch.setattr(api_handler, "lambda_handler", lambda e, c: responses.append(handler(e, c)) or responses[-1])
+    reply = world.api("GET", "/email-templates")
+
+    # Then the body is UTF-8 text, not \\u escapes (12 bytes for one such character, 14 once the
+    # runtime escapes the backslashes: 78 such wordings came within 10 % of the limit)
+    assert (reply.status, len(reply.body["items"])) == (200, stored)
+    assert reply.body["items"][0]["body"] == longest["body"]
+    assert longest["body"] in responses[-1]["body"]
+    # And the response, as the python3.12 runtime hands it to Lambda (it does not escape either),
+    # fits Lambda's 6 MB limit for a synchronous response with room to spare (past it: a 5xx)
+    marshalled = json.dumps(responses[-1], ensure_ascii=False).encode()
+    assert len(marshalled) <= LAMBDA_RESPONSE_LIMIT / 2, f"{len(marshalled):,} bytes"

@@ -6,9 +6,11 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portal_reminders.api import deferred
@@ -129,8 +131,14 @@ def _unicode_throughout(value: Any) -> bool:
     return True
 
 
+# Response bodies as UTF-8 text, not \u escapes: a character outside the BMP is 4 bytes instead of
+# 12 (14 once the python3.12 runtime, which does not escape either, escapes the backslashes), so
+# the largest listing stays far below Lambda's 6 MB response limit. Otherwise Powertools' own.
+_SERIALIZE = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder)
+
+
 def build_app() -> PortalResolver:
-    resolver = PortalResolver(enable_validation=True)
+    resolver = PortalResolver(enable_validation=True, serializer=_SERIALIZE)
     for module in ROUTE_MODULES:
         resolver.include_router(module.router)
     register_error_handlers(resolver)
