@@ -134,7 +134,7 @@ def seed(client: StackClient) -> None:
   items (a digest), the invoice's firm reminder among them. Two more ticks: the invoice's final
   reminder, then {FIRM["escalation_email"]} is told it is still unpaid. {paused["name"]} gets none:
   its reminders are paused until {paused_until}.
-  The firm's worklist, most urgent first:  GET {url}/action-items?status=pending&overdue=true
+  The firm's overdue items, earliest first:  GET {url}/action-items?status=pending&overdue=true
   Swagger UI                      {url}/swagger   (Authorize with the token below)
   The API as the demo firm user:
     export TOKEN={token}

@@ -1,5 +1,5 @@
 """The firm's worklist (SPEC R19): GET /action-items lists items across all the firm's accounts, by
-status, escalated first, then earliest due date first, filtered by status, overdue (on the client's
+status, then earliest due date first (escalated or not), filtered by status, overdue (on the client's
 calendar) and escalated, paged; read by Query on the worklist index, never a Scan; another firm sees
 nothing; bad parameters are a 422 naming them."""
 
@@ -112,7 +112,7 @@ def test_overdue_is_the_due_date_before_today_on_the_clients_calendar(world: Wor
     assert listed(world, status="pending", overdue="true") == ["late-1", "late-2", "today", "kiritimati-28th"]
 
 
-def test_escalated_items_come_first_and_filter(world: World) -> None:
+def test_escalated_items_keep_their_due_date_order_and_filter(world: World) -> None:
     # Given two pending items with reminders after a day, one of which escalates a day later
     account = an_account(world, "Souza")
     quick = {"enabled": True, "days_between": 1, "max_reminders": 1}
@@ -125,8 +125,8 @@ def test_escalated_items_come_first_and_filter(world: World) -> None:
     world.scan(at("2026-11-29T09:00:00+00:00"))
     world.drain()
 
-    # Then the escalated item comes first, though due later, and each filter finds its own
-    assert listed(world, status="pending") == ["loud", "calm"]
+    # Then the listing stays earliest due date first, and each filter finds its own
+    assert listed(world, status="pending") == ["calm", "loud"]
     assert listed(world, escalated="true") == ["loud"]
     assert listed(world, escalated="false") == ["calm"]
     assert listed(world, status="pending", overdue="true", escalated="false") == ["calm"]
@@ -231,3 +231,32 @@ def test_the_worklist_reads_by_query_on_its_index_and_no_more_than_one_entry_pas
     assert {(r["operation"], r["index"]) for r in calls} == {("call:Query", "worklist-index")}
     read = sum(r["parsed"].get("Count", 0) for r in requests if r["operation"] == "Query")
     assert read == 4
+
+
+def test_overdue_items_are_earliest_due_date_first_escalated_or_not_page_after_page(world: World) -> None:
+    # Given overdue items, every other one escalated, due on different days
+    account = an_account(world, "Souza")
+    quick = {"enabled": True, "days_between": 1, "max_reminders": 1}
+    dues = ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24", "2026-11-25"]
+    for number, due in enumerate(dues):
+        escalating = {**quick, "escalate_after_days": 1} if number % 2 else quick
+        an_item(world, account, due, due, reminders=escalating)
+    for day in ("2026-11-28", "2026-11-29"):
+        world.scan(at(f"{day}T09:00:00+00:00"))
+        world.drain()
+    assert listed(world, escalated="true") == dues[1::2]
+
+    # When the firm lists them, whole and two at a time
+    pages: list[list[str]] = []
+    token = None
+    while True:
+        query = {"status": "pending", "overdue": "true", "limit": "2", **({"next_token": token} if token else {})}
+        body = world.api("GET", "/action-items", query=query).body
+        pages.append([entry["title"] for entry in body["items"]])
+        token = body["next_token"]
+        if token is None:
+            break
+
+    # Then it is earliest due date first whether escalated or not, without a gap or a repeat
+    assert listed(world, status="pending", overdue="true") == dues
+    assert pages == [dues[0:2], dues[2:4], dues[4:6]]

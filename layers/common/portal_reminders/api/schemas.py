@@ -636,7 +636,7 @@ class SettingsOut(_Schema):
 
 
 class AutomationOrigin(_Schema):
-    """The stage automation that created an item (R8)."""
+    """The stage automation that created an item."""
 
     pipeline_id: str
     stage_id: str
@@ -770,7 +770,7 @@ def _same_due_in_days(due_in_days: int | None, info: ValidationInfo) -> int | No
 
 
 class TemplateKind(StrEnum):
-    """The kinds templates are for (R7): signatures and approvals have none."""
+    """The kinds templates are for: signatures and approvals have none."""
 
     INVOICE = Kind.INVOICE.value
     PROPOSAL = Kind.PROPOSAL.value
@@ -1078,6 +1078,6 @@ class ErrorBody(_Schema):
 
 
 class Error(_Schema):
-    """Every error the API function answers (SPEC section 5)."""
+    """Every error the API function answers (docs/http-api.md, "Errors")."""
 
     error: ErrorBody

@@ -69,15 +69,15 @@ MAX_CONTACTS = 50
 
 
 class Schedule(StrEnum):
-    """How automatic reminders are timed (SPEC R19): every `days_between` days after the latest
-    email (R2), or one per step relative to the item's due date."""
+    """How automatic reminders are timed: every `days_between` days after the latest
+    email, or one per step relative to the item's due date."""
 
     INTERVAL = "interval"
     DUE_DATE = "due_date"
 
 
 class Tone(StrEnum):
-    """How an automatic reminder speaks (SPEC R19): friendly, direct about the date, a last notice."""
+    """How an automatic reminder speaks: friendly, direct about the date, a last notice."""
 
     GENTLE = "gentle"
     FIRM = "firm"
@@ -368,7 +368,7 @@ class Firm:
 
 
 class EmailStage(StrEnum):
-    """Which email a firm's own wording replaces (SPEC R21): the notification, a reminder (an
+    """Which email a firm's own wording replaces: the notification, a reminder (an
     automatic one or a manual resend), the final automatic reminder, or the escalation to the firm."""
 
     NOTIFICATION = "notification"

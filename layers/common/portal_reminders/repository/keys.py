@@ -109,13 +109,14 @@ def worklist_partition(firm_id: str) -> str:
 
 # An item without a due date is never overdue: it sorts after every date.
 NEVER_OVERDUE = 9_999_999_999
-# Escalated items sort first (most urgent): "0" before "1".
+# The escalated flag: each status holds two ranges, read side by side and merged by due instant.
 ESCALATED, NOT_ESCALATED = "0", "1"
 
 
 def worklist_sk(status: str, escalated: bool, overdue_from: int, item_id: str) -> str:
-    """By status, escalated first, then by the instant the item becomes overdue (epoch seconds, fixed
-    width): earliest due date first, and "overdue now" is a range of the key."""
+    """By status, escalated or not, then by the instant the item becomes overdue (epoch seconds, fixed
+    width): "escalated" and "overdue now" are ranges of the key (repository/worklist.py merges a
+    status's two ranges, earliest due first)."""
     return f"{status}#{ESCALATED if escalated else NOT_ESCALATED}#{overdue_from:010d}#{item_id}"
 
 

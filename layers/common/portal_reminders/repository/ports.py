@@ -178,8 +178,8 @@ class WorklistRepository(ABC):
     def worklist(
         self, firm_id: str, wanted: WorklistFilter, now: datetime, limit: int, token: str | None
     ) -> Page[WorkEntry]:
-        """The firm's items across its accounts, by status, escalated first, then earliest due first;
-        read by Query on the worklist index (never a Scan), reading at most one entry past the page."""
+        """The firm's items across its accounts, by status, then earliest due first (escalated or not);
+        read by Query on the worklist index (never a Scan), about one entry past the page."""
 
 
 class DueItemsRepository(ABC):
