@@ -122,6 +122,39 @@ def test_a_domain_that_is_already_an_identity_the_service_did_not_make_is_refuse
     assert world.api("GET", "/firm/sending-domain").status == 404
 
 
+def test_a_subdomain_of_another_firms_domain_is_a_conflict_and_changes_nothing(world: World) -> None:
+    # Given firm A's domain, which SES verified (SES lets a verified domain send as its subdomains)
+    _put(world, "silva-harper.com", firm="firm-a")
+    ses_finds_dkim_records("silva-harper.com")
+    before = table_snapshot()
+
+    # When firm B puts a subdomain of it
+    with ses_identity_calls("CreateEmailIdentity") as created:
+        reply = _put(world, "billing.mail.silva-harper.com", firm="firm-b")
+
+    # Then it is refused with 409 naming the domain it falls under, and nothing changed
+    assert (reply.status, reply.error_code) == (409, "conflict")
+    assert "silva-harper.com" in reply.body["error"]["message"]
+    assert created == []
+    assert table_snapshot() == before
+    # And firm A may still take a subdomain of its own
+    assert _put(world, DOMAIN, firm="firm-a").status == 200
+
+
+def test_a_subdomain_of_an_identity_the_service_did_not_make_is_refused(world: World) -> None:
+    # Given a domain the stack's operator verified in SES for something else
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="corp.example.com")
+    ses_finds_dkim_records("corp.example.com")
+
+    # When a firm puts a subdomain of it
+    reply = _put(world, "reminders.corp.example.com")
+
+    # Then it is refused: the firm would send under the operator's verification
+    assert (reply.status, reply.error_code) == (409, "conflict")
+    assert "corp.example.com" in reply.body["error"]["message"]
+    assert ses_domain_identities() == ["corp.example.com"]
+
+
 def test_get_asks_ses_at_most_once_a_minute_while_pending(world: World) -> None:
     # Given a domain just put, whose records SES then finds
     _put(world)

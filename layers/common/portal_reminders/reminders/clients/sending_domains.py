@@ -6,7 +6,9 @@ Easy DKIM, and the From of the firm's mail (reminders@<domain>) once the mail se
   nothing (or, if the mail service gave up on it, starts its verification over).
 * A domain that is already an identity of the mail service's account, but not one this product
   created, is refused (409): it belongs to whoever runs the stack (its own sender's domain, say),
-  and a firm must never inherit its verification.
+  and a firm must never inherit its verification. SES lets a verified domain send as its
+  subdomains, so a domain under such an identity, or under another firm's verified domain, is
+  refused too (409).
 * Changing to another domain releases the old claim and deletes the old identity: an identity
   left behind would keep the stack's account able to send as a domain no firm holds, and the next
   firm to claim that domain would inherit its verification; deleted, the next claim starts a
@@ -72,6 +74,7 @@ class SendingDomainService:
             raise DomainTaken(domain)
         if claim is None or not claim.identity:
             self._refuse_a_foreign_identity(domain)
+        self._refuse_under_another(firm_id, domain)
         firm = with_retries(lambda: self._claim(firm_id, domain))
         if current is not None and current.domain != domain:
             self._delete_released(current.domain)
@@ -97,6 +100,27 @@ class SendingDomainService:
         raise StateConflict(
             f"{domain} is already an identity of the mail service's account, not one this service made", field="domain"
         )
+
+    def _refuse_under_another(self, firm_id: str, domain: str) -> None:
+        """A domain under one the mail service would let send as it: an identity this service did not
+        make (or one a released claim left), or another firm's verified domain. (One under another
+        firm's domain not verified yet is let through: whoever claims `co.uk` must not block every
+        firm under it.)"""
+        for parent in _parents(domain):
+            claim = self._firms.get_domain_claim(parent)
+            if claim is not None and claim.firm_id == firm_id:
+                continue
+            try:
+                identity = self._identities.get(parent)
+            except IdentityNotFound:
+                continue
+            if claim is None or claim.firm_id is None:
+                raise StateConflict(
+                    f"{domain} is under {parent}, an identity of the mail service's account that is no firm's",
+                    field="domain",
+                )
+            if identity.status is DomainStatus.VERIFIED:
+                raise StateConflict(f"{domain} is under {parent}, another firm's sending domain", field="domain")
 
     def _claim(self, firm_id: str, domain: str) -> Firm:
         """The firm's record says `domain` (not verified yet), its claim is written, and the claim on
@@ -172,6 +196,12 @@ class SendingDomainService:
             return self._firms.save_firm(updated)
         except ConcurrentModification:
             return updated  # another request wrote the firm meanwhile: show what the mail service said
+
+
+def _parents(domain: str) -> list[str]:
+    """The domains `domain` is under, nearest first, short of its top-level domain."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
 
 
 def _under_way(current: SendingDomain, domain: str) -> bool:
