@@ -118,8 +118,7 @@ def list_items(
     operation_id="listFirmItems",
     tags=[Tag.ACTION_ITEMS],
     summary=(
-        "The firm's worklist: items across all its accounts, by status, then earliest due date first "
-        "(escalated or not)"
+        "The firm's worklist: items across all its accounts, by status, then earliest due date first (escalated or not)"
     ),
     responses=responses(200, "a page of the firm's items", 400),
 )
