@@ -9,7 +9,8 @@ would); then a firm user reads each listing the worklist offers, page by page, t
 handler (API Gateway events). Every DynamoDB request the function makes is counted with botocore's
 event hooks: its operation, the index it names, and the entries it returned. The target: at most
 1.05 entries read per listed item (the page's own, and one past it to know a page follows), with
-Query on the worklist index only (no Scan, no per-account request, no record read by key).
+Query on the worklist index, or the escalated items' own, only (no Scan, no per-account request, no
+record read by key). `escalated=false` is reported apart: it reads the escalated entries it filters out.
 Not a test: the figures are printed and written to bench/worklist.json.
 """
 
@@ -41,7 +42,12 @@ LISTINGS: dict[str, dict[str, str]] = {
     "pending, not overdue": {"status": "pending", "overdue": "false"},
     "escalated": {"escalated": "true"},
     "completed": {"status": "completed"},
+    "not escalated": {"escalated": "false"},
 }
+# Listings that read entries they leave out: `escalated=false` filters the escalated entries out of
+# the worklist index (one in eleven here). Reported, not held to the target.
+FILTERED = {"not escalated"}
+INDEXES = {"Query worklist-index", "Query escalated-index"}
 POWERTOOLS = {
     "POWERTOOLS_SERVICE_NAME": "client-reminders",
     "POWERTOOLS_METRICS_NAMESPACE": "ClientRemindersBench",
@@ -178,12 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     passed = True
     for name, row in figures.items():
         ratio = row["read_per_listed"]
-        ok = ratio is not None and ratio <= TARGET_READ_PER_LISTED and set(row["requests"]) == {"Query worklist-index"}
+        ok = set(row["requests"]) <= INDEXES and (
+            name in FILTERED or (ratio is not None and ratio <= TARGET_READ_PER_LISTED)
+        )
         passed &= ok
         requests = ", ".join(f"{operation} {n}" for operation, n in row["requests"].items())
         say(f"{name:<22}{row['pages']:>7}{row['listed']:>8}{row['entries_read']:>8}{ratio:>13.4f}  {requests}")
     say(
-        f"target: <= {TARGET_READ_PER_LISTED} entries read per listed item, Query on worklist-index only: "
+        f"target: <= {TARGET_READ_PER_LISTED} entries read per listed item (but {', '.join(sorted(FILTERED))}), "
+        f"Query on the worklist and escalated indexes only: "
         f"{'PASS' if passed else 'FAIL'}"
     )
     document = {

@@ -249,14 +249,45 @@ def test_overdue_items_are_earliest_due_date_first_escalated_or_not_page_after_p
     # When the firm lists them, whole and two at a time
     pages: list[list[str]] = []
     token = None
-    while True:
-        query = {"status": "pending", "overdue": "true", "limit": "2", **({"next_token": token} if token else {})}
-        body = world.api("GET", "/action-items", query=query).body
-        pages.append([entry["title"] for entry in body["items"]])
-        token = body["next_token"]
-        if token is None:
-            break
+    with dynamodb_requests() as requests:
+        while True:
+            query = {"status": "pending", "overdue": "true", "limit": "2", **({"next_token": token} if token else {})}
+            body = world.api("GET", "/action-items", query=query).body
+            pages.append([entry["title"] for entry in body["items"]])
+            token = body["next_token"]
+            if token is None:
+                break
 
     # Then it is earliest due date first whether escalated or not, without a gap or a repeat
     assert listed(world, status="pending", overdue="true") == dues
     assert pages == [dues[0:2], dues[2:4], dues[4:6]]
+    # and each page read its own entries and the one past it (the last finds none), one Query each:
+    # escalated or not is one range of the index, not two to merge
+    read = sum(r["parsed"].get("ScannedCount", 0) for r in requests if r["operation"] == "Query")
+    queries = [r for r in requests if r["operation"] == "call:Query"]
+    assert (read, len(queries)) == (len(dues) + len(pages) - 1, len(pages))
+
+
+def test_escalated_items_are_read_from_their_own_index_entry_by_entry(world: World) -> None:
+    # Given twelve overdue items, one in four escalated
+    account = an_account(world, "Lima")
+    quick = {"enabled": True, "days_between": 1, "max_reminders": 1}
+    dues = [f"2026-11-{day:02d}" for day in range(10, 22)]
+    for number, due in enumerate(dues):
+        escalating = {**quick, "escalate_after_days": 1} if number % 4 == 0 else quick
+        an_item(world, account, due, due, reminders=escalating)
+    for day in ("2026-11-28", "2026-11-29"):
+        world.scan(at(f"{day}T09:00:00+00:00"))
+        world.drain()
+
+    # When the firm lists its escalated items
+    with dynamodb_requests() as requests:
+        escalated = listed(world, escalated="true")
+
+    # Then it read those three and nothing else, from the escalated items' own index
+    assert escalated == dues[::4]
+    read = sum(r["parsed"].get("ScannedCount", 0) for r in requests if r["operation"] == "Query")
+    calls = {(r["operation"], r["index"]) for r in requests if r["operation"].startswith("call:")}
+    assert (read, calls) == (3, {("call:Query", "escalated-index")})
+    # and the others, page after page, are the worklist less those
+    assert listed(world, escalated="false", limit="2") == [due for number, due in enumerate(dues) if number % 4]

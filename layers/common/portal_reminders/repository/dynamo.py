@@ -336,9 +336,28 @@ class DynamoRepository(
         partition = keys.worklist_partition(firm_id)
 
         def query(low: str, high: str, start: dict[str, dict[str, str]] | None, most: int) -> Iterator[Any]:
-            return ItemRecord.worklist_index.query(
-                partition, ItemRecord.work_sk.between(low, high), limit=most, last_evaluated_key=start
-            )
+            in_range = ItemRecord.work_sk.between(low, high)
+            if wanted.escalated is True:
+                if start is not None:
+                    start = {("escalated_pk" if name == "work_pk" else name): value for name, value in start.items()}
+                return ItemRecord.escalated_index.query(partition, in_range, limit=most, last_evaluated_key=start)
+            if wanted.escalated is None:
+                return ItemRecord.worklist_index.query(partition, in_range, limit=most, last_evaluated_key=start)
+            # not escalated: the worklist's entries less the escalated ones (escalated_at is projected).
+            # Each request asks for what the page still lacks: DynamoDB's Limit counts the entries read
+            # before the filter, and pynamodb would ask for `most` again and drop what it did not need.
+            pages = ItemRecord.worklist_index.query(
+                partition, in_range, filter_condition=ItemRecord.escalated_at.does_not_exist(),
+                page_size=most, last_evaluated_key=start,
+            ).page_iter  # fmt: skip
+            found: list[ItemRecord] = []
+            while len(found) < most:
+                pages.page_size = most - len(found)
+                page = next(pages, None)
+                if page is None:
+                    break
+                found += map(ItemRecord.from_raw_data, page.get("Items", []))
+            return iter(found)
 
         try:
             return worklist.read(query, firm_id, wanted, now, limit, token)

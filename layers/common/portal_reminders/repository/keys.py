@@ -109,15 +109,13 @@ def worklist_partition(firm_id: str) -> str:
 
 # An item without a due date is never overdue: it sorts after every date.
 NEVER_OVERDUE = 9_999_999_999
-# The escalated flag: each status holds two ranges, read side by side and merged by due instant.
-ESCALATED, NOT_ESCALATED = "0", "1"
 
 
-def worklist_sk(status: str, escalated: bool, overdue_from: int, item_id: str) -> str:
-    """By status, escalated or not, then by the instant the item becomes overdue (epoch seconds, fixed
-    width): "escalated" and "overdue now" are ranges of the key (repository/worklist.py merges a
-    status's two ranges, earliest due first)."""
-    return f"{status}#{ESCALATED if escalated else NOT_ESCALATED}#{overdue_from:010d}#{item_id}"
+def worklist_sk(status: str, overdue_from: int, item_id: str) -> str:
+    """By status, then by the instant the item becomes overdue (epoch seconds, fixed width), escalated
+    or not: a status, and "overdue now", are ranges of the key. The escalated items have the same key
+    in their own sparse index (escalated_pk), so that listing reads only them."""
+    return f"{status}#{overdue_from:010d}#{item_id}"
 
 
 def item_in_account_sk(status: str, sent_at: datetime, item_id: str) -> str:

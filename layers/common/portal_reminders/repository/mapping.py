@@ -411,7 +411,9 @@ def item_to_record(item: ActionItem, version: int) -> ItemRecord:
         if give_up_by is not None:
             record.give_up_by = epoch(give_up_by)
     record.work_pk = keys.worklist_partition(item.firm_id)
-    record.work_sk = keys.worklist_sk(item.status.value, item.escalated_at is not None, overdue_from(item), item.id)
+    record.work_sk = keys.worklist_sk(item.status.value, overdue_from(item), item.id)
+    if item.escalated_at is not None:
+        record.escalated_pk = record.work_pk
     if policy.pending_approval(item):
         record.approval_pk = keys.approvals_partition(item.firm_id)
         record.approval_sk = keys.approval_sk(item.account_id, item.id)

@@ -158,17 +158,18 @@ TEMPLATES = Listing(
     },
     sort="gsi1sk",
 )
-# A firm's worklist (GET /action-items): by status, escalated (0) first, then when the item is
-# overdue (epoch seconds), then id: the index's sort key with dots. Its readers read several ranges
-# of the one partition in turn (repository/worklist.py), so the token is the sort key itself.
+# A firm's worklist (GET /action-items): by status, then when the item is overdue (epoch seconds),
+# then id: the index's sort key with dots. Its readers read several ranges of the one partition in turn
+# (repository/worklist.py), so the token is the sort key itself; the escalated items' index has the
+# same sort key, under escalated_pk.
 WORKLIST = Listing(
-    grammar=rf"(?P<status>{_STATUS})\.(?P<escalated>[01])\.(?P<at>[0-9]{{10}})\.(?P<item>{_id(ids.ITEM)})",
+    grammar=rf"(?P<status>{_STATUS})\.(?P<at>[0-9]{{10}})\.(?P<item>{_id(ids.ITEM)})",
     token_of=lambda record: record.work_sk.replace("#", "."),
     start_key=lambda p, firm, partition: {
         "pk": keys.item_pk(firm, p["item"]),
         "sk": keys.ITEM_SK,
         "work_pk": partition,
-        "work_sk": f"{p['status']}#{p['escalated']}#{p['at']}#{p['item']}",
+        "work_sk": f"{p['status']}#{p['at']}#{p['item']}",
     },
     sort="work_sk",
 )

@@ -33,6 +33,8 @@ TASK_INDEX_PROJECTION = ["item_id", "kind", "title", "last_emailed_at", "due_dat
 DUE_INDEX = "due-index"
 # The firm's worklist (SPEC R19): what GET /action-items shows of each item, none of which a reminder changes.
 WORKLIST_INDEX = "worklist-index"
+# Its escalated items only (sparse: escalated_pk is set when the firm was told), keyed as in the worklist.
+ESCALATED_INDEX = "escalated-index"
 WORKLIST_INDEX_PROJECTION = ["item_id", "account_id", "kind", "title", "due_date", "escalated_at"]
 APPROVAL_INDEX = "approval-index"
 APPROVAL_INDEX_PROJECTION = ["item_id", "account_id"]
@@ -192,6 +194,15 @@ class WorklistIndex(GlobalSecondaryIndex["ItemRecord"]):
     work_sk = UnicodeAttribute(range_key=True)
 
 
+class EscalatedIndex(GlobalSecondaryIndex["ItemRecord"]):
+    class Meta:
+        index_name = ESCALATED_INDEX
+        projection = IncludeProjection(WORKLIST_INDEX_PROJECTION)
+
+    escalated_pk = UnicodeAttribute(hash_key=True)
+    work_sk = UnicodeAttribute(range_key=True)
+
+
 class ItemRecord(_Record):
     firm_id = UnicodeAttribute()
     item_id = UnicodeAttribute()
@@ -257,6 +268,7 @@ class ItemRecord(_Record):
     # absent on items not written since the worklist came: such an item joins it on its next write
     work_pk = UnicodeAttribute(null=True)
     work_sk = UnicodeAttribute(null=True)
+    escalated_pk = UnicodeAttribute(null=True)
 
     account_index = ItemAccountIndex()
     task_index = TaskIndex()
@@ -264,6 +276,7 @@ class ItemRecord(_Record):
     approval_index = ApprovalIndex()
     pending_index = PendingIndex()
     worklist_index = WorklistIndex()
+    escalated_index = EscalatedIndex()
 
 
 class AuditAccountIndex(GlobalSecondaryIndex["AuditRecord"]):
