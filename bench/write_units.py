@@ -418,6 +418,11 @@ def run(accounts: int, items: int) -> Figures:
     )
 
 
+def _width(name: str) -> int:
+    """A column as wide as its index's name and a space, 15 at least."""
+    return max(15, len(name) + 1)
+
+
 def report(figures: Figures) -> dict[str, Any]:
     per = {"notify": figures.items, "remind": figures.reminders, "complete": figures.items}
     labels = {"notify": "per item sent", "remind": "per reminder", "complete": "per item completed"}
@@ -434,10 +439,10 @@ def report(figures: Figures) -> dict[str, Any]:
     for phase in ("notify", "remind", "complete"):
         say("")
         say(f"write units {labels[phase]}")
-        say(f"  {'':<16}" + "".join(f"{name:>15}" for name in [*names, "total"]))
+        say(f"  {'':<16}" + "".join(f"{name:>{_width(name)}}" for name in [*names, "total"]))
         for layout in ("before", "after"):
             row = rows[phase][layout]
-            say(f"  {layout:<16}" + "".join(f"{row.get(name, 0):>15.2f}" for name in [*names, "total"]))
+            say(f"  {layout:<16}" + "".join(f"{row.get(name, 0):>{_width(name)}.2f}" for name in [*names, "total"]))
         requests = figures.requests[phase]
         say(f"  requests: {', '.join(f'{op} {n / per[phase]:.2f}' for op, n in requests.items())} ({labels[phase]})")
         say(
