@@ -343,21 +343,7 @@ class DynamoRepository(
                 return ItemRecord.escalated_index.query(partition, in_range, limit=most, last_evaluated_key=start)
             if wanted.escalated is None:
                 return ItemRecord.worklist_index.query(partition, in_range, limit=most, last_evaluated_key=start)
-            # not escalated: the worklist's entries less the escalated ones (escalated_at is projected).
-            # Each request asks for what the page still lacks: DynamoDB's Limit counts the entries read
-            # before the filter, and pynamodb would ask for `most` again and drop what it did not need.
-            pages = ItemRecord.worklist_index.query(
-                partition, in_range, filter_condition=ItemRecord.escalated_at.does_not_exist(),
-                page_size=most, last_evaluated_key=start,
-            ).page_iter  # fmt: skip
-            found: list[ItemRecord] = []
-            while len(found) < most:
-                pages.page_size = most - len(found)
-                page = next(pages, None)
-                if page is None:
-                    break
-                found += map(ItemRecord.from_raw_data, page.get("Items", []))
-            return iter(found)
+            return _not_escalated(partition, in_range, start, most)
 
         try:
             return worklist.read(query, firm_id, wanted, now, limit, token)
@@ -757,3 +743,21 @@ class DynamoRepository(
             records = records[:limit]
             next_token = listing.token_of(records[-1])
         return Page(items=[convert(r) for r in records], next_token=next_token)
+
+
+def _not_escalated(partition: str, in_range: Any, start: dict[str, dict[str, str]] | None, most: int) -> Iterator[Any]:
+    """The worklist's entries in range less the escalated ones (escalated_at is projected). Each
+    request asks for what the page still lacks: DynamoDB's Limit counts the entries read before the
+    filter, and pynamodb would ask for `most` again and drop what it did not need."""
+    pages = ItemRecord.worklist_index.query(
+        partition, in_range, filter_condition=ItemRecord.escalated_at.does_not_exist(),
+        page_size=most, last_evaluated_key=start,
+    ).page_iter  # fmt: skip
+    found: list[ItemRecord] = []
+    while len(found) < most:
+        pages.page_size = most - len(found)
+        page = next(pages, None)
+        if page is None:
+            break
+        found += map(ItemRecord.from_raw_data, page.get("Items", []))
+    return iter(found)
