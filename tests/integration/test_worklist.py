@@ -289,5 +289,7 @@ def test_escalated_items_are_read_from_their_own_index_entry_by_entry(world: Wor
     read = sum(r["parsed"].get("ScannedCount", 0) for r in requests if r["operation"] == "Query")
     calls = {(r["operation"], r["index"]) for r in requests if r["operation"].startswith("call:")}
     assert (read, calls) == (3, {("call:Query", "escalated-index")})
+    # and a page at a time, each page starting where the last one's token stands in that index
+    assert listed(world, escalated="true", limit="1") == escalated
     # and the others, page after page, are the worklist less those
     assert listed(world, escalated="false", limit="2") == [due for number, due in enumerate(dues) if number % 4]
